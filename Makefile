@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# The scaled-out services the test command runs the suite against (real ones, on loopback).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/webcast
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install lint services vendor-hlsjs
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Embedded default: SQLite, in-memory channel layer, a mixer child process per live event.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py load_demo
+	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+services:
+	bash .ci/services
+
+# The whole suite against PostgreSQL + Redis, then the embedded-default part in that mode.
+test: install services
+	$(VENV)/bin/ruff check .
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
+	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m both_modes
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# Refresh the vendored hls.js from the npm registry (the result is committed; nothing needs npm).
+vendor-hlsjs:
+	bash .ci/vendor-hlsjs 1.7.4

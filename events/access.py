@@ -1,0 +1,18 @@
+"""Personal access keys for join links and green-room links.
+
+A key is 256 random bits. Links carry the row's id and the key, so a lookup is by id and the key
+is compared in constant time: the database index never becomes a timing oracle.
+"""
+
+import hmac
+import secrets
+
+
+def new_access_key() -> str:
+    """A fresh unguessable key, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def access_key_matches(stored: str, given: str) -> bool:
+    """Constant-time comparison; an empty stored key (revoked) never matches."""
+    return bool(stored) and hmac.compare_digest(stored.encode(), given.encode())

@@ -1,0 +1,10 @@
+from django.contrib import admin
+
+from stage.models import StageLogEntry
+
+
+@admin.register(StageLogEntry)
+class StageLogEntryAdmin(admin.ModelAdmin):
+    list_display = ["event", "version", "actor", "applied_at"]
+    list_filter = ["event"]
+    readonly_fields = ["event", "version", "actor", "client_id", "command", "applied_at"]

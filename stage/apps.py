@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class StageConfig(AppConfig):
+    name = "stage"
+    verbose_name = "Stage"

@@ -1,0 +1,223 @@
+"""Mixer throughput: our core against FFmpeg's amix graph (PyAV), same AAC encoder and HLS writer.
+
+Run `python -m streaming.bench.bench_mixer [--json]`. Real-time factor = seconds of programme per
+CPU second (time.process_time); ratio = ours / amix. Also the CPU share of one live 8-line engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.filter
+import numpy as np
+
+from streaming.core import SAMPLE_RATE
+from streaming.core.encoder import AacSegmenter
+from streaming.core.engine import MixEngine
+from streaming.core.lines import LineSpec
+from streaming.core.mixer import Mixer
+from streaming.core.playlist import PlaylistWriter
+
+SECONDS = 60
+LINE_COUNTS = (1, 8, 32, 64)
+DISTINCT_FILES = 8
+BLOCK = 4800  # 100 ms per mix step offline; the live engine uses 20 ms ticks
+GAIN_DB = -18.0
+
+
+def generate_material(directory: Path) -> list[Path]:
+    """Eight 60 s AAC-LC 128k stereo files: tones, chords, noise; line i plays file i mod 8."""
+    rng = np.random.default_rng(0)
+    t = np.arange(SECONDS * SAMPLE_RATE) / SAMPLE_RATE
+    paths = []
+    for index in range(DISTINCT_FILES):
+        base = 110 * (index + 2)
+        left = 0.3 * np.sin(2 * np.pi * base * t) + 0.1 * np.sin(2 * np.pi * base * 1.5 * t)
+        right = 0.3 * np.sin(2 * np.pi * base * 1.25 * t)
+        noise = 0.05 * rng.standard_normal((2, t.size))
+        signal = (np.stack([left, right]) + noise).astype(np.float32)
+        path = directory / f"line{index}.aac"
+        with av.open(str(path), "w", format="adts") as container:
+            stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
+            stream.bit_rate = 128000
+            for start in range(0, t.size, 4800):
+                chunk = np.ascontiguousarray(signal[:, start : start + 4800])
+                frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+                frame.sample_rate = SAMPLE_RATE
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        paths.append(path)
+    return paths
+
+
+def decoded_frames(path: Path) -> Iterator[av.AudioFrame]:
+    """Every decoded frame of a file, in 48 kHz stereo fltp."""
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
+        for frame in container.decode(audio=0):
+            yield from resampler.resample(frame)
+
+
+def line_blocks(path: Path, block: int) -> Iterator[np.ndarray]:
+    """A line as (2, block) float32 arrays, copied straight out of the decoded planes."""
+    buffer = np.empty((2, block * 2), dtype=np.float32)
+    filled = 0
+    for frame in decoded_frames(path):
+        samples = frame.samples
+        if filled + samples > buffer.shape[1]:
+            buffer = np.concatenate([buffer, np.empty_like(buffer)], axis=1)
+        for channel, plane in enumerate(frame.planes):
+            buffer[channel, filled : filled + samples] = np.frombuffer(plane, np.float32, samples)
+        filled += samples
+        while filled >= block:
+            yield buffer[:, :block].copy()
+            buffer[:, : filled - block] = buffer[:, block:filled]
+            filled -= block
+
+
+def publish(writer: PlaylistWriter, segments) -> None:
+    for segment in segments:
+        writer.add_segment(segment.data, segment.duration, datetime.now(UTC))
+
+
+def mix_ours(paths: list[Path], out_dir: Path) -> float:
+    """Our Mixer + AacSegmenter + PlaylistWriter, offline; returns CPU seconds."""
+    began = time.process_time()
+    mixer = Mixer(frame_samples=BLOCK)
+    names = [f"line{i}" for i in range(len(paths))]
+    mixer.set_gains(dict.fromkeys(names, GAIN_DB))
+    segmenter = AacSegmenter()
+    writer = PlaylistWriter(out_dir)
+    writer.begin_run()
+    sources = [line_blocks(path, BLOCK) for path in paths]
+    for blocks in zip(*sources, strict=False):
+        publish(writer, segmenter.push(mixer.mix(dict(zip(names, blocks, strict=True)))))
+    publish(writer, segmenter.finish())
+    return time.process_time() - began
+
+
+def mix_amix(paths: list[Path], out_dir: Path) -> float:
+    """FFmpeg's amix graph (per line aformat → volume; amix → alimiter), same encoder and writer."""
+    began = time.process_time()
+    graph = av.filter.Graph()
+    amix = graph.add("amix", f"inputs={len(paths)}:normalize=0:duration=shortest")
+    sources = []
+    for index in range(len(paths)):
+        source = graph.add_abuffer(
+            sample_rate=SAMPLE_RATE, format="fltp", layout="stereo", time_base=Fraction(1, SAMPLE_RATE)
+        )
+        aformat = graph.add("aformat", "sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo")
+        volume = graph.add("volume", f"volume={GAIN_DB}dB")
+        source.link_to(aformat)
+        aformat.link_to(volume)
+        volume.link_to(amix, 0, index)
+        sources.append(source)
+    # alimiter's limit is linear: 0.891 = -1 dBFS, the same ceiling as ours.
+    limiter = graph.add("alimiter", "limit=0.891:level=0")
+    sink = graph.add("abuffersink")
+    amix.link_to(limiter)
+    limiter.link_to(sink)
+    graph.configure()
+    segmenter = AacSegmenter()
+    writer = PlaylistWriter(out_dir)
+    writer.begin_run()
+
+    def drain() -> None:
+        while True:
+            try:
+                frame = sink.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            publish(writer, segmenter.push(_planes(frame)))
+
+    streams = [decoded_frames(path) for path in paths]
+    pts = [0] * len(paths)
+    for frames in zip(*streams, strict=False):
+        for index, frame in enumerate(frames):
+            frame.pts = pts[index]
+            frame.time_base = Fraction(1, SAMPLE_RATE)
+            pts[index] += frame.samples
+            sources[index].push(frame)
+        drain()
+    for source in sources:
+        source.push(None)
+    drain()
+    publish(writer, segmenter.finish())
+    return time.process_time() - began
+
+
+def _planes(frame: av.AudioFrame) -> np.ndarray:
+    out = np.empty((2, frame.samples), dtype=np.float32)
+    for channel, plane in enumerate(frame.planes):
+        out[channel] = np.frombuffer(plane, np.float32, frame.samples)
+    return out
+
+
+def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = 10.0) -> float:
+    """CPU seconds per wall second of one real-time engine mixing 8 looping file lines."""
+    engine = MixEngine(out_dir)
+    specs = [LineSpec(f"line{i}", str(paths[i % len(paths)]), loop=True) for i in range(8)]
+    engine.set_lines(specs)
+    engine.set_mix(dict.fromkeys((spec.line_id for spec in specs), GAIN_DB))
+    stop = threading.Event()
+    thread = threading.Thread(target=engine.run, args=(stop,))
+    thread.start()
+    time.sleep(1.0)  # let the readers open and fill
+    cpu, wall = time.process_time(), time.monotonic()
+    time.sleep(seconds)
+    share = (time.process_time() - cpu) / (time.monotonic() - wall)
+    stop.set()
+    thread.join()
+    engine.end_show()
+    return share
+
+
+def best_of(runs: int, measure: Callable[[], float]) -> float:
+    return min(measure() for _ in range(runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--runs", type=int, default=2, help="runs per measurement (best is kept)")
+    args = parser.parse_args()
+    result: dict = {"lines": {}}
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        files = generate_material(root)
+        for count in LINE_COUNTS:
+            paths = [files[i % DISTINCT_FILES] for i in range(count)]
+            ours = best_of(args.runs, lambda p=paths, c=count: mix_ours(p, _fresh(root, f"ours{c}")))
+            amix = best_of(args.runs, lambda p=paths, c=count: mix_amix(p, _fresh(root, f"amix{c}")))
+            row = {"ours_rtf": SECONDS / ours, "amix_rtf": SECONDS / amix, "ratio": amix / ours}
+            result["lines"][str(count)] = {key: round(value, 2) for key, value in row.items()}
+            if not args.json:
+                print(
+                    f"{count:>3} lines: ours {row['ours_rtf']:6.1f}x  amix {row['amix_rtf']:6.1f}x  "
+                    f"ours/amix {row['ratio']:.2f}",
+                    flush=True,
+                )
+        result["live_cpu_share_8_lines"] = round(live_cpu_share(files, _fresh(root, "live")), 4)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"live engine, 8 lines: {100 * result['live_cpu_share_8_lines']:.2f} % of one core")
+
+
+def _fresh(root: Path, name: str) -> Path:
+    directory = root / name / str(time.monotonic_ns())
+    directory.mkdir(parents=True)
+    return directory
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""The mixer: gains with click-free ramps, sum, peak limiter and meters. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE
+
+METER_FLOOR_DB = -120.0
+
+
+def db_to_gain(gain_db: float | None) -> float:
+    """Linear amplitude of a gain in dB; None (off-air or muted) is 0."""
+    return 0.0 if gain_db is None else float(10 ** (gain_db / 20))
+
+
+def level_db(value: float) -> float:
+    """dBFS of a linear level, floored at METER_FLOOR_DB so meters stay finite (JSON-safe)."""
+    if value <= 0:
+        return METER_FLOOR_DB
+    return max(METER_FLOOR_DB, 20 * float(np.log10(value)))
+
+
+def _float32_at_most(value: float) -> np.float32:
+    """The largest float32 that is not above `value` (so a clamp never exceeds the ceiling)."""
+    as32 = np.float32(value)
+    return as32 if float(as32) <= value else np.nextafter(as32, np.float32(0))
+
+
+class _Ramp:
+    """A line's gain, moving linearly to its target at a fixed rate per sample."""
+
+    __slots__ = ("current", "step", "target")
+
+    def __init__(self) -> None:
+        self.current = 0.0  # a new line fades in from silence
+        self.target = 0.0
+        self.step = 0.0
+
+    def retarget(self, target: float, ramp_samples: int) -> None:
+        if target != self.target:
+            self.target = target
+            self.step = abs(target - self.current) / ramp_samples
+
+    def advance(self, samples: int) -> float | np.ndarray:
+        """Gain for the next `samples` samples: a scalar when steady, else a ramp ending at target."""
+        if self.current == self.target:
+            return self.current
+        direction = 1.0 if self.target > self.current else -1.0
+        ramp = self.current + direction * self.step * np.arange(1, samples + 1)
+        ramp = np.minimum(ramp, self.target) if direction > 0 else np.maximum(ramp, self.target)
+        self.current = float(ramp[-1])
+        return ramp
+
+
+class Mixer:
+    """Mixes line frames into the program: gain x frame, summed, then limited below a ceiling."""
+
+    def __init__(
+        self,
+        channels: int = CHANNELS,
+        frame_samples: int = FRAME_SAMPLES,
+        ramp_ms: float = 10,
+        ceiling_dbfs: float = -1.0,
+        release_ms: float = 100,
+    ) -> None:
+        self.channels = channels
+        self.frame_samples = frame_samples
+        self.ramp_samples = max(1, round(ramp_ms * SAMPLE_RATE / 1000))
+        self.ceiling = _float32_at_most(10 ** (ceiling_dbfs / 20))
+        # Linear release: the limiter's gain may rise by at most this much per sample.
+        self.release_step = 1.0 / max(1.0, release_ms * SAMPLE_RATE / 1000)
+        self._ramps: dict[str, _Ramp] = {}
+        self._targets: dict[str, float] = {}
+        self._limiter_gain = 1.0
+        self._meters: dict = {"lines": {}, "program": _levels(None)}
+
+    def set_gains(self, gains_db: dict[str, float | None]) -> None:
+        """Target gain per line in dB; None or a missing line means silent."""
+        self._targets = {line: db_to_gain(db) for line, db in gains_db.items()}
+        for line, ramp in self._ramps.items():
+            ramp.retarget(self._targets.get(line, 0.0), self.ramp_samples)
+
+    def mix(self, frames: dict[str, np.ndarray]) -> np.ndarray:
+        """One tick: the limited program frame (channels, frame_samples) float32."""
+        shape = (self.channels, self.frame_samples)
+        program = np.zeros(shape, dtype=np.float32)
+        line_meters = {}
+        for line in frames.keys() | self._targets.keys():
+            frame = frames.get(line)
+            line_meters[line] = _levels(frame)
+            ramp = self._ramps.get(line)
+            if ramp is None:
+                ramp = self._ramps[line] = _Ramp()
+                ramp.retarget(self._targets.get(line, 0.0), self.ramp_samples)
+            gain = ramp.advance(self.frame_samples)
+            if frame is None or (np.isscalar(gain) and gain == 0.0):
+                continue
+            program += frame * np.asarray(gain, dtype=np.float32)
+        self._forget_silent_lines(frames)
+        program = self._limit(program)
+        self._meters = {"lines": line_meters, "program": _levels(program)}
+        return program
+
+    def meters(self) -> dict:
+        """Peak and RMS (dBFS) of every line's input and of the program, for the last tick."""
+        return self._meters
+
+    def _forget_silent_lines(self, frames: dict[str, np.ndarray]) -> None:
+        gone = [
+            line
+            for line, ramp in self._ramps.items()
+            if line not in frames and line not in self._targets and ramp.current == 0.0
+        ]
+        for line in gone:
+            del self._ramps[line]
+
+    def _limit(self, program: np.ndarray) -> np.ndarray:
+        """Instant attack, linear release, then a hard clamp so the ceiling holds exactly."""
+        peak = np.abs(program).max(axis=0)
+        if self._limiter_gain >= 1.0 and float(peak.max()) <= self.ceiling:
+            return program
+        with np.errstate(divide="ignore"):
+            needed = np.minimum(1.0, self.ceiling / peak)
+        # gain[k] = min(previous + (k+1)·r, min over j≤k of needed[j] + (k-j)·r), vectorised
+        # as a running minimum of needed[j] - j·r.
+        ramp = np.arange(self.frame_samples) * self.release_step
+        envelope = np.minimum.accumulate(needed - ramp) + ramp
+        envelope = np.minimum(envelope, self._limiter_gain + ramp + self.release_step)
+        envelope = np.minimum(envelope, 1.0)
+        self._limiter_gain = float(envelope[-1])
+        limited = program * envelope.astype(np.float32)
+        return np.clip(limited, -self.ceiling, self.ceiling, out=limited)
+
+
+def _levels(frame: np.ndarray | None) -> dict[str, float]:
+    if frame is None:
+        return {"peak_db": METER_FLOOR_DB, "rms_db": METER_FLOOR_DB}
+    # max/min and a dot product read the frame without allocating a temporary (many lines).
+    peak = max(float(frame.max()), -float(frame.min()))
+    flat = frame.reshape(-1)
+    rms = float(np.sqrt(np.dot(flat, flat) / flat.size))
+    return {"peak_db": level_db(peak), "rms_db": level_db(rms)}

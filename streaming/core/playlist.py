@@ -1,0 +1,229 @@
+"""Our own RFC 8216 live playlist: persisted sequence numbers, discontinuities, atomic writes.
+
+FFmpeg's hls muxer never writes EXT-X-DISCONTINUITY-SEQUENCE and lets program date-time run
+backwards across a restart (research/ecosystem.md B5), so the playlist is written here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+STATE_FILE = "playlist_state.json"
+VOD_NAME = "vod.m3u8"
+
+
+@dataclass
+class ListedSegment:
+    """A segment as the playlist lists it."""
+
+    index: int
+    uri: str
+    duration: float
+    pdt: str  # ISO 8601 with time zone
+    discontinuity: bool = False
+
+    @property
+    def end(self) -> datetime:
+        return datetime.fromisoformat(self.pdt) + timedelta(seconds=self.duration)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a file so that readers see either the old or the complete new content."""
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as file:
+        file.write(data)
+    os.replace(temporary, path)
+
+
+def segment_uri(index: int) -> str:
+    """File name of the segment with this index."""
+    return f"segment_{index:06d}.ts"
+
+
+class PlaylistWriter:
+    """Writes segments and a sliding-window live playlist, plus a VOD list of every segment.
+
+    State (sequence numbers, window, history) lives in `playlist_state.json`, so a restarted
+    mixer continues the same playlist.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        target_duration: int = 2,
+        window: int = 6,
+        name: str = "live.m3u8",
+        *,
+        keep_all: bool = True,
+        may_publish: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.target_duration = target_duration
+        self.window = window
+        self.name = name
+        self.keep_all = keep_all
+        self.may_publish = may_publish
+        self.media_sequence = 0
+        self.discontinuity_sequence = 0
+        self.next_segment_index = 0
+        self.segments: list[ListedSegment] = []
+        self.history: list[ListedSegment] = []
+        self.retired: list[ListedSegment] = []
+        self.pending_discontinuity = False
+        self.ended = False
+        self._last_end: datetime | None = None
+        self._load()
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / STATE_FILE
+
+    def begin_run(self) -> None:
+        """A new run of the mixer starts: its first segment follows a discontinuity, unless it is the first."""
+        if self.next_segment_index > 0:
+            self.pending_discontinuity = True
+        self.ended = False
+
+    def add_segment(
+        self,
+        data: bytes,
+        duration: float,
+        program_date_time: datetime,
+        may_publish: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Publish one segment: file, window, playlist. False (and nothing written) when fenced."""
+        if not (may_publish or self.may_publish)():
+            return False
+        if target_duration_for(duration) > self.target_duration:
+            raise ValueError(f"segment of {duration:.3f} s exceeds target duration")
+        pdt = program_date_time
+        if self._last_end is not None and pdt < self._last_end:
+            pdt = self._last_end
+        index = self.next_segment_index
+        segment = ListedSegment(index, segment_uri(index), duration, pdt.isoformat(), self.pending_discontinuity)
+        write_atomically(self.directory / segment.uri, data)
+        self.next_segment_index += 1
+        self.pending_discontinuity = False
+        self.segments.append(segment)
+        if self.keep_all:
+            self.history.append(segment)
+        self._last_end = segment.end
+        while len(self.segments) > self.window:
+            gone = self.segments.pop(0)
+            self.media_sequence += 1
+            if self.segments[0].discontinuity:
+                # The tag before the new first segment is no longer in the playlist.
+                self.discontinuity_sequence += 1
+            if not self.keep_all:
+                self.retired.append(gone)
+        self._delete_retired()
+        self._write_all()
+        return True
+
+    def end(self) -> None:
+        """End the stream: EXT-X-ENDLIST in the live playlist, the VOD list becomes type VOD."""
+        if not self.may_publish():
+            return
+        self.ended = True
+        self._write_all()
+
+    def render_live(self) -> str:
+        """The live (sliding window) playlist text."""
+        lines = self._header(self.media_sequence)
+        lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{self.discontinuity_sequence}")
+        lines += _entries(self.segments)
+        if self.ended:
+            lines.append("#EXT-X-ENDLIST")
+        return "\n".join(lines) + "\n"
+
+    def render_vod(self) -> str:
+        """The replay playlist of every segment: type EVENT while live, VOD once ended."""
+        lines = self._header(0)
+        lines.insert(3, f"#EXT-X-PLAYLIST-TYPE:{'VOD' if self.ended else 'EVENT'}")
+        lines += _entries(self.history)
+        if self.ended:
+            lines.append("#EXT-X-ENDLIST")
+        return "\n".join(lines) + "\n"
+
+    def _header(self, media_sequence: int) -> list[str]:
+        return [
+            "#EXTM3U",
+            "#EXT-X-VERSION:3",
+            f"#EXT-X-TARGETDURATION:{self.target_duration}",
+            f"#EXT-X-MEDIA-SEQUENCE:{media_sequence}",
+        ]
+
+    def _write_all(self) -> None:
+        # Segment first, then state, then playlists: a listed segment always exists.
+        self._save()
+        write_atomically(self.directory / self.name, self.render_live().encode())
+        if self.keep_all:
+            write_atomically(self.directory / VOD_NAME, self.render_vod().encode())
+
+    def _delete_retired(self) -> None:
+        # A segment file outlives its playlist entry by `window` more segments (slow players, CDN).
+        while self.retired and self.media_sequence - self.retired[0].index - 1 > self.window:
+            gone = self.retired.pop(0)
+            (self.directory / gone.uri).unlink(missing_ok=True)
+
+    def _save(self) -> None:
+        state = {
+            "media_sequence": self.media_sequence,
+            "discontinuity_sequence": self.discontinuity_sequence,
+            "next_segment_index": self.next_segment_index,
+            "target_duration": self.target_duration,
+            "pending_discontinuity": self.pending_discontinuity,
+            "ended": self.ended,
+            "segments": [asdict(s) for s in self.segments],
+            "retired": [asdict(s) for s in self.retired],
+            "history": [asdict(s) for s in self.history],
+            "last_end": self._last_end.isoformat() if self._last_end else None,
+        }
+        write_atomically(self.state_path, json.dumps(state).encode())
+
+    def _load(self) -> None:
+        if not self.state_path.exists():
+            return
+        state = json.loads(self.state_path.read_text())
+        self.media_sequence = state["media_sequence"]
+        self.discontinuity_sequence = state["discontinuity_sequence"]
+        self.next_segment_index = state["next_segment_index"]
+        # RFC 8216 forbids changing the target duration within a playlist.
+        self.target_duration = state["target_duration"]
+        self.pending_discontinuity = state["pending_discontinuity"]
+        self.ended = state["ended"]
+        self.segments = [ListedSegment(**s) for s in state["segments"]]
+        self.retired = [ListedSegment(**s) for s in state["retired"]]
+        self.history = [ListedSegment(**s) for s in state["history"]]
+        if state["last_end"]:
+            self._last_end = datetime.fromisoformat(state["last_end"])
+
+
+def target_duration_for(segment_seconds: float) -> int:
+    """EXT-X-TARGETDURATION for segments of this length: the rounded duration (RFC 8216 4.3.3.1)."""
+    return max(1, math.floor(segment_seconds + 0.5))
+
+
+def _entries(segments: list[ListedSegment]) -> list[str]:
+    # A discontinuity on the first listed segment is already counted in the discontinuity
+    # sequence (RFC 8216 6.2.2), so its tag is not repeated.
+    lines = []
+    for position, segment in enumerate(segments):
+        if segment.discontinuity and position > 0:
+            lines.append("#EXT-X-DISCONTINUITY")
+        lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_pdt_text(segment.pdt)}")
+        lines.append(f"#EXTINF:{segment.duration:.5f},")
+        lines.append(segment.uri)
+    return lines
+
+
+def _pdt_text(iso: str) -> str:
+    """ISO 8601 with milliseconds, as players expect in EXT-X-PROGRAM-DATE-TIME."""
+    return datetime.fromisoformat(iso).isoformat(timespec="milliseconds")

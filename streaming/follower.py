@@ -1,0 +1,65 @@
+"""Keeps a running engine in step with the stage: polls the state version and renews the lease.
+
+The stage is persisted before it is broadcast, so the database is the one source both modes
+share; a primary-key lookup every 50 ms costs a fraction of a millisecond.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import close_old_connections, connection
+
+from stage.models import StageState
+from streaming import lease
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.05
+RENEW_SECONDS = 2.0
+
+
+class StageFollower(threading.Thread):
+    """Feeds stage changes to `on_state` until the show ends, the lease is lost, or `stop` is set."""
+
+    def __init__(self, event_id: int, generation: int, on_state: Callable[[dict], None], stop: threading.Event):
+        super().__init__(name=f"stage-follower-{event_id}", daemon=True)
+        self.event_id = event_id
+        self.generation = generation
+        self.on_state = on_state
+        self.stop = stop
+        self.version = -1
+        self.ended = False
+        self.lost_lease = False
+
+    def run(self) -> None:
+        try:
+            self._follow()
+        except Exception:
+            log.exception("stage follower of event %s failed", self.event_id)
+            self.stop.set()
+        finally:
+            connection.close()
+
+    def _follow(self) -> None:
+        next_renewal = 0.0
+        while not self.stop.is_set():
+            if time.monotonic() >= next_renewal:
+                close_old_connections()
+                if not lease.renew(self.event_id, self.generation):
+                    log.warning("mixer of event %s lost its lease (generation %s)", self.event_id, self.generation)
+                    self.lost_lease = True
+                    self.stop.set()
+                    return
+                next_renewal = time.monotonic() + RENEW_SECONDS
+            version = StageState.objects.filter(event_id=self.event_id).values_list("version", flat=True).first()
+            if version is not None and version != self.version:
+                state = StageState.objects.get(event_id=self.event_id).document
+                self.version = state["version"]
+                self.on_state(state)
+                if state["phase"] == "ended":
+                    self.ended = True
+                    self.stop.set()
+                    return
+            self.stop.wait(POLL_SECONDS)

@@ -1,0 +1,30 @@
+"""Serving the webcast's HLS files in the embedded default (nginx or a CDN does it at scale).
+
+Playlists change every segment, so they are never cached; segments never change once listed.
+Files are small and read whole: Django's FileResponse would buffer them under ASGI anyway.
+"""
+
+import re
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".aac": "audio/aac"}
+FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts|\.aac)$")
+
+
+@require_GET
+def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
+    match = FILE_NAME.match(name)
+    if match is None:
+        raise Http404("No such file.")
+    path = settings.HLS_ROOT / str(event_id) / name
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise Http404("No such file.") from None
+    suffix = match.group(1)
+    response = HttpResponse(data, content_type=CONTENT_TYPES[suffix])
+    response["Cache-Control"] = "no-cache" if suffix == ".m3u8" else "public, max-age=86400, immutable"
+    return response

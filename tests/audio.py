@@ -1,0 +1,47 @@
+"""Listening to what the mixer produced: decode with PyAV, find tones with an FFT."""
+
+import io
+import re
+from pathlib import Path
+
+import av
+import numpy as np
+
+SAMPLE_RATE = 48000
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Decode a media file's audio to mono float samples at 48 kHz."""
+    chunks = []
+    with av.open(io.BytesIO(data)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def tone_level(samples: np.ndarray, frequency: float) -> float:
+    """Amplitude (0..1 of full scale) of a sine at `frequency`, Hann-windowed FFT."""
+    if len(samples) < 1024:
+        return 0.0
+    window = np.hanning(len(samples))
+    spectrum = np.abs(np.fft.rfft(samples * window)) * 2 / window.sum()
+    bin_index = round(frequency * len(samples) / SAMPLE_RATE)
+    return float(spectrum[max(0, bin_index - 2) : bin_index + 3].max())
+
+
+def tones_present(samples: np.ndarray, frequencies: tuple[float, ...], threshold: float = 0.02) -> set[float]:
+    return {f for f in frequencies if tone_level(samples, f) >= threshold}
+
+
+def playlist_segments(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def playlist_tags(text: str, tag: str) -> list[str]:
+    return re.findall(rf"^#{tag}:?(.*)$", text, flags=re.MULTILINE)
+
+
+def read_segments(directory: Path, playlist: str) -> list[bytes]:
+    return [(directory / name).read_bytes() for name in playlist_segments(playlist)]

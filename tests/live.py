@@ -1,0 +1,179 @@
+"""A real server for end-to-end tests: daphne in a subprocess on the test database, plus a small
+HTTP client that keeps cookies and speaks CSRF like a browser's form does."""
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from contextlib import contextmanager
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from websockets.sync.client import connect as ws_connect
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def database_url() -> str:
+    """The URL of the test database pytest-django created, for processes the test starts."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def running_server(**env_extra: str):
+    """Start daphne on the test database; yield its base URL; stop it and every mixer it started."""
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"} | env_extra
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
+    log_path = Path(env_extra.get("HLS_ROOT", "/tmp")) / "server.log"
+    processes = []
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # one process group: the server and its mixer children
+        )
+        processes.append(server)
+        if settings.REDIS_URL:
+            # Scaled out, email and other short tasks go through the broker to a real worker.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--loglevel", "INFO"],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            processes.append(worker)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start:\n{log_path.read_text()}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        for process in processes:
+            stop_group(process)
+        # Mixer children get SIGTERM with their parent; give them a moment to let go of the database.
+        time.sleep(0.5)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM a process and its group, then SIGKILL what is left."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class Browser:
+    """Cookies, CSRF and redirects, like a person's browser on plain HTML forms."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.cookies = CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        """Return status, final URL and body."""
+        try:
+            with self.opener.open(self.base + path, timeout=10) as response:
+                return response.status, response.url, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.url, error.read().decode()
+
+    def get_bytes(self, path: str) -> tuple[int, dict, bytes]:
+        with self.opener.open(self.base + path, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+
+    def post_form(self, path: str, fields: dict) -> tuple[int, str, str]:
+        """GET the form page for its CSRF cookie, then POST the fields with the token."""
+        self.get(path)
+        data = urllib.parse.urlencode(fields | {"csrfmiddlewaretoken": self.cookie("csrftoken")}).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=10) as response:
+                return response.status, response.url, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.url, error.read().decode()
+
+    def cookie(self, name: str) -> str:
+        return next(cookie.value for cookie in self.cookies if cookie.name == name)
+
+    def websocket(self, path: str):
+        host = self.base.removeprefix("http://")
+        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
+        return ws_connect(
+            f"ws://{host}{path}", additional_headers={"Cookie": cookies, "Origin": self.base}, open_timeout=10
+        )
+
+
+class StageClient:
+    """A console socket that sends commands with the version it saw and waits for their outcome."""
+
+    def __init__(self, socket):
+        self.socket = socket
+        self.state = self.receive("snapshot")["state"]
+        self.sent = 0
+
+    def receive(self, *types: str, timeout: float = 10) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            message = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
+            if message["type"] in ("snapshot", "state"):
+                self.state = message["state"]
+            if message["type"] in types:
+                return message
+
+    def command(self, type_: str, **fields) -> dict:
+        """Send a command and return its ack or refusal."""
+        self.sent += 1
+        client_id = f"test-{self.sent}-{time.monotonic_ns()}"
+        self.socket.send(json.dumps({"type": type_, "version": self.state["version"], "client_id": client_id} | fields))
+        while True:
+            message = self.receive("ack", "refused")
+            if message["client_id"] == client_id:
+                if message["type"] == "ack":
+                    self.receive("state")
+                return message
+
+
+def newest_mail(mail_dir: Path) -> str:
+    files = sorted(mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime)
+    return files[-1].read_text() if files else ""
+
+
+def join_link(mail: str) -> str:
+    return re.search(r"http://\S+/join/\d+/\S+/", mail).group(0)

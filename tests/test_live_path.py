@@ -1,0 +1,108 @@
+"""The thin live path end to end, all real: registration over HTTP, the console WebSocket on a
+live daphne, a mixer child process following the stage, and the HLS it writes, listened to."""
+
+import re
+import time
+
+import pytest
+
+from tests.audio import decode, playlist_segments, playlist_tags, tones_present
+from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
+from tests.live import Browser, StageClient, join_link, newest_mail, running_server
+
+A, B = 440.0, 880.0
+
+pytestmark = [pytest.mark.live, pytest.mark.both_modes, pytest.mark.timeout(180)]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
+    event = make_event("launch", title="Product launch")
+    alice = make_tone_presenter(event, "Alice", int(A), position=1)
+    bob = make_tone_presenter(event, "Bob", int(B), position=2)
+    make_producer(event)
+    hls_root, mail_dir = tmp_path / "hls", tmp_path / "mail"
+    hls_root.mkdir()
+    mail_dir.mkdir()
+
+    with running_server(HLS_ROOT=str(hls_root), EMAIL_URL=f"filemail:///{mail_dir}", SITE_URL="http://placeholder") as base:
+        # A registrant registers and follows the personal link from the email to the webcast page.
+        viewer = Browser(base)
+        status, _, page = viewer.get("/e/launch/")
+        assert status == 200 and "Product launch" in page and "Alice" in page
+        status, _, page = viewer.post_form("/e/launch/", {"name": "Rita Registrant", "email": "Rita@Example.com "})
+        assert status == 200 and "sent your personal link" in page
+        mail = wait_for(lambda: newest_mail(mail_dir), 10, "the join email")
+        assert "rita@example.com" in mail
+        link = join_link(mail).removeprefix("http://placeholder")
+        status, url, page = viewer.get(link)
+        assert status == 200 and url.endswith("/e/launch/watch/")
+        scripts = re.findall(r'<script[^>]* src="([^"]+)"', page)
+        assert any("hls.light.min." in src for src in scripts) and any("webcast." in src for src in scripts)
+        for src in scripts:  # everything the page loads comes from this server, nothing from the internet
+            assert src.startswith("/static/") and viewer.get(src)[0] == 200
+        _, _, status_json = viewer.get("/e/launch/status.json")
+        assert '"phase": "preshow"' in status_json
+
+        # The producer signs in, opens the console and runs the show.
+        producer = Browser(base)
+        status, url, _ = producer.post_form("/accounts/login/?next=/console/%d/" % event.pk,
+                                             {"username": "producer", "password": PASSWORD})
+        assert status == 200 and url.endswith(f"/console/{event.pk}/")
+        with producer.websocket(f"/ws/events/{event.pk}/console/") as socket:
+            console = StageClient(socket)
+            assert console.state["phase"] == "preshow"
+            assert set(console.state["lines"]) == {alice.line_id, bob.line_id}
+            assert console.command("go_live")["type"] == "ack"
+            live_dir = hls_root / str(event.pk)
+            wait_for(lambda: (live_dir / "live.m3u8").exists(), 20, "the first segment")
+            time.sleep(2.5)
+            assert console.command("set_on_air", line=alice.line_id, on_air=True)["type"] == "ack"
+            time.sleep(6)
+            assert console.command("set_on_air", line=alice.line_id, on_air=False)["type"] == "ack"
+            assert console.command("set_on_air", line=bob.line_id, on_air=True)["type"] == "ack"
+            time.sleep(6)
+            assert console.command("end_show")["type"] == "ack"
+            assert console.state["phase"] == "ended"
+
+        live = wait_for(
+            lambda: "#EXT-X-ENDLIST" in (text := (live_dir / "live.m3u8").read_text()) and text, 20, "ENDLIST"
+        )
+        # The playlist validates: a fixed target duration no segment exceeds, segments that exist.
+        assert playlist_tags(live, "EXT-X-TARGETDURATION") == ["2"]
+        durations = [float(d.rstrip(",")) for d in playlist_tags(live, "EXTINF")]
+        assert durations and all(round(d) <= 2 for d in durations)
+        assert int(playlist_tags(live, "EXT-X-MEDIA-SEQUENCE")[0]) >= 0
+        for name in playlist_segments(live):
+            status, headers, _ = viewer.get_bytes(f"/hls/{event.pk}/{name}")
+            assert status == 200 and headers["Content-Type"] == "video/mp2t"
+        _, headers, body = viewer.get_bytes(f"/hls/{event.pk}/live.m3u8")
+        assert headers["Content-Type"] == "application/vnd.apple.mpegurl" and body.decode() == live
+
+        # Listen to the whole show: silence before anyone is on air, then A, then B, never B before A.
+        vod = (live_dir / "vod.m3u8").read_text()
+        sequences = [int(s) for s in playlist_tags(vod, "EXT-X-MEDIA-SEQUENCE")] or [0]
+        assert sequences == [0]
+        heard = [tones_present(decode((live_dir / name).read_bytes()), (A, B)) for name in playlist_segments(vod)]
+        assert len(heard) >= 6, heard
+        assert heard[0] == set(), heard
+        first_a = next(i for i, tones in enumerate(heard) if A in tones)
+        first_b = next(i for i, tones in enumerate(heard) if B in tones)
+        assert first_a < first_b
+        assert all(tones == set() for tones in heard[:first_a])
+        assert any(tones == {A} for tones in heard[first_a:first_b]), heard
+        assert all(A not in tones for tones in heard[first_b + 1 :]), heard
+        assert any(tones == {B} for tones in heard[first_b:]), heard
+
+        _, _, status_json = viewer.get("/e/launch/status.json")
+        assert '"phase": "ended"' in status_json
