@@ -137,6 +137,7 @@ def mix_amix(paths: list[Path], out_dir: Path) -> float:
                 frame = sink.pull()
             except (av.error.BlockingIOError, av.error.EOFError):
                 return
+            print(frame.samples, frame.format.name, frame.layout.name, frame.rate) if frame.samples == 0 or frame.format.name != "fltp" else None
             publish(writer, segmenter.push(_planes(frame)))
 
     streams = [decoded_frames(path) for path in paths]
