@@ -35,7 +35,8 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
     hls_root.mkdir()
     mail_dir.mkdir()
 
-    with running_server(HLS_ROOT=str(hls_root), EMAIL_URL=f"filemail:///{mail_dir}", SITE_URL="http://placeholder") as base:
+    server = running_server(HLS_ROOT=str(hls_root), EMAIL_URL=f"filemail:///{mail_dir}", SITE_URL="http://placeholder")
+    with server as base:
         # A registrant registers and follows the personal link from the email to the webcast page.
         viewer = Browser(base)
         status, _, page = viewer.get("/e/launch/")
@@ -56,8 +57,9 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
 
         # The producer signs in, opens the console and runs the show.
         producer = Browser(base)
-        status, url, _ = producer.post_form("/accounts/login/?next=/console/%d/" % event.pk,
-                                             {"username": "producer", "password": PASSWORD})
+        status, url, _ = producer.post_form(
+            f"/accounts/login/?next=/console/{event.pk}/", {"username": "producer", "password": PASSWORD}
+        )
         assert status == 200 and url.endswith(f"/console/{event.pk}/")
         with producer.websocket(f"/ws/events/{event.pk}/console/") as socket:
             console = StageClient(socket)

@@ -123,9 +123,12 @@ def mix_amix(paths: list[Path], out_dir: Path) -> float:
         sources.append(source)
     # alimiter's limit is linear: 0.891 = -1 dBFS, the same ceiling as ours.
     limiter = graph.add("alimiter", "limit=0.891:level=0")
+    # alimiter works in doubles; convert back for the encoder.
+    output_format = graph.add("aformat", "sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo")
     sink = graph.add("abuffersink")
     amix.link_to(limiter)
-    limiter.link_to(sink)
+    limiter.link_to(output_format)
+    output_format.link_to(sink)
     graph.configure()
     segmenter = AacSegmenter()
     writer = PlaylistWriter(out_dir)
@@ -137,7 +140,6 @@ def mix_amix(paths: list[Path], out_dir: Path) -> float:
                 frame = sink.pull()
             except (av.error.BlockingIOError, av.error.EOFError):
                 return
-            print(frame.samples, frame.format.name, frame.layout.name, frame.rate) if frame.samples == 0 or frame.format.name != "fltp" else None
             publish(writer, segmenter.push(_planes(frame)))
 
     streams = [decoded_frames(path) for path in paths]

@@ -14,8 +14,16 @@ function start(src) {
     hls = new Hls({ liveSyncDurationCount: 2 });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
-      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-      else setTimeout(() => hls.startLoad(), 2000);
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+        hls.recoverMediaError();
+      } else if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) {
+        // The first segment may not be written yet: hls.js never retries a missing manifest,
+        // so start over on the next status poll.
+        hls.destroy();
+        playing = null;
+      } else {
+        setTimeout(() => hls.startLoad(), 2000);
+      }
     });
     hls.loadSource(src);
     hls.attachMedia(audio);
@@ -42,4 +50,4 @@ async function poll() {
 }
 
 poll();
-setInterval(poll, 5000);
+setInterval(poll, playing ? 5000 : 2000);

@@ -1,0 +1,51 @@
+"""The embedded default's HLS file view: right types and caching, nothing outside an event's folder."""
+
+import pytest
+
+pytestmark = pytest.mark.both_modes
+
+
+@pytest.fixture
+def event_dir(hls_root):
+    directory = hls_root / "7"
+    directory.mkdir()
+    (directory / "live.m3u8").write_text("#EXTM3U\n")
+    (directory / "segment_000001.ts").write_bytes(b"\x47" * 188)
+    (hls_root / "secret.ts").write_bytes(b"not yours")
+    return directory
+
+
+def test_playlist_is_served_uncached_with_the_hls_type(client, event_dir):
+    response = client.get("/hls/7/live.m3u8")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.apple.mpegurl"
+    assert response["Cache-Control"] == "no-cache"
+    assert response.content == b"#EXTM3U\n"
+
+
+def test_segments_are_immutable_transport_streams(client, event_dir):
+    response = client.get("/hls/7/segment_000001.ts")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "video/mp2t"
+    assert "immutable" in response["Cache-Control"]
+    assert response.content == b"\x47" * 188
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hls/7/missing.ts",
+        "/hls/8/live.m3u8",
+        "/hls/7/..%2Fsecret.ts",
+        "/hls/7/live.m3u8.bak",
+        "/hls/7/playlist_state.json",
+        "/hls/7/.ts",
+        "/hls/x/live.m3u8",
+    ],
+)
+def test_anything_else_is_not_found(client, event_dir, path):
+    assert client.get(path).status_code == 404
+
+
+def test_only_get_is_allowed(client, event_dir):
+    assert client.post("/hls/7/live.m3u8").status_code == 405

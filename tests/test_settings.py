@@ -1,0 +1,98 @@
+"""Settings come from the environment; unset, they give the embedded default."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.both_modes
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+db = settings.DATABASES["default"]
+print(json.dumps({
+    "engine": db["ENGINE"], "options": db.get("OPTIONS", {}), "conn_max_age": db.get("CONN_MAX_AGE"),
+    "layer": settings.CHANNEL_LAYERS["default"], "runner": settings.MIXER_RUNNER,
+    "email": settings.EMAIL_BACKEND, "debug": settings.DEBUG, "hls_root": str(settings.HLS_ROOT),
+    "secret_key": settings.SECRET_KEY, "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+}))
+"""
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL")
+
+
+def settings_with(tmp_path, **variables: str) -> dict:
+    """Load the settings in a fresh interpreter with exactly these variables set."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "config.settings"} | variables
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_unset_environment_gives_the_embedded_default(tmp_path):
+    loaded = settings_with(tmp_path)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["options"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in loaded["options"]["init_command"]
+    assert loaded["layer"] == {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    assert loaded["runner"] == "local"
+    assert loaded["email"] == "django.core.mail.backends.console.EmailBackend"
+    assert loaded["debug"] is False
+    assert loaded["eager"] is True
+    assert loaded["hls_root"] == str(tmp_path / "var" / "hls")
+
+
+def test_embedded_secret_key_is_generated_once_and_kept_private(tmp_path):
+    first = settings_with(tmp_path)["secret_key"]
+    second = settings_with(tmp_path)["secret_key"]
+    key_file = tmp_path / "var" / "secret_key"
+    assert first == second == key_file.read_text().strip()
+    assert len(first) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_database_and_redis_urls_switch_to_the_scaled_out_mode(tmp_path):
+    loaded = settings_with(
+        tmp_path, DATABASE_URL="postgres://webcast@db.internal:5432/webcast", REDIS_URL="redis://cache.internal:6379/2"
+    )
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["conn_max_age"] == 0
+    assert loaded["options"]["pool"]["max_size"] == 8
+    assert loaded["layer"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    host = loaded["layer"]["CONFIG"]["hosts"][0]
+    assert host == {"address": "redis://cache.internal:6379/2", "socket_timeout": None, "max_connections": 2000}
+    assert loaded["eager"] is False
+
+
+def test_check_deploy_reports_no_issues_with_debug_off_a_key_and_hosts(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {
+        "VAR_DIR": str(tmp_path / "var"),
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "webcast.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_debug_is_on(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "DEBUG": "1", "SECRET_KEY": secrets.token_urlsafe(50)}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+    )
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr
