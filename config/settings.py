@@ -120,19 +120,48 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# local: one mixer child process per live event; celery: workers on the mixer queue.
+# --- mixers: local = one child process per live event; celery = workers on the mixer queue.
 MIXER_RUNNER = env("MIXER_RUNNER", default="local")
 MIXER_AUTOSTART = env.bool("MIXER_AUTOSTART", default=True)
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The lease (a fencing token): a mixer renews it every MIXER_RENEW_SECONDS for MIXER_LEASE_SECONDS;
+# the watchdog, every MIXER_WATCHDOG_SECONDS, replaces a mixer whose lease lapsed. A new mixer has
+# MIXER_START_GRACE_SECONDS to start before it counts as lost.
+MIXER_LEASE_SECONDS = env.float("MIXER_LEASE_SECONDS", default=10.0)
+MIXER_RENEW_SECONDS = env.float("MIXER_RENEW_SECONDS", default=2.0)
+MIXER_WATCHDOG_SECONDS = env.float("MIXER_WATCHDOG_SECONDS", default=5.0)
+MIXER_START_GRACE_SECONDS = env.float("MIXER_START_GRACE_SECONDS", default=30.0)
+MIXER_QUEUE = env("MIXER_QUEUE", default="mixer")
+# Played alone when no on-air line is healthy (any FFmpeg input; empty: a built-in soft chord).
+MIXER_FALLBACK_SOURCE = env("MIXER_FALLBACK_SOURCE", default="")
+MIXER_FALLBACK_FORMAT = env("MIXER_FALLBACK_FORMAT", default="")
+# Optional slow loudness normalisation of the program (LUFS), off when unset.
+MIXER_LOUDNESS_TARGET = env.float("MIXER_LOUDNESS_TARGET", default=None)
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
-CELERY_TASK_ROUTES = {"streaming.tasks.run_mixer": {"queue": "mixer"}}
+# Mixers run for hours: acknowledged early, because the Redis broker redelivers an unacknowledged
+# task after its visibility timeout; the lease, not the broker, restarts a lost mixer.
+CELERY_TASK_ACKS_LATE = False
+CELERY_TASK_ROUTES = {"streaming.tasks.run_mixer": {"queue": MIXER_QUEUE}}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE = {"watch-mixers": {"task": "streaming.tasks.watch_mixers", "schedule": 5.0}}
+# An early-acknowledged running task no longer counts against the prefetch limit, so a busy mixer
+# worker would still reserve the next mixer (which then waits behind a show that runs for hours).
+CELERY_WORKER_DISABLE_PREFETCH = True
+# A warm shutdown waits for running tasks and a mixer never finishes: after this long the worker's
+# cold shutdown sends its children SIGTERM, which ends the segment and releases the lease.
+CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=5.0)
+CELERY_BEAT_SCHEDULE = {
+    "watch-mixers": {"task": "streaming.tasks.watch_mixers", "schedule": MIXER_WATCHDOG_SECONDS},
+}
 
 # --- media
 HLS_ROOT = Path(env("HLS_ROOT", default=str(VAR_DIR / "hls")))
 HLS_URL = "/hls/"
+HLS_BITRATE = env.int("HLS_BITRATE", default=128000)
+# AAC frames of 1024 samples per segment: 94 = 2.005 s at 48 kHz (target duration 2).
+HLS_SEGMENT_FRAMES = env.int("HLS_SEGMENT_FRAMES", default=94)
+HLS_WINDOW = env.int("HLS_WINDOW", default=6)
 
 # --- email: the console backend unless EMAIL_URL says otherwise
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

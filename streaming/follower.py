@@ -9,15 +9,16 @@ import threading
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 
 from stage.models import StageState
 from streaming import lease
+from streaming.stage_link import needs_mixer
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.05
-RENEW_SECONDS = 2.0
 
 
 class StageFollower(threading.Thread):
@@ -46,20 +47,21 @@ class StageFollower(threading.Thread):
         next_renewal = 0.0
         while not self.stop.is_set():
             if time.monotonic() >= next_renewal:
+                # Hours-long processes outlive database connections (research/ecosystem.md B3).
                 close_old_connections()
                 if not lease.renew(self.event_id, self.generation):
                     log.warning("mixer of event %s lost its lease (generation %s)", self.event_id, self.generation)
                     self.lost_lease = True
                     self.stop.set()
                     return
-                next_renewal = time.monotonic() + RENEW_SECONDS
+                next_renewal = time.monotonic() + settings.MIXER_RENEW_SECONDS
             version = StageState.objects.filter(event_id=self.event_id).values_list("version", flat=True).first()
             if version is not None and version != self.version:
                 state = StageState.objects.get(event_id=self.event_id).document
                 self.version = state["version"]
                 self.on_state(state)
-                if state["phase"] == "ended":
-                    self.ended = True
+                if not needs_mixer(state):
+                    self.ended = state["phase"] == "ended"
                     self.stop.set()
                     return
             self.stop.wait(POLL_SECONDS)

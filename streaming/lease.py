@@ -1,18 +1,22 @@
-"""Claiming, renewing, checking and releasing an event's mixer lease."""
+"""Claiming, starting under, renewing, checking and releasing an event's mixer lease.
+
+The generation is a fencing token: a launcher claims generation + 1 before it starts a mixer, and
+every publish checks it, so a paused zombie or a duplicate delivery can never write. Timings come
+from settings (MIXER_LEASE_SECONDS, MIXER_START_GRACE_SECONDS) so tests run in seconds.
+"""
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from streaming.models import MixerLease
 
-LEASE_SECONDS = 10
-START_GRACE_SECONDS = 30
 
-
-def claim(event_id: int, owner: str, seconds: float = START_GRACE_SECONDS) -> int:
+def claim(event_id: int, owner: str, seconds: float | None = None) -> int:
     """Take the lease for a new mixer and return its generation (one more than the last)."""
+    seconds = settings.MIXER_START_GRACE_SECONDS if seconds is None else seconds
     with transaction.atomic():
         MixerLease.objects.get_or_create(event_id=event_id)
         lease = MixerLease.objects.select_for_update().get(event_id=event_id)
@@ -24,12 +28,22 @@ def claim(event_id: int, owner: str, seconds: float = START_GRACE_SECONDS) -> in
         return lease.generation
 
 
-def renew(event_id: int, generation: int, seconds: float = LEASE_SECONDS) -> bool:
+def start(event_id: int, generation: int, owner: str) -> bool:
+    """The mixer of `generation` begins: name its process as owner. False if it was superseded."""
+    now = timezone.now()
+    return bool(
+        MixerLease.objects.filter(event_id=event_id, generation=generation, expires_at__gt=now).update(
+            owner=owner, expires_at=now + timedelta(seconds=settings.MIXER_LEASE_SECONDS), renewed_at=now
+        )
+    )
+
+
+def renew(event_id: int, generation: int) -> bool:
     """Extend the lease if `generation` still holds it and it has not lapsed."""
     now = timezone.now()
     return bool(
         MixerLease.objects.filter(event_id=event_id, generation=generation, expires_at__gt=now).update(
-            expires_at=now + timedelta(seconds=seconds), renewed_at=now
+            expires_at=now + timedelta(seconds=settings.MIXER_LEASE_SECONDS), renewed_at=now
         )
     )
 
@@ -40,6 +54,7 @@ def holds(event_id: int, generation: int) -> bool:
 
 
 def release(event_id: int, generation: int) -> None:
+    """Let go at once (a clean stop), so a replacement need not wait for the lease to lapse."""
     MixerLease.objects.filter(event_id=event_id, generation=generation).update(expires_at=timezone.now())
 
 

@@ -2,9 +2,12 @@
 
 `LocalRunner` (embedded default) keeps each mixer as a child process of the server and forwards
 its reports from a pipe to the consoles. `CeleryRunner` (scaled out) sends the mixer to a worker
-on the mixer queue. Either way the launcher claims the lease first, so a duplicate start is
-fenced off by its generation.
+on the mixer queue; Celery beat runs the watchdog. Either way the launcher claims the lease first,
+so a duplicate start is fenced off by its generation, and the watchdog replaces a mixer whose
+lease lapsed (dead, hung or paused) with generation + 1.
 """
+
+from __future__ import annotations
 
 import asyncio
 import json
@@ -12,39 +15,58 @@ import logging
 import subprocess
 import sys
 import threading
+from typing import Protocol
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from stage.groups import meters_group
 from stage.models import StageState
 from streaming import lease
+from streaming.reports import Forwarder
+from streaming.stage_link import IDLE_PHASES, needs_mixer
 
 log = logging.getLogger(__name__)
 
-MIXING_PHASES = ("live",)
-WATCHDOG_SECONDS = 2.0
+
+class MixerRunner(Protocol):
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Called once inside the server process with its event loop."""
+
+    def start(self, event_id: int) -> None:
+        """Claim the next generation of the event's lease and start a mixer for it."""
+
+    def stop_all(self) -> None:
+        """Stop the mixers this runner started (the server is going down)."""
 
 
 def events_needing_a_mixer() -> list[int]:
-    """Events whose stage is live but whose mixer lease has lapsed (never started, or died)."""
-    live = StageState.objects.filter(document__phase__in=MIXING_PHASES).values_list("event_id", flat=True)
-    return [event_id for event_id in live if lease.is_lapsed(event_id)]
+    """Events whose stage needs a mixer but whose lease has lapsed (never started, or died)."""
+    active = StageState.objects.exclude(document__phase__in=IDLE_PHASES).values_list("event_id", flat=True)
+    return [event_id for event_id in active if lease.is_lapsed(event_id)]
+
+
+def watch_once(runner: MixerRunner) -> list[int]:
+    """One watchdog round: start a mixer for every event that needs one; returns their ids."""
+    started = events_needing_a_mixer()
+    for event_id in started:
+        runner.start(event_id)
+    return started
 
 
 class LocalRunner:
+    """Mixers as child processes of this process (`manage.py mixer EVENT --report-stdout`)."""
+
     def __init__(self) -> None:
         self.children: dict[int, subprocess.Popen] = {}
+        self.superseded: list[subprocess.Popen] = []
         self.lock = threading.Lock()
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.forwarder = Forwarder()
         self.watchdog: threading.Thread | None = None
         self.stopping = threading.Event()
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Run inside the server: publish reports on its loop and watch for dead mixers."""
-        self.loop = loop
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Run inside the server: publish reports on its loop and watch for lapsed leases."""
+        self.forwarder.loop = loop
         if self.watchdog is None:
             self.watchdog = threading.Thread(target=self._watch, name="mixer-watchdog", daemon=True)
             self.watchdog.start()
@@ -53,8 +75,13 @@ class LocalRunner:
         with self.lock:
             child = self.children.get(event_id)
             if child is not None and child.poll() is None:
-                return
-            generation = lease.claim(event_id, owner=f"local-runner:{id(self)}")
+                if not lease.is_lapsed(event_id):
+                    return
+                # Alive but its lease lapsed: hung or paused. It is fenced off already; ask it to go.
+                log.warning("mixer of event %s (pid %s) lost its lease; replacing it", event_id, child.pid)
+                child.terminate()
+                self.superseded.append(child)
+            generation = lease.claim(event_id, owner="queued by the local runner")
             command = [
                 sys.executable,
                 str(settings.BASE_DIR / "manage.py"),
@@ -72,7 +99,7 @@ class LocalRunner:
     def stop_all(self) -> None:
         self.stopping.set()
         with self.lock:
-            children = list(self.children.values())
+            children = [*self.children.values(), *self.superseded]
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -88,24 +115,17 @@ class LocalRunner:
                 report = json.loads(line)
             except ValueError:
                 continue
-            self._publish(event_id, report)
+            self.forwarder.forward(event_id, report)
         child.wait()
-
-    def _publish(self, event_id: int, report: dict) -> None:
-        layer = get_channel_layer()
-        message = {"type": "mixer.report", "report": report}
-        if self.loop is not None:
-            # The in-memory layer's queues belong to the server's loop.
-            asyncio.run_coroutine_threadsafe(layer.group_send(meters_group(event_id), message), self.loop)
-        else:
-            async_to_sync(layer.group_send)(meters_group(event_id), message)
+        with self.lock:
+            if child in self.superseded:
+                self.superseded.remove(child)
 
     def _watch(self) -> None:
-        while not self.stopping.wait(WATCHDOG_SECONDS):
+        while not self.stopping.wait(settings.MIXER_WATCHDOG_SECONDS):
             try:
                 close_old_connections()
-                for event_id in events_needing_a_mixer():
-                    self.start(event_id)
+                watch_once(self)
             except Exception:
                 log.exception("mixer watchdog failed; trying again")
             finally:
@@ -113,23 +133,26 @@ class LocalRunner:
 
 
 class CeleryRunner:
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+    """Mixers as tasks on the mixer queue (one per worker process: concurrency 1, prefetch 1)."""
+
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Nothing to do: Celery beat runs the watchdog."""
 
     def start(self, event_id: int) -> None:
         from streaming.tasks import run_mixer
 
-        generation = lease.claim(event_id, owner="celery")
+        generation = lease.claim(event_id, owner="queued on the mixer queue")
         run_mixer.delay(event_id, generation)
+        log.info("queued mixer for event %s (generation %s)", event_id, generation)
 
     def stop_all(self) -> None:
         """Workers stop with their own SIGTERM."""
 
 
-_runner: LocalRunner | CeleryRunner | None = None
+_runner: MixerRunner | None = None
 
 
-def get_runner() -> LocalRunner | CeleryRunner:
+def get_runner() -> MixerRunner:
     global _runner
     if _runner is None:
         _runner = CeleryRunner() if settings.MIXER_RUNNER == "celery" else LocalRunner()
@@ -137,6 +160,6 @@ def get_runner() -> LocalRunner | CeleryRunner:
 
 
 def on_stage_changed(sender, *, event_id: int, state: dict, **kwargs) -> None:
-    """Start a mixer as soon as a show goes live; the mixer follows the rest by itself."""
-    if settings.MIXER_AUTOSTART and state["phase"] in MIXING_PHASES:
+    """Start a mixer as soon as a show needs one; the mixer follows the rest by itself."""
+    if settings.MIXER_AUTOSTART and needs_mixer(state) and lease.is_lapsed(event_id):
         get_runner().start(event_id)

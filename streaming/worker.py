@@ -1,4 +1,4 @@
-"""One event's mixer process: claims nothing itself, runs the engine for the generation it was given.
+"""One event's mixer process: runs the engine for the generation a launcher claimed.
 
 Both runners end up here: the local runner's child process and the Celery mixer task.
 """
@@ -15,13 +15,21 @@ from django.conf import settings
 from django.db import connection
 
 from events.models import Event
-from stage.machine import audible_gains
 from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.follower import StageFollower
+from streaming.replay import finish_replay
+from streaming.stage_link import mix_settings
 
 log = logging.getLogger(__name__)
+
+# When nothing is configured, the fallback is a soft A-major chord at about -24 dBFS.
+DEFAULT_FALLBACK = LineSpec(
+    "fallback",
+    "aevalsrc=0.02*sin(2*PI*220*t)+0.015*sin(2*PI*277.18*t)+0.015*sin(2*PI*329.63*t):s=48000",
+    format="lavfi",
+)
 
 
 def owner_name() -> str:
@@ -41,35 +49,72 @@ def line_specs(event: Event) -> list[LineSpec]:
     ]
 
 
-def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) -> str:
-    """Mix the event until the show ends, the lease is lost or SIGTERM; return why it stopped."""
-    event = Event.objects.get(pk=event_id)
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        # SIGTERM finishes the current segment and releases the lease instead of dying mid-write.
-        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    engine = MixEngine(
+def fallback_spec() -> LineSpec:
+    if not settings.MIXER_FALLBACK_SOURCE:
+        return DEFAULT_FALLBACK
+    return LineSpec(
+        "fallback", settings.MIXER_FALLBACK_SOURCE, format=settings.MIXER_FALLBACK_FORMAT or None, loop=True
+    )
+
+
+def build_engine(event_id: int, generation: int, report: Callable[[dict], None]) -> MixEngine:
+    return MixEngine(
         hls_dir(event_id),
+        bitrate=settings.HLS_BITRATE,
+        frames_per_segment=settings.HLS_SEGMENT_FRAMES,
+        window=settings.HLS_WINDOW,
         may_publish=lambda: lease.holds(event_id, generation),
         on_report=report,
+        fallback=fallback_spec(),
+        loudness_target=settings.MIXER_LOUDNESS_TARGET,
     )
+
+
+def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) -> str:
+    """Mix the event until the show ends, the lease is lost or SIGTERM; return why it stopped."""
+    if not lease.start(event_id, generation, owner_name()):
+        # A duplicate delivery or a start that came after its lease lapsed: a newer one owns it.
+        log.warning("mixer of event %s generation %s was superseded before it started", event_id, generation)
+        connection.close()
+        return "superseded"
+    event = Event.objects.get(pk=event_id)
+    stop = threading.Event()
+    previous_handler = None
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM finishes the current segment and releases the lease instead of dying mid-write.
+        previous_handler = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    engine = build_engine(event_id, generation, report)
     engine.set_lines(line_specs(event))
-    follower = StageFollower(event_id, generation, lambda state: engine.set_mix(audible_gains(state)), stop)
+
+    def on_state(state: dict) -> None:
+        mix = mix_settings(state)
+        engine.set_mix(mix.gains, public=mix.public)
+
+    follower = StageFollower(event_id, generation, on_state, stop)
     follower.start()
-    log.info("mixer of event %s started (generation %s)", event_id, generation)
+    log.info("mixer of event %s generation %s started in %s", event_id, generation, owner_name())
     try:
         engine.run(stop)
     finally:
         stop.set()
         follower.join(timeout=5)
-    if follower.ended:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
+    if follower.ended and lease.holds(event_id, generation):
         engine.end_show()
+        finish_replay(event_id, hls_dir(event_id))
         reason = "ended"
-    elif follower.lost_lease:
+    elif follower.lost_lease or not lease.holds(event_id, generation):
         reason = "lost_lease"
     else:
         reason = "stopped"
     lease.release(event_id, generation)
     connection.close()
-    log.info("mixer of event %s stopped: %s", event_id, reason)
+    log.info(
+        "mixer of event %s generation %s stopped: %s (%s segments fenced off)",
+        event_id,
+        generation,
+        reason,
+        engine.fenced,
+    )
     return reason

@@ -12,8 +12,10 @@ from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
 from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Segment
 from .lines import LineReader, LineSpec
+from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
 from .playlist import PlaylistWriter, target_duration_for
+from .watch import LineWatch
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,11 @@ RECORDING_NAME = "program.aac"
 PRIVATE_DIR = "private"
 # How long a free-running engine waits for a non-paced line's next frame before playing silence.
 FREE_RUNNING_WAIT = 0.5
+# "More than a moment" of dead air before the fallback plays alone.
+FALLBACK_AFTER_SECONDS = 1.0
+FALLBACK_ID = "fallback"
+
+Gains = dict[str, float | None]
 
 
 class MixEngine:
@@ -29,7 +36,9 @@ class MixEngine:
 
     `set_lines` and `set_mix` are safe from any thread; `run` blocks the calling thread.
     Public segments go to `out_dir`'s live playlist and the recording; rehearsal (public=False)
-    segments go to `out_dir/private/` only.
+    segments go to `out_dir/private/` only. When lines are on air but none of them carries audio
+    for more than FALLBACK_AFTER_SECONDS, the `fallback` line plays alone until one does.
+    Reports: "meters" ten times a second; "line_health", "alarm" and "fallback" on changes.
     """
 
     def __init__(
@@ -42,6 +51,8 @@ class MixEngine:
         may_publish: Callable[[], bool] = lambda: True,
         on_report: Callable[[dict], None] = lambda report: None,
         clock: Clock | None = None,
+        fallback: LineSpec | None = None,
+        loudness_target: float | None = None,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.bitrate = bitrate
@@ -50,11 +61,18 @@ class MixEngine:
         self.may_publish = may_publish
         self.on_report = on_report
         self.clock = clock or RealtimeClock()
+        self.fallback = fallback
         self.mixer = Mixer()
+        self.watch = LineWatch(round(FALLBACK_AFTER_SECONDS / TICK_SECONDS))
+        self.loudness = LoudnessMeter()
+        self.normaliser = LoudnessNormaliser(loudness_target) if loudness_target is not None else None
+        self.fenced = 0  # segments a lost lease kept from being published
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
         self._readers: dict[str, LineReader] = {}
-        self._pending_mix: tuple[dict[str, float | None], bool] | None = None
+        self._pending_mix: tuple[Gains, bool] | None = None
+        self._gains: Gains = {}
+        self._applied_gains: Gains | None = None
         self._public = True
         self._writers: dict[bool, PlaylistWriter] = {}
         self._recorder: AacRecorder | None = None
@@ -68,7 +86,7 @@ class MixEngine:
         for reader in stale:
             reader.stop()
 
-    def set_mix(self, gains_db: dict[str, float | None], *, public: bool = True) -> None:
+    def set_mix(self, gains_db: Gains, *, public: bool = True) -> None:
         """Gains in dB per line (None or missing = silent) and routing; applied at the next tick."""
         with self._lock:
             self._pending_mix = (dict(gains_db), public)
@@ -87,7 +105,7 @@ class MixEngine:
         deadline = self.clock.monotonic()
         try:
             while not stop.is_set():
-                self._tick(segmenter)
+                self._tick(segmenter, ticks)
                 ticks += 1
                 if ticks % REPORT_EVERY_TICKS == 0:
                     self._report()
@@ -109,19 +127,37 @@ class MixEngine:
             self._recorder.close()
             self._recorder = None
 
-    def _tick(self, segmenter: AacSegmenter) -> None:
+    def _tick(self, segmenter: AacSegmenter, ticks: int) -> None:
         with self._lock:
             readers = dict(self._readers)
             pending, self._pending_mix = self._pending_mix, None
         if pending is not None:
-            gains, public = pending
-            self.mixer.set_gains(gains)
+            self._gains, public = pending
             if public != self._public:
                 self._reroute(segmenter, public)
+        self._watch(readers)
         wait = 0.0 if self.clock.realtime else FREE_RUNNING_WAIT
         frames = {line_id: reader.read_frame(wait) for line_id, reader in readers.items()}
-        for segment in segmenter.push(self.mixer.mix(frames)):
+        program = self.mixer.mix(frames)
+        self.loudness.push(program)
+        if self.normaliser is not None and ticks % REPORT_EVERY_TICKS == 0:
+            gain_db = self.normaliser.update(self.loudness.short_term, REPORT_EVERY_TICKS * TICK_SECONDS)
+            self.mixer.set_program_gain(gain_db)
+        for segment in segmenter.push(program):
             self._publish(segment, self._public)
+
+    def _watch(self, readers: dict[str, LineReader]) -> None:
+        """Report health changes and alarms; put the fallback on or off air."""
+        health = {line_id: reader.health for line_id, reader in readers.items() if line_id != FALLBACK_ID}
+        on_air = {line_id for line_id, gain in self._gains.items() if gain is not None and line_id in health}
+        reports = self.watch.update(health, on_air)
+        # The fallback plays alone; the dead lines stay silent until one carries audio again.
+        gains = _FALLBACK_GAINS if self.fallback is not None and self.watch.fallback_active else self._gains
+        if gains is not self._applied_gains:
+            self.mixer.set_gains(gains)
+            self._applied_gains = gains
+        for report in reports:
+            self._send(report)
 
     def _reroute(self, segmenter: AacSegmenter, public: bool) -> None:
         """Switch between public and rehearsal output at an AAC frame boundary."""
@@ -137,7 +173,9 @@ class MixEngine:
         start = self._anchor_wall + segment.start / SAMPLE_RATE
         pdt = datetime.fromtimestamp(start, tz=UTC)
         written = self._writer(public).add_segment(segment.data, segment.duration, pdt)
-        if written and public and self._recorder is not None:
+        if not written:
+            self.fenced += 1
+        elif public and self._recorder is not None:
             self._recorder.write(segment)
 
     def _writer(self, public: bool) -> PlaylistWriter:
@@ -151,14 +189,21 @@ class MixEngine:
             )
         return self._writers[public]
 
+    def _wanted_specs(self) -> dict[str, LineSpec]:
+        wanted = dict(self._specs)
+        if self.fallback is not None:
+            wanted[FALLBACK_ID] = self.fallback
+        return wanted
+
     def _sync_readers(self) -> list[LineReader]:
         """Start readers for wanted lines; returns the readers to stop (caller holds the lock)."""
+        wanted = self._wanted_specs()
         stale = [
             self._readers.pop(line_id)
             for line_id, reader in list(self._readers.items())
-            if self._specs.get(line_id) != reader.spec
+            if wanted.get(line_id) != reader.spec
         ]
-        for line_id, spec in self._specs.items():
+        for line_id, spec in wanted.items():
             if line_id not in self._readers:
                 reader = LineReader(spec, realtime=self.clock.realtime)
                 reader.start()
@@ -168,15 +213,33 @@ class MixEngine:
     def _report(self) -> None:
         meters = self.mixer.meters()
         with self._lock:
-            health = {line_id: reader.health for line_id, reader in self._readers.items()}
+            health = {line_id: reader.health for line_id, reader in self._readers.items() if line_id != FALLBACK_ID}
         lines = {
             line_id: {**meters["lines"].get(line_id, _SILENT_METER), "health": state}
             for line_id, state in health.items()
         }
+        program = {
+            **meters["program"],
+            "momentary_lufs": self.loudness.momentary,
+            "short_term_lufs": self.loudness.short_term,
+            "gain_db": round(self.normaliser.gain_db, 2) if self.normaliser is not None else 0.0,
+        }
+        self._send(
+            {
+                "type": "meters",
+                "lines": lines,
+                "program": program,
+                "fallback": self.watch.fallback_active,
+                "public": self._public,
+            }
+        )
+
+    def _send(self, report: dict) -> None:
         try:
-            self.on_report({"type": "meters", "lines": lines, "program": meters["program"]})
+            self.on_report(report)
         except Exception:  # a broken listener must not stop the program
-            log.exception("meter report failed")
+            log.exception("mixer report failed")
 
 
+_FALLBACK_GAINS: Gains = {FALLBACK_ID: 0.0}
 _SILENT_METER = {"peak_db": METER_FLOOR_DB, "rms_db": METER_FLOOR_DB}

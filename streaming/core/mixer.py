@@ -73,6 +73,9 @@ class Mixer:
         self._ramps: dict[str, _Ramp] = {}
         self._targets: dict[str, float] = {}
         self._limiter_gain = 1.0
+        # Program gain before the limiter (loudness normalisation), ramped like a line's.
+        self._program_ramp = _Ramp()
+        self._program_ramp.current = self._program_ramp.target = 1.0
         self._meters: dict = {"lines": {}, "program": _levels(None)}
 
     def set_gains(self, gains_db: dict[str, float | None]) -> None:
@@ -80,6 +83,10 @@ class Mixer:
         self._targets = {line: db_to_gain(db) for line, db in gains_db.items()}
         for line, ramp in self._ramps.items():
             ramp.retarget(self._targets.get(line, 0.0), self.ramp_samples)
+
+    def set_program_gain(self, gain_db: float) -> None:
+        """Gain in dB applied to the sum before the limiter, ramped."""
+        self._program_ramp.retarget(db_to_gain(gain_db), self.ramp_samples)
 
     def mix(self, frames: dict[str, np.ndarray]) -> np.ndarray:
         """One tick: the limited program frame (channels, frame_samples) float32."""
@@ -98,6 +105,9 @@ class Mixer:
                 continue
             program += frame * np.asarray(gain, dtype=np.float32)
         self._forget_silent_lines(frames)
+        program_gain = self._program_ramp.advance(self.frame_samples)
+        if not (np.isscalar(program_gain) and program_gain == 1.0):
+            program *= np.asarray(program_gain, dtype=np.float32)
         program = self._limit(program)
         self._meters = {"lines": line_meters, "program": _levels(program)}
         return program

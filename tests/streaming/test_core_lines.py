@@ -74,7 +74,8 @@ def test_realtime_line_is_paced_and_read_frame_never_blocks(readers):
     buffered = 0
     while np.any(reader.read_frame()):
         buffered += 1
-    assert 5 <= buffered <= 10  # the jitter buffer holds 10 and drops the oldest
+    # The jitter buffer holds 10 and drops the oldest; one or two more may arrive while draining.
+    assert 5 <= buffered <= 12
     assert reader.dropped >= 15
 
 

@@ -1,0 +1,48 @@
+"""At show end: the downloadable recording and its chapters, from the stage's audit log.
+
+Files beside the HLS (served under /hls/<event id>/): vod.m3u8 (the whole show), program.m4a
+(download), chapters.json and chapters.vtt.
+"""
+
+import json
+import logging
+from pathlib import Path
+
+from events.models import Event
+from stage.models import StageLogEntry
+from streaming.core import recording
+from streaming.core.engine import RECORDING_NAME
+from streaming.core.playlist import STATE_FILE
+
+log = logging.getLogger(__name__)
+
+
+def takes(event: Event, state: dict) -> list[tuple[float, str]]:
+    """When each take happened and its title: a run-of-show segment starting, or a line going on air."""
+    labels = {line_id: line.get("label", line_id) for line_id, line in state.get("lines", {}).items()}
+    segments = dict(event.segments.values_list("pk", "title"))
+    found = []
+    for entry in StageLogEntry.objects.filter(event=event).order_by("version"):
+        command = entry.command
+        if command.get("segment") in segments:
+            found.append((entry.applied_at, segments[command["segment"]]))
+        elif command.get("type") == "set_on_air" and command.get("on_air"):
+            found.append((entry.applied_at, labels.get(command["line"], command["line"])))
+    return found
+
+
+def finish_replay(event_id: int, directory: Path) -> list[recording.Chapter]:
+    """Write chapters.json, chapters.vtt and program.m4a for an ended show; returns the chapters."""
+    event = Event.objects.select_related("stage").get(pk=event_id)
+    state_file = directory / STATE_FILE
+    if not state_file.exists():
+        return []
+    history = json.loads(state_file.read_text())["history"]
+    spans = recording.spans_from_history(history)
+    found = recording.chapters(spans, takes(event, event.stage.document), default_title=event.title)
+    recording.write_chapter_files(directory, found)
+    adts = directory / RECORDING_NAME
+    if adts.exists() and adts.stat().st_size:
+        recording.remux_to_m4a(adts, directory / recording.DOWNLOAD_NAME, found, event.title)
+    log.info("replay of event %s: %s chapters", event_id, len(found))
+    return found

@@ -1,0 +1,59 @@
+"""Where a mixer's reports go: every report to the event's consoles (the meters group), and line
+health changes to the stage itself, as the mixer's own command, when the stage accepts them.
+
+Reports come from the mix thread (Celery) or a pipe reader (local), so nothing here may block:
+sends are handed to an event loop and meters are dropped while too many are still in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import Future
+
+from channels.layers import get_channel_layer
+
+from stage.groups import meters_group
+from streaming.stage_link import MIXER_ACTOR, MIXER_ROLE, health_command, stage_broadcaster
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 20
+
+
+class Forwarder:
+    """Sends reports on the server's loop when attached to one, else on a loop thread of its own."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        # The in-memory layer's queues belong to the server's loop.
+        self.loop = loop
+        self.in_flight = 0
+        self.dropped = 0
+        self._lock = threading.Lock()
+
+    def forward(self, event_id: int, report: dict) -> None:
+        command = health_command(report)
+        if report.get("type") == "meters" and self.in_flight >= MAX_IN_FLIGHT:
+            self.dropped += 1  # meters are superseded ten times a second; changes are never dropped
+            return
+        layer = get_channel_layer()
+        self._submit(layer.group_send(meters_group(event_id), {"type": "mixer.report", "report": report}))
+        broadcaster = stage_broadcaster() if command is not None else None
+        if broadcaster is not None:
+            self._submit(broadcaster(event_id, command, actor=MIXER_ACTOR, role=MIXER_ROLE))
+
+    def _submit(self, coroutine) -> None:
+        with self._lock:
+            if self.loop is None:
+                self.loop = asyncio.new_event_loop()
+                threading.Thread(target=self.loop.run_forever, name="mixer-reports", daemon=True).start()
+            self.in_flight += 1
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        future.add_done_callback(self._done)
+
+    def _done(self, future: Future) -> None:
+        with self._lock:
+            self.in_flight -= 1
+        if not future.cancelled() and future.exception() is not None:
+            log.error("forwarding a mixer report failed: %r", future.exception())

@@ -1,0 +1,145 @@
+"""Real supervisors for the fault tests: a daphne server with its local runner, or Celery workers on
+a mixer queue with beat running the watchdog. Both get short lease timings and 1 s segments.
+
+Celery runs on a Redis database and queue of its own, so other test runs sharing Redis DB 0 can
+neither take its tasks nor hand it theirs.
+"""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import redis
+from django.conf import settings
+
+from tests.conftest import scaled_out
+from tests.live import BASE_DIR, database_url, free_port, stop_group
+
+CELERY_REDIS_DB = 5
+SEGMENT_FRAMES = 47  # 47 AAC frames = 1.0027 s, target duration 1
+WINDOW = 3
+LEASE_SECONDS = 2.0
+
+
+def supervisor_env(hls_root: Path) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "HLS_ROOT": str(hls_root),
+        "HLS_SEGMENT_FRAMES": str(SEGMENT_FRAMES),
+        "HLS_WINDOW": str(WINDOW),
+        "MIXER_LEASE_SECONDS": str(LEASE_SECONDS),
+        "MIXER_RENEW_SECONDS": "0.4",
+        "MIXER_WATCHDOG_SECONDS": "0.5",
+        "MIXER_START_GRACE_SECONDS": "20",
+        "MIXER_AUTOSTART": "false",
+    }
+    if scaled_out():
+        redis_url = _isolated_redis_url()
+        env |= {"REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url}
+    return os.environ | env
+
+
+def _isolated_redis_url() -> str:
+    base = settings.REDIS_URL.rsplit("/", 1)[0]
+    return f"{base}/{CELERY_REDIS_DB}"
+
+
+class Supervisor:
+    """Processes that keep an event's mixer running; `log` collects everything they print."""
+
+    def __init__(self, mode: str, log: Path):
+        self.mode = mode
+        self.log = log
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _spawn(command: list[str], env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+@contextmanager
+def local_supervisor(hls_root: Path):
+    """daphne with the embedded runner: mixers are its children, its watchdog a thread."""
+    env = supervisor_env(hls_root) | {"MIXER_RUNNER": "local"}
+    log_path = hls_root / "supervisor.log"
+    port = free_port()
+    with open(log_path, "wb") as log:
+        server = _spawn(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env, log
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                # The first request hands the server's loop to the runner and starts its watchdog.
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/hls/0/live.m3u8", timeout=2)
+            except urllib.error.HTTPError:
+                break  # a 404 from the HLS view: the server is up
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"daphne did not start:\n{log_path.read_text()}") from None
+                time.sleep(0.2)
+        yield Supervisor("local", log_path)
+    finally:
+        stop_group(server)
+
+
+@contextmanager
+def celery_supervisor(hls_root: Path):
+    """Two mixer workers (concurrency 1, prefetch 1, fair), a worker for the watchdog, and beat."""
+    env = supervisor_env(hls_root) | {"MIXER_RUNNER": "celery", "MIXER_QUEUE": "mixer-test"}
+    redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
+    log_path = hls_root / "supervisor.log"
+    celery = [sys.executable, "-m", "celery", "-A", "config"]
+    mixer_worker = [
+        *celery, "worker", "-Q", "mixer-test", "--concurrency", "1", "--prefetch-multiplier", "1", "-O", "fair",
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]  # fmt: skip
+    processes = []
+    with open(log_path, "wb") as log:
+        processes.append(_spawn([*mixer_worker, "-n", "mixer1@%h"], env, log))
+        processes.append(_spawn([*mixer_worker, "-n", "mixer2@%h"], env, log))
+        processes.append(
+            _spawn(
+                [*celery, "worker", "-Q", "celery", "--concurrency", "1", "-n", "control@%h", "--loglevel", "INFO",
+                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                env,
+                log,
+            )
+        )  # fmt: skip
+        processes.append(
+            _spawn(
+                [*celery, "beat", "--schedule", str(hls_root / "beat-schedule"), "--max-interval", "1",
+                 "--loglevel", "INFO"],
+                env,
+                log,
+            )
+        )  # fmt: skip
+    try:
+        yield Supervisor("celery", log_path)
+    finally:
+        for process in processes:
+            stop_group(process)
+
+
+# Celery needs Redis: the embedded pass runs the local runner only.
+MODES = ["local", "celery"] if scaled_out() else ["local"]
+
+
+@pytest.fixture(params=MODES)
+def supervisor(request, transactional_db, hls_root):
+    """The same fault tests against both runners."""
+    starter = local_supervisor if request.param == "local" else celery_supervisor
+    with starter(hls_root) as running:
+        yield running

@@ -1,0 +1,161 @@
+"""Killing, stopping and pausing a mixer mid-show, under both runners: the watchdog replaces it with
+generation + 1, the playlist continues as a player needs, and a woken zombie cannot publish."""
+
+import json
+import os
+import re
+import signal
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from stage import store
+from streaming.models import MixerLease
+from tests.audio import decode, tones_present
+from tests.factories import make_event, make_tone_presenter
+from tests.supervision.conftest import LEASE_SECONDS, SEGMENT_FRAMES, WINDOW
+from tests.supervision.playlists import SR, PlayerView, parse, wait_for
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.both_modes,
+    pytest.mark.timeout(120),
+    pytest.mark.django_db(transaction=True),
+]
+
+A = 440.0
+FULL_SEGMENT = SEGMENT_FRAMES * 1024 / SR
+
+
+class Show:
+    """An event with one tone line, driven through the stage store as a console would."""
+
+    def __init__(self, hls_root):
+        self.event = make_event("faults", title="Faults")
+        self.line = make_tone_presenter(self.event, "Alice", int(A)).line_id
+        self.directory = hls_root / str(self.event.pk)
+        self.sent = 0
+
+    def command(self, type_: str, **fields) -> None:
+        self.sent += 1
+        version = store.snapshot(self.event.pk)["version"]
+        command = {"type": type_, "version": version, "client_id": f"c{self.sent}"} | fields
+        outcome = store.submit(self.event.pk, command, actor="test")
+        assert outcome.applied, outcome.error
+
+    def lease(self) -> MixerLease | None:
+        return MixerLease.objects.filter(event=self.event).first()
+
+    def running(self, generation: int) -> int:
+        """Wait until `generation` has started in its own process; returns that process's pid."""
+        lease = wait_for(
+            lambda: (found := self.lease()) and found.generation == generation and ":" in found.owner and found,
+            30,
+            f"generation {generation} to start",
+        )
+        return int(lease.owner.rsplit(":", 1)[1])
+
+    def state(self) -> dict:
+        path = self.directory / "playlist_state.json"
+        return json.loads(path.read_text()) if path.exists() else {"next_segment_index": 0, "history": []}
+
+    def segments_after(self, index: int, count: int, timeout: float = 20) -> None:
+        wait_for(lambda: self.state()["next_segment_index"] >= index + count, timeout, f"{count} after {index}")
+
+    def end(self) -> None:
+        self.command("end_show")
+        wait_for(lambda: parse((self.directory / "live.m3u8").read_text()).ended, 20, "ENDLIST")
+
+
+def test_sigterm_then_sigkill_are_replaced_by_the_watchdog_and_the_playlist_continues(supervisor, hls_root):
+    show = Show(hls_root)
+    show.command("go_live")
+    show.command("set_on_air", line=show.line, on_air=True)
+    first = show.running(1)
+    wait_for(lambda: (show.directory / "live.m3u8").exists(), 20, "the first playlist")
+    player = PlayerView(show.directory)
+    show.segments_after(0, 2)
+
+    # SIGTERM: the current segment is finished (short) and the lease released, not left to lapse.
+    os.kill(first, signal.SIGTERM)
+    released = wait_for(lambda: (lease := show.lease()).expires_at <= timezone.now() and lease, 5, "the release")
+    assert released.generation == 1
+    assert released.expires_at - released.renewed_at < timedelta(seconds=LEASE_SECONDS - 0.5)
+    cut_1 = show.state()["next_segment_index"]
+    last_of_first = show.state()["history"][-1]
+    assert last_of_first["duration"] < FULL_SEGMENT
+    assert round(last_of_first["duration"] * SR) % 1024 == 0  # a whole number of AAC frames
+
+    # The watchdog starts generation 2 at once (the lease was released); then SIGKILL it.
+    second = show.running(2)
+    assert second != first or supervisor.mode == "celery"  # a Celery pool process lives on
+    show.segments_after(cut_1, 2)
+    os.kill(second, signal.SIGKILL)
+    killed_at = time.monotonic()
+    third = show.running(3)
+    # Replaced only once the killed mixer's lease lapsed: it could not be told from a hung one.
+    assert time.monotonic() - killed_at >= LEASE_SECONDS - 0.6
+    cut_2 = show.state()["history"][-1]["index"] + 1
+    show.segments_after(cut_2, WINDOW + 1)  # both cuts slide out of the live window
+    tail = (show.directory / show.state()["history"][-1]["uri"]).read_bytes()
+    show.end()
+    player.stop()
+
+    assert player.snapshots > 50 and player.problems == []
+    assert third != second
+    vod = parse((show.directory / "vod.m3u8").read_text())
+    live = parse((show.directory / "live.m3u8").read_text())
+    count = len(vod.entries)
+    assert [entry.index for entry in vod.entries] == list(range(count))
+    assert [entry.index for entry in vod.entries if entry.discontinuity] == [cut_1, cut_2]
+    assert vod.target_duration == live.target_duration == 1
+    frames = [round(entry.duration * SR / 1024, 2) for entry in vod.entries]  # EXTINF has 5 decimals
+    assert all(n == int(n) and 1 <= n <= SEGMENT_FRAMES for n in frames), frames
+    pdts = [entry.pdt for entry in vod.entries]
+    assert pdts == sorted(pdts)
+    assert live.media_sequence == count - WINDOW
+    assert live.discontinuity_sequence == 2
+    assert [entry.uri for entry in live.entries] == [entry.uri for entry in vod.entries[-WINDOW:]]
+    # Generation 3 picked up the stage as it was: the line is still on air.
+    assert tones_present(decode(tail), (A,)) == {A}
+
+
+def test_a_paused_mixer_that_wakes_after_its_lease_lapsed_cannot_publish(supervisor, hls_root):
+    show = Show(hls_root)
+    show.command("go_live")
+    show.command("set_on_air", line=show.line, on_air=True)
+    zombie = show.running(1)
+    show.segments_after(0, 2)
+
+    os.kill(zombie, signal.SIGSTOP)
+    try:
+        replacement = show.running(2)
+        cut = show.state()["history"][-1]["index"] + 1
+        show.segments_after(cut, 2)
+        before = {path.name: path.read_bytes() for path in show.directory.glob("segment_*.ts")}
+    finally:
+        os.kill(zombie, signal.SIGCONT)
+    # The zombie wakes, finds the lease gone, tries to publish what it had and is fenced off.
+    stopped = wait_for(
+        lambda: re.search(r"generation 1 stopped: lost_lease \((\d+) segments fenced off\)", supervisor.log_text()),
+        15,
+        "the zombie to stop",
+    )
+    assert int(stopped.group(1)) >= 1
+    show.segments_after(max(int(name[8:14]) for name in before), 2)
+    show.end()
+
+    lease = show.lease()
+    assert lease.generation == 2 and lease.owner.endswith(f":{replacement}")
+    for name, data in before.items():  # nothing the replacement published was overwritten
+        assert (show.directory / name).read_bytes() == data
+    vod = parse((show.directory / "vod.m3u8").read_text())
+    assert [entry.index for entry in vod.entries] == list(range(len(vod.entries)))
+    assert [entry.index for entry in vod.entries if entry.discontinuity] == [cut]
+    pdts = [entry.pdt for entry in vod.entries]
+    assert pdts == sorted(pdts)
+    assert "generation 2 stopped: ended" in wait_for(
+        lambda: "generation 2 stopped" in (text := supervisor.log_text()) and text, 10, "the show's mixer to end"
+    )
