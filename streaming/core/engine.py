@@ -139,10 +139,15 @@ class MixEngine:
         wait = 0.0 if self.clock.realtime else FREE_RUNNING_WAIT
         frames = {line_id: reader.read_frame(wait) for line_id, reader in readers.items()}
         program = self.mixer.mix(frames)
-        self.loudness.push(program)
-        if self.normaliser is not None and ticks % REPORT_EVERY_TICKS == 0:
-            gain_db = self.normaliser.update(self.loudness.short_term, REPORT_EVERY_TICKS * TICK_SECONDS)
-            self.mixer.set_program_gain(gain_db)
+        if self.normaliser is None:
+            self.loudness.push(program)
+        else:
+            # Feed-forward: measuring the sum before the normaliser's own gain keeps the slow
+            # 3 s short-term window out of a feedback loop (which would overshoot and hunt).
+            self.loudness.push(self.mixer.last_sum)
+            if ticks % REPORT_EVERY_TICKS == 0:
+                gain_db = self.normaliser.update(self.loudness.short_term, REPORT_EVERY_TICKS * TICK_SECONDS)
+                self.mixer.set_program_gain(gain_db)
         for segment in segmenter.push(program):
             self._publish(segment, self._public)
 
@@ -218,11 +223,13 @@ class MixEngine:
             line_id: {**meters["lines"].get(line_id, _SILENT_METER), "health": state}
             for line_id, state in health.items()
         }
+        gain_db = self.normaliser.gain_db if self.normaliser is not None else 0.0
         program = {
             **meters["program"],
-            "momentary_lufs": self.loudness.momentary,
-            "short_term_lufs": self.loudness.short_term,
-            "gain_db": round(self.normaliser.gain_db, 2) if self.normaliser is not None else 0.0,
+            # With normalisation on, the measured sum plus the (slow) gain: the program's loudness.
+            "momentary_lufs": _plus(self.loudness.momentary, gain_db),
+            "short_term_lufs": _plus(self.loudness.short_term, gain_db),
+            "gain_db": round(gain_db, 2),
         }
         self._send(
             {
@@ -239,6 +246,10 @@ class MixEngine:
             self.on_report(report)
         except Exception:  # a broken listener must not stop the program
             log.exception("mixer report failed")
+
+
+def _plus(lufs: float | None, gain_db: float) -> float | None:
+    return None if lufs is None else round(lufs + gain_db, 2)
 
 
 _FALLBACK_GAINS: Gains = {FALLBACK_ID: 0.0}

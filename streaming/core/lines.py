@@ -94,7 +94,8 @@ class LineReader:
     def read_frame(self, wait: float = 0.0) -> np.ndarray:
         """Next (2, 960) float32 frame; silence on underrun. Waits at most `wait` seconds."""
         with self._ready:
-            if not self._frames and wait > 0:
+            # A faulted line has nothing coming until its retry: waiting would only stall the mix.
+            if not self._frames and wait > 0 and self._health != HEALTH_FAULTED:
                 self._ready.wait_for(lambda: self._frames or self._stop.is_set(), wait)
             if self._frames:
                 frame = self._frames.popleft()

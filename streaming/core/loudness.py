@@ -55,6 +55,7 @@ class LoudnessMeter:
 class LoudnessNormaliser:
     """Moves a program gain slowly toward `target - short-term loudness`, within bounds.
 
+    Feed-forward: it is given the loudness of the sum before its gain, so it cannot hunt.
     Slow on purpose (dB per second): it evens out speakers and sources, the limiter catches peaks.
     Silence (below the gate) holds the gain, so a pause is not pumped up.
     """
@@ -73,11 +74,10 @@ class LoudnessNormaliser:
         self.gain_db = 0.0
 
     def update(self, short_term_lufs: float | None, seconds: float) -> float:
-        """Advance by `seconds` of program at this short-term loudness; returns the gain in dB."""
+        """Advance by `seconds` at this short-term loudness of the sum before the gain; returns dB."""
         if short_term_lufs is None or short_term_lufs < GATE_LUFS:
             return self.gain_db
-        # The measured loudness already includes the current gain.
-        wanted = self.gain_db + self.target_lufs - short_term_lufs
+        wanted = self.target_lufs - short_term_lufs
         wanted = min(self.max_boost_db, max(-self.max_cut_db, wanted))
         step = self.rate_db_per_second * seconds
         self.gain_db += min(step, max(-step, wanted - self.gain_db))

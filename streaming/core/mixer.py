@@ -76,6 +76,7 @@ class Mixer:
         # Program gain before the limiter (loudness normalisation), ramped like a line's.
         self._program_ramp = _Ramp()
         self._program_ramp.current = self._program_ramp.target = 1.0
+        self.last_sum = np.zeros((channels, frame_samples), dtype=np.float32)
         self._meters: dict = {"lines": {}, "program": _levels(None)}
 
     def set_gains(self, gains_db: dict[str, float | None]) -> None:
@@ -105,9 +106,11 @@ class Mixer:
                 continue
             program += frame * np.asarray(gain, dtype=np.float32)
         self._forget_silent_lines(frames)
+        # The sum before the program gain: what loudness normalisation measures (feed-forward).
+        self.last_sum = program
         program_gain = self._program_ramp.advance(self.frame_samples)
         if not (np.isscalar(program_gain) and program_gain == 1.0):
-            program *= np.asarray(program_gain, dtype=np.float32)
+            program = program * np.asarray(program_gain, dtype=np.float32)
         program = self._limit(program)
         self._meters = {"lines": line_meters, "program": _levels(program)}
         return program

@@ -6,6 +6,7 @@ import time
 
 import av
 import numpy as np
+import pytest
 
 from streaming.core.clock import FreeRunningClock
 from streaming.core.engine import MixEngine
@@ -129,3 +130,83 @@ def _run_ticks(engine: MixEngine, stop: threading.Event, clock: FreeRunningClock
 
     clock.sleep_until = counting_sleep
     engine.run(stop)
+
+
+def _run_ticks_with(engine: MixEngine, ticks: int, actions: dict) -> None:
+    """Free-running run of `ticks` ticks, calling actions[n]() just before tick n."""
+    clock = engine.clock
+    stop = threading.Event()
+    sleep_until = clock.sleep_until
+    count = [0]
+
+    def counting_sleep(deadline: float) -> None:
+        count[0] += 1
+        if count[0] in actions:
+            actions[count[0]]()
+        if count[0] >= ticks:
+            stop.set()
+        sleep_until(deadline)
+
+    clock.sleep_until = counting_sleep
+    engine.run(stop)
+
+
+def test_fallback_plays_alone_after_a_second_of_dead_air_until_a_line_carries_again(tmp_path):
+    reports = []
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append, fallback=sine("fallback", 300))
+    engine.set_lines([LineSpec("a", "http://127.0.0.1:9/refused")])
+    engine.set_mix({"a": 0.0})
+    # At tick 150 the line is fixed: a new source for the same line id.
+    _run_ticks_with(engine, 300, {150: lambda: engine.set_lines([sine("a", 1000)])})
+
+    changes = [r for r in reports if r["type"] != "meters"]
+    health = [r["health"] for r in changes if r["type"] == "line_health"]
+    # The refusal may come before the first tick looks; either way each change is told once.
+    assert health in (["connecting", "faulted", "connecting", "ok"], ["faulted", "connecting", "ok"])
+    fallback = [(reports.index(r), r["active"]) for r in reports if r["type"] == "fallback"]
+    assert [active for _, active in fallback] == [True, False]
+    # Dead from the first tick: on at tick 50 (after the tenth meter report), exactly one second.
+    assert fallback[0][0] == 10 + len([r for r in reports[: fallback[0][0]] if r["type"] != "meters"])
+    assert changes[-1] == {"type": "fallback", "active": False}
+    assert changes[-2] == {"type": "line_health", "line": "a", "health": "ok"}
+    meters = [r for r in reports if r["type"] == "meters"]
+    assert "fallback" not in meters[-1]["lines"]  # the fallback is no line of the stage
+    assert [m["fallback"] for m in meters[9:11]] == [False, True]
+
+    program = decode_segments(tmp_path, playlist_uris(tmp_path / "live.m3u8"))[0]
+    second = SR // 2
+    # 1024 priming samples lead the decoded program; silence, then the fallback, then the line.
+    assert level_at(program[1024 + 1000 : 1024 + 1000 + second], 300) < 0.001
+    assert level_at(program[1024 + 2 * SR : 1024 + 2 * SR + second], 300) > 0.085
+    tail = program[-SR - second : -SR]
+    assert level_at(tail, 1000) > 0.085 and level_at(tail, 300) < 0.001
+
+
+def test_meters_carry_the_program_short_term_loudness_and_normalisation_reaches_minus_16(tmp_path):
+    reports = []
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append, loudness_target=-16.0)
+    engine.set_lines([sine("a", 1000)])
+    engine.set_mix({"a": 0.0})
+    _run_ticks(engine, threading.Event(), engine.clock, ticks=500)  # 10 s
+    meters = [r for r in reports if r["type"] == "meters"]
+    assert len(meters) == 100
+    # lavfi's sine is 1/8 full scale, -3 dB per channel: -21.07 LUFS, so +5.07 dB brings it to -16.
+    assert meters[-1]["program"]["gain_db"] == pytest.approx(5.07, abs=0.05)
+    assert meters[-1]["program"]["short_term_lufs"] == pytest.approx(-16.0, abs=0.1)
+    # Nothing moves until the 3 s short-term window has filled, then 2 dB/s: 0.2 dB per report.
+    gains = [m["program"]["gain_db"] for m in meters]
+    assert gains[:29] == [0.0] * 29
+    assert gains[31] - gains[30] == pytest.approx(0.2)
+
+
+def test_silence_on_an_on_air_line_raises_an_alarm_after_three_seconds(tmp_path):
+    reports = []
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append)
+    engine.set_lines([LineSpec("quiet", f"anullsrc=r={SR}:cl=stereo", format="lavfi")])
+    engine.set_mix({"quiet": 0.0})
+    _run_ticks(engine, threading.Event(), engine.clock, ticks=250)
+    alarms = [(i, r) for i, r in enumerate(reports) if r["type"] == "alarm"]
+    assert [r for _, r in alarms] == [{"type": "alarm", "alarm": "silence", "line": "quiet", "active": True}]
+    meters_before = sum(1 for r in reports[: alarms[0][0]] if r["type"] == "meters")
+    # The reader decodes up to 10 frames ahead of the mix: 3 s = 150 ticks, 140 at the earliest.
+    assert 28 <= meters_before <= 30
