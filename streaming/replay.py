@@ -18,14 +18,15 @@ log = logging.getLogger(__name__)
 
 
 def takes(event: Event, state: dict) -> list[tuple[float, str]]:
-    """When each take happened and its title: a run-of-show segment starting, or a line going on air."""
+    """When each take happened and its title: the chapter the stage logged (a run-of-show segment
+    or the presenters taken to air), or, for a plain line put on air, the line's label."""
     labels = {line_id: line.get("label", line_id) for line_id, line in state.get("lines", {}).items()}
-    segments = dict(event.segments.values_list("pk", "title"))
     found = []
     for entry in StageLogEntry.objects.filter(event=event).order_by("version"):
         command = entry.command
-        if command.get("segment") in segments:
-            found.append((entry.applied_at, segments[command["segment"]]))
+        chapter = getattr(entry, "chapter", "")
+        if chapter:
+            found.append((entry.applied_at, chapter))
         elif command.get("type") == "set_on_air" and command.get("on_air"):
             found.append((entry.applied_at, labels.get(command["line"], command["line"])))
     return found

@@ -27,6 +27,8 @@ class MixSettings:
 
     gains: dict[str, float | None]
     public: bool = True
+    hold: bool = False
+    fallback: str | None = None  # the stage's choice of fallback source, by name
 
 
 def needs_mixer(state: dict) -> bool:
@@ -39,7 +41,9 @@ def mix_settings(state: dict) -> MixSettings:
     if mix_plan is None:
         return MixSettings(machine.audible_gains(state))
     plan = mix_plan(state)
-    return MixSettings(dict(plan["gains"]), bool(plan.get("public", True)))
+    return MixSettings(
+        dict(plan["gains"]), bool(plan.get("public", True)), bool(plan.get("hold", False)), state.get("fallback")
+    )
 
 
 def health_command(report: dict) -> dict | None:

@@ -10,8 +10,19 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-CONTENT_TYPES = {".m3u8": "application/vnd.apple.mpegurl", ".ts": "video/mp2t", ".aac": "audio/aac"}
-FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts|\.aac)$")
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".aac": "audio/aac",
+    ".m4a": "audio/mp4",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".json": "application/json",
+}
+# Media and playlists by pattern; of the JSON files only the replay's chapters (never the
+# playlist writer's state).
+FILE_NAME = re.compile(r"^(?:[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts|\.aac|\.m4a|\.vtt)|chapters(\.json))$")
+# The recording grows during the show; the replay files are rewritten if a show ends again.
+REPLAY_SUFFIXES = (".aac", ".m4a", ".vtt", ".json")
 
 
 @require_GET
@@ -24,7 +35,14 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
         data = path.read_bytes()
     except (FileNotFoundError, IsADirectoryError):
         raise Http404("No such file.") from None
-    suffix = match.group(1)
+    suffix = match.group(1) or match.group(2)
     response = HttpResponse(data, content_type=CONTENT_TYPES[suffix])
-    response["Cache-Control"] = "no-cache" if suffix == ".m3u8" else "public, max-age=86400, immutable"
+    if suffix == ".m3u8":
+        response["Cache-Control"] = "no-cache"
+    elif suffix in REPLAY_SUFFIXES:
+        response["Cache-Control"] = "public, max-age=60"
+    else:
+        response["Cache-Control"] = "public, max-age=86400, immutable"
+    if suffix == ".m4a":
+        response["Content-Disposition"] = f'attachment; filename="event-{event_id}.m4a"'
     return response

@@ -24,12 +24,14 @@ from streaming.stage_link import mix_settings
 
 log = logging.getLogger(__name__)
 
-# When nothing is configured, the fallback is a soft A-major chord at about -24 dBFS.
-DEFAULT_FALLBACK = LineSpec(
+# Hold music when none is configured: a soft A-major chord at about -24 dBFS.
+BUILT_IN_HOLD_MUSIC = LineSpec(
     "fallback",
     "aevalsrc=0.02*sin(2*PI*220*t)+0.015*sin(2*PI*277.18*t)+0.015*sin(2*PI*329.63*t):s=48000",
     format="lavfi",
 )
+# The slate tone: 1 kHz at -20 dBFS, the usual line-up level.
+SLATE_TONE = LineSpec("fallback", "aevalsrc=0.1*sin(2*PI*1000*t):s=48000", format="lavfi")
 
 
 def owner_name() -> str:
@@ -49,9 +51,12 @@ def line_specs(event: Event) -> list[LineSpec]:
     ]
 
 
-def fallback_spec() -> LineSpec:
+def fallback_spec(source: str | None = "hold_music") -> LineSpec:
+    """The stage's fallback source by name: "slate_tone", or hold music (MIXER_FALLBACK_SOURCE)."""
+    if source == "slate_tone":
+        return SLATE_TONE
     if not settings.MIXER_FALLBACK_SOURCE:
-        return DEFAULT_FALLBACK
+        return BUILT_IN_HOLD_MUSIC
     return LineSpec(
         "fallback", settings.MIXER_FALLBACK_SOURCE, format=settings.MIXER_FALLBACK_FORMAT or None, loop=True
     )
@@ -88,7 +93,8 @@ def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) ->
 
     def on_state(state: dict) -> None:
         mix = mix_settings(state)
-        engine.set_mix(mix.gains, public=mix.public)
+        engine.set_fallback(fallback_spec(mix.fallback))
+        engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)
 
     follower = StageFollower(event_id, generation, on_state, stop)
     follower.start()

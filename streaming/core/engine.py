@@ -70,8 +70,9 @@ class MixEngine:
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
         self._readers: dict[str, LineReader] = {}
-        self._pending_mix: tuple[Gains, bool] | None = None
+        self._pending_mix: tuple[Gains, bool, bool] | None = None
         self._gains: Gains = {}
+        self._hold = False
         self._applied_gains: Gains | None = None
         self._public = True
         self._writers: dict[bool, PlaylistWriter] = {}
@@ -86,10 +87,19 @@ class MixEngine:
         for reader in stale:
             reader.stop()
 
-    def set_mix(self, gains_db: Gains, *, public: bool = True) -> None:
-        """Gains in dB per line (None or missing = silent) and routing; applied at the next tick."""
+    def set_mix(self, gains_db: Gains, *, public: bool = True, hold: bool = False) -> None:
+        """Gains in dB per line (None or missing = silent), routing, and hold (the fallback alone);
+        applied at the next tick."""
         with self._lock:
-            self._pending_mix = (dict(gains_db), public)
+            self._pending_mix = (dict(gains_db), public, hold)
+
+    def set_fallback(self, spec: LineSpec | None) -> None:
+        """The source played alone on hold or when the on-air lines carry no audio."""
+        with self._lock:
+            self.fallback = spec
+            stale = self._sync_readers()
+        for reader in stale:
+            reader.stop()
 
     def run(self, stop: threading.Event) -> None:
         """The mix loop: a 20 ms tick scheduled on the clock, until `stop` is set."""
@@ -132,7 +142,7 @@ class MixEngine:
             readers = dict(self._readers)
             pending, self._pending_mix = self._pending_mix, None
         if pending is not None:
-            self._gains, public = pending
+            self._gains, public, self._hold = pending
             if public != self._public:
                 self._reroute(segmenter, public)
         self._watch(readers)
@@ -157,7 +167,8 @@ class MixEngine:
         on_air = {line_id for line_id, gain in self._gains.items() if gain is not None and line_id in health}
         reports = self.watch.update(health, on_air)
         # The fallback plays alone; the dead lines stay silent until one carries audio again.
-        gains = _FALLBACK_GAINS if self.fallback is not None and self.watch.fallback_active else self._gains
+        fallback = self._hold or self.watch.fallback_active
+        gains = _FALLBACK_GAINS if fallback and FALLBACK_ID in readers else self._gains
         if gains is not self._applied_gains:
             self.mixer.set_gains(gains)
             self._applied_gains = gains

@@ -1,0 +1,82 @@
+"""The replay at show end: the whole show as VOD, a downloadable .m4a as long as the show, and
+chapters from the stage's takes, served by the HLS view."""
+
+import json
+import threading
+import time
+
+import av
+import pytest
+
+from stage import store
+from streaming import lease, worker
+from tests.audio import decode, tones_present
+from tests.factories import make_event, make_tone_presenter
+from tests.supervision.playlists import SR, parse
+
+pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+A, B = 440.0, 880.0
+
+
+def command(event_id: int, type_: str, **fields) -> None:
+    version = store.snapshot(event_id)["version"]
+    outcome = store.submit(
+        event_id, {"type": type_, "version": version, "client_id": f"{type_}-{time.time_ns()}"} | fields, actor="test"
+    )
+    assert outcome.applied, outcome.error
+
+
+def test_recording_matches_the_show_and_chapters_follow_the_takes(hls_root, settings, client):
+    settings.HLS_SEGMENT_FRAMES = 47
+    event = make_event("replay", title="Replay show")
+    alice = make_tone_presenter(event, "Alice", int(A), position=1).line_id
+    bob = make_tone_presenter(event, "Bob", int(B), position=2).line_id
+    generation = lease.claim(event.pk, owner="test")
+    command(event.pk, "go_live")
+    command(event.pk, "set_on_air", line=alice, on_air=True)
+    outcome = []
+    mixer = threading.Thread(target=lambda: outcome.append(worker.run_mixer(event.pk, generation, lambda r: None)))
+    mixer.start()
+    time.sleep(3.0)
+    command(event.pk, "set_on_air", line=alice, on_air=False)
+    command(event.pk, "set_on_air", line=bob, on_air=True)
+    time.sleep(3.0)
+    command(event.pk, "end_show")
+    mixer.join(15)
+    assert outcome == ["ended"]
+
+    directory = hls_root / str(event.pk)
+    state = store.snapshot(event.pk)
+    show_seconds = state["ended_at"] - state["live_since"]
+    vod = parse((directory / "vod.m3u8").read_text())
+    assert vod.ended and vod.media_sequence == 0
+    vod_samples = sum(round(entry.duration * SR) for entry in vod.entries)
+    with av.open(str(directory / "program.m4a")) as download:
+        chapters = download.chapters()
+        samples = sum(frame.samples for frame in download.decode(audio=0))
+    assert samples == vod_samples  # the download is the VOD, sample for sample
+    assert abs(samples / SR - show_seconds) < 0.25  # and as long as the show
+
+    document = json.loads((directory / "chapters.json").read_text())["chapters"]
+    titles = [chapter["title"] for chapter in document]
+    assert titles == ["Alice", "Bob"]  # Alice went on air at the start: her take names chapter 1
+    assert document[0]["start"] == 0.0 and document[-1]["end"] == round(samples / SR, 3)
+    assert document[0]["end"] == document[1]["start"]
+    assert 2.8 < document[1]["start"] < 3.6
+    assert [c["metadata"]["title"] for c in chapters] == titles
+    vtt = (directory / "chapters.vtt").read_text().splitlines()
+    assert vtt[:5] == ["WEBVTT", "", "1", f"00:00:00.000 --> 00:00:0{document[0]['end']:.3f}", "Alice"]
+
+    # What the chapters say is what is heard.
+    audio = decode((directory / "program.m4a").read_bytes())
+    assert tones_present(audio[SR : 2 * SR], (A, B)) == {A}
+    assert tones_present(audio[-2 * SR : -SR], (A, B)) == {B}
+
+    response = client.get(f"/hls/{event.pk}/program.m4a")
+    assert response.status_code == 200 and response["Content-Type"] == "audio/mp4"
+    assert response["Content-Disposition"] == f'attachment; filename="event-{event.pk}.m4a"'
+    assert response.content == (directory / "program.m4a").read_bytes()
+    assert client.get(f"/hls/{event.pk}/chapters.vtt")["Content-Type"] == "text/vtt; charset=utf-8"
+    assert json.loads(client.get(f"/hls/{event.pk}/chapters.json").content)["chapters"] == document
+    assert client.get(f"/hls/{event.pk}/playlist_state.json").status_code == 404
