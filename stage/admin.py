@@ -5,6 +5,6 @@ from stage.models import StageLogEntry
 
 @admin.register(StageLogEntry)
 class StageLogEntryAdmin(admin.ModelAdmin):
-    list_display = ["event", "version", "actor", "applied_at"]
+    list_display = ["event", "version", "actor", "role", "chapter", "applied_at"]
     list_filter = ["event"]
-    readonly_fields = ["event", "version", "actor", "client_id", "command", "applied_at"]
+    readonly_fields = ["event", "version", "actor", "role", "client_id", "command", "applied_at", "chapter"]

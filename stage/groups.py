@@ -1,11 +1,18 @@
-"""Channel-layer group names, formatted in one place only."""
+"""Channel-layer group names, formatted in one place only.
+
+Who is in which group:
+- `stage.<event>`: one feed channel per server process that has sockets of the event (consoles
+  and green rooms); stage pushes arrive once per process and fan out locally (stage/fanout.py).
+- `meters.<event>`: the same feed channels; the mixer's reports (`mixer.report`) for consoles.
+Viewers are not on WebSockets: they poll a small cacheable status (`projections.public_view`).
+"""
 
 
 def stage_group(event_id: int) -> str:
-    """Everyone who follows an event's stage state: consoles and green rooms."""
+    """Every process that follows an event's stage: its consoles and green rooms."""
     return f"stage.{event_id}"
 
 
 def meters_group(event_id: int) -> str:
-    """Consoles that show the mixer's meters and line health."""
+    """Every process with consoles of the event: the mixer's meters and line health reports."""
     return f"meters.{event_id}"

@@ -1,116 +1,197 @@
-"""The stage state machine: `apply(state, command) -> (state, events)`.
+"""The stage state machine: `apply(state, command, now=...) -> (state, events)`.
 
-Pure: no Django, no I/O, no clock read inside (`now` is passed in). A state is a JSON-able dict
-so it persists and broadcasts as it is; `apply` never mutates its input.
+Pure: no Django, no I/O, no clock read inside (`now` is passed in), and `apply` never mutates its
+input. Commands arrive validated (stage/protocol.py). The phases live here; the run-of-show, the
+bridge, cues and Q&A each have a module of their own, and this one puts them together.
 """
 
-import copy
 from collections.abc import Callable
-from typing import Any
 
-PHASES = ("preshow", "live", "ended")
-MAX_LINES_ON_AIR = 4
+from stage import bridge, cues, qna, rundown
+from stage.state import (
+    DONE,
+    ENDED,
+    LIVE,
+    MIXING_PHASES,
+    PRESHOW,
+    QUEUED,
+    REHEARSAL,
+    SKIPPED,
+    CommandRefused,
+    Context,
+    Event,
+    State,
+    current_segment,
+    new_line,
+    new_presenter,
+    new_segment,
+    require_not_ended,
+    require_phase,
+)
 
-State = dict[str, Any]
-Event = dict[str, Any]
+__all__ = [
+    "CommandRefused",
+    "apply",
+    "audible_gains",
+    "initial_state",
+    "mix_plan",
+    "new_line",
+    "new_presenter",
+    "new_segment",
+]
+
+# Line health in which a line carries the program (a quiet line still does).
+CARRYING = ("ok", "silent")
 
 
-class CommandRefused(Exception):
-    """A valid command that the current state does not allow."""
+def initial_state(
+    lines: dict[str, dict],
+    presenters: dict[str, dict] | None = None,
+    segments: list[tuple[str, dict]] | None = None,
+) -> State:
+    """The state of an event before the show: every line off air, the run-of-show queued."""
+    segments = segments or []
+    return {
+        "version": 0,
+        "phase": PRESHOW,
+        "hold": False,
+        "fallback": "hold_music",
+        "rehearsal_since": None,
+        "live_since": None,
+        "ended_at": None,
+        "lines": _copy(lines),
+        "presenters": _copy(presenters or {}),
+        "rundown": [segment_id for segment_id, _ in segments],
+        "segments": {segment_id: _copy(segment) for segment_id, segment in segments},
+        "preview": {"segment": None, "presenters": []},
+        "cues": {},
+        "messages": {},
+        "questions": {},
+        "serial": 0,
+    }
 
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.message = message
 
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
-
-
-def new_line(label: str, presenter: int | None = None) -> dict:
-    return {"label": label, "presenter": presenter, "on_air": False, "muted": False, "gain_db": 0.0}
-
-
-def initial_state(lines: dict[str, dict]) -> State:
-    """The state of an event before the show: every line off air."""
-    return {"version": 0, "phase": "preshow", "lines": copy.deepcopy(lines), "live_since": None, "ended_at": None}
-
-
-def apply(state: State, command: dict, *, now: float) -> tuple[State, list[Event]]:
-    """Apply a validated command; return the new state (version + 1) and the events it caused."""
-    handler = _HANDLERS[command["type"]]
-    new_state = copy.deepcopy(state)
-    events = handler(new_state, command, now)
+def apply(
+    state: State, command: dict, *, now: float, actor: str = "", role: str = "producer"
+) -> tuple[State, list[Event]]:
+    """Apply a validated command. A change returns the new state at version + 1 and its events;
+    a command that changes nothing returns the very same state and no events."""
+    handler = HANDLERS[command["type"]]
+    new_state = _copy(state)
+    events = handler(new_state, command, Context(now=now, actor=actor, role=role))
+    if new_state == state:
+        return state, []
     new_state["version"] = state["version"] + 1
     return new_state, events
 
 
-def _line(state: State, command: dict) -> dict:
-    line = state["lines"].get(command["line"])
-    if line is None:
-        raise CommandRefused("unknown_line", f"No line {command['line']!r} on this stage.", "line")
-    return line
+def _copy(value):
+    """A deep copy of JSON-shaped data, several times faster than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
-def _require_not_ended(state: State) -> None:
-    if state["phase"] == "ended":
-        raise CommandRefused("show_ended", "The show has ended.", "type")
-
-
-def _go_live(state: State, command: dict, now: float) -> list[Event]:
-    if state["phase"] != "preshow":
-        raise CommandRefused("wrong_phase", f"Cannot go live from {state['phase']}.", "type")
-    state["phase"] = "live"
-    state["live_since"] = now
-    return [{"type": "phase", "phase": "live"}]
-
-
-def _end_show(state: State, command: dict, now: float) -> list[Event]:
-    if state["phase"] != "live":
-        raise CommandRefused("wrong_phase", f"Cannot end the show from {state['phase']}.", "type")
-    state["phase"] = "ended"
-    state["ended_at"] = now
+def _reset_run(state: State) -> None:
+    """Back to the top of the run-of-show: after a rehearsal, nothing of it counts."""
+    for segment in state["segments"].values():
+        if segment["status"] != SKIPPED:
+            segment["status"] = QUEUED
+        segment["actual_start"] = segment["actual_end"] = None
     for line in state["lines"].values():
         line["on_air"] = False
-    return [{"type": "phase", "phase": "ended"}]
+    state["preview"] = {"segment": None, "presenters": []}
+    state["cues"] = {}
+    state["hold"] = False
 
 
-def _set_on_air(state: State, command: dict, now: float) -> list[Event]:
-    _require_not_ended(state)
-    line = _line(state, command)
-    if command["on_air"] and not line["on_air"]:
-        on_air = sum(1 for other in state["lines"].values() if other["on_air"])
-        if on_air >= MAX_LINES_ON_AIR:
-            raise CommandRefused("too_many_on_air", f"At most {MAX_LINES_ON_AIR} lines can be on air.", "line")
-    line["on_air"] = command["on_air"]
-    return [{"type": "line", "line": command["line"], "on_air": line["on_air"]}]
+def start_rehearsal(state: State, command: dict, ctx: Context) -> list[Event]:
+    require_phase(state, PRESHOW)
+    state["phase"] = REHEARSAL
+    state["rehearsal_since"] = ctx.now
+    return [{"type": "phase", "phase": REHEARSAL}]
 
 
-def _set_mute(state: State, command: dict, now: float) -> list[Event]:
-    line = _line(state, command)
-    line["muted"] = command["muted"]
-    return [{"type": "line", "line": command["line"], "muted": line["muted"]}]
+def stop_rehearsal(state: State, command: dict, ctx: Context) -> list[Event]:
+    require_phase(state, REHEARSAL)
+    _reset_run(state)
+    state["phase"] = PRESHOW
+    state["rehearsal_since"] = None
+    return [{"type": "phase", "phase": PRESHOW}]
 
 
-def _set_gain(state: State, command: dict, now: float) -> list[Event]:
-    line = _line(state, command)
-    line["gain_db"] = float(command["gain_db"])
-    return [{"type": "line", "line": command["line"], "gain_db": line["gain_db"]}]
+def go_live(state: State, command: dict, ctx: Context) -> list[Event]:
+    require_phase(state, PRESHOW, REHEARSAL)
+    if state["phase"] == REHEARSAL:
+        _reset_run(state)
+        state["rehearsal_since"] = None
+    state["phase"] = LIVE
+    state["live_since"] = ctx.now
+    return [{"type": "phase", "phase": LIVE}]
 
 
-_HANDLERS: dict[str, Callable[[State, dict, float], list[Event]]] = {
-    "go_live": _go_live,
-    "end_show": _end_show,
-    "set_on_air": _set_on_air,
-    "set_mute": _set_mute,
-    "set_gain": _set_gain,
+def end_show(state: State, command: dict, ctx: Context) -> list[Event]:
+    require_phase(state, LIVE)
+    segment_id = current_segment(state)
+    if segment_id is not None:
+        state["segments"][segment_id]["status"] = DONE
+        state["segments"][segment_id]["actual_end"] = ctx.now
+    for line in state["lines"].values():
+        line["on_air"] = False
+    state["preview"] = {"segment": None, "presenters": []}
+    state["hold"] = False
+    state["phase"] = ENDED
+    state["ended_at"] = ctx.now
+    return [{"type": "phase", "phase": ENDED}]
+
+
+def set_hold(state: State, command: dict, ctx: Context) -> list[Event]:
+    """ "We'll be right back": the lines fall silent and the fallback source plays."""
+    require_phase(state, *MIXING_PHASES)
+    state["hold"] = command["hold"]
+    return [{"type": "hold", "hold": state["hold"]}]
+
+
+def set_fallback(state: State, command: dict, ctx: Context) -> list[Event]:
+    require_not_ended(state)
+    state["fallback"] = command["source"]
+    return [{"type": "fallback", "source": state["fallback"]}]
+
+
+HANDLERS: dict[str, Callable[[State, dict, Context], list[Event]]] = {
+    "start_rehearsal": start_rehearsal,
+    "stop_rehearsal": stop_rehearsal,
+    "go_live": go_live,
+    "end_show": end_show,
+    "set_hold": set_hold,
+    "set_fallback": set_fallback,
+    **bridge.HANDLERS,
+    **rundown.HANDLERS,
+    **cues.HANDLERS,
+    **qna.HANDLERS,
 }
 
 
 def audible_gains(state: State) -> dict[str, float | None]:
-    """What the mix should do with each line: its gain in dB, or None when it must be silent."""
+    """What the mix does with each line: its gain in dB, or None when it must be silent.
+    Lines are audible in rehearsal too (the mixer writes that to a private output)."""
+    audible = state["phase"] in MIXING_PHASES and not state.get("hold", False)
     return {
-        line_id: line["gain_db"] if line["on_air"] and not line["muted"] and state["phase"] == "live" else None
+        line_id: line["gain_db"] if audible and line["on_air"] and not line["muted"] else None
         for line_id, line in state["lines"].items()
     }
+
+
+def mix_plan(state: State) -> dict:
+    """Everything the mixer takes from the stage: gains per line, whether the program is public
+    (live) or private (rehearsal), and the fallback source to play alone, if any (on hold, or
+    when no audible on-air line carries audio)."""
+    gains = audible_gains(state)
+    mixing = state["phase"] in MIXING_PHASES
+    carrying = any(
+        gain is not None and state["lines"][line_id].get("health") in CARRYING for line_id, gain in gains.items()
+    )
+    fallback = state["fallback"] if mixing and (state.get("hold", False) or not carrying) else None
+    return {"gains": gains, "public": state["phase"] == LIVE, "fallback": fallback, "hold": state.get("hold", False)}

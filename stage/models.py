@@ -23,9 +23,12 @@ class StageLogEntry(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="stage_log")
     version = models.PositiveIntegerField()
     actor = models.CharField(max_length=64)
+    role = models.CharField(max_length=16, default="producer")
     client_id = models.CharField(max_length=64)
     command = models.JSONField()
     applied_at = models.FloatField(help_text="Unix time the command was applied.")
+    # A take names a chapter of the replay (the segment's title, or who went on air).
+    chapter = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["event", "version"]

@@ -1,19 +1,41 @@
 """Every stage command a client may send: its fields, their types and bounds, and who may send it.
 
 Validation is pure and strict: an unknown field is an error, not a silent ignore, and every error
-names the field it is about.
+names the field it is about. Commands are absolute ("set X to Y"), never toggles, so a client may
+re-send one after a stale-version refusal and get what it meant.
+
+Roles: producers may send every command a console needs; a presenter only commands about
+themselves (`presenter` must be their own id); the mixer and the system report facts (line health,
+presence), which apply at the head version without a staleness check; viewers only ask questions.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from stage.cues import ALL, CUE_KINDS
+from stage.qna import QUESTION_STATUSES
+from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR
+
 PRODUCER = "producer"
 PRESENTER = "presenter"
+MIXER = "mixer"
+SYSTEM = "system"
+VIEWER = "viewer"
+ROLES = (PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER)
+# Roles that report facts: applied at the head version, never refused as stale.
+FACT_ROLES = frozenset({MIXER, SYSTEM})
 
-MAX_ID_LENGTH = 64
+MAX_ID_LENGTH = 32
 MAX_CLIENT_ID_LENGTH = 64
 MIN_GAIN_DB = -60.0
 MAX_GAIN_DB = 12.0
+MAX_TITLE_LENGTH = 200
+MAX_TEXT_LENGTH = 500
+MAX_NAME_LENGTH = 80
+MAX_SEGMENT_SECONDS = 24 * 3600
+MAX_CUE_SECONDS = 3600
+MAX_SEGMENT_PRESENTERS = MAX_LINES_ON_AIR
 
 
 class ProtocolError(Exception):
@@ -33,28 +55,130 @@ class ProtocolError(Exception):
 class Field:
     kind: type
     required: bool = True
+    nullable: bool = False
     minimum: float | None = None
     maximum: float | None = None
     max_length: int | None = None
     choices: tuple | None = None
+    # Lists: the kind of each item (a Field) and whether items must differ.
+    items: "Field | None" = None
+    unique: bool = False
 
 
 @dataclass(frozen=True)
 class CommandSpec:
     fields: dict[str, Field]
     roles: frozenset[str]
+    # Rules across fields (e.g. a wrap-up cue needs its seconds); raise ProtocolError.
+    check: Callable[[dict], None] | None = None
+    # Whether `presenter` must be the sender's own id when a presenter sends it.
+    own_presenter: bool = False
 
 
-_LINE = Field(str, max_length=MAX_ID_LENGTH)
+def _id(**options) -> Field:
+    return Field(str, max_length=MAX_ID_LENGTH, **options)
+
+
+_PRESENTER_IDS = Field(list, max_length=MAX_SEGMENT_PRESENTERS, items=_id(), unique=True)
+_PRODUCERS = frozenset({PRODUCER})
+
+
+def _check_cue(command: dict) -> None:
+    kind = command["kind"]
+    if kind == "wrap_up" and "seconds" not in command:
+        raise ProtocolError("missing_field", "A wrap-up cue says how many seconds are left.", "seconds")
+    if kind != "wrap_up" and "seconds" in command:
+        raise ProtocolError("unknown_field", "Only a wrap-up cue has seconds.", "seconds")
+    if kind == "custom" and "text" not in command:
+        raise ProtocolError("missing_field", "A custom cue has a text.", "text")
+
+
+def _check_update(command: dict) -> None:
+    if not {"title", "presenters", "planned_seconds"} & set(command):
+        raise ProtocolError("missing_field", "Say what to change: title, presenters or planned_seconds.", "title")
+
 
 COMMANDS: dict[str, CommandSpec] = {
-    "go_live": CommandSpec({}, frozenset({PRODUCER})),
-    "end_show": CommandSpec({}, frozenset({PRODUCER})),
-    "set_on_air": CommandSpec({"line": _LINE, "on_air": Field(bool)}, frozenset({PRODUCER})),
-    "set_mute": CommandSpec({"line": _LINE, "muted": Field(bool)}, frozenset({PRODUCER})),
+    # Phases.
+    "start_rehearsal": CommandSpec({}, _PRODUCERS),
+    "stop_rehearsal": CommandSpec({}, _PRODUCERS),
+    "go_live": CommandSpec({}, _PRODUCERS),
+    "end_show": CommandSpec({}, _PRODUCERS),
+    "set_hold": CommandSpec({"hold": Field(bool)}, _PRODUCERS),
+    "set_fallback": CommandSpec({"source": Field(str, choices=FALLBACK_SOURCES)}, _PRODUCERS),
+    # The bridge.
+    "set_on_air": CommandSpec({"line": _id(), "on_air": Field(bool)}, _PRODUCERS),
+    "set_mute": CommandSpec({"line": _id(), "muted": Field(bool)}, _PRODUCERS),
     "set_gain": CommandSpec(
-        {"line": _LINE, "gain_db": Field(float, minimum=MIN_GAIN_DB, maximum=MAX_GAIN_DB)},
-        frozenset({PRODUCER}),
+        {"line": _id(), "gain_db": Field(float, minimum=MIN_GAIN_DB, maximum=MAX_GAIN_DB)}, _PRODUCERS
+    ),
+    "set_line_health": CommandSpec({"line": _id(), "health": Field(str, choices=HEALTH_STATES)}, frozenset({MIXER})),
+    "set_preview": CommandSpec({"presenters": _PRESENTER_IDS}, _PRODUCERS),
+    "take": CommandSpec({}, _PRODUCERS),
+    "send_to_green_room": CommandSpec({"presenter": _id()}, _PRODUCERS),
+    # Presenters.
+    "set_check_in": CommandSpec(
+        {"presenter": _id(), "checked_in": Field(bool)}, frozenset({PRODUCER, PRESENTER}), own_presenter=True
+    ),
+    "set_ready": CommandSpec(
+        {"presenter": _id(), "ready": Field(bool)}, frozenset({PRODUCER, PRESENTER}), own_presenter=True
+    ),
+    "set_presence": CommandSpec(
+        {"presenter": _id(), "connected": Field(bool)}, frozenset({PRESENTER, SYSTEM}), own_presenter=True
+    ),
+    # The run-of-show.
+    "add_segment": CommandSpec(
+        {
+            "title": Field(str, max_length=MAX_TITLE_LENGTH),
+            "presenters": _PRESENTER_IDS,
+            "planned_seconds": Field(int, minimum=1, maximum=MAX_SEGMENT_SECONDS),
+            "before": _id(required=False, nullable=True),
+        },
+        _PRODUCERS,
+    ),
+    "update_segment": CommandSpec(
+        {
+            "segment": _id(),
+            "title": Field(str, required=False, max_length=MAX_TITLE_LENGTH),
+            "presenters": Field(list, required=False, max_length=MAX_SEGMENT_PRESENTERS, items=_id(), unique=True),
+            "planned_seconds": Field(int, required=False, minimum=1, maximum=MAX_SEGMENT_SECONDS),
+        },
+        _PRODUCERS,
+        check=_check_update,
+    ),
+    "remove_segment": CommandSpec({"segment": _id()}, _PRODUCERS),
+    "move_segment": CommandSpec({"segment": _id(), "before": _id(nullable=True)}, _PRODUCERS),
+    "skip_segment": CommandSpec({"segment": _id(), "skipped": Field(bool)}, _PRODUCERS),
+    "standby": CommandSpec({"segment": _id()}, _PRODUCERS),
+    "next": CommandSpec({}, _PRODUCERS),
+    # Cues and the private chat.
+    "cue": CommandSpec(
+        {
+            "to": _id(),
+            "kind": Field(str, choices=CUE_KINDS),
+            "seconds": Field(int, required=False, minimum=1, maximum=MAX_CUE_SECONDS),
+            "text": Field(str, required=False, max_length=MAX_TEXT_LENGTH),
+        },
+        _PRODUCERS,
+        check=_check_cue,
+    ),
+    "ack_cue": CommandSpec({"cue": _id(), "presenter": _id()}, frozenset({PRESENTER}), own_presenter=True),
+    "clear_cue": CommandSpec({"cue": _id()}, _PRODUCERS),
+    "message": CommandSpec(
+        {"presenter": _id(), "text": Field(str, max_length=MAX_TEXT_LENGTH)},
+        frozenset({PRODUCER, PRESENTER}),
+        own_presenter=True,
+    ),
+    # Q&A.
+    "ask_question": CommandSpec(
+        {
+            "text": Field(str, max_length=MAX_TEXT_LENGTH),
+            "name": Field(str, required=False, max_length=MAX_NAME_LENGTH),
+        },
+        frozenset({VIEWER, PRODUCER}),
+    ),
+    "set_question_status": CommandSpec(
+        {"question": _id(), "status": Field(str, choices=QUESTION_STATUSES)}, _PRODUCERS
     ),
 }
 
@@ -63,46 +187,90 @@ ENVELOPE = {
     "version": Field(int, minimum=0),
     "client_id": Field(str, max_length=MAX_CLIENT_ID_LENGTH),
 }
+# Facts carry no version (they apply at the head) and may carry no client id (one is made up).
+FACT_ENVELOPE = {
+    "type": ENVELOPE["type"],
+    "version": Field(int, required=False, minimum=0),
+    "client_id": Field(str, required=False, max_length=MAX_CLIENT_ID_LENGTH),
+}
 
 
-def validate_command(message: Any) -> dict:
+def validate_command(message: Any, role: str = PRODUCER) -> dict:
     """Return the command if `message` is a well-formed command, else raise ProtocolError."""
     if not isinstance(message, dict):
         raise ProtocolError("malformed", "A command is a JSON object.")
-    _check_field("type", ENVELOPE["type"], message.get("type"), "type" in message)
+    envelope = FACT_ENVELOPE if role in FACT_ROLES else ENVELOPE
+    _check_field("type", envelope["type"], message.get("type"), "type" in message)
     spec = COMMANDS.get(message["type"])
     if spec is None:
         raise ProtocolError("unknown_command", f"Unknown command {message['type']!r}.", "type")
-    allowed = ENVELOPE | spec.fields
+    allowed = envelope | spec.fields
     for name in message:
         if name not in allowed:
-            raise ProtocolError("unknown_field", f"Unknown field {name!r}.", name)
-    for name, field in allowed.items():
-        _check_field(name, field, message.get(name), name in message)
+            raise ProtocolError("unknown_field", f"Unknown field {name!r}.", str(name))
+    for name, spec_field in allowed.items():
+        _check_field(name, spec_field, message.get(name), name in message)
+    if spec.check is not None:
+        spec.check(message)
     return message
 
 
-def _check_field(name: str, field: Field, value: Any, present: bool) -> None:
+def _check_field(name: str, spec: Field, value: Any, present: bool) -> None:
     if not present:
-        if field.required:
+        if spec.required:
             raise ProtocolError("missing_field", f"{name} is required.", name)
         return
+    if value is None and spec.nullable:
+        return
     # bool is an int in Python; a gain of `true` or a version of `false` is still wrong.
-    if field.kind is float and isinstance(value, int) and not isinstance(value, bool):
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if spec.kind is float and is_number:
         value = float(value)
-    if isinstance(value, bool) is not (field.kind is bool) or not isinstance(value, field.kind):
-        raise ProtocolError("wrong_type", f"{name} must be {field.kind.__name__}.", name)
-    if field.minimum is not None and value < field.minimum:
-        raise ProtocolError("out_of_range", f"{name} must be at least {field.minimum}.", name)
-    if field.maximum is not None and value > field.maximum:
-        raise ProtocolError("out_of_range", f"{name} must be at most {field.maximum}.", name)
-    if field.max_length is not None and not 0 < len(value) <= field.max_length:
-        raise ProtocolError("out_of_range", f"{name} must be 1 to {field.max_length} characters.", name)
-    if field.choices is not None and value not in field.choices:
-        raise ProtocolError("out_of_range", f"{name} must be one of {', '.join(field.choices)}.", name)
+    if isinstance(value, bool) is not (spec.kind is bool) or not isinstance(value, spec.kind):
+        raise ProtocolError("wrong_type", f"{name} must be {_kind_name(spec)}.", name)
+    if spec.kind is float and value != value:  # NaN compares unequal to itself and passes every bound
+        raise ProtocolError("out_of_range", f"{name} must be a number.", name)
+    if spec.minimum is not None and value < spec.minimum:
+        raise ProtocolError("out_of_range", f"{name} must be at least {spec.minimum}.", name)
+    if spec.maximum is not None and value > spec.maximum:
+        raise ProtocolError("out_of_range", f"{name} must be at most {spec.maximum}.", name)
+    if spec.kind is str and spec.max_length is not None and not 0 < len(value.strip()) <= spec.max_length:
+        raise ProtocolError("out_of_range", f"{name} must be 1 to {spec.max_length} characters.", name)
+    if spec.kind is list:
+        if spec.max_length is not None and len(value) > spec.max_length:
+            raise ProtocolError("out_of_range", f"{name} may hold at most {spec.max_length} items.", name)
+        for index, item in enumerate(value):
+            _check_field(f"{name}[{index}]", spec.items, item, True)
+        if spec.unique and len(set(value)) != len(value):
+            raise ProtocolError("out_of_range", f"{name} must not repeat an item.", name)
+    if spec.choices is not None and value not in spec.choices:
+        raise ProtocolError("out_of_range", f"{name} must be one of {', '.join(spec.choices)}.", name)
+
+
+def _kind_name(spec: Field) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
+    return names[spec.kind] + (" or null" if spec.nullable else "")
 
 
 def may_send(role: str, command_type: str) -> bool:
     """Whether a sender of this role may send this command at all."""
     spec = COMMANDS.get(command_type)
     return spec is not None and role in spec.roles
+
+
+def authorise(role: str, actor: str, command: dict) -> ProtocolError | None:
+    """Why this sender may not send this (validated) command, or None when it may."""
+    if not may_send(role, command["type"]):
+        return ProtocolError("forbidden", f"A {role} may not send {command['type']}.", "type")
+    own = COMMANDS[command["type"]].own_presenter
+    if role == PRESENTER and own and actor != presenter_actor(command["presenter"]):
+        return ProtocolError("forbidden", "A presenter may only act for themselves.", "presenter")
+    return None
+
+
+def presenter_actor(presenter_id: str) -> str:
+    """The actor name of a presenter in the audit log and in `authorise`."""
+    return f"presenter:{presenter_id}"
+
+
+__all__ = ["ALL", "COMMANDS", "ProtocolError", "authorise", "may_send", "validate_command"]

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connection
 from websockets.sync.client import connect as ws_connect
 
+from stage.delta import apply_delta
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -139,10 +141,12 @@ class Browser:
 
 
 class StageClient:
-    """A console socket that sends commands with the version it saw and waits for their outcome."""
+    """A console socket that keeps the stage state from its snapshot and deltas, sends commands
+    with the version it saw and waits for their outcome."""
 
     def __init__(self, socket):
         self.socket = socket
+        self.state = None
         self.state = self.receive("snapshot")["state"]
         self.sent = 0
 
@@ -150,21 +154,26 @@ class StageClient:
         deadline = time.monotonic() + timeout
         while True:
             message = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
-            if message["type"] in ("snapshot", "state"):
+            if message["type"] == "snapshot" or (message["type"] == "refused" and "state" in message):
                 self.state = message["state"]
+            elif message["type"] == "delta" and self.state is not None:
+                if message["base"] == self.state["version"]:
+                    self.state = apply_delta(self.state, message, message["version"])
+                elif message["version"] > self.state["version"]:
+                    self.socket.send(json.dumps({"type": "snapshot"}))  # a gap: resync
             if message["type"] in types:
                 return message
 
     def command(self, type_: str, **fields) -> dict:
-        """Send a command and return its ack or refusal."""
+        """Send a command and return its ack or refusal; after an ack, the state includes it."""
         self.sent += 1
         client_id = f"test-{self.sent}-{time.monotonic_ns()}"
         self.socket.send(json.dumps({"type": type_, "version": self.state["version"], "client_id": client_id} | fields))
         while True:
             message = self.receive("ack", "refused")
             if message["client_id"] == client_id:
-                if message["type"] == "ack":
-                    self.receive("state")
+                while message["type"] == "ack" and self.state["version"] < message["version"]:
+                    self.receive("delta", "snapshot")
                 return message
 
 

@@ -1,0 +1,69 @@
+"""The one path every stage command takes: validate, authorise, apply through the store,
+broadcast. Consoles, green rooms, the mixer's reports and the system all come through here.
+
+Each push is serialised once, by the sender, for each audience; server processes forward the
+text as it is (stage/fanout.py).
+"""
+
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+
+from stage import store
+from stage.delta import diff, without
+from stage.groups import stage_group
+from stage.projections import CONSOLE, GREENROOM, GREENROOM_PRIVATE, GREENROOM_PRIVATE_EVENTS
+from stage.protocol import ProtocolError, authorise, validate_command
+from stage.store import Outcome
+
+log = logging.getLogger(__name__)
+
+
+async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role: str) -> Outcome:
+    """Validate `command` for `role`, apply it as `actor` and, when it changed the stage, push the
+    change to everyone following the event. Refusals are logged and change nothing."""
+    try:
+        command = validate_command(command, role)
+        problem = authorise(role, actor, command)
+        if problem is not None:
+            raise problem
+    except ProtocolError as error:
+        log.warning("stage %s refused a command from %s (%s): %s", event_id, actor, role, error.message)
+        return Outcome(state=None, error=error.as_dict())
+    outcome = await database_sync_to_async(store.submit)(event_id, command, actor=actor, role=role)
+    if outcome.applied:
+        try:
+            await get_channel_layer().group_send(stage_group(event_id), push_message(outcome))
+        except Exception:
+            # Applied and persisted; followers catch up from the next push's version gap.
+            log.exception("stage %s: broadcasting version %s failed", event_id, outcome.state["version"])
+    return outcome
+
+
+def push_message(outcome: Outcome) -> dict:
+    """The layer message for an applied command: the delta, serialised once per audience, and
+    each new chat line for its presenter alone."""
+    state, previous = outcome.state, outcome.previous
+    change = diff(previous, state)
+    head = {"type": "delta", "version": state["version"], "base": previous["version"], "server_time": time.time()}
+    console = head | change | {"events": outcome.events, "audit": outcome.entry}
+    greenroom = (
+        head
+        | without(change, GREENROOM_PRIVATE)
+        | {"events": [e for e in outcome.events if e["type"] not in GREENROOM_PRIVATE_EVENTS]}
+    )
+    private = {}
+    for event in outcome.events:
+        if event["type"] == "message":
+            line = {"id": event["message"]} | state["messages"][event["message"]]
+            private[event["presenter"]] = json.dumps({"type": "message", "message": line})
+    return {
+        "type": "stage.push",
+        "version": state["version"],
+        CONSOLE: json.dumps(console),
+        GREENROOM: json.dumps(greenroom),
+        "private": private,
+    }

@@ -1,0 +1,148 @@
+"""The shape of an event's stage state and the small rules every part of the machine shares.
+
+A state is a plain JSON-able dict so it persists and broadcasts as it is. Collections of records
+are dicts keyed by id (lines, presenters, segments, cues, messages, questions) so a change to one
+record is a small delta; order, where it matters, is a list of ids (`rundown`).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+State = dict[str, Any]
+Event = dict[str, Any]
+
+PRESHOW, REHEARSAL, LIVE, ENDED = "preshow", "rehearsal", "live", "ended"
+PHASES = (PRESHOW, REHEARSAL, LIVE, ENDED)
+# Phases in which the mixer runs and lines are audible (to the public only when live).
+MIXING_PHASES = (REHEARSAL, LIVE)
+
+MAX_LINES_ON_AIR = 4
+HEALTH_STATES = ("connecting", "ok", "silent", "faulted")
+FALLBACK_SOURCES = ("hold_music", "slate_tone")
+
+QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = "queued", "standby", "on_air", "done", "skipped"
+SEGMENT_STATUSES = (QUEUED, STANDBY, ON_AIR, DONE, SKIPPED)
+
+# Bounds that keep the state (persisted and sent on every connect) small.
+MAX_CUES = 50
+MAX_MESSAGES = 200
+MAX_QUESTIONS = 500
+MAX_SEGMENTS = 200
+
+
+class CommandRefused(Exception):
+    """A valid command that the current state does not allow."""
+
+    def __init__(self, code: str, message: str, field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.message = message
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who sent a command and when it is applied; kept in the audit log so replay sees the same."""
+
+    now: float
+    actor: str = ""
+    role: str = "producer"
+
+
+def new_line(label: str, presenter: str | None = None) -> dict:
+    return {
+        "label": label,
+        "presenter": presenter,
+        "on_air": False,
+        "muted": False,
+        "gain_db": 0.0,
+        "health": "unknown",
+    }
+
+
+def new_presenter(name: str, line: str) -> dict:
+    return {"name": name, "line": line, "connected": False, "checked_in": False, "ready": False}
+
+
+def new_segment(title: str, presenters: list[str], planned_seconds: int) -> dict:
+    return {
+        "title": title,
+        "presenters": list(presenters),
+        "planned_seconds": planned_seconds,
+        "status": QUEUED,
+        "actual_start": None,
+        "actual_end": None,
+    }
+
+
+def next_id(state: State, prefix: str) -> str:
+    """A fresh id for a record the machine creates; deterministic, so replay makes the same ids."""
+    state["serial"] += 1
+    return f"{prefix}{state['serial']}"
+
+
+def line_of(state: State, line_id: str, field: str = "line") -> dict:
+    line = state["lines"].get(line_id)
+    if line is None:
+        raise CommandRefused("unknown_line", f"No line {line_id!r} on this stage.", field)
+    return line
+
+
+def presenter_of(state: State, presenter_id: str, field: str = "presenter") -> dict:
+    presenter = state["presenters"].get(presenter_id)
+    if presenter is None:
+        raise CommandRefused("unknown_presenter", f"No presenter {presenter_id!r} on this stage.", field)
+    return presenter
+
+
+def segment_of(state: State, segment_id: str, field: str = "segment") -> dict:
+    segment = state["segments"].get(segment_id)
+    if segment is None:
+        raise CommandRefused("unknown_segment", f"No segment {segment_id!r} in the run-of-show.", field)
+    return segment
+
+
+def require_phase(state: State, *phases: str) -> None:
+    if state["phase"] not in phases:
+        if state["phase"] == ENDED:
+            raise CommandRefused("show_ended", "The show has ended.", "type")
+        raise CommandRefused("wrong_phase", f"Not possible during {state['phase']}.", "type")
+
+
+def require_not_ended(state: State) -> None:
+    require_phase(state, PRESHOW, REHEARSAL, LIVE)
+
+
+def lines_on_air(state: State) -> list[str]:
+    return [line_id for line_id, line in state["lines"].items() if line["on_air"]]
+
+
+def on_air_presenters(state: State) -> list[str]:
+    """Presenters whose line is on air: who is speaking now."""
+    return [pid for pid, p in state["presenters"].items() if state["lines"].get(p["line"], {}).get("on_air")]
+
+
+def current_segment(state: State) -> str | None:
+    return next((sid for sid in state["rundown"] if state["segments"][sid]["status"] == ON_AIR), None)
+
+
+def standby_segment(state: State) -> str | None:
+    return next((sid for sid in state["rundown"] if state["segments"][sid]["status"] == STANDBY), None)
+
+
+def tally(state: State, presenter_id: str) -> str:
+    """What a presenter's tally light shows: program (on air), preview (up next) or off."""
+    if presenter_id in on_air_presenters(state):
+        return "program"
+    if presenter_id in state["preview"]["presenters"]:
+        return "preview"
+    return "off"
+
+
+def trim(records: dict, limit: int) -> None:
+    """Drop the oldest records (lowest serial number) beyond `limit`."""
+    while len(records) > limit:
+        del records[min(records, key=lambda record_id: int(record_id[1:]))]

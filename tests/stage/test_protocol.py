@@ -1,0 +1,125 @@
+"""Every command is validated on entry: unknown fields, wrong types and out-of-range values are
+refused with a typed error naming the field; roles decide who may send what."""
+
+import pytest
+
+from stage.protocol import (
+    COMMANDS,
+    MIXER,
+    PRESENTER,
+    PRODUCER,
+    SYSTEM,
+    VIEWER,
+    ProtocolError,
+    authorise,
+    validate_command,
+)
+
+ENVELOPE = {"version": 3, "client_id": "abc"}
+
+
+def refusal(message, role=PRODUCER) -> tuple[str, str | None]:
+    with pytest.raises(ProtocolError) as caught:
+        validate_command(message, role)
+    return caught.value.code, caught.value.field
+
+
+def test_a_valid_command_is_returned_as_it_is():
+    command = {"type": "set_gain", "line": "p1", "gain_db": -3.5} | ENVELOPE
+    assert validate_command(command) is command
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ([], ("malformed", None)),
+        ({"version": 1, "client_id": "a"}, ("missing_field", "type")),
+        ({"type": 7} | ENVELOPE, ("wrong_type", "type")),
+        ({"type": "launch_rockets"} | ENVELOPE, ("unknown_command", "type")),
+        ({"type": "go_live", "client_id": "a"}, ("missing_field", "version")),
+        ({"type": "go_live", "version": 1}, ("missing_field", "client_id")),
+        ({"type": "go_live", "version": -1, "client_id": "a"}, ("out_of_range", "version")),
+        ({"type": "go_live", "version": True, "client_id": "a"}, ("wrong_type", "version")),
+        ({"type": "go_live", "version": 1.0, "client_id": "a"}, ("wrong_type", "version")),
+        ({"type": "go_live", "version": 1, "client_id": ""}, ("out_of_range", "client_id")),
+        ({"type": "go_live", "version": 1, "client_id": "x" * 65}, ("out_of_range", "client_id")),
+        ({"type": "go_live", "colour": "red"} | ENVELOPE, ("unknown_field", "colour")),
+        ({"type": "set_on_air", "line": "p1"} | ENVELOPE, ("missing_field", "on_air")),
+        ({"type": "set_on_air", "line": "p1", "on_air": 1} | ENVELOPE, ("wrong_type", "on_air")),
+        ({"type": "set_on_air", "line": "p1", "on_air": "true"} | ENVELOPE, ("wrong_type", "on_air")),
+        ({"type": "set_gain", "line": "p1", "gain_db": 12.5} | ENVELOPE, ("out_of_range", "gain_db")),
+        ({"type": "set_gain", "line": "p1", "gain_db": -61} | ENVELOPE, ("out_of_range", "gain_db")),
+        ({"type": "set_gain", "line": "p1", "gain_db": float("nan")} | ENVELOPE, ("out_of_range", "gain_db")),
+        ({"type": "set_gain", "line": "p1", "gain_db": float("inf")} | ENVELOPE, ("out_of_range", "gain_db")),
+        ({"type": "set_gain", "line": "p1", "gain_db": True} | ENVELOPE, ("wrong_type", "gain_db")),
+        ({"type": "set_gain", "line": "p1", "gain_db": "3"} | ENVELOPE, ("wrong_type", "gain_db")),
+        ({"type": "set_gain", "line": 1, "gain_db": 3} | ENVELOPE, ("wrong_type", "line")),
+        ({"type": "set_gain", "line": "   ", "gain_db": 3} | ENVELOPE, ("out_of_range", "line")),
+        ({"type": "set_fallback", "source": "jazz"} | ENVELOPE, ("out_of_range", "source")),
+        ({"type": "set_preview", "presenters": "p1"} | ENVELOPE, ("wrong_type", "presenters")),
+        ({"type": "set_preview", "presenters": ["p1", 2]} | ENVELOPE, ("wrong_type", "presenters[1]")),
+        ({"type": "set_preview", "presenters": ["p1", "p1"]} | ENVELOPE, ("out_of_range", "presenters")),
+        ({"type": "set_preview", "presenters": ["a", "b", "c", "d", "e"]} | ENVELOPE, ("out_of_range", "presenters")),
+        ({"type": "move_segment", "segment": "s1"} | ENVELOPE, ("missing_field", "before")),
+        ({"type": "move_segment", "segment": None, "before": None} | ENVELOPE, ("wrong_type", "segment")),
+        (
+            {"type": "add_segment", "title": "T", "presenters": [], "planned_seconds": 0} | ENVELOPE,
+            ("out_of_range", "planned_seconds"),
+        ),
+        (
+            {"type": "add_segment", "title": "T" * 201, "presenters": [], "planned_seconds": 5} | ENVELOPE,
+            ("out_of_range", "title"),
+        ),
+        ({"type": "update_segment", "segment": "s1"} | ENVELOPE, ("missing_field", "title")),
+        ({"type": "cue", "to": "p1", "kind": "wrap_up"} | ENVELOPE, ("missing_field", "seconds")),
+        ({"type": "cue", "to": "p1", "kind": "on", "seconds": 5} | ENVELOPE, ("unknown_field", "seconds")),
+        ({"type": "cue", "to": "p1", "kind": "custom"} | ENVELOPE, ("missing_field", "text")),
+        ({"type": "cue", "to": "p1", "kind": "wrap_up", "seconds": 0} | ENVELOPE, ("out_of_range", "seconds")),
+        ({"type": "cue", "to": "p1", "kind": "dance"} | ENVELOPE, ("out_of_range", "kind")),
+        ({"type": "message", "presenter": "p1", "text": "x" * 501} | ENVELOPE, ("out_of_range", "text")),
+        ({"type": "set_question_status", "question": "q1", "status": "loved"} | ENVELOPE, ("out_of_range", "status")),
+    ],
+)
+def test_invalid_commands_are_refused_naming_the_field(message, expected):
+    assert refusal(message) == expected
+
+
+def test_facts_need_no_version_or_client_id_but_still_their_fields():
+    assert validate_command({"type": "set_line_health", "line": "p1", "health": "ok"}, MIXER)
+    assert refusal({"type": "set_line_health", "line": "p1", "health": "great"}, MIXER) == ("out_of_range", "health")
+    assert refusal({"type": "set_presence", "presenter": "p1"}, SYSTEM) == ("missing_field", "connected")
+    # Producers and presenters always say which version they saw.
+    assert refusal({"type": "set_line_health", "line": "p1", "health": "ok"}, PRODUCER) == ("missing_field", "version")
+
+
+@pytest.mark.parametrize(
+    ("role", "command", "allowed"),
+    [
+        (PRODUCER, "go_live", True),
+        (PRODUCER, "set_line_health", False),
+        (PRODUCER, "ack_cue", False),
+        (PRODUCER, "set_presence", False),
+        (PRESENTER, "go_live", False),
+        (PRESENTER, "take", False),
+        (PRESENTER, "set_gain", False),
+        (PRESENTER, "set_ready", True),
+        (MIXER, "set_line_health", True),
+        (MIXER, "set_on_air", False),
+        (SYSTEM, "set_presence", True),
+        (SYSTEM, "go_live", False),
+        (VIEWER, "ask_question", True),
+        (VIEWER, "set_question_status", False),
+    ],
+)
+def test_roles_decide_who_may_send_what(role, command, allowed):
+    assert (role in COMMANDS[command].roles) is allowed
+
+
+def test_a_presenter_may_only_act_for_themselves():
+    own = {"type": "set_ready", "presenter": "p1", "ready": True} | ENVELOPE
+    assert authorise(PRESENTER, "presenter:p1", own) is None
+    error = authorise(PRESENTER, "presenter:p2", own)
+    assert (error.code, error.field) == ("forbidden", "presenter")
+    assert authorise(PRODUCER, "user:pat", own) is None
+    error = authorise(PRESENTER, "presenter:p1", {"type": "take"} | ENVELOPE)
+    assert (error.code, error.field) == ("forbidden", "type")
