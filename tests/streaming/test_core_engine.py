@@ -210,3 +210,35 @@ def test_silence_on_an_on_air_line_raises_an_alarm_after_three_seconds(tmp_path)
     meters_before = sum(1 for r in reports[: alarms[0][0]] if r["type"] == "meters")
     # The reader decodes up to 10 frames ahead of the mix: 3 s = 150 ticks, 140 at the earliest.
     assert 28 <= meters_before <= 30
+
+
+def test_broken_lines_do_not_delay_a_healthy_lines_frames_in_the_program(tmp_path):
+    garbage = tmp_path / "garbage.wav"
+    garbage.write_bytes(np.random.default_rng(0).bytes(20000))
+    ended = tmp_path / "ended.wav"
+    with av.open(str(ended), "w") as container:  # 0.1 s of silence, then the file ends (and again)
+        stream = container.add_stream("pcm_s16le", rate=SR, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, SR // 10), np.int16), format="s16", layout="mono")
+        frame.sample_rate = SR
+        container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    out = tmp_path / "out"
+    engine = MixEngine(out)
+    engine.set_lines(
+        [
+            LineSpec("garbage", str(garbage)),
+            LineSpec("refused", "http://127.0.0.1:9/x"),
+            LineSpec("ended", str(ended)),
+            sine("tone", 1000),
+        ]
+    )
+    engine.set_mix({"garbage": 0.0, "refused": 0.0, "ended": 0.0, "tone": 0.0})
+    run_for(engine, 4.5)
+    program = decode_segments(out, playlist_uris(out / "live.m3u8"))[0]
+    # After the 10 ms fade-in, every 20 ms of the program carries the tone at its level: not one
+    # frame of it was lost or late (an underrun would be a 20 ms hole).
+    steady = program[1024 + SR // 5 : 1024 + 4 * SR]
+    peaks = np.abs(steady.reshape(-1, 960)).max(axis=1)
+    assert len(peaks) == 190
+    # 0.0884 (lavfi's 1/8 full scale, upmixed at -3 dB) give or take the AAC coding; a hole would be ~0.
+    assert peaks.min() > 0.08 and peaks.max() < 0.1

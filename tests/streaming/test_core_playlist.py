@@ -132,3 +132,35 @@ def test_fenced_writer_writes_nothing(tmp_path):
     assert allowed.add_segment(b"x", DURATION, T0, may_publish=lambda: False) is False
     assert allowed.add_segment(b"x", DURATION, T0) is True
     assert uris((tmp_path / "live.m3u8").read_text()) == ["segment_000000.ts"]
+
+
+def test_a_reader_polling_while_segments_are_written_never_sees_a_partial_file(tmp_path):
+    import threading
+
+    writer = PlaylistWriter(tmp_path, window=3)
+    writer.begin_run()
+
+    def payload(index: int) -> bytes:
+        return bytes([index % 251]) * (300_000 + index)  # large enough that a write takes a while
+
+    seen, problems, done = set(), [], threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            listed = (tmp_path / "live.m3u8").read_text() if (tmp_path / "live.m3u8").exists() else ""
+            names = set(uris(listed)) | {path.name for path in tmp_path.glob("segment_*.ts")}
+            for name in names:
+                index = int(name[8:14])
+                data = (tmp_path / name).read_bytes()
+                if data != payload(index):
+                    problems.append((name, len(data)))
+                seen.add(index)
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    for i in range(40):
+        writer.add_segment(payload(i), DURATION, T0 + timedelta(seconds=2 * i))
+    done.set()
+    reader.join()
+    assert problems == []
+    assert len(seen) >= 20  # the reader really raced the writer
