@@ -153,6 +153,9 @@ CELERY_WORKER_DISABLE_PREFETCH = True
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     "watch-mixers": {"task": "streaming.tasks.watch_mixers", "schedule": MIXER_WATCHDOG_SECONDS},
+    # Presence beats wait in Redis until their minute closes; reminders go out once each.
+    "flush-attendance": {"task": "events.tasks.flush_attendance", "schedule": 30.0},
+    "send-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 300.0},
 }
 
 # --- media

@@ -7,6 +7,8 @@ is compared in constant time: the database index never becomes a timing oracle.
 import hmac
 import secrets
 
+from django.utils.crypto import salted_hmac
+
 
 def new_access_key() -> str:
     """A fresh unguessable key, URL-safe."""
@@ -16,3 +18,8 @@ def new_access_key() -> str:
 def access_key_matches(stored: str, given: str) -> bool:
     """Constant-time comparison; an empty stored key (revoked) never matches."""
     return bool(stored) and hmac.compare_digest(stored.encode(), given.encode())
+
+
+def key_digest(key: str) -> str:
+    """What a session keeps of a key: enough to notice the key was revoked, useless as a link."""
+    return salted_hmac("events.access.session", key).hexdigest()

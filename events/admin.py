@@ -1,6 +1,13 @@
-from django.contrib import admin
+"""The organisers' admin: events with their questions, registrations with the registration actions."""
 
-from events.models import Event, Presenter, Registration, Segment
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from events import export, registration
+from events.models import Attendance, Event, Presenter, Question, Registration, Segment
 
 
 class PresenterInline(admin.StackedInline):
@@ -15,18 +22,130 @@ class SegmentInline(admin.TabularInline):
     filter_horizontal = ["presenters"]
 
 
+class QuestionInline(admin.StackedInline):
+    model = Question
+    extra = 0
+    fields = [("label", "kind", "required", "position"), "help_text", "choices"]
+
+
+def _export(request: HttpRequest, registrations: QuerySet, filename: str):
+    events = Event.objects.filter(pk__in=registrations.values("event")).order_by("pk")
+    questions = list(Question.objects.filter(event__in=events).order_by("event", "position", "pk"))
+    return export.response(request, registrations.order_by(), questions, filename)
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["title", "starts_at", "registration_open"]
+    list_display = ["title", "starts_at", "registration_open", "capacity", "requires_approval", "report_link"]
+    list_filter = ["registration_open", "requires_approval"]
     prepopulated_fields = {"slug": ["title"]}
     search_fields = ["title", "slug"]
     filter_horizontal = ["producers"]
-    inlines = [PresenterInline, SegmentInline]
+    inlines = [QuestionInline, PresenterInline, SegmentInline]
+    actions = ["export_registrants", "open_registration", "close_registration"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "description", "starts_at", "duration", "time_zone", "producers"]}),
+        ("Registration", {"fields": ["registration_open", "capacity", "requires_approval",
+                                     "organisation_field", "job_title_field"]}),
+    ]
+
+    @admin.display(description="Report")
+    def report_link(self, event: Event) -> str:
+        return format_html('<a href="{}">Report</a>', reverse("events:report", args=[event.slug]))
+
+    def save_model(self, request, event, form, change) -> None:
+        super().save_model(request, event, form, change)
+        if change and "capacity" in form.changed_data:
+            promoted = registration.fill_seats(event)
+            if promoted:
+                self.message_user(request, f"{len(promoted)} waitlisted registrant(s) got a seat and were told.")
+
+    @admin.action(description="Export registrants of the selected events (CSV)")
+    def export_registrants(self, request, events: QuerySet):
+        return _export(request, Registration.objects.filter(event__in=events), "registrants.csv")
+
+    @admin.action(description="Open registration")
+    def open_registration(self, request, events: QuerySet) -> None:
+        events.update(registration_open=True)
+
+    @admin.action(description="Close registration")
+    def close_registration(self, request, events: QuerySet) -> None:
+        events.update(registration_open=False)
+
+
+class AttendanceInline(admin.StackedInline):
+    model = Attendance
+    fk_name = "registration"
+    can_delete = False
+    readonly_fields = ["first_seen", "last_seen", "seconds_live", "seconds_replay"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "event", "created_at"]
-    list_filter = ["event"]
-    search_fields = ["name", "email"]
-    exclude = ["access_key"]
+    list_display = ["name", "email", "event", "status", "created_at", "link_state", "watched"]
+    list_filter = ["status", "event", "created_at"]
+    search_fields = ["name", "email", "organisation", "job_title"]
+    list_select_related = ["event", "attendance"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["event", "email", "status", "status_changed_at", "created_at", "answers_display", "link_state"]
+    fields = ["event", "name", "email", "organisation", "job_title", "status", "status_changed_at", "created_at",
+              "answers_display", "link_state"]
+    inlines = [AttendanceInline]
+    actions = ["approve", "reject", "cancel", "resend_link", "revoke_link", "export"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # registrations come through the form, where the rules hold
+
+    @admin.display(description="Link")
+    def link_state(self, registration: Registration) -> str:
+        return "revoked" if registration.link_revoked else "active"
+
+    @admin.display(description="Watched (s)")
+    def watched(self, registration: Registration) -> int | None:
+        attendance = getattr(registration, "attendance", None)
+        return attendance.seconds_watched if attendance else None
+
+    @admin.display(description="Answers")
+    def answers_display(self, registration: Registration) -> str:
+        questions = {str(q.pk): q.label for q in registration.event.questions.all()}
+        rows = [(questions.get(pk, f"(deleted question {pk})"), export.answer_text(value))
+                for pk, value in registration.answers.items()]
+        if not rows:
+            return "–"
+        return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
+
+    def _each(self, request, registrations: QuerySet, change, done: str) -> None:
+        count = 0
+        for item in registrations.select_related("event"):
+            before = item.status
+            result = change(item)
+            count += bool(result if isinstance(result, bool) else result is None or result.status != before)
+        self.message_user(request, f"{count} registration(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Approve (confirm or waitlist) and tell them")
+    def approve(self, request, registrations: QuerySet) -> None:
+        self._each(request, registrations, registration.approve, "approved")
+
+    @admin.action(description="Reject and tell them")
+    def reject(self, request, registrations: QuerySet) -> None:
+        self._each(request, registrations, registration.reject, "rejected")
+
+    @admin.action(description="Cancel (frees seats for the waitlist) and tell them")
+    def cancel(self, request, registrations: QuerySet) -> None:
+        self._each(request, registrations, registration.cancel, "cancelled")
+
+    @admin.action(description="Resend the personal link")
+    def resend_link(self, request, registrations: QuerySet) -> None:
+        self._each(request, registrations, registration.resend_link, "sent their link again")
+
+    @admin.action(description="Revoke the personal link")
+    def revoke_link(self, request, registrations: QuerySet) -> None:
+        self._each(request, registrations, registration.revoke_link, "revoked")
+
+    @admin.action(description="Export the selected registrants (CSV)")
+    def export(self, request, registrations: QuerySet):
+        return _export(request, registrations, "registrants.csv")

@@ -1,17 +1,220 @@
-"""Registering for an event: one registration per email, whatever the caller."""
+"""Every change of a registration's status, for views, admin actions and tasks alike.
+
+Invariants, held by the database as well as here:
+- one registration per event and email (a unique index on the lower-cased email);
+- at most `event.capacity` confirmed registrations: every path that may confirm someone counts
+  the seats while holding the event row's lock (select_for_update), so concurrent requests take
+  seats one after another, and a cancellation hands its seat to the first on the waitlist.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
 
+from events.access import new_access_key
 from events.models import Event, Registration
-from events.tasks import send_join_link
+from events.notifications import notify
+from events.reminders import due_level
+
+Status = Registration.Status
 
 
-def register(event: Event, *, name: str, email: str) -> Registration:
-    """Register `email` once; registering again re-sends the personal link instead."""
+class RegistrationClosed(Exception):
+    """The event does not take registrations now."""
+
+
+@dataclass(frozen=True)
+class Registrant:
+    """What a person tells us when registering."""
+
+    name: str
+    email: str
+    organisation: str = ""
+    job_title: str = ""
+    answers: dict = field(default_factory=dict)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def register(event: Event, *, name: str, email: str, organisation: str = "", job_title: str = "",
+             answers: dict | None = None) -> Registration:
+    """Register `email` once. Registering again changes nothing and re-sends the registrant's
+    current email (link, waitlist or approval notice); a cancelled registration comes back."""
+    if not event.registration_open:
+        raise RegistrationClosed(event.slug)
+    registrant = Registrant(name.strip(), normalise_email(email), organisation.strip(), job_title.strip(),
+                            answers or {})
+    now = timezone.now()
     try:
-        with transaction.atomic():
-            registration = Registration.objects.create(event=event, name=name, email=email)
-    except IntegrityError:
-        registration = Registration.objects.get(event=event, email__iexact=email)
-    transaction.on_commit(lambda: send_join_link.delay(registration.pk))
+        registration = _create(event, registrant, now)
+    except IntegrityError:  # registered before, or a moment ago in a concurrent request
+        return _register_again(_find(event, registrant.email), registrant, now)
+    notify(registration, registration.status)
     return registration
+
+
+def cancel(registration: Registration) -> Registration:
+    """Cancel a registration; a confirmed one's seat goes to the first on the waitlist."""
+    with transaction.atomic():
+        event = _lock(registration.event)
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status not in Registration.ACTIVE:
+            return current
+        freed = current.status == Status.CONFIRMED
+        _set_status(current, Status.CANCELLED, event)
+        notify(current, "cancelled")
+        if freed:
+            _fill_seats(event)
+    return current
+
+
+def approve(registration: Registration) -> Registration:
+    """Let a pending registrant in: confirmed if a seat is free, else onto the waitlist."""
+    with transaction.atomic():
+        event = _lock(registration.event)
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status != Status.PENDING:
+            return current
+        free = _free_seats(event)
+        if free is None or free > 0:
+            _set_status(current, Status.CONFIRMED, event)
+            notify(current, "approved")
+        else:
+            _set_status(current, Status.WAITLISTED, event)
+            notify(current, Status.WAITLISTED)
+    return current
+
+
+def reject(registration: Registration) -> Registration:
+    """Turn down a pending or waitlisted registrant and tell them."""
+    with transaction.atomic():
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status not in (Status.PENDING, Status.WAITLISTED):
+            return current
+        _set_status(current, Status.REJECTED, current.event)
+        notify(current, "rejected")
+    return current
+
+
+def revoke_link(registration: Registration) -> None:
+    """Make the registrant's join and cancel links, and sessions opened with them, stop working."""
+    Registration.objects.filter(pk=registration.pk).update(access_key="")
+    registration.access_key = ""
+
+
+def resend_link(registration: Registration) -> bool:
+    """Email an active registrant their links again; a revoked link is replaced by a new one."""
+    with transaction.atomic():
+        current = Registration.objects.select_for_update().get(pk=registration.pk)
+        if current.status not in Registration.ACTIVE:
+            return False
+        if current.link_revoked:
+            current.access_key = new_access_key()
+            current.save(update_fields=["access_key"])
+        notify(current, current.status)
+    registration.access_key = current.access_key
+    return True
+
+
+def fill_seats(event: Event) -> list[Registration]:
+    """Confirm waitlisted registrants while seats are free (after the capacity was raised)."""
+    with transaction.atomic():
+        return _fill_seats(_lock(event))
+
+
+def _create(event: Event, registrant: Registrant, now: datetime) -> Registration:
+    fields = {
+        "event": event,
+        "name": registrant.name,
+        "email": registrant.email,
+        "organisation": registrant.organisation,
+        "job_title": registrant.job_title,
+        "answers": registrant.answers,
+        "status_changed_at": now,
+        "reminder_level": due_level(event, now),
+    }
+    if event.seats_limited:
+        with transaction.atomic():
+            free = _free_seats(_lock(event))
+            status = Status.CONFIRMED if free > 0 else Status.WAITLISTED
+            return Registration.objects.create(status=status, **fields)
+    status = Status.PENDING if event.requires_approval else Status.CONFIRMED
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():  # a savepoint, so a duplicate leaves the caller's transaction usable
+            return Registration.objects.create(status=status, **fields)
+    # Outside a transaction the INSERT commits by itself: one round trip for the common case.
+    return Registration.objects.create(status=status, **fields)
+
+
+def _register_again(existing: Registration, registrant: Registrant, now: datetime) -> Registration:
+    if existing.link_revoked or existing.status == Status.REJECTED:
+        return existing  # the organiser's decision stands; nothing to send
+    if existing.status in Registration.ACTIVE:
+        notify(existing, existing.status)
+        return existing
+    return _reinstate(existing, registrant, now)
+
+
+def _reinstate(cancelled: Registration, registrant: Registrant, now: datetime) -> Registration:
+    """A cancelled registrant registers anew: same row, fresh details, back of the queue."""
+    with transaction.atomic():
+        event = _lock(cancelled.event)
+        current = Registration.objects.select_for_update().get(pk=cancelled.pk)
+        if current.status != Status.CANCELLED:
+            return current
+        if event.requires_approval:
+            status = Status.PENDING
+        else:
+            free = _free_seats(event)
+            status = Status.CONFIRMED if free is None or free > 0 else Status.WAITLISTED
+        current.name, current.organisation = registrant.name, registrant.organisation
+        current.job_title, current.answers = registrant.job_title, registrant.answers
+        current.reminder_level = 0
+        current.save(update_fields=["name", "organisation", "job_title", "answers", "reminder_level"])
+        _set_status(current, status, event, now)
+        notify(current, status)
+    return current
+
+
+def _find(event: Event, email: str) -> Registration:
+    # Lower(email) = … uses the unique expression index; email__iexact would not.
+    return Registration.objects.alias(lower_email=Lower("email")).get(event=event, lower_email=email)
+
+
+def _lock(event: Event) -> Event:
+    return Event.objects.select_for_update().get(pk=event.pk)
+
+
+def _free_seats(event: Event) -> int | None:
+    """Seats left, counted under the event lock; None when there is no limit."""
+    if event.capacity is None:
+        return None
+    confirmed = event.registrations.filter(status=Status.CONFIRMED).count()
+    return max(0, event.capacity - confirmed)
+
+
+def _fill_seats(event: Event) -> list[Registration]:
+    free = _free_seats(event)
+    queue = event.registrations.filter(status=Status.WAITLISTED).order_by("status_changed_at", "pk")
+    promoted = list(queue if free is None else queue[:free])
+    for registration in promoted:
+        _set_status(registration, Status.CONFIRMED, event)
+        notify(registration, "promoted")
+    return promoted
+
+
+def _set_status(registration: Registration, status: str, event: Event, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    registration.status = status
+    registration.status_changed_at = now
+    fields = ["status", "status_changed_at"]
+    if status == Status.CONFIRMED:
+        # Reminders whose time has passed are not sent late to someone confirmed just now.
+        registration.reminder_level = max(registration.reminder_level, due_level(event, now))
+        fields.append("reminder_level")
+    registration.save(update_fields=fields)

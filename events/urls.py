@@ -1,13 +1,20 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from events import views
+from events.views import organiser, public, viewer
 
 app_name = "events"
 
 urlpatterns = [
-    path("", views.event_list, name="list"),
-    path("e/<slug:slug>/", views.event_detail, name="detail"),
-    path("e/<slug:slug>/status.json", views.event_status, name="status"),
-    path("e/<slug:slug>/watch/", views.webcast, name="webcast"),
-    path("join/<int:registration_id>/<str:key>/", views.join, name="join"),
+    path("", public.event_list, name="list"),
+    path("e/<slug:slug>/", public.event_detail, name="detail"),
+    path("e/<slug:slug>/registered/", public.registered, name="registered"),
+    path("e/<slug:slug>/calendar.ics", public.calendar_file, name="calendar"),
+    path("e/<slug:slug>/status.json", viewer.event_status, name="status"),
+    path("e/<slug:slug>/watch/", viewer.webcast, name="webcast"),
+    path("e/<slug:slug>/report/", organiser.report, name="report"),
+    path("e/<slug:slug>/report/registrants.csv", organiser.registrants_csv, name="registrants-csv"),
+    path("presence/", viewer.presence, name="presence"),
+    path("join/<int:registration_id>/<str:key>/", viewer.join, name="join"),
+    path("join/<int:registration_id>/<str:key>/cancel/", viewer.cancel, name="cancel"),
+    re_path(r"^join/(?P<rest>.*)$", viewer.link_not_found),
 ]

@@ -1,0 +1,68 @@
+"""A small fixed-window rate limiter (Redis scaled out, process memory embedded).
+
+django-ratelimit refuses local-memory caches and covers HTTP only (research/ecosystem.md §0.5);
+this one costs one Redis round trip a hit (events.caches) and can guard any entry point.
+"""
+
+import ipaddress
+import time
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+from events.caches import store
+
+KEY_PREFIX = "ratelimit"
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    count: int
+    seconds: int
+
+
+# A person registers once; a few retries after typos are fine, a script posting in a loop is not.
+REGISTRATION = Limit("register", count=20, seconds=60)
+# Wrong personal links from one address: nobody mistypes a 43-character key thirty times a minute.
+BAD_LINKS = Limit("bad-link", count=30, seconds=60)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address, IPv6 reduced to its /64 (one subscriber usually holds a whole /64)."""
+    raw = request.META.get("REMOTE_ADDR") or "unknown"
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64]
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
+def _key(limit: Limit, who: str, window: int) -> str:
+    return f"{KEY_PREFIX}:{limit.scope}:{who}:{window}"
+
+
+def hit(limit: Limit, who: str, now: float | None = None) -> Verdict:
+    """Count one attempt by `who`; allowed while the window holds at most `limit.count` of them."""
+    now = time.time() if now is None else now
+    window = int(now // limit.seconds)
+    key = _key(limit, who, window)
+    retry_after = max(1, int((window + 1) * limit.seconds - now))
+    count = store().incr(key, limit.seconds + 1)
+    return Verdict(allowed=count <= limit.count, retry_after=retry_after)
+
+
+def blocked(limit: Limit, who: str, now: float | None = None) -> Verdict:
+    """Whether `who` has used up the window already, without counting an attempt."""
+    now = time.time() if now is None else now
+    window = int(now // limit.seconds)
+    count = store().get_int(_key(limit, who, window))
+    return Verdict(allowed=count < limit.count, retry_after=max(1, int((window + 1) * limit.seconds - now)))

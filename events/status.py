@@ -1,0 +1,67 @@
+"""Where an event stands for the public: upcoming, live now, ended, or replay available.
+
+The live phase belongs to the stage (its state document, reached through the `stage` relation
+the stage app adds to Event); the replay is the recording the mixer leaves, vod.m3u8, once the
+show has ended. Events never imports the stage app.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from events.models import Event
+
+REPLAY_PLAYLIST = "vod.m3u8"
+LIVE_PLAYLIST = "live.m3u8"
+
+
+class Phase(models.TextChoices):
+    UPCOMING = "upcoming", "Upcoming"
+    LIVE = "live", "Live now"
+    ENDED = "ended", "Ended"
+    REPLAY = "replay", "Replay available"
+
+
+@dataclass(frozen=True)
+class PublicStatus:
+    phase: str
+    stage_phase: str
+    version: int
+    live_url: str
+    replay_url: str | None
+
+    @property
+    def label(self) -> str:
+        return Phase(self.phase).label
+
+
+def stage_document(event: Event) -> dict:
+    """The stage's state document, or the state of a show nobody has started yet."""
+    stage = getattr(event, "stage", None)
+    return stage.document if stage is not None else {"phase": "preshow", "version": 0}
+
+
+def public_status(event: Event, now: datetime | None = None) -> PublicStatus:
+    now = now or timezone.now()
+    document = stage_document(event)
+    stage_phase = document.get("phase", "preshow")
+    replay = (settings.HLS_ROOT / str(event.pk) / REPLAY_PLAYLIST).exists() and stage_phase == "ended"
+    if stage_phase == "live":
+        phase = Phase.LIVE
+    elif replay:
+        phase = Phase.REPLAY
+    elif stage_phase == "ended" or now > event.ends_at:
+        phase = Phase.ENDED
+    else:
+        phase = Phase.UPCOMING
+    base = f"{settings.HLS_URL}{event.pk}/"
+    return PublicStatus(
+        phase=phase.value,
+        stage_phase=stage_phase,
+        version=document.get("version", 0),
+        live_url=base + LIVE_PLAYLIST,
+        replay_url=base + REPLAY_PLAYLIST if replay else None,
+    )

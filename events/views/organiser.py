@@ -1,0 +1,43 @@
+"""The organiser's report page and the registrant export, for the event's producers and staff."""
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from events import attendance, charts, export, reports
+from events.models import Event
+
+
+def _organised_event(request: HttpRequest, slug: str) -> Event | HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    event = get_object_or_404(Event, slug=slug)
+    if not event.is_producer(request.user):
+        return render(request, "stage/forbidden.html", {"event": event}, status=403)
+    return event
+
+
+@require_GET
+def report(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _organised_event(request, slug)
+    if isinstance(event, HttpResponse):
+        return event
+    attendance.flush()  # buckets closed since the last scheduled flush
+    summary = reports.build(event)
+    context = {
+        "event": event,
+        "report": summary,
+        "statuses": [(label, summary.by_status[value]) for value, label in event.registrations.model.Status.choices],
+        "registrations_chart": charts.bar_chart(summary.registrations_per_day),
+        "viewers_chart": charts.line_chart(summary.viewers_over_time, zone=event.zone),
+    }
+    return render(request, "events/report.html", context)
+
+
+@require_GET
+def registrants_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    event = _organised_event(request, slug)
+    if isinstance(event, HttpResponse):
+        return event
+    return export.response(request, event.registrations.all(), list(event.questions.all()), f"{slug}-registrants.csv")

@@ -1,0 +1,27 @@
+"""The registration benchmark runs (tiny N); its numbers are not asserted, only its shape."""
+
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from events.models import Event, Registration
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark measures PostgreSQL")
+def test_bench_registration_prints_both_rates_and_their_ratio(capsys):
+    call_command("bench_registration", "--n", "5", "--json")
+    result = json.loads(capsys.readouterr().out)
+    assert set(result) == {"ours_per_s", "bare_insert_per_s", "ratio"}
+    assert result["ours_per_s"] > 0 and result["bare_insert_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["ours_per_s"] / result["bare_insert_per_s"], rel=0.01)
+    assert Event.objects.count() == Registration.objects.count() == 0  # it cleans up after itself
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="checks the refusal on SQLite")
+def test_bench_registration_refuses_sqlite():
+    with pytest.raises(CommandError, match="against PostgreSQL"):
+        call_command("bench_registration", "--n", "5")

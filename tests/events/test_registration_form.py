@@ -1,0 +1,154 @@
+"""The registration form: the organiser's fields, and every kind of bad input refused with a clear
+message, changing nothing."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from events import ratelimit
+from events.models import FieldMode, Question, Registration
+from tests.events.helpers import make_event, question
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_modes]
+
+Kind = Question.Kind
+VALID = {"name": "Rita Registrant", "email": "rita@example.com"}
+
+
+@pytest.fixture
+def event():
+    event = make_event(organisation_field=FieldMode.REQUIRED, job_title_field=FieldMode.OPTIONAL)
+    question(event, "Why are you coming?", Kind.LONG_TEXT, position=1)
+    question(event, "Your team", Kind.SHORT_TEXT, required=True, position=2)
+    question(event, "Track", Kind.SINGLE_CHOICE, required=True, choices=("Product", "Engineering"), position=3)
+    question(event, "Interests", Kind.MULTIPLE_CHOICE, choices=("Audio", "Video", "Q&A"), position=4)
+    question(event, "I agree to the terms", Kind.CONSENT, required=True, position=5)
+    return event
+
+
+def answers(event, **overrides) -> dict:
+    by_label = {q.label: q.field_name for q in event.questions.all()}
+    data = {
+        **VALID,
+        "organisation": "Example Ltd",
+        by_label["Your team"]: "Platform",
+        by_label["Track"]: "Engineering",
+        by_label["Interests"]: ["Audio", "Q&A"],
+        by_label["I agree to the terms"]: "on",
+    }
+    for label, value in overrides.items():
+        data[by_label.get(label, label)] = value
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_the_form_asks_the_organisers_questions_and_stores_the_answers(client, event):
+    page = client.get(event.get_absolute_url()).content.decode()
+    for text in ("Organisation", "Job title", "Why are you coming?", "Your team", "Engineering", "Q&amp;A",
+                 "I agree to the terms"):
+        assert text in page
+
+    response = client.post(event.get_absolute_url(), answers(event, **{"Why are you coming?": "To learn"}))
+
+    assert (response.status_code, response["Location"]) == (303, "/e/launch/registered/")
+    registration = Registration.objects.get()
+    ids = {q.label: str(q.pk) for q in event.questions.all()}
+    assert registration.organisation == "Example Ltd"
+    assert registration.job_title == ""
+    assert registration.answers == {
+        ids["Why are you coming?"]: "To learn",
+        ids["Your team"]: "Platform",
+        ids["Track"]: "Engineering",
+        ids["Interests"]: ["Audio", "Q&A"],
+        ids["I agree to the terms"]: True,
+    }
+
+
+BAD_INPUT = [
+    ("over-long name", {"name": "x" * 121}, "name", "Ensure this value has at most 120 characters (it has 121)."),
+    ("over-long email", {"email": "a" * 250 + "@example.com"}, "email",
+     "Ensure this value has at most 254 characters (it has 262)."),
+    ("malformed email", {"email": "rita@"}, "email", "Enter a valid email address."),
+    ("email with spaces", {"email": "rita @example.com"}, "email", "Enter a valid email address."),
+    ("two emails", {"email": "a@example.com,b@example.com"}, "email", "Enter a valid email address."),
+    ("blank name", {"name": "   "}, "name", "This field is required."),
+    ("script tag in name", {"name": "<script>alert(1)</script>"}, "name",
+     "Please use plain text: HTML tags such as &lt;script&gt; are not accepted."),
+    ("tag in organisation", {"organisation": "<img src=x onerror=alert(1)>"}, "organisation",
+     "Please use plain text: HTML tags such as &lt;script&gt; are not accepted."),
+    ("tag in long answer", {"Why are you coming?": "hi </textarea><script>x()</script>"}, "Why are you coming?",
+     "Please use plain text: HTML tags such as &lt;script&gt; are not accepted."),
+    ("over-long short answer", {"Your team": "t" * 301}, "Your team",
+     "Ensure this value has at most 300 characters (it has 301)."),
+    ("over-long long answer", {"Why are you coming?": "w" * 4001}, "Why are you coming?",
+     "Ensure this value has at most 4000 characters (it has 4001)."),
+    ("missing required answer", {"Your team": None}, "Your team", "This field is required."),
+    ("missing organisation", {"organisation": None}, "organisation", "This field is required."),
+    ("wrong single choice", {"Track": "Marketing"}, "Track",
+     "Select a valid choice. Marketing is not one of the available choices."),
+    ("wrong multiple choice", {"Interests": ["Audio", "Cooking"]}, "Interests",
+     "Select a valid choice. Cooking is not one of the available choices."),
+    ("consent not given", {"I agree to the terms": None}, "I agree to the terms", "Please tick this box to register."),
+    ("null character", {"name": "Rita\x00"}, "name", "Null characters are not allowed."),
+]
+
+
+@pytest.mark.parametrize(("case", "overrides", "field", "message"), BAD_INPUT, ids=[case[0] for case in BAD_INPUT])
+def test_bad_input_gets_a_clear_error_and_changes_nothing(client, event, case, overrides, field, message):
+    response = client.post(event.get_absolute_url(), answers(event, **overrides))
+
+    assert response.status_code == 400
+    form = response.context["form"]
+    name = {q.label: q.field_name for q in event.questions.all()}.get(field, field)
+    assert form.errors == {name: [message.replace("&lt;", "<").replace("&gt;", ">")]}
+    page = response.content.decode()
+    assert "Please correct the fields marked below." in page
+    assert message.replace("&#x27;", "'") in page
+    assert "<script>" not in page
+    assert Registration.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_a_forged_post_without_the_csrf_token_is_refused(event):
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(event.get_absolute_url())
+    response = browser.post(event.get_absolute_url(), answers(event))
+    assert response.status_code == 403
+    assert b"CSRF verification failed" in response.content
+    assert Registration.objects.count() == 0
+
+    token = browser.cookies["csrftoken"].value
+    response = browser.post(event.get_absolute_url(), answers(event) | {"csrfmiddlewaretoken": token})
+    assert response.status_code == 303
+    assert Registration.objects.count() == 1
+
+
+def test_a_flood_from_one_address_is_refused_with_a_clear_message(client):
+    event = make_event()
+    limit = ratelimit.REGISTRATION.count
+    for i in range(limit):
+        response = client.post(event.get_absolute_url(), {"name": f"P{i}", "email": f"p{i}@example.com"})
+        assert response.status_code == 303
+    response = client.post(event.get_absolute_url(), {"name": "Flood", "email": "flood@example.com"})
+
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= ratelimit.REGISTRATION.seconds
+    assert b"We received too many requests from your network in a short time." in response.content
+    assert Registration.objects.count() == limit
+    assert not Registration.objects.filter(email="flood@example.com").exists()
+    # Another address is not held up by the flood.
+    other = client.post(event.get_absolute_url(), {"name": "Other", "email": "other@example.com"},
+                        REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 303
+
+
+def test_the_rate_limit_window_ends():
+    verdicts = [ratelimit.hit(ratelimit.Limit("t", 2, 60), "198.51.100.1", now=120.0 + i) for i in range(3)]
+    assert [v.allowed for v in verdicts] == [True, True, False]
+    assert verdicts[2].retry_after == 58
+    assert ratelimit.hit(ratelimit.Limit("t", 2, 60), "198.51.100.1", now=180.0).allowed
+
+
+def test_ipv6_addresses_are_limited_per_64_network(rf):
+    one = rf.get("/", REMOTE_ADDR="2001:db8:1:2:aaaa::1")
+    two = rf.get("/", REMOTE_ADDR="2001:db8:1:2:bbbb::2")
+    assert ratelimit.client_address(one) == ratelimit.client_address(two) == "2001:db8:1:2::"
