@@ -1,7 +1,8 @@
 """Mixer throughput: our core against FFmpeg's amix graph (PyAV), same AAC encoder and HLS writer.
 
-Run `python -m streaming.bench.bench_mixer [--json]`. Real-time factor = seconds of programme per
-CPU second (time.process_time); ratio = ours / amix. Also the CPU share of one live 8-line engine.
+Run `manage.py bench_mixer [--json]` (or `python -m streaming.bench.bench_mixer [--json]`).
+Real-time factor = seconds of programme per CPU second (time.process_time); ratio = ours / amix.
+Also the CPU share of one live 8-line engine.
 """
 
 from __future__ import annotations
@@ -60,28 +61,52 @@ def generate_material(directory: Path) -> list[Path]:
 
 
 def decoded_frames(path: Path) -> Iterator[av.AudioFrame]:
-    """Every decoded frame of a file, in 48 kHz stereo fltp."""
+    """Every decoded frame of a file, in 48 kHz stereo fltp (resampled only when it is not)."""
     with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        codec = stream.codec_context
+        if (codec.format.name, codec.layout.name, codec.sample_rate) == ("fltp", "stereo", SAMPLE_RATE):
+            yield from container.decode(stream)
+            return
         resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
-        for frame in container.decode(audio=0):
+        for frame in container.decode(stream):
             yield from resampler.resample(frame)
 
 
-def line_blocks(path: Path, block: int) -> Iterator[np.ndarray]:
-    """A line as (2, block) float32 arrays, copied straight out of the decoded planes."""
-    buffer = np.empty((2, block * 2), dtype=np.float32)
-    filled = 0
-    for frame in decoded_frames(path):
-        samples = frame.samples
-        if filled + samples > buffer.shape[1]:
-            buffer = np.concatenate([buffer, np.empty_like(buffer)], axis=1)
-        for channel, plane in enumerate(frame.planes):
-            buffer[channel, filled : filled + samples] = np.frombuffer(plane, np.float32, samples)
-        filled += samples
-        while filled >= block:
-            yield buffer[:, :block].copy()
-            buffer[:, : filled - block] = buffer[:, block:filled]
-            filled -= block
+class LineDecoder:
+    """One line decoded straight into its row of the mix: no block copies, no fifo."""
+
+    def __init__(self, path: Path) -> None:
+        self._frames = decoded_frames(path)
+        self._planes: tuple[np.ndarray, np.ndarray] | None = None
+        self._offset = 0
+
+    def fill(self, row: np.ndarray) -> bool:
+        """Fill a (2, N) row with the next N samples; False when the file ended first."""
+        wanted, filled = row.shape[1], 0
+        while filled < wanted:
+            if self._planes is None:
+                frame = next(self._frames, None)
+                if frame is None:
+                    return False
+                samples = frame.samples
+                left, right = frame.planes
+                if filled + samples <= wanted:  # the common case: the whole frame fits
+                    row[0, filled : filled + samples] = np.frombuffer(left, np.float32, samples)
+                    row[1, filled : filled + samples] = np.frombuffer(right, np.float32, samples)
+                    filled += samples
+                    continue
+                self._planes = (np.frombuffer(left, np.float32, samples), np.frombuffer(right, np.float32, samples))
+                self._offset = 0
+            left, right = self._planes
+            take = min(wanted - filled, left.size - self._offset)
+            row[0, filled : filled + take] = left[self._offset : self._offset + take]
+            row[1, filled : filled + take] = right[self._offset : self._offset + take]
+            filled += take
+            self._offset += take
+            if self._offset == left.size:
+                self._planes = None
+        return True
 
 
 def publish(writer: PlaylistWriter, segments) -> None:
@@ -98,9 +123,11 @@ def mix_ours(paths: list[Path], out_dir: Path) -> float:
     segmenter = AacSegmenter()
     writer = PlaylistWriter(out_dir)
     writer.begin_run()
-    sources = [line_blocks(path, BLOCK) for path in paths]
-    for blocks in zip(*sources, strict=False):
-        publish(writer, segmenter.push(mixer.mix(dict(zip(names, blocks, strict=True)))))
+    lines = [LineDecoder(path) for path in paths]
+    # Each line decodes into its own row; the mixer sums the rows in one product with the gains.
+    stack = np.empty((len(paths), 2, BLOCK), dtype=np.float32)
+    while all(line.fill(stack[index]) for index, line in enumerate(lines)):
+        publish(writer, segmenter.push(mixer.mix_stack(names, stack)))
     publish(writer, segmenter.finish())
     return time.process_time() - began
 
@@ -144,10 +171,11 @@ def mix_amix(paths: list[Path], out_dir: Path) -> float:
 
     streams = [decoded_frames(path) for path in paths]
     pts = [0] * len(paths)
+    time_base = Fraction(1, SAMPLE_RATE)  # one object: a Fraction per frame would bill amix for our harness
     for frames in zip(*streams, strict=False):
         for index, frame in enumerate(frames):
             frame.pts = pts[index]
-            frame.time_base = Fraction(1, SAMPLE_RATE)
+            frame.time_base = time_base
             pts[index] += frame.samples
             sources[index].push(frame)
         drain()
@@ -188,32 +216,37 @@ def best_of(runs: int, measure: Callable[[], float]) -> float:
     return min(measure() for _ in range(runs))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--runs", type=int, default=2, help="runs per measurement (best is kept)")
-    args = parser.parse_args()
+def run(*, as_json: bool = False, runs: int = 2, write: Callable[[str], object] = print) -> dict:
+    """Measure every line count and the live share; print a line each (or one JSON object)."""
     result: dict = {"lines": {}}
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         files = generate_material(root)
         for count in LINE_COUNTS:
             paths = [files[i % DISTINCT_FILES] for i in range(count)]
-            ours = best_of(args.runs, lambda p=paths, c=count: mix_ours(p, _fresh(root, f"ours{c}")))
-            amix = best_of(args.runs, lambda p=paths, c=count: mix_amix(p, _fresh(root, f"amix{c}")))
+            ours = best_of(runs, lambda p=paths, c=count: mix_ours(p, _fresh(root, f"ours{c}")))
+            amix = best_of(runs, lambda p=paths, c=count: mix_amix(p, _fresh(root, f"amix{c}")))
             row = {"ours_rtf": SECONDS / ours, "amix_rtf": SECONDS / amix, "ratio": amix / ours}
             result["lines"][str(count)] = {key: round(value, 2) for key, value in row.items()}
-            if not args.json:
-                print(
+            if not as_json:
+                write(
                     f"{count:>3} lines: ours {row['ours_rtf']:6.1f}x  amix {row['amix_rtf']:6.1f}x  "
-                    f"ours/amix {row['ratio']:.2f}",
-                    flush=True,
+                    f"ours/amix {row['ratio']:.2f}"
                 )
         result["live_cpu_share_8_lines"] = round(live_cpu_share(files, _fresh(root, "live")), 4)
-    if args.json:
-        print(json.dumps(result))
+    if as_json:
+        write(json.dumps(result))
     else:
-        print(f"live engine, 8 lines: {100 * result['live_cpu_share_8_lines']:.2f} % of one core")
+        write(f"live engine, 8 lines: {100 * result['live_cpu_share_8_lines']:.2f} % of one core")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--runs", type=int, default=2, help="runs per measurement (best is kept)")
+    args = parser.parse_args()
+    run(as_json=args.json, runs=args.runs, write=lambda text: print(text, flush=True))
 
 
 def _fresh(root: Path, name: str) -> Path:

@@ -91,39 +91,68 @@ class Mixer:
 
     def mix(self, frames: dict[str, np.ndarray]) -> np.ndarray:
         """One tick: the limited program frame (channels, frame_samples) float32."""
-        shape = (self.channels, self.frame_samples)
-        program = np.zeros(shape, dtype=np.float32)
-        line_meters = {}
-        for line in frames.keys() | self._targets.keys():
-            frame = frames.get(line)
-            line_meters[line] = _levels(frame)
-            ramp = self._ramps.get(line)
-            if ramp is None:
-                ramp = self._ramps[line] = _Ramp()
-                ramp.retarget(self._targets.get(line, 0.0), self.ramp_samples)
-            gain = ramp.advance(self.frame_samples)
-            if frame is None or (np.isscalar(gain) and gain == 0.0):
-                continue
-            program += frame * np.asarray(gain, dtype=np.float32)
-        self._forget_silent_lines(frames)
+        line_ids = list(frames)
+        shape = (len(line_ids), self.channels, self.frame_samples)
+        stack = np.stack([frames[line] for line in line_ids]) if line_ids else np.empty(shape, np.float32)
+        return self.mix_stack(line_ids, stack)
+
+    def mix_stack(self, line_ids: list[str], stack: np.ndarray) -> np.ndarray:
+        """Like `mix`, for frames already side by side: stack[i] (channels, frame_samples) is line i.
+
+        Lines at a steady gain are summed in one product with the gain vector; only ramping lines
+        take a per-sample pass of their own.
+        """
+        count = len(line_ids)
+        flat = stack.reshape(count, -1)
+        steady = []
+        ramping = []
+        for index, line in enumerate(line_ids):
+            ramp = self._ramps.get(line) or self._ramp_of(line)
+            if ramp.current == ramp.target:
+                steady.append(ramp.current)
+            else:
+                steady.append(0.0)
+                ramping.append((index, ramp.advance(self.frame_samples)))
+        gains = np.array(steady, dtype=np.float32)
+        for line in self._targets.keys() - set(line_ids):
+            self._ramp_of(line).advance(self.frame_samples)  # no frame: its ramp still moves on
+        # einsum, not matmul: OpenBLAS would start a thread per core that spins on the CPU the
+        # other lines and the encoder need (one mixer per process is the design).
+        program = np.einsum("i,ij->j", gains, flat).reshape(self.channels, self.frame_samples)
+        for index, gain in ramping:
+            program += stack[index] * gain.astype(np.float32)
+        self._forget_silent_lines(line_ids)
         # The sum before the program gain: what loudness normalisation measures (feed-forward).
         self.last_sum = program
         program_gain = self._program_ramp.advance(self.frame_samples)
         if not (np.isscalar(program_gain) and program_gain == 1.0):
             program = program * np.asarray(program_gain, dtype=np.float32)
         program = self._limit(program)
+        line_meters = _stack_levels(line_ids, flat)
+        for line in self._targets.keys() - line_meters.keys():
+            line_meters[line] = _levels(None)
         self._meters = {"lines": line_meters, "program": _levels(program)}
         return program
+
+    def _ramp_of(self, line: str) -> _Ramp:
+        ramp = self._ramps.get(line)
+        if ramp is None:
+            ramp = self._ramps[line] = _Ramp()
+            ramp.retarget(self._targets.get(line, 0.0), self.ramp_samples)
+        return ramp
 
     def meters(self) -> dict:
         """Peak and RMS (dBFS) of every line's input and of the program, for the last tick."""
         return self._meters
 
-    def _forget_silent_lines(self, frames: dict[str, np.ndarray]) -> None:
+    def _forget_silent_lines(self, present: list[str]) -> None:
+        if len(self._ramps) <= len(present):
+            return
+        present_set = set(present)
         gone = [
             line
             for line, ramp in self._ramps.items()
-            if line not in frames and line not in self._targets and ramp.current == 0.0
+            if line not in present_set and line not in self._targets and ramp.current == 0.0
         ]
         for line in gone:
             del self._ramps[line]
@@ -144,6 +173,20 @@ class Mixer:
         self._limiter_gain = float(envelope[-1])
         limited = program * envelope.astype(np.float32)
         return np.clip(limited, -self.ceiling, self.ceiling, out=limited)
+
+
+def _stack_levels(line_ids: list[str], flat: np.ndarray) -> dict[str, dict[str, float]]:
+    """Peak and RMS of every line at once: (lines, samples) reduced along the samples."""
+    if not line_ids:
+        return {}
+    peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1))
+    rms = np.sqrt(np.einsum("ij,ij->i", flat, flat) / flat.shape[1])
+    floor = 10 ** (METER_FLOOR_DB / 20)
+    peak_db = (20 * np.log10(np.maximum(peaks.astype(np.float64), floor))).tolist()
+    rms_db = (20 * np.log10(np.maximum(rms.astype(np.float64), floor))).tolist()
+    return {
+        line: {"peak_db": peak, "rms_db": level} for line, peak, level in zip(line_ids, peak_db, rms_db, strict=True)
+    }
 
 
 def _levels(frame: np.ndarray | None) -> dict[str, float]:
