@@ -119,12 +119,13 @@ class RegistrationAdmin(admin.ModelAdmin):
         return format_html("<dl>{}</dl>", format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
     def _each(self, request, registrations: QuerySet, change, done: str) -> None:
-        count = 0
+        """Apply a registration service to each selected row; report how many it changed."""
+        changed = 0
         for item in registrations.select_related("event"):
             before = item.status
-            result = change(item)
-            count += bool(result if isinstance(result, bool) else result is None or result.status != before)
-        self.message_user(request, f"{count} registration(s) {done}.", messages.SUCCESS)
+            result = change(item)  # a bool (did it), or the registration afterwards
+            changed += result if isinstance(result, bool) else result.status != before
+        self.message_user(request, f"{changed} registration(s) {done}.", messages.SUCCESS)
 
     @admin.action(description="Approve (confirm or waitlist) and tell them")
     def approve(self, request, registrations: QuerySet) -> None:

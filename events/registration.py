@@ -101,10 +101,11 @@ def reject(registration: Registration) -> Registration:
     return current
 
 
-def revoke_link(registration: Registration) -> None:
+def revoke_link(registration: Registration) -> bool:
     """Make the registrant's join and cancel links, and sessions opened with them, stop working."""
-    Registration.objects.filter(pk=registration.pk).update(access_key="")
+    revoked = Registration.objects.filter(pk=registration.pk).exclude(access_key="").update(access_key="")
     registration.access_key = ""
+    return bool(revoked)
 
 
 def resend_link(registration: Registration) -> bool:

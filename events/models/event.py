@@ -61,12 +61,16 @@ class Event(models.Model):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        watched = [name for name in CALENDAR_FIELDS if update_fields is None or name in update_fields]
         rescheduled = False
-        if self.pk is not None and kwargs.get("update_fields") is None:
-            before = Event.objects.filter(pk=self.pk).values(*CALENDAR_FIELDS).first()
-            if before is not None and any(before[name] != getattr(self, name) for name in CALENDAR_FIELDS):
+        if self.pk is not None and watched:
+            before = Event.objects.filter(pk=self.pk).values(*watched).first()
+            if before is not None and any(before[name] != getattr(self, name) for name in watched):
                 self.calendar_sequence += 1
-                rescheduled = before["starts_at"] != self.starts_at
+                rescheduled = "starts_at" in watched and before["starts_at"] != self.starts_at
+                if update_fields is not None:
+                    kwargs["update_fields"] = {*update_fields, "calendar_sequence"}
         super().save(*args, **kwargs)
         if rescheduled:
             # Reminders count from the new start; those already sent for the old one may go again.

@@ -99,7 +99,7 @@ def test_reminders_go_out_once_each_and_never_late():
     # Fifty minutes before the start the last reminder is due; someone registering now gets only
     # the confirmation, not a reminder right after it.
     event.starts_at = timezone.now() + timedelta(minutes=50)
-    event.save(update_fields=["starts_at"])  # (a plain save would also reset the levels: rescheduled)
+    event.save(update_fields=["starts_at"])
     _late, = new_registrations(event, 1, start=1)
     mail.outbox.clear()
     assert send_due_reminders() == 1

@@ -74,7 +74,7 @@ def test_the_report_page_draws_its_charts_inline_for_producers_only(client, even
     assert '<td id="total">5</td>' in page
     assert '<td id="attended">3 of 3 (100 %)</td>' in page
     assert '<td id="average-watch">7 min 20 s</td>' in page
-    assert '<td id="peak">3 at 2 Jun 14:01 UTC</td>' in page
+    assert '<td id="peak">3 at 2 Jun 14:01 (UTC)</td>' in page
     assert page.count("<svg") == 2 and "<polyline" in page and "<rect" in page
     assert "<script" not in page.split("<main>")[1]  # the charts need no script at all
 
