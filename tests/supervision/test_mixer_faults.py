@@ -74,6 +74,8 @@ def test_sigterm_then_sigkill_are_replaced_by_the_watchdog_and_the_playlist_cont
     show.command("go_live")
     show.command("set_on_air", line=show.line, on_air=True)
     first = show.running(1)
+    # The mixer's health reports reach the stage through the runner, as the mixer's own facts.
+    wait_for(lambda: store.snapshot(show.event.pk)["lines"][show.line].get("health") == "ok", 10, "health ok")
     wait_for(lambda: (show.directory / "live.m3u8").exists(), 20, "the first playlist")
     player = PlayerView(show.directory)
     show.segments_after(0, 2)
