@@ -1,98 +1,566 @@
-// The producer's console: renders the stage state it is sent and sends commands; it never
-// guesses state locally, so two producers always see the same thing.
+// The producer's console: renders the stage state it is sent and sends commands; it never guesses
+// state locally, so several producers always see the same thing. Elements are created once and
+// updated in place (keyed by id), so a delta never moves what a producer is pointing at.
 import { StageSocket } from "./socket.js";
 
-const root = document.getElementById("console");
-const linesEl = document.getElementById("lines");
-const template = document.getElementById("line-card");
-const phaseEl = document.getElementById("phase");
-const clockEl = document.getElementById("clock");
-const goLive = document.getElementById("go-live");
-const endShow = document.getElementById("end-show");
-const connectionEl = document.getElementById("connection");
-const notice = document.getElementById("notice");
-const PHASE_LABELS = { preshow: "pre-show", live: "LIVE", ended: "ended" };
+const $ = (id) => document.getElementById(id);
+const root = $("console");
+const PHASE_LABELS = { preshow: "PRE-SHOW", rehearsal: "REHEARSAL", live: "LIVE", ended: "ENDED" };
+const STATUS_LABELS = { queued: "queued", standby: "standby", on_air: "ON AIR", done: "done", skipped: "skipped" };
+const CUE_LABELS = { standby: "standby", on: "you're on", wrap_up: "wrap up", custom: "cue" };
+const METER_FLOOR = -60;
+const AUDIT_ROWS = 200;
+
+let state = null;
+let dragging = null;
+let noticeTimer = null;
+let chatTo = null;
 
 const stage = new StageSocket(root.dataset.socket, {
-  onState: render,
-  onReport: showMeters,
-  onConnection: (state) => {
-    connectionEl.dataset.state = state;
-    connectionEl.textContent = state;
+  onState: (next) => {
+    state = next;
+    render();
   },
-  onRefused: (error) => {
-    notice.textContent = `Refused: ${error.message}`;
+  onAudit: showAudit,
+  onReport: showReport,
+  onConnection: (connection) => {
+    $("connection").dataset.state = connection;
+    $("connection").textContent = connection;
+    document.body.classList.toggle("offline", connection !== "connected");
   },
+  onRefused: (error, type) => notify(`${type ? `${type}: ` : ""}${error.message}`),
 });
 
-function card(lineId, line) {
-  let el = linesEl.querySelector(`[data-line="${lineId}"]`);
-  if (el) return el;
-  el = template.content.firstElementChild.cloneNode(true);
-  el.dataset.line = lineId;
-  el.querySelector(".label").textContent = line.label;
-  el.querySelector(".on-air").addEventListener("click", () => {
-    stage.send("set_on_air", { line: lineId, on_air: !stage.state.lines[lineId].on_air });
-  });
-  el.querySelector(".mute").addEventListener("click", () => {
-    stage.send("set_mute", { line: lineId, muted: !stage.state.lines[lineId].muted });
-  });
-  const gain = el.querySelector(".gain");
-  gain.addEventListener("input", () => {
-    el.querySelector(".gain-value").textContent = `${Number(gain.value).toFixed(1)} dB`;
-  });
-  gain.addEventListener("change", () => stage.send("set_gain", { line: lineId, gain_db: Number(gain.value) }));
-  linesEl.append(el);
-  return el;
+function send(type, fields = {}, options = {}) {
+  return stage.send(type, fields, options);
 }
 
-function render(state) {
-  phaseEl.dataset.phase = state.phase;
-  phaseEl.textContent = PHASE_LABELS[state.phase] || state.phase;
-  goLive.disabled = state.phase !== "preshow";
-  endShow.disabled = state.phase !== "live";
-  for (const [lineId, line] of Object.entries(state.lines)) {
-    const el = card(lineId, line);
-    el.classList.toggle("is-on-air", line.on_air);
-    el.classList.toggle("is-muted", line.muted);
-    el.querySelector(".on-air").setAttribute("aria-pressed", String(line.on_air));
-    el.querySelector(".mute").setAttribute("aria-pressed", String(line.muted));
-    const gain = el.querySelector(".gain");
+function notify(text) {
+  const notice = $("notice");
+  notice.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { notice.textContent = ""; }, 6000);
+}
+
+// --- derived views of the state (the same rules as stage/state.py and stage/cues.py) ---
+
+function onAir(s) {
+  return Object.keys(s.presenters).filter((pid) => s.lines[s.presenters[pid].line]?.on_air);
+}
+
+function segmentWith(s, status) {
+  return s.rundown.find((sid) => s.segments[sid].status === status) || null;
+}
+
+function cueNumber(cueId) {
+  return Number(cueId.slice(1));
+}
+
+function latestCues(s) {
+  const latest = {};
+  const ids = Object.keys(s.cues).sort((a, b) => cueNumber(a) - cueNumber(b));
+  for (const cid of ids) {
+    const cue = s.cues[cid];
+    for (const pid of cue.to === "all" ? Object.keys(s.presenters) : [cue.to]) latest[pid] = cid;
+  }
+  return latest;
+}
+
+function names(s, pids) {
+  return pids.map((pid) => s.presenters[pid]?.name || pid).join(", ") || "nobody";
+}
+
+function formatClock(seconds, withHours = true) {
+  const sign = seconds < 0 ? "−" : "";
+  const total = Math.floor(Math.abs(seconds));
+  const pad = (n) => String(n).padStart(2, "0");
+  const hours = Math.floor(total / 3600);
+  const rest = `${pad(Math.floor(total / 60) % 60)}:${pad(total % 60)}`;
+  return sign + (withHours || hours ? `${pad(hours)}:${rest}` : rest);
+}
+
+function formatTime(unixSeconds) {
+  return new Date(unixSeconds * 1000).toLocaleTimeString([], { hour12: false });
+}
+
+// --- rendering ---
+
+function render() {
+  if (!state) return;
+  renderBar();
+  renderRundown();
+  renderSwitcher();
+  renderPresenters();
+  renderChat();
+  renderQuestions();
+  tick();
+}
+
+function renderBar() {
+  const { phase, hold } = state;
+  const badge = $("phase");
+  badge.dataset.phase = hold ? "hold" : phase;
+  badge.textContent = hold ? "HOLD" : PHASE_LABELS[phase] || phase;
+  const rehearsal = $("rehearsal");
+  rehearsal.textContent = phase === "rehearsal" ? "STOP REHEARSAL" : "REHEARSE";
+  rehearsal.disabled = !["preshow", "rehearsal"].includes(phase);
+  $("go-live").disabled = !["preshow", "rehearsal"].includes(phase);
+  $("end-show").disabled = phase !== "live";
+  $("hold").disabled = !["rehearsal", "live"].includes(phase);
+  $("hold").setAttribute("aria-pressed", String(hold));
+  $("fallback").value = state.fallback;
+  $("fallback").disabled = phase === "ended";
+  document.body.dataset.phase = phase;
+}
+
+function renderRundown() {
+  if (dragging) return; // never move items under the pointer; the drop re-renders
+  const list = $("rundown");
+  const keep = new Set(state.rundown);
+  for (const item of [...list.children]) if (!keep.has(item.dataset.segment)) item.remove();
+  const standby = segmentWith(state, "standby");
+  state.rundown.forEach((sid, index) => {
+    const segment = state.segments[sid];
+    let item = list.querySelector(`[data-segment="${sid}"]`);
+    if (!item) item = newSegmentItem(sid);
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
+    item.dataset.status = segment.status;
+    item.querySelector(".segment-title").textContent = segment.title;
+    item.querySelector(".segment-people").textContent = names(state, segment.presenters);
+    item.querySelector(".segment-time").textContent = formatClock(segment.planned_seconds, false);
+    item.querySelector(".status").textContent = STATUS_LABELS[segment.status];
+    const notStarted = ["queued", "standby", "skipped"].includes(segment.status);
+    item.querySelector(".standby-button").disabled = segment.status !== "queued" || state.phase === "ended";
+    item.querySelector(".skip-button").textContent = segment.status === "skipped" ? "Restore" : "Skip";
+    item.querySelector(".skip-button").disabled = !notStarted || state.phase === "ended";
+    item.querySelector(".remove-button").disabled = !notStarted || state.phase === "ended";
+    item.classList.toggle("is-next", sid === standby);
+  });
+  $("next").disabled = state.phase === "ended";
+}
+
+function newSegmentItem(sid) {
+  const item = $("segment-item").content.firstElementChild.cloneNode(true);
+  item.dataset.segment = sid;
+  item.querySelector(".standby-button").addEventListener("click", () => send("standby", { segment: sid }));
+  item.querySelector(".skip-button").addEventListener("click", () => {
+    send("skip_segment", { segment: sid, skipped: state.segments[sid].status !== "skipped" });
+  });
+  item.querySelector(".remove-button").addEventListener("click", () => {
+    confirmThen(`Remove “${state.segments[sid].title}” from the run of show?`, () => send("remove_segment", { segment: sid }));
+  });
+  item.addEventListener("dragstart", (event) => {
+    dragging = sid;
+    item.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", sid);
+  });
+  item.addEventListener("dragend", () => {
+    item.classList.remove("dragging");
+    for (const other of $("rundown").children) other.classList.remove("drop-before", "drop-after");
+    dragging = null;
+    render();
+  });
+  item.addEventListener("dragover", (event) => {
+    if (!dragging || dragging === sid) return;
+    event.preventDefault();
+    const after = isLowerHalf(event, item);
+    item.classList.toggle("drop-before", !after);
+    item.classList.toggle("drop-after", after);
+  });
+  item.addEventListener("dragleave", () => item.classList.remove("drop-before", "drop-after"));
+  item.addEventListener("drop", (event) => {
+    event.preventDefault();
+    const moved = dragging;
+    if (!moved || moved === sid) return;
+    const order = state.rundown.filter((id) => id !== moved);
+    const before = isLowerHalf(event, item) ? order[order.indexOf(sid) + 1] ?? null : sid;
+    send("move_segment", { segment: moved, before });
+  });
+  // Keyboard reordering for the same move: Alt+↑ / Alt+↓ on a focused item.
+  item.tabIndex = 0;
+  item.addEventListener("keydown", (event) => {
+    if (!event.altKey || !["ArrowUp", "ArrowDown"].includes(event.key)) return;
+    event.preventDefault();
+    const order = state.rundown.filter((id) => id !== sid);
+    const at = state.rundown.indexOf(sid) + (event.key === "ArrowUp" ? -1 : 1);
+    if (at < 0 || at > order.length) return;
+    send("move_segment", { segment: sid, before: order[at] ?? null });
+  });
+  return item;
+}
+
+function isLowerHalf(event, element) {
+  const box = element.getBoundingClientRect();
+  return event.clientY > box.top + box.height / 2;
+}
+
+function renderSwitcher() {
+  const { preview } = state;
+  $("preview-segment").textContent = preview.segment ? state.segments[preview.segment].title : "—";
+  $("preview-names").textContent = names(state, preview.presenters);
+  const current = segmentWith(state, "on_air");
+  $("program-segment").textContent = current ? state.segments[current].title : "—";
+  $("program-names").textContent = names(state, onAir(state));
+  $("take").disabled = state.phase === "ended" || (!preview.segment && preview.presenters.length === 0);
+}
+
+function renderPresenters() {
+  const grid = $("presenters");
+  const latest = latestCues(state);
+  const speaking = new Set(onAir(state));
+  Object.entries(state.presenters).forEach(([pid, presenter], index) => {
+    let card = grid.querySelector(`[data-presenter="${pid}"]`);
+    if (!card) card = newCard(pid, grid);
+    const line = state.lines[presenter.line] || {};
+    const inPreview = state.preview.presenters.includes(pid);
+    card.dataset.tally = speaking.has(pid) ? "program" : inPreview ? "preview" : "off";
+    card.querySelector(".number").textContent = index < 9 ? String(index + 1) : "";
+    card.querySelector(".name").textContent = presenter.name;
+    const presence = card.querySelector(".presence");
+    presence.dataset.connected = String(presenter.connected);
+    presence.title = presenter.connected ? "in the green room" : "not connected";
+    card.querySelector(".checked-in").classList.toggle("on", presenter.checked_in);
+    card.querySelector(".ready").classList.toggle("on", presenter.ready);
+    const cueState = card.querySelector(".cue-state");
+    const cue = latest[pid] ? state.cues[latest[pid]] : null;
+    const acked = cue && pid in cue.acks;
+    cueState.textContent = cue ? `${CUE_LABELS[cue.kind]} ${acked ? "✓" : "…"}` : "";
+    cueState.classList.toggle("on", Boolean(acked));
+    cueState.classList.toggle("waiting", Boolean(cue && !acked));
+    card.querySelector(".preview-button").setAttribute("aria-pressed", String(inPreview));
+    card.querySelector(".on-air").setAttribute("aria-pressed", String(Boolean(line.on_air)));
+    card.querySelector(".mute").setAttribute("aria-pressed", String(Boolean(line.muted)));
+    card.querySelector(".check-in-button").textContent = presenter.checked_in ? "Undo check-in" : "Check in";
+    const health = card.querySelector(".health");
+    health.dataset.health = line.health;
+    health.textContent = line.health === "unknown" ? "no signal yet" : line.health;
+    const gain = card.querySelector(".gain");
     if (document.activeElement !== gain) {
       gain.value = line.gain_db;
-      el.querySelector(".gain-value").textContent = `${line.gain_db.toFixed(1)} dB`;
+      card.querySelector(".gain-value").textContent = `${line.gain_db.toFixed(1)} dB`;
+    }
+    for (const button of card.querySelectorAll("button")) button.disabled = state.phase === "ended";
+    gain.disabled = state.phase === "ended";
+  });
+}
+
+function newCard(pid, grid) {
+  const card = $("presenter-card").content.firstElementChild.cloneNode(true);
+  card.dataset.presenter = pid;
+  const lineId = () => state.presenters[pid].line;
+  card.querySelector(".preview-button").addEventListener("click", () => togglePreview(pid));
+  card.querySelector(".on-air").addEventListener("click", () => {
+    send("set_on_air", { line: lineId(), on_air: !state.lines[lineId()].on_air });
+  });
+  card.querySelector(".mute").addEventListener("click", () => {
+    send("set_mute", { line: lineId(), muted: !state.lines[lineId()].muted });
+  });
+  card.querySelector(".green-room").addEventListener("click", () => send("send_to_green_room", { presenter: pid }));
+  card.querySelector(".check-in-button").addEventListener("click", () => {
+    send("set_check_in", { presenter: pid, checked_in: !state.presenters[pid].checked_in });
+  });
+  const gain = card.querySelector(".gain");
+  gain.addEventListener("input", () => {
+    card.querySelector(".gain-value").textContent = `${Number(gain.value).toFixed(1)} dB`;
+  });
+  gain.addEventListener("change", () => send("set_gain", { line: lineId(), gain_db: Number(gain.value) }));
+  for (const button of card.querySelectorAll("[data-cue]")) {
+    button.addEventListener("click", () => cue(pid, button.dataset.cue, button.dataset.seconds));
+  }
+  card.querySelector(".name").addEventListener("click", () => selectChat(pid));
+  grid.append(card);
+  return card;
+}
+
+function cue(to, kind, seconds) {
+  const fields = { to, kind };
+  if (seconds) fields.seconds = Number(seconds);
+  send("cue", fields);
+}
+
+// Intents, not toggles, cross the wire: "add X to preview" is re-evaluated on the state it is sent at.
+function togglePreview(pid) {
+  const adding = !state.preview.presenters.includes(pid);
+  send("set_preview", (s) => ({
+    presenters: adding
+      ? [...s.preview.presenters.filter((id) => id !== pid), pid]
+      : s.preview.presenters.filter((id) => id !== pid),
+  }));
+}
+
+function take() {
+  const seen = JSON.stringify(state.preview);
+  // Re-sent after a stale refusal only if the preview is still what the producer saw.
+  send("take", {}, { retryIf: (fresh) => JSON.stringify(fresh.preview) === seen });
+}
+
+function next() {
+  const standby = segmentWith(state, "standby");
+  const current = segmentWith(state, "on_air");
+  send("next", {}, {
+    retryIf: (fresh) => segmentWith(fresh, "standby") === standby && segmentWith(fresh, "on_air") === current,
+  });
+}
+
+function renderChat() {
+  const select = $("chat-to");
+  const pids = Object.keys(state.presenters);
+  if (select.options.length !== pids.length) {
+    select.replaceChildren(...pids.map((pid) => new Option(state.presenters[pid].name, pid)));
+  }
+  if (!chatTo || !pids.includes(chatTo)) chatTo = pids[0] || null;
+  select.value = chatTo || "";
+  const log = $("chat-log");
+  const mine = Object.entries(state.messages)
+    .filter(([, message]) => message.presenter === chatTo)
+    .sort(([a], [b]) => cueNumber(a) - cueNumber(b));
+  const shown = new Set(mine.map(([mid]) => mid));
+  for (const item of [...log.children]) if (!shown.has(item.dataset.message)) item.remove();
+  const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+  for (const [mid, message] of mine) {
+    if (log.querySelector(`[data-message="${mid}"]`)) continue;
+    const item = document.createElement("li");
+    item.dataset.message = mid;
+    item.dataset.from = message.from;
+    item.textContent = `${formatTime(message.at)} ${message.from === "producer" ? message.by.replace(/^user:/, "") : state.presenters[message.presenter].name}: ${message.text}`;
+    log.append(item);
+  }
+  if (stick) log.scrollTop = log.scrollHeight;
+}
+
+function selectChat(pid) {
+  chatTo = pid;
+  $("chat-log").replaceChildren();
+  renderChat();
+  $("chat-text").focus();
+}
+
+const QUESTION_ACTIONS = [
+  ["approved", "Approve"],
+  ["on_screen", "On screen"],
+  ["answered", "Answered"],
+  ["dismissed", "Dismiss"],
+];
+
+function renderQuestions() {
+  const list = $("questions");
+  const ids = Object.keys(state.questions).sort((a, b) => cueNumber(a) - cueNumber(b));
+  const keep = new Set(ids);
+  for (const item of [...list.children]) if (!keep.has(item.dataset.question)) item.remove();
+  for (const qid of ids) {
+    const question = state.questions[qid];
+    let item = list.querySelector(`[data-question="${qid}"]`);
+    if (!item) {
+      item = document.createElement("li");
+      item.dataset.question = qid;
+      const text = document.createElement("span");
+      text.className = "question-text";
+      const actions = document.createElement("span");
+      actions.className = "question-actions";
+      for (const [status, label] of QUESTION_ACTIONS) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.dataset.status = status;
+        button.textContent = label;
+        button.addEventListener("click", () => send("set_question_status", { question: qid, status }));
+        actions.append(button);
+      }
+      item.append(text, actions);
+      list.append(item);
+    }
+    item.dataset.status = question.status;
+    item.querySelector(".question-text").textContent = `${question.name ? `${question.name}: ` : ""}${question.text}`;
+    for (const button of item.querySelectorAll("button")) button.disabled = button.dataset.status === question.status;
+  }
+}
+
+// Ids in audit details shown by name where the state knows them.
+function readable(key, value) {
+  const named = (id) => state?.presenters[id]?.name || state?.lines[id]?.label || state?.segments[id]?.title || id;
+  if (["line", "presenter", "to", "segment", "before"].includes(key) && typeof value === "string") return named(value);
+  if (key === "presenters" && Array.isArray(value)) return `[${value.map(named).join(", ")}]`;
+  return JSON.stringify(value);
+}
+
+function showAudit(entries, reset) {
+  const list = $("audit");
+  if (reset) list.replaceChildren();
+  for (const entry of entries) {
+    if (list.querySelector(`[data-version="${entry.version}"]`)) continue;
+    const item = document.createElement("li");
+    item.dataset.version = entry.version;
+    item.dataset.role = entry.role;
+    const details = Object.entries(entry.details).map(([k, v]) => `${k}=${readable(k, v)}`).join(" ");
+    const chapter = entry.chapter ? ` — “${entry.chapter}”` : "";
+    item.textContent = `${formatTime(entry.at)} v${entry.version} ${entry.actor.replace(/^user:/, "")} ${entry.type} ${details}${chapter}`;
+    list.prepend(item);
+  }
+  while (list.children.length > AUDIT_ROWS) list.lastElementChild.remove();
+}
+
+// --- meters: coalesced to one paint per frame, drawn with transforms so nothing reflows ---
+
+let pendingReport = null;
+
+function showReport(report) {
+  if (report.type === "fallback") {
+    $("fallback-active").hidden = !report.active;
+    return;
+  }
+  if (report.type === "alarm") {
+    const card = cardOf(report.line);
+    if (card) card.classList.toggle("alarm", report.active);
+    if (report.active) notify(`Silence on ${state?.lines[report.line]?.label || report.line}`);
+    return;
+  }
+  if (report.type !== "meters") return;
+  if (!pendingReport) requestAnimationFrame(paintMeters);
+  pendingReport = report;
+}
+
+function cardOf(lineId) {
+  if (!state) return null;
+  const pid = Object.keys(state.presenters).find((id) => state.presenters[id].line === lineId);
+  return pid ? $("presenters").querySelector(`[data-presenter="${pid}"]`) : null;
+}
+
+function level(db) {
+  const clamped = Math.min(0, Math.max(METER_FLOOR, Number.isFinite(db) ? db : METER_FLOOR));
+  return (clamped - METER_FLOOR) / -METER_FLOOR;
+}
+
+function setMeter(meter, reading) {
+  meter.querySelector(".rms").style.transform = `scaleX(${1 - level(reading.rms_db)})`;
+  const width = meter.clientWidth;
+  meter.querySelector(".peak").style.transform = `translateX(${level(reading.peak_db) * width - 2}px)`;
+}
+
+function paintMeters() {
+  const report = pendingReport;
+  pendingReport = null;
+  for (const [lineId, reading] of Object.entries(report.lines || {})) {
+    const card = cardOf(lineId);
+    if (!card) continue;
+    setMeter(card.querySelector(".meter"), reading);
+    if (reading.health) {
+      const health = card.querySelector(".health");
+      health.dataset.health = reading.health;
+      health.textContent = reading.health;
     }
   }
-  notice.textContent = "";
+  if (report.program) setMeter(document.querySelector(".program-meter"), report.program);
+  if ("fallback" in report) $("fallback-active").hidden = !report.fallback;
 }
 
-function showMeters(report) {
-  for (const [lineId, meter] of Object.entries(report.lines || {})) {
-    const el = linesEl.querySelector(`[data-line="${lineId}"]`);
-    if (!el) continue;
-    el.querySelector(".level").value = Math.max(meter.peak_db, -60);
-    const health = el.querySelector(".health");
-    health.dataset.health = meter.health;
-    health.textContent = meter.health;
+// --- clocks, on the server's time so producers agree ---
+
+function tick() {
+  if (!state) return;
+  const now = stage.serverNow();
+  let show = 0;
+  if (state.phase === "rehearsal" && state.rehearsal_since) show = now - state.rehearsal_since;
+  else if (state.live_since) show = (state.ended_at || now) - state.live_since;
+  $("show-clock").textContent = formatClock(Math.max(0, show));
+  const clock = $("segment-clock");
+  const current = segmentWith(state, "on_air");
+  if (!current || state.phase === "ended") {
+    clock.textContent = "--:--";
+    clock.dataset.level = "idle";
+    $("segment-label").textContent = "segment";
+    return;
   }
-  if (report.program) {
-    document.getElementById("program-meter").value = Math.max(report.program.peak_db, -60);
-    document.getElementById("program-level").textContent = `${report.program.peak_db.toFixed(1)} dBFS`;
-  }
+  const segment = state.segments[current];
+  const remaining = segment.planned_seconds - (now - segment.actual_start);
+  clock.textContent = formatClock(remaining, false);
+  const warnAt = Math.min(60, segment.planned_seconds * 0.2);
+  clock.dataset.level = remaining < 0 ? "over" : remaining <= warnAt ? "warn" : "ok";
+  $("segment-label").textContent = remaining < 0 ? "overrun" : "remaining";
+}
+setInterval(tick, 250);
+
+// --- controls ---
+
+function confirmThen(text, action) {
+  const dialog = $("confirm");
+  $("confirm-text").textContent = text;
+  dialog.onclose = () => {
+    if (dialog.returnValue === "ok") action();
+  };
+  dialog.returnValue = "";
+  dialog.showModal();
+  $("confirm-ok").focus();
 }
 
-goLive.addEventListener("click", () => {
-  if (confirm("Go live? Viewers will hear the program.")) stage.send("go_live");
+$("go-live").addEventListener("click", () => {
+  confirmThen("Go live? Viewers will hear the program from now on.", () => send("go_live"));
 });
-endShow.addEventListener("click", () => {
-  if (confirm("End the show for everyone?")) stage.send("end_show");
+$("end-show").addEventListener("click", () => {
+  confirmThen("End the show for everyone? This cannot be undone.", () => send("end_show"));
+});
+$("rehearsal").addEventListener("click", () => {
+  send(state.phase === "rehearsal" ? "stop_rehearsal" : "start_rehearsal");
+});
+$("hold").addEventListener("click", () => send("set_hold", { hold: !state.hold }));
+$("fallback").addEventListener("change", (event) => send("set_fallback", { source: event.target.value }));
+$("take").addEventListener("click", take);
+$("next").addEventListener("click", next);
+for (const button of document.querySelectorAll("[data-cue-all]")) {
+  button.addEventListener("click", () => cue("all", button.dataset.cueAll, button.dataset.seconds));
+}
+$("add-segment").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const title = form.title.value.trim();
+  if (!title) return;
+  send("add_segment", { title, presenters: [], planned_seconds: Math.round(Number(form.minutes.value) * 60) });
+  form.title.value = "";
+});
+$("audit-facts").addEventListener("change", (event) => {
+  $("audit").classList.toggle("with-facts", event.target.checked);
+});
+$("chat-to").addEventListener("change", (event) => selectChat(event.target.value));
+$("chat-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("chat-text").value.trim();
+  if (!text || !chatTo) return;
+  if (send("message", { presenter: chatTo, text })) $("chat-text").value = "";
+});
+$("chat-cue").addEventListener("click", () => {
+  const text = $("chat-text").value.trim();
+  if (!text || !chatTo) return;
+  if (send("cue", { to: chatTo, kind: "custom", text })) $("chat-text").value = "";
 });
 
-setInterval(() => {
-  const since = stage.state && stage.state.live_since;
-  if (!since) return;
-  const until = stage.state.ended_at || Date.now() / 1000;
-  const seconds = Math.max(0, Math.floor(until - since));
-  const pad = (n) => String(n).padStart(2, "0");
-  clockEl.textContent = `${pad(Math.floor(seconds / 3600))}:${pad(Math.floor(seconds / 60) % 60)}:${pad(seconds % 60)}`;
-}, 250);
+function presenterByNumber(digit) {
+  return state ? Object.keys(state.presenters)[digit - 1] : undefined;
+}
+
+document.addEventListener("keydown", (event) => {
+  const target = event.target;
+  if (!state || event.ctrlKey || event.metaKey || event.altKey || $("confirm").open) return;
+  if (target.closest("input, textarea, select")) return;
+  const key = event.key.toLowerCase();
+  const digit = /^Digit([1-9])$/.exec(event.code);
+  if (digit) {
+    const pid = presenterByNumber(Number(digit[1]));
+    if (!pid) return;
+    if (event.shiftKey) {
+      const line = state.presenters[pid].line;
+      send("set_on_air", { line, on_air: !state.lines[line].on_air });
+    } else {
+      togglePreview(pid);
+    }
+  } else if (key === "t") {
+    take();
+  } else if (key === "n") {
+    next();
+  } else if (key === "h" && ["rehearsal", "live"].includes(state.phase)) {
+    send("set_hold", { hold: !state.hold });
+  } else if (key === "w") {
+    for (const pid of onAir(state)) cue(pid, "wrap_up", 30);
+  } else {
+    return;
+  }
+  event.preventDefault();
+});

@@ -1,13 +1,49 @@
-// A stage socket shared by the console and the green room: reconnects by itself, resyncs from a
-// full snapshot on every (re)connect and on any version gap, and stamps commands with the
-// version the sender saw and a client id so a retried command is applied once.
+// A stage socket shared by the console and the green room. It reconnects by itself, takes a full
+// snapshot on every (re)connect, applies deltas in version order and asks for a snapshot on any
+// gap, and stamps commands with the version the sender saw and a client id so a retried command
+// is applied once. Commands are absolute; one refused as stale is re-sent once at the new version
+// (unless its `retryIf` says the new state no longer matches what the sender meant).
+
+export function applyDelta(state, delta) {
+  const next = { ...state };
+  const copied = new Set();
+  const own = (key) => {
+    if (!copied.has(key)) {
+      next[key] = { ...(next[key] || {}) };
+      copied.add(key);
+    }
+    return next[key];
+  };
+  for (const [path, value] of Object.entries(delta.set)) {
+    const dot = path.indexOf(".");
+    if (dot < 0) next[path] = value;
+    else own(path.slice(0, dot))[path.slice(dot + 1)] = value;
+  }
+  for (const path of delta.unset) {
+    const dot = path.indexOf(".");
+    if (dot < 0) delete next[path];
+    else delete own(path.slice(0, dot))[path.slice(dot + 1)];
+  }
+  next.version = delta.version;
+  return next;
+}
+
+const REPORT_TYPES = new Set(["meters", "alarm", "fallback", "line_health"]);
 
 export class StageSocket {
-  constructor(path, { onState, onReport, onConnection, onRefused }) {
+  constructor(path, handlers) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
-    this.handlers = { onState, onReport, onConnection, onRefused };
+    this.handlers = {
+      onState() {}, onAudit() {}, onReport() {}, onConnection() {}, onRefused() {}, onMessage() {},
+      ...handlers,
+    };
     this.state = null;
+    this.pending = new Map();
+    this.offsets = [];
     this.retryMs = 500;
+    this.awaitingSnapshot = false;
+    this.stopped = false;
+    addEventListener("online", () => this.reconnectNow());
     this.connect();
   }
 
@@ -17,52 +53,120 @@ export class StageSocket {
     this.socket = socket;
     socket.onopen = () => {
       this.retryMs = 500;
-      this.handlers.onConnection("connected");
+      this.awaitingSnapshot = true; // the server sends one on connect; "connected" once it is here
+      this.handlers.onConnection("syncing");
     };
-    socket.onmessage = (message) => this.receive(JSON.parse(message.data));
+    socket.onmessage = (event) => this.receive(JSON.parse(event.data));
     socket.onclose = (event) => {
-      this.handlers.onConnection(event.code === 4403 ? "forbidden" : "disconnected");
-      if (event.code === 4403) return;
-      setTimeout(() => this.connect(), this.retryMs);
-      this.retryMs = Math.min(this.retryMs * 2, 10000);
+      if (socket !== this.socket) return;
+      if (event.code === 4403) {
+        this.stopped = true;
+        this.handlers.onConnection("forbidden");
+        return;
+      }
+      this.handlers.onConnection("disconnected");
+      const delay = this.retryMs * (0.75 + Math.random() / 2);
+      this.retryMs = Math.min(this.retryMs * 2, 8000);
+      this.timer = setTimeout(() => this.connect(), delay);
     };
+  }
+
+  reconnectNow() {
+    if (this.stopped || (this.socket && this.socket.readyState <= WebSocket.OPEN)) return;
+    clearTimeout(this.timer);
+    this.connect();
+  }
+
+  get connected() {
+    return this.socket && this.socket.readyState === WebSocket.OPEN;
   }
 
   receive(message) {
+    if (message.server_time) this.clockSample(message.server_time);
     switch (message.type) {
       case "snapshot":
-        this.setState(message.state);
+        this.awaitingSnapshot = false;
+        this.setState(message.state, message);
+        if (message.audit) this.handlers.onAudit(message.audit, true);
+        this.handlers.onConnection("connected");
         break;
-      case "state":
-        if (this.state && message.state.version > this.state.version + 1) {
-          this.socket.send(JSON.stringify({ type: "snapshot" }));
-        }
-        if (!this.state || message.state.version > this.state.version) this.setState(message.state);
+      case "delta":
+        this.delta(message);
+        break;
+      case "ack":
+        this.pending.delete(message.client_id);
         break;
       case "refused":
-        if (message.state) this.setState(message.state);
-        this.handlers.onRefused(message.error);
+        this.refused(message);
         break;
       case "error":
-        this.handlers.onRefused(message.error);
+        this.handlers.onRefused(message.error, null);
         break;
-      case "meters":
-        this.handlers.onReport(message);
+      case "message":
+        this.handlers.onMessage(message.message);
         break;
       default:
-        break;
+        if (REPORT_TYPES.has(message.type)) this.handlers.onReport(message);
     }
   }
 
-  setState(state) {
-    this.state = state;
-    this.handlers.onState(state);
+  delta(message) {
+    if (!this.state || message.version <= this.state.version) return;
+    if (message.base !== this.state.version) {
+      this.requestSnapshot(); // a push went missing: never guess, resync
+      return;
+    }
+    this.setState(applyDelta(this.state, message), message);
+    if (message.audit) this.handlers.onAudit([message.audit], false);
   }
 
-  send(type, fields = {}) {
-    if (!this.state || this.socket.readyState !== WebSocket.OPEN) return false;
-    const command = { type, version: this.state.version, client_id: crypto.randomUUID(), ...fields };
-    this.socket.send(JSON.stringify(command));
-    return true;
+  refused(message) {
+    const command = this.pending.get(message.client_id);
+    this.pending.delete(message.client_id);
+    if (message.state && (!this.state || message.version >= this.state.version)) {
+      this.setState(message.state, message);
+    }
+    const stale = message.error && message.error.code === "stale_version";
+    if (stale && command && !command.retried && command.retryIf(this.state, command.seen)) {
+      this.send(command.type, command.fields, { retryIf: command.retryIf, retried: true });
+      return;
+    }
+    this.handlers.onRefused(message.error, command ? command.type : null);
+  }
+
+  requestSnapshot() {
+    if (this.awaitingSnapshot || !this.connected) return;
+    this.awaitingSnapshot = true;
+    this.socket.send(JSON.stringify({ type: "snapshot" }));
+  }
+
+  setState(state, message) {
+    this.state = state;
+    this.handlers.onState(state, message);
+  }
+
+  // `fields` is an object, or a function of the current state (for intents such as "add X").
+  send(type, fields = {}, { retryIf = () => true, retried = false } = {}) {
+    if (!this.state || !this.connected) {
+      this.handlers.onRefused({ code: "offline", field: null, message: "Not connected; try again in a moment." }, type);
+      return null;
+    }
+    const values = typeof fields === "function" ? fields(this.state) : fields;
+    const clientId = crypto.randomUUID();
+    this.pending.set(clientId, { type, fields, retryIf, retried, seen: this.state });
+    this.socket.send(JSON.stringify({ type, version: this.state.version, client_id: clientId, ...values }));
+    return clientId;
+  }
+
+  clockSample(serverTime) {
+    // Transit only delays a sample, so the largest recent offset is the best estimate.
+    this.offsets.push(serverTime - Date.now() / 1000);
+    if (this.offsets.length > 20) this.offsets.shift();
+  }
+
+  // Seconds on the server's clock, for timers that must agree between producers.
+  serverNow() {
+    const offset = this.offsets.length ? Math.max(...this.offsets) : 0;
+    return Date.now() / 1000 + offset;
   }
 }
