@@ -1,6 +1,11 @@
 """The scaled-out mode's Celery tasks: the mixer itself (on the mixer queue) and beat's watchdog."""
 
+import os
+import signal
+
 from celery import shared_task
+from celery.signals import worker_shutting_down
+from celery.worker import state as worker_state
 
 from streaming import worker
 from streaming.reports import Forwarder
@@ -19,3 +24,13 @@ def watch_mixers() -> list[int]:
     from streaming.runners import get_runner, watch_once
 
     return watch_once(get_runner())
+
+
+@worker_shutting_down.connect
+def stop_running_mixers(sender=None, **kwargs) -> None:
+    """A warm shutdown waits for running tasks, and a mixer runs until its show ends: SIGTERM
+    the pool processes running one, so each finishes its segment, releases its lease and returns
+    (a watchdog then starts the show on another worker at once)."""
+    for request in list(worker_state.active_requests):
+        if request.task_name == run_mixer.name and request.worker_pid:
+            os.kill(request.worker_pid, signal.SIGTERM)

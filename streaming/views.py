@@ -10,6 +10,9 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from events.models import Event
+from streaming.core.engine import PRIVATE_DIR
+
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
     ".ts": "video/mp2t",
@@ -45,4 +48,24 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
         response["Cache-Control"] = "public, max-age=86400, immutable"
     if suffix == ".m4a":
         response["Content-Disposition"] = f'attachment; filename="event-{event_id}.m4a"'
+    return response
+
+
+PRIVATE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts)$")
+
+
+@require_GET
+def private_hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
+    """The rehearsal's private output (HLS_ROOT/<event>/private/), for the event's producers only."""
+    event = Event.objects.filter(pk=event_id).first()
+    match = PRIVATE_FILE_NAME.match(name)
+    # Not found rather than forbidden: nobody learns which events are rehearsing.
+    if event is None or match is None or not event.is_producer(request.user):
+        raise Http404("No such file.")
+    try:
+        data = (settings.HLS_ROOT / str(event_id) / PRIVATE_DIR / name).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise Http404("No such file.") from None
+    response = HttpResponse(data, content_type=CONTENT_TYPES[match.group(1)])
+    response["Cache-Control"] = "private, no-cache" if match.group(1) == ".m3u8" else "private, max-age=3600"
     return response
