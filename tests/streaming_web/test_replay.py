@@ -80,3 +80,42 @@ def test_recording_matches_the_show_and_chapters_follow_the_takes(hls_root, sett
     assert client.get(f"/hls/{event.pk}/chapters.vtt")["Content-Type"] == "text/vtt; charset=utf-8"
     assert json.loads(client.get(f"/hls/{event.pk}/chapters.json").content)["chapters"] == document
     assert client.get(f"/hls/{event.pk}/playlist_state.json").status_code == 404
+
+
+def test_rehearsal_is_private_and_the_replay_starts_when_the_show_goes_live(hls_root, settings):
+    settings.HLS_SEGMENT_FRAMES = 47
+    event = make_event("rehearsed", title="Rehearsed")
+    alice = make_tone_presenter(event, "Alice", int(A), position=1).line_id
+    bob = make_tone_presenter(event, "Bob", int(B), position=2).line_id
+    generation = lease.claim(event.pk, owner="test")
+    command(event.pk, "start_rehearsal")
+    command(event.pk, "set_preview", presenters=[alice])
+    command(event.pk, "take")
+    outcome = []
+    mixer = threading.Thread(target=lambda: outcome.append(worker.run_mixer(event.pk, generation, lambda r: None)))
+    mixer.start()
+    directory = hls_root / str(event.pk)
+    time.sleep(2.5)
+    assert len(parse((directory / "private" / "live.m3u8").read_text()).entries) >= 2
+    assert not (directory / "live.m3u8").exists()  # nothing public while rehearsing
+    command(event.pk, "go_live")
+    command(event.pk, "set_preview", presenters=[bob])
+    command(event.pk, "take")
+    time.sleep(3.0)
+    command(event.pk, "end_show")
+    mixer.join(15)
+    assert outcome == ["ended"]
+
+    state = store.snapshot(event.pk)
+    private = parse((directory / "private" / "live.m3u8").read_text())
+    heard_in_rehearsal = decode(b"".join((directory / "private" / e.uri).read_bytes() for e in private.entries))
+    assert tones_present(heard_in_rehearsal[SR // 2 :], (A, B)) == {A}
+    vod = parse((directory / "vod.m3u8").read_text())
+    assert not any(entry.discontinuity for entry in vod.entries)  # the public stream starts fresh
+    assert vod.entries[0].pdt.timestamp() >= state["live_since"] - 0.1
+    with av.open(str(directory / "program.m4a")) as download:
+        seconds = sum(frame.samples for frame in download.decode(audio=0)) / SR
+    assert abs(seconds - (state["ended_at"] - state["live_since"])) < 0.25  # the show, not the rehearsal
+    chapters = json.loads((directory / "chapters.json").read_text())["chapters"]
+    assert [chapter["title"] for chapter in chapters] == ["Bob"]  # the take the stage logged
+    assert tones_present(decode((directory / "program.m4a").read_bytes())[SR:], (A, B)) == {B}

@@ -1,0 +1,51 @@
+"""What the mixer takes from the stage: gains, public or private, hold and the fallback source."""
+
+import time
+
+import pytest
+
+from stage import store
+from streaming.core.lines import LineSpec
+from streaming.stage_link import mix_settings, needs_mixer
+from streaming.worker import BUILT_IN_HOLD_MUSIC, SLATE_TONE, fallback_spec
+from tests.factories import make_event, make_tone_presenter
+
+pytestmark = [pytest.mark.both_modes, pytest.mark.django_db]
+
+
+def command(event_id: int, type_: str, **fields) -> dict:
+    version = store.snapshot(event_id)["version"]
+    outcome = store.submit(
+        event_id, {"type": type_, "version": version, "client_id": f"{time.time_ns()}"} | fields, actor="t"
+    )
+    assert outcome.applied, outcome.error
+    return outcome.state
+
+
+def test_phases_gains_hold_and_fallback_as_the_mixer_sees_them():
+    event = make_event("linked")
+    line = make_tone_presenter(event, "Alice", 440).line_id
+    state = store.snapshot(event.pk)
+    assert not needs_mixer(state)
+    state = command(event.pk, "start_rehearsal")
+    assert needs_mixer(state) and mix_settings(state).public is False
+    state = command(event.pk, "go_live")
+    state = command(event.pk, "set_on_air", line=line, on_air=True)
+    state = command(event.pk, "set_gain", line=line, gain_db=-6.0)
+    mix = mix_settings(state)
+    assert (mix.gains, mix.public, mix.hold, mix.fallback) == ({line: -6.0}, True, False, "hold_music")
+    state = command(event.pk, "set_fallback", source="slate_tone")
+    state = command(event.pk, "set_hold", hold=True)
+    mix = mix_settings(state)
+    assert (mix.gains, mix.hold, mix.fallback) == ({line: None}, True, "slate_tone")
+    state = command(event.pk, "end_show")
+    assert not needs_mixer(state)
+
+
+def test_fallback_sources_by_name(settings):
+    assert fallback_spec("slate_tone") == SLATE_TONE
+    settings.MIXER_FALLBACK_SOURCE = ""
+    assert fallback_spec("hold_music") == BUILT_IN_HOLD_MUSIC
+    settings.MIXER_FALLBACK_SOURCE = "/srv/hold.mp3"
+    assert fallback_spec("hold_music") == LineSpec("fallback", "/srv/hold.mp3", loop=True)
+    assert fallback_spec(None) == LineSpec("fallback", "/srv/hold.mp3", loop=True)
