@@ -10,12 +10,15 @@ from celery.worker import state as worker_state
 from streaming import worker
 from streaming.reports import Forwarder
 
+# One per pool process, reused by every mixer it runs: its loop thread (and the channel layer's
+# connections, which belong to that loop) live as long as the process.
+_forwarder = Forwarder()
+
 
 @shared_task(acks_late=False, time_limit=None, soft_time_limit=None)
 def run_mixer(event_id: int, generation: int) -> str:
     """Mix a live event for hours; acknowledged early, kept alive by its lease, not by the broker."""
-    forwarder = Forwarder()
-    return worker.run_mixer(event_id, generation, lambda report: forwarder.forward(event_id, report))
+    return worker.run_mixer(event_id, generation, lambda report: _forwarder.forward(event_id, report))
 
 
 @shared_task
