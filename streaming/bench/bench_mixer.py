@@ -203,10 +203,6 @@ def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = 10.0) -> f
     return share
 
 
-def best_of(runs: int, measure: Callable[[], float]) -> float:
-    return min(measure() for _ in range(runs))
-
-
 def run(*, as_json: bool = False, runs: int = 2, write: Callable[[str], object] = print) -> dict:
     """Measure every line count and the live share; print a line each (or one JSON object)."""
     result: dict = {"lines": {}}
@@ -215,8 +211,12 @@ def run(*, as_json: bool = False, runs: int = 2, write: Callable[[str], object] 
         files = generate_material(root)
         for count in LINE_COUNTS:
             paths = [files[i % DISTINCT_FILES] for i in range(count)]
-            ours = best_of(runs, lambda p=paths, c=count: mix_ours(p, _fresh(root, f"ours{c}")))
-            amix = best_of(runs, lambda p=paths, c=count: mix_amix(p, _fresh(root, f"amix{c}")))
+            # Alternating runs see the same load from anything else on the machine; best of each.
+            ours_runs, amix_runs = [], []
+            for _ in range(runs):
+                ours_runs.append(mix_ours(paths, _fresh(root, f"ours{count}")))
+                amix_runs.append(mix_amix(paths, _fresh(root, f"amix{count}")))
+            ours, amix = min(ours_runs), min(amix_runs)
             row = {"ours_rtf": SECONDS / ours, "amix_rtf": SECONDS / amix, "ratio": amix / ours}
             result["lines"][str(count)] = {key: round(value, 2) for key, value in row.items()}
             if not as_json:

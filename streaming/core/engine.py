@@ -8,6 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
 from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Segment
@@ -67,6 +69,7 @@ class MixEngine:
         self.loudness = LoudnessMeter()
         self.normaliser = LoudnessNormaliser(loudness_target) if loudness_target is not None else None
         self.fenced = 0  # segments a lost lease kept from being published
+        self._measure: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
         self._readers: dict[str, LineReader] = {}
@@ -115,7 +118,7 @@ class MixEngine:
         deadline = self.clock.monotonic()
         try:
             while not stop.is_set():
-                self._tick(segmenter, ticks)
+                self._tick(segmenter)
                 ticks += 1
                 if ticks % REPORT_EVERY_TICKS == 0:
                     self._report()
@@ -137,7 +140,7 @@ class MixEngine:
             self._recorder.close()
             self._recorder = None
 
-    def _tick(self, segmenter: AacSegmenter, ticks: int) -> None:
+    def _tick(self, segmenter: AacSegmenter) -> None:
         with self._lock:
             readers = dict(self._readers)
             pending, self._pending_mix = self._pending_mix, None
@@ -149,13 +152,14 @@ class MixEngine:
         wait = 0.0 if self.clock.realtime else FREE_RUNNING_WAIT
         frames = {line_id: reader.read_frame(wait) for line_id, reader in readers.items()}
         program = self.mixer.mix(frames)
-        if self.normaliser is None:
-            self.loudness.push(program)
-        else:
-            # Feed-forward: measuring the sum before the normaliser's own gain keeps the slow
-            # 3 s short-term window out of a feedback loop (which would overshoot and hunt).
-            self.loudness.push(self.mixer.last_sum)
-            if ticks % REPORT_EVERY_TICKS == 0:
+        # Feed-forward: with normalisation on, the sum before the normaliser's own gain is what is
+        # measured, which keeps the 3 s short-term window out of a feedback loop that would hunt.
+        self._measure.append(program if self.normaliser is None else self.mixer.last_sum)
+        if len(self._measure) == REPORT_EVERY_TICKS:
+            # One push per meter report: a fifth of the PyAV frames and filter runs of one per tick.
+            self.loudness.push(np.concatenate(self._measure, axis=1))
+            self._measure.clear()
+            if self.normaliser is not None:
                 gain_db = self.normaliser.update(self.loudness.short_term, REPORT_EVERY_TICKS * TICK_SECONDS)
                 self.mixer.set_program_gain(gain_db)
         for segment in segmenter.push(program):

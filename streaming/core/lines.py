@@ -26,6 +26,8 @@ BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
 # Decode errors in a row before a line counts as broken (garbage mid-stream is skipped).
 MAX_DECODE_ERRORS = 25
+# A paced reader runs up to this many frames ahead of schedule before it sleeps.
+PACE_SLACK_FRAMES = 2
 # A paced reader this far behind its schedule re-anchors instead of bursting to catch up.
 MAX_LAG_SECONDS = 0.2
 
@@ -168,7 +170,9 @@ class LineReader:
         now = time.monotonic()
         if now - due > MAX_LAG_SECONDS:
             return now - (frames - self.prefill_frames) * TICK_SECONDS, frames + 1
-        if due > now:
+        # Sleep only once a few frames ahead, then until this one is due: one wake-up per
+        # PACE_SLACK_FRAMES frames instead of one per frame (wake-ups are most of a line's CPU).
+        if due - now > PACE_SLACK_FRAMES * TICK_SECONDS:
             self._stop.wait(due - now)
         return start, frames + 1
 
