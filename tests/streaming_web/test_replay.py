@@ -56,14 +56,16 @@ def test_recording_matches_the_show_and_chapters_follow_the_takes(hls_root, sett
         chapters = download.chapters()
         samples = sum(frame.samples for frame in download.decode(audio=0))
     assert samples == vod_samples  # the download is the VOD, sample for sample
-    assert abs(samples / SR - show_seconds) < 0.25  # and as long as the show
+    # ...and as long as the show, give or take the mixer's start (after go-live), the 50 ms stage
+    # poll at the end, the encoder's flush and its 21 ms of priming.
+    assert abs(samples / SR - show_seconds) < 0.5
 
     document = json.loads((directory / "chapters.json").read_text())["chapters"]
     titles = [chapter["title"] for chapter in document]
     assert titles == ["Alice", "Bob"]  # Alice went on air at the start: her take names chapter 1
     assert document[0]["start"] == 0.0 and document[-1]["end"] == round(samples / SR, 3)
     assert document[0]["end"] == document[1]["start"]
-    assert 2.8 < document[1]["start"] < 3.6
+    assert 2.5 < document[1]["start"] < 3.8  # Bob's take, 3 s after the mixer started
     assert [c["metadata"]["title"] for c in chapters] == titles
     vtt = (directory / "chapters.vtt").read_text().splitlines()
     assert vtt[:5] == ["WEBVTT", "", "1", f"00:00:00.000 --> 00:00:0{document[0]['end']:.3f}", "Alice"]
@@ -115,7 +117,7 @@ def test_rehearsal_is_private_and_the_replay_starts_when_the_show_goes_live(hls_
     assert vod.entries[0].pdt.timestamp() >= state["live_since"] - 0.1
     with av.open(str(directory / "program.m4a")) as download:
         seconds = sum(frame.samples for frame in download.decode(audio=0)) / SR
-    assert abs(seconds - (state["ended_at"] - state["live_since"])) < 0.25  # the show, not the rehearsal
+    assert abs(seconds - (state["ended_at"] - state["live_since"])) < 0.5  # the show, not the rehearsal
     chapters = json.loads((directory / "chapters.json").read_text())["chapters"]
     assert [chapter["title"] for chapter in chapters] == ["Bob"]  # the take the stage logged
     assert tones_present(decode((directory / "program.m4a").read_bytes())[SR:], (A, B)) == {B}
