@@ -11,6 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app regi
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from stage.direct import ServerSendMiddleware  # noqa: E402
 from stage.routing import websocket_urlpatterns  # noqa: E402
 from streaming.embedded import MixerRunnerMiddleware  # noqa: E402
 
@@ -18,7 +19,10 @@ application = MixerRunnerMiddleware(
     ProtocolTypeRouter(
         {
             "http": django_asgi_app,
-            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            # ServerSendMiddleware lets the stage write one pre-framed push to many sockets (stage/direct.py).
+            "websocket": ServerSendMiddleware(
+                AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            ),
         }
     )
 )

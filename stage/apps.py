@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class StageConfig(AppConfig):
     name = "stage"
     verbose_name = "Stage"
+
+    def ready(self) -> None:
+        from stage import roster
+
+        roster.connect()

@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from events.models import Event
 from stage import fanout, store
 from stage.broadcast import apply_and_broadcast
+from stage.direct import prepared_writer
 from stage.projections import CONSOLE, conversation, greenroom_view
 from stage.protocol import PRODUCER, ProtocolError
 
@@ -42,6 +43,7 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
         self.synced = False
         self.pending: list[tuple[str, int]] = []
         self.following = False
+        self._prepared_writer = prepared_writer(self.scope)
         await self.accept()
         if not await self.admit():
             # Accepted first so the client sees why and does not reconnect.
@@ -87,6 +89,11 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
             if version > state["version"]:
                 await self.base_send({"type": "websocket.send", "text": text})
         self.synced = True
+
+    @property
+    def write_prepared(self):
+        """Pushes go straight to the connection once the snapshot is out (stage/direct.py)."""
+        return self._prepared_writer if self.synced else None
 
     async def push(self, text: str, version: int | None) -> None:
         """Called by the feed: forward as it is. Pushes wait while a snapshot is on its way;

@@ -15,10 +15,13 @@ import contextlib
 import json
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Protocol
 
+from autobahn.websocket.protocol import PreparedMessage
 from channels.layers import get_channel_layer
 
+from stage.direct import prepare
 from stage.groups import meters_group, stage_group
 from stage.projections import CONSOLE, GREENROOM
 
@@ -29,10 +32,12 @@ REFRESH_SECONDS = 300.0
 
 
 class Subscriber(Protocol):
-    """A socket that follows an event: which view it gets, and how to hand it a push."""
+    """A socket that follows an event: which view it gets, and how to hand it a push. When it
+    can take a message framed once for everyone (stage/direct.py), `write_prepared` says how."""
 
     audience: str
     presenter: str | None
+    write_prepared: Callable[[PreparedMessage], None] | None
 
     async def push(self, text: str, version: int | None) -> None: ...
 
@@ -83,18 +88,26 @@ class EventFeed:
         """Hand one layer message to every local socket that should see it."""
         if message["type"] == "stage.push":
             version, private = message["version"], message.get("private") or {}
-            for subscriber in list(self.subscribers):
-                if subscriber.audience == CONSOLE:
-                    await _push(subscriber, message[CONSOLE], version)
-                elif subscriber.audience == GREENROOM:
-                    await _push(subscriber, message[GREENROOM], version)
-                    if subscriber.presenter in private:
-                        await _push(subscriber, private[subscriber.presenter], None)
+            texts = {CONSOLE: message[CONSOLE], GREENROOM: message[GREENROOM]}
         elif message["type"] == "mixer.report":
-            text = json.dumps(message["report"])  # once for all the consoles of this process
-            for subscriber in list(self.subscribers):
-                if subscriber.audience == CONSOLE:
-                    await _push(subscriber, text, None)
+            version, private = None, {}
+            texts = {CONSOLE: json.dumps(message["report"])}  # once for all the consoles here
+        else:
+            return
+        prepared: dict[str, PreparedMessage] = {}
+        for subscriber in list(self.subscribers):
+            text = texts.get(subscriber.audience)
+            if text is None:
+                continue
+            write = subscriber.write_prepared
+            if write is not None:
+                if subscriber.audience not in prepared:
+                    prepared[subscriber.audience] = prepare(text)
+                _write(write, prepared[subscriber.audience])
+            else:
+                await _push(subscriber, text, version)
+            if subscriber.presenter in private:
+                await _push(subscriber, private[subscriber.presenter], None)
 
 
 async def _push(subscriber: Subscriber, text: str, version: int | None) -> None:
@@ -102,6 +115,13 @@ async def _push(subscriber: Subscriber, text: str, version: int | None) -> None:
         await subscriber.push(text, version)
     except Exception:
         # One broken socket must not keep the push from the others.
+        log.exception("push to a stage socket failed")
+
+
+def _write(write: Callable[[PreparedMessage], None], message: PreparedMessage) -> None:
+    try:
+        write(message)
+    except Exception:
         log.exception("push to a stage socket failed")
 
 

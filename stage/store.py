@@ -56,22 +56,27 @@ def initial_for(event: Event) -> dict:
 
 
 def load_state(event: Event) -> StageState:
-    """The event's stage row, created on first use. Until the first command it follows the
-    event's presenters and run-of-show as they are edited."""
+    """The event's stage row, created on first use (see stage/roster.py for edits before the show)."""
     try:
-        stage = StageState.objects.get(event=event)
+        return StageState.objects.get(event=event)
     except StageState.DoesNotExist:
         initial = initial_for(event)
         stage, _ = StageState.objects.get_or_create(
             event=event, defaults={"document": initial, "initial_document": initial}
         )
         return stage
-    if stage.version == 0:
-        initial = initial_for(event)
+
+
+def refresh_unstarted(event_id: int) -> None:
+    """Re-seed a stage nothing has happened on yet from the event's presenters and run-of-show."""
+    with transaction.atomic():
+        stage = StageState.objects.select_for_update().filter(event_id=event_id, version=0).first()
+        if stage is None:
+            return
+        initial = initial_for(stage.event)
         if initial != stage.document:
-            StageState.objects.filter(pk=stage.pk, version=0).update(document=initial, initial_document=initial)
             stage.document = stage.initial_document = initial
-    return stage
+            stage.save(update_fields=["document", "initial_document", "updated_at"])
 
 
 def snapshot(event_id: int) -> dict:
@@ -102,14 +107,10 @@ def snapshot_with_audit(event_id: int, entries: int = AUDIT_ENTRIES_IN_SNAPSHOT)
 
 def _locked_stage(event_id: int) -> StageState:
     try:
-        stage = StageState.objects.select_for_update().get(event_id=event_id)
+        return StageState.objects.select_for_update().get(event_id=event_id)
     except StageState.DoesNotExist:
         load_state(Event.objects.get(pk=event_id))
-        stage = StageState.objects.select_for_update().get(event_id=event_id)
-    if stage.version == 0:
-        # The first command starts from the roster as it is now (see load_state).
-        stage.document = stage.initial_document = initial_for(stage.event)
-    return stage
+        return StageState.objects.select_for_update().get(event_id=event_id)
 
 
 def submit(event_id: int, command: dict, *, actor: str, role: str = PRODUCER, now: float | None = None) -> Outcome:
@@ -141,7 +142,7 @@ def submit(event_id: int, command: dict, *, actor: str, role: str = PRODUCER, no
             return Outcome(state=previous)
         stage.document = new_state
         stage.version = new_state["version"]
-        stage.save(update_fields=["document", "initial_document", "version", "updated_at"])
+        stage.save(update_fields=["document", "version", "updated_at"])
         entry = StageLogEntry.objects.create(
             event_id=event_id,
             version=stage.version,

@@ -1,0 +1,63 @@
+"""The two paths the benchmark compares, both behind the same command path (validate, store,
+audit log): the stage's own (one feed per process and event, pre-serialised pushes) and the
+textbook Channels group (every socket in the group, each handler serialising and sending)."""
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from events.access import access_key_matches
+from events.models import Presenter
+from stage import store
+from stage.broadcast import push_message
+from stage.consumers import StageSocketConsumer
+from stage.projections import GREENROOM
+from stage.protocol import PRESENTER, PRODUCER, presenter_actor, validate_command
+
+TEXTBOOK_GROUP = "bench.textbook.{event_id}"
+
+
+@database_sync_to_async
+def _presenter_admitted(event_id: int, presenter_id: int, key: str) -> str | None:
+    presenter = Presenter.objects.filter(pk=presenter_id, event_id=event_id).first()
+    return presenter.line_id if presenter and access_key_matches(presenter.access_key, key) else None
+
+
+class BenchPresenterConsumer(StageSocketConsumer):
+    """A green-room socket as stage/greenroom.py will have it: the presenter's view, by magic link."""
+
+    role = PRESENTER
+    audience = GREENROOM
+
+    async def admit(self) -> bool:
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.presenter = await _presenter_admitted(self.event_id, kwargs["presenter_id"], kwargs["key"])
+        self.actor = presenter_actor(self.presenter) if self.presenter else "unknown"
+        return self.presenter is not None
+
+
+class TextbookConsumer(AsyncWebsocketConsumer):
+    """The textbook way: each socket joins the event's group; the sender's consumer applies the
+    command and group_sends the change; every consumer serialises it and sends it."""
+
+    async def connect(self) -> None:
+        self.event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
+        self.group = TEXTBOOK_GROUP.format(event_id=self.event_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        state = await database_sync_to_async(store.snapshot)(self.event_id)
+        await self.send(text_data=json.dumps({"type": "snapshot", "version": state["version"], "state": state}))
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        command = validate_command(json.loads(text_data), PRODUCER)
+        outcome = await database_sync_to_async(store.submit)(self.event_id, command, actor="bench", role=PRODUCER)
+        if outcome.applied:
+            push = json.loads(push_message(outcome)["console"])
+            await self.channel_layer.group_send(self.group, {"type": "stage.delta", "delta": push})
+
+    async def stage_delta(self, message: dict) -> None:
+        await self.send(text_data=json.dumps(message["delta"]))
