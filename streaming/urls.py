@@ -1,11 +1,17 @@
 """The webcast's files in the embedded default: public HLS and replay, and the rehearsal's private
-output for producers. Include with `path("", include("streaming.urls"))`."""
+output for producers and (by their green-room key) presenters.
+Include with `path("", include("streaming.urls"))`."""
 
 from django.urls import path
 
-from streaming.views import hls_file, private_hls_file
+from streaming.views import hls_file, presenter_private_hls_file, private_hls_file
 
 urlpatterns = [
+    path(
+        "hls/<int:event_id>/private/<int:presenter_id>/<str:key>/<str:name>",
+        presenter_private_hls_file,
+        name="hls-presenter-private-file",
+    ),
     path("hls/<int:event_id>/private/<str:name>", private_hls_file, name="hls-private-file"),
     path("hls/<int:event_id>/<str:name>", hls_file, name="hls-file"),
 ]

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from events.models import Event
+from events.access import access_key_matches
+from events.models import Event, Presenter
 from streaming.core.engine import PRIVATE_DIR
 
 CONTENT_TYPES = {
@@ -56,11 +57,27 @@ PRIVATE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts)$")
 
 @require_GET
 def private_hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
-    """The rehearsal's private output (HLS_ROOT/<event>/private/), for the event's producers only."""
+    """The rehearsal's private output (HLS_ROOT/<event>/private/), for the event's producers."""
     event = Event.objects.filter(pk=event_id).first()
-    match = PRIVATE_FILE_NAME.match(name)
     # Not found rather than forbidden: nobody learns which events are rehearsing.
-    if event is None or match is None or not event.is_producer(request.user):
+    if event is None or not event.is_producer(request.user):
+        raise Http404("No such file.")
+    return _private_file(event_id, name)
+
+
+@require_GET
+def presenter_private_hls_file(request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str):
+    """The same for a presenter, by their green-room key in the path (so the playlist's relative
+    segment URIs carry it too)."""
+    presenter = Presenter.objects.filter(pk=presenter_id, event_id=event_id).first()
+    if presenter is None or not access_key_matches(presenter.access_key, key):
+        raise Http404("No such file.")
+    return _private_file(event_id, name)
+
+
+def _private_file(event_id: int, name: str) -> HttpResponse:
+    match = PRIVATE_FILE_NAME.match(name)
+    if match is None:
         raise Http404("No such file.")
     try:
         data = (settings.HLS_ROOT / str(event_id) / PRIVATE_DIR / name).read_bytes()

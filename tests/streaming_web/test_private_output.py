@@ -6,7 +6,7 @@ from django.http import Http404
 from django.test import RequestFactory
 
 from streaming.views import private_hls_file
-from tests.factories import make_event, make_producer
+from tests.factories import make_event, make_producer, make_tone_presenter
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db, pytest.mark.urls("streaming.urls")]
 
@@ -49,3 +49,14 @@ def test_anyone_else_finds_nothing(rehearsal, name):
 def test_the_public_route_does_not_reach_the_private_files(rehearsal, client):
     assert client.get(f"/hls/{rehearsal.pk}/private/live.m3u8").status_code == 404
     assert client.get(f"/hls/{rehearsal.pk}/live.m3u8").status_code == 404
+
+
+def test_a_presenter_hears_it_by_the_green_room_key_in_the_path(rehearsal, client):
+    presenter = make_tone_presenter(rehearsal, "Alice", 440)
+    base = f"/hls/{rehearsal.pk}/private/{presenter.pk}/{presenter.access_key}"
+    playlist = client.get(f"{base}/live.m3u8")
+    assert playlist.status_code == 200 and playlist.content == b"#EXTM3U\n"
+    assert client.get(f"{base}/segment_000000.ts").content == b"\x47" * 188  # relative URIs keep the key
+    assert client.get(f"/hls/{rehearsal.pk}/private/{presenter.pk}/{'x' * 20}/live.m3u8").status_code == 404
+    other = make_tone_presenter(make_event("elsewhere"), "Eve", 440)
+    assert client.get(f"/hls/{rehearsal.pk}/private/{other.pk}/{other.access_key}/live.m3u8").status_code == 404
