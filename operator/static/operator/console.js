@@ -127,7 +127,7 @@ function renderRundown() {
     item.dataset.status = segment.status;
     item.querySelector(".segment-title").textContent = segment.title;
     item.querySelector(".segment-people").textContent = names(state, segment.presenters);
-    item.querySelector(".segment-time").textContent = formatClock(segment.planned_seconds, false);
+    item.querySelector(".segment-time").textContent = segmentTime(segment);
     item.querySelector(".status").textContent = STATUS_LABELS[segment.status];
     const notStarted = ["queued", "standby", "skipped"].includes(segment.status);
     item.querySelector(".standby-button").disabled = segment.status !== "queued" || state.phase === "ended";
@@ -137,6 +137,15 @@ function renderRundown() {
     item.classList.toggle("is-next", sid === standby);
   });
   $("next").disabled = state.phase === "ended";
+}
+
+// Planned duration; for a finished segment, how long it actually ran and by how much it differed.
+function segmentTime(segment) {
+  const planned = formatClock(segment.planned_seconds, false);
+  if (segment.status !== "done" || segment.actual_start == null || segment.actual_end == null) return planned;
+  const actual = segment.actual_end - segment.actual_start;
+  const over = Math.round(actual - segment.planned_seconds);
+  return `${formatClock(actual, false)} (${over >= 0 ? "+" : "−"}${formatClock(Math.abs(over), false)})`;
 }
 
 function newSegmentItem(sid) {
