@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from stage.models import StageState
-from streaming import lease
+from streaming.holder import LeaseHolder
 from streaming.stage_link import needs_mixer
 
 log = logging.getLogger(__name__)
@@ -24,10 +24,10 @@ POLL_SECONDS = 0.05
 class StageFollower(threading.Thread):
     """Feeds stage changes to `on_state` until the show ends, the lease is lost, or `stop` is set."""
 
-    def __init__(self, event_id: int, generation: int, on_state: Callable[[dict], None], stop: threading.Event):
-        super().__init__(name=f"stage-follower-{event_id}", daemon=True)
-        self.event_id = event_id
-        self.generation = generation
+    def __init__(self, holder: LeaseHolder, on_state: Callable[[dict], None], stop: threading.Event):
+        super().__init__(name=f"stage-follower-{holder.event_id}", daemon=True)
+        self.event_id = holder.event_id
+        self.holder = holder
         self.on_state = on_state
         self.stop = stop
         self.version = -1
@@ -49,19 +49,28 @@ class StageFollower(threading.Thread):
             if time.monotonic() >= next_renewal:
                 # Hours-long processes outlive database connections (research/ecosystem.md B3).
                 close_old_connections()
-                if not lease.renew(self.event_id, self.generation):
-                    log.warning("mixer of event %s lost its lease (generation %s)", self.event_id, self.generation)
+                if self.holder.renew() is False:
+                    log.warning(
+                        "mixer of event %s lost its lease (generation %s)", self.event_id, self.holder.generation
+                    )
                     self.lost_lease = True
                     self.stop.set()
                     return
                 next_renewal = time.monotonic() + settings.MIXER_RENEW_SECONDS
-            version = StageState.objects.filter(event_id=self.event_id).values_list("version", flat=True).first()
-            if version is not None and version != self.version:
-                state = StageState.objects.get(event_id=self.event_id).document
-                self.version = state["version"]
-                self.on_state(state)
-                if not needs_mixer(state):
-                    self.ended = state["phase"] == "ended"
-                    self.stop.set()
-                    return
+            try:
+                self._poll()
+            except DatabaseError:
+                connection.close()  # the mix goes on as it was; the next poll tries again
+            if self.ended or self.stop.is_set():
+                return
             self.stop.wait(POLL_SECONDS)
+
+    def _poll(self) -> None:
+        version = StageState.objects.filter(event_id=self.event_id).values_list("version", flat=True).first()
+        if version is not None and version != self.version:
+            state = StageState.objects.get(event_id=self.event_id).document
+            self.version = state["version"]
+            self.on_state(state)
+            if not needs_mixer(state):
+                self.ended = state["phase"] == "ended"
+                self.stop.set()

@@ -19,6 +19,7 @@ from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.follower import StageFollower
+from streaming.holder import LeaseHolder
 from streaming.replay import finish_replay
 from streaming.stage_link import mix_settings
 
@@ -62,13 +63,13 @@ def fallback_spec(source: str | None = "hold_music") -> LineSpec:
     )
 
 
-def build_engine(event_id: int, generation: int, report: Callable[[dict], None]) -> MixEngine:
+def build_engine(holder: LeaseHolder, report: Callable[[dict], None]) -> MixEngine:
     return MixEngine(
-        hls_dir(event_id),
+        hls_dir(holder.event_id),
         bitrate=settings.HLS_BITRATE,
         frames_per_segment=settings.HLS_SEGMENT_FRAMES,
         window=settings.HLS_WINDOW,
-        may_publish=lambda: lease.holds(event_id, generation),
+        may_publish=holder.may_publish,
         on_report=report,
         fallback=fallback_spec(),
         loudness_target=settings.MIXER_LOUDNESS_TARGET,
@@ -88,7 +89,8 @@ def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) ->
     if threading.current_thread() is threading.main_thread():
         # SIGTERM finishes the current segment and releases the lease instead of dying mid-write.
         previous_handler = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    engine = build_engine(event_id, generation, report)
+    holder = LeaseHolder(event_id, generation)
+    engine = build_engine(holder, report)
     engine.set_lines(line_specs(event))
 
     def on_state(state: dict) -> None:
@@ -96,7 +98,7 @@ def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) ->
         engine.set_fallback(fallback_spec(mix.fallback))
         engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)
 
-    follower = StageFollower(event_id, generation, on_state, stop)
+    follower = StageFollower(holder, on_state, stop)
     follower.start()
     log.info("mixer of event %s generation %s started in %s", event_id, generation, owner_name())
     try:
