@@ -4,7 +4,9 @@ Playlists change every segment, so they are never cached; segments never change 
 Files are small and read whole: Django's FileResponse would buffer them under ASGI anyway.
 """
 
+import os
 import re
+from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,18 +31,25 @@ FILE_NAME = re.compile(r"^(?:[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts|\.aac|\.m4a|\.vtt)|
 REPLAY_SUFFIXES = (".aac", ".m4a", ".vtt", ".json")
 
 
+# The recordings are read in byte ranges too: an <audio> element seeks with Range requests.
+RANGED_SUFFIXES = (".aac", ".m4a")
+BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
 @require_GET
 def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
     match = FILE_NAME.match(name)
     if match is None:
         raise Http404("No such file.")
+    suffix = match.group(1) or match.group(2)
     path = settings.HLS_ROOT / str(event_id) / name
     try:
-        data = path.read_bytes()
+        if suffix in RANGED_SUFFIXES:
+            response = _ranged(path, request.headers.get("Range", ""), CONTENT_TYPES[suffix])
+        else:
+            response = HttpResponse(path.read_bytes(), content_type=CONTENT_TYPES[suffix])
     except (FileNotFoundError, IsADirectoryError):
         raise Http404("No such file.") from None
-    suffix = match.group(1) or match.group(2)
-    response = HttpResponse(data, content_type=CONTENT_TYPES[suffix])
     if suffix == ".m3u8":
         response["Cache-Control"] = "no-cache"
     elif suffix in REPLAY_SUFFIXES:
@@ -49,6 +58,31 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
         response["Cache-Control"] = "public, max-age=86400, immutable"
     if suffix == ".m4a":
         response["Content-Disposition"] = f'attachment; filename="event-{event_id}.m4a"'
+    return response
+
+
+def _ranged(path: Path, header: str, content_type: str) -> HttpResponse:
+    """The whole file, or the one byte range asked for (206), or 416 for a range past its end."""
+    with path.open("rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        wanted = BYTE_RANGE.match(header.strip())
+        if wanted is None or wanted.groups() == ("", ""):
+            response = HttpResponse(file.read(), content_type=content_type)
+            response["Accept-Ranges"] = "bytes"
+            return response
+        first, last = wanted.groups()
+        if first:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        else:  # a suffix range: the last N bytes
+            start, end = max(0, size - int(last)), size - 1
+        if start >= size or start > end:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        file.seek(start)
+        response = HttpResponse(file.read(end - start + 1), content_type=content_type, status=206)
+    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Accept-Ranges"] = "bytes"
     return response
 
 

@@ -49,3 +49,35 @@ def test_anything_else_is_not_found(client, event_dir, path):
 
 def test_only_get_is_allowed(client, event_dir):
     assert client.post("/hls/7/live.m3u8").status_code == 405
+
+
+@pytest.fixture
+def recording(hls_root):
+    directory = hls_root / "9"
+    directory.mkdir()
+    (directory / "program.m4a").write_bytes(bytes(range(256)) * 4)  # 1024 bytes
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "content_range", "body"),
+    [
+        ("bytes=0-99", 206, "bytes 0-99/1024", bytes(range(100))),
+        ("bytes=1000-", 206, "bytes 1000-1023/1024", bytes(range(232, 256))),
+        ("bytes=-10", 206, "bytes 1014-1023/1024", bytes(range(246, 256))),
+        ("bytes=1020-5000", 206, "bytes 1020-1023/1024", bytes(range(252, 256))),
+        ("bytes=2000-", 416, "bytes */1024", b""),
+    ],
+)
+def test_the_recording_is_served_in_byte_ranges(client, recording, header, status, content_range, body):
+    response = client.get("/hls/9/program.m4a", HTTP_RANGE=header)
+    assert response.status_code == status
+    assert response["Content-Range"] == content_range
+    assert response.content == body
+
+
+def test_the_whole_recording_without_a_range(client, recording):
+    response = client.get("/hls/9/program.m4a")
+    assert response.status_code == 200 and len(response.content) == 1024
+    assert response["Accept-Ranges"] == "bytes" and response["Content-Type"] == "audio/mp4"
+    assert response["Content-Disposition"] == 'attachment; filename="event-9.m4a"'
