@@ -52,11 +52,19 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
         await fanout.join(self.event_id, self)
         self.following = True
         await self.resync()
+        await self.joined()
 
     async def disconnect(self, code: int) -> None:
         if self.following:
             self.following = False
             await fanout.leave(self.event_id, self)
+            await self.left()
+
+    async def joined(self) -> None:
+        """After the snapshot went out (the green room reports presence here)."""
+
+    async def left(self) -> None:
+        """After the socket stopped following (the green room reports the drop here, as `system`)."""
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

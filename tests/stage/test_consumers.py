@@ -142,6 +142,7 @@ async def test_only_producers_of_the_event_get_a_console(show, who):
     closing = await console.socket.receive_output(timeout=5)
     assert closing == {"type": "websocket.close", "code": 4403}
     assert fanout.local_sockets(show["event"]) == 0
+    await console.socket.disconnect()
 
 
 async def test_a_foreign_origin_is_rejected(show):
