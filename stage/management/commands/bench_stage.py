@@ -12,6 +12,7 @@ same command path (validation, store, audit log). Not part of the test suite.
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -160,6 +161,11 @@ class Command(BaseCommand):
                 results[str(clients)] = figures
                 if not options["json"]:
                     self._print_line(clients, stage, textbook, figures["ratio"])
+        except BaseException:
+            self.stderr.write(f"bench_stage failed; the server's log is in {workdir}")
+            raise
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
         finally:
             server.terminate()
             try:
