@@ -143,3 +143,5 @@ def supervisor(request, transactional_db, hls_root):
     starter = local_supervisor if request.param == "local" else celery_supervisor
     with starter(hls_root) as running:
         yield running
+    # Shown by pytest only when the test failed: what the supervisor and its mixers said.
+    print(f"--- {running.log} (last 60 lines)\n" + "\n".join(running.log_text().splitlines()[-60:]))
