@@ -23,3 +23,9 @@ def access_key_matches(stored: str, given: str) -> bool:
 def key_digest(key: str) -> str:
     """What a session keeps of a key: enough to notice the key was revoked, useless as a link."""
     return salted_hmac("events.access.session", key).hexdigest()
+
+
+def unlogged(response):
+    """Keep Django from logging this 4xx response: the path of a personal link holds its key."""
+    response._has_been_logged = True
+    return response

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from events.access import access_key_matches
+from events.access import access_key_matches, unlogged
 from events.models import Event, Presenter
 
 
@@ -22,7 +22,7 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
 def greenroom(request: HttpRequest, presenter_id: int, key: str) -> HttpResponse:
     presenter = Presenter.objects.select_related("event").filter(pk=presenter_id).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
-        return render(request, "events/join_invalid.html", status=404)
+        return unlogged(render(request, "events/join_invalid.html", status=404))
     return render(
         request,
         "stage/greenroom.html",

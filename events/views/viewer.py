@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from events import attendance, ratelimit
-from events.access import access_key_matches, key_digest
+from events.access import access_key_matches, key_digest, unlogged
 from events.models import Event, Registration
 from events.registration import cancel as cancel_registration
 from events.status import public_status
@@ -26,12 +26,6 @@ SESSION_KEY = "registrations"
 MAX_BEAT_BYTES = 1024
 
 
-def _quiet(response: HttpResponse) -> HttpResponse:
-    # Django logs 4xx responses with the request path; for personal links that path holds the key.
-    response._has_been_logged = True
-    return response
-
-
 def _registration_for(request: HttpRequest, registration_id: int, key: str) -> Registration | HttpResponse:
     """The registration a personal link names, or the page to answer a wrong or flooding link with."""
     who = ratelimit.client_address(request)
@@ -39,11 +33,11 @@ def _registration_for(request: HttpRequest, registration_id: int, key: str) -> R
     if not verdict.allowed:
         response = render(request, "events/rate_limited.html", {"retry_after": verdict.retry_after}, status=429)
         response["Retry-After"] = str(verdict.retry_after)
-        return _quiet(response)
+        return unlogged(response)
     registration = Registration.objects.select_related("event").filter(pk=registration_id).first()
     if registration is None or not access_key_matches(registration.access_key, key):
         ratelimit.hit(ratelimit.BAD_LINKS, who)
-        return _quiet(render(request, "events/join_invalid.html", status=404))
+        return unlogged(render(request, "events/join_invalid.html", status=404))
     return registration
 
 
@@ -53,12 +47,12 @@ def _registration_for(request: HttpRequest, registration_id: int, key: str) -> R
 def join(request: HttpRequest, registration_id: int, key: str) -> HttpResponse:
     """Open the webcast with a personal link; the session remembers it so the viewer can reload."""
     if request.method not in ("GET", "HEAD"):
-        return _quiet(HttpResponseNotAllowed(["GET"]))
+        return unlogged(HttpResponseNotAllowed(["GET"]))
     registration = _registration_for(request, registration_id, key)
     if isinstance(registration, HttpResponse):
         return registration
     if registration.status != Registration.Status.CONFIRMED:
-        return _quiet(render(request, "events/registration_status.html", {"registration": registration,
+        return unlogged(render(request, "events/registration_status.html", {"registration": registration,
                                                                           "event": registration.event}, status=403))
     grants = request.session.get(SESSION_KEY, {})
     grants[str(registration.event_id)] = [registration.pk, key_digest(registration.access_key)]
@@ -70,7 +64,7 @@ def join(request: HttpRequest, registration_id: int, key: str) -> HttpResponse:
 def cancel(request: HttpRequest, registration_id: int, key: str) -> HttpResponse:
     """GET asks for confirmation (mail scanners follow links); POST cancels."""
     if request.method not in ("GET", "HEAD", "POST"):
-        return _quiet(HttpResponseNotAllowed(["GET", "POST"]))
+        return unlogged(HttpResponseNotAllowed(["GET", "POST"]))
     registration = _registration_for(request, registration_id, key)
     if isinstance(registration, HttpResponse):
         return registration
@@ -90,7 +84,7 @@ def link_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
             match = None
         if match is not None and match.url_name in ("join", "cancel"):  # a mail program dropped the last "/"
             return redirect(request.path + "/")
-    return _quiet(render(request, "events/join_invalid.html", status=404))
+    return unlogged(render(request, "events/join_invalid.html", status=404))
 
 
 def session_registration(request: HttpRequest, event: Event) -> Registration | None:
