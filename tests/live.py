@@ -44,6 +44,8 @@ def running_server(**env_extra: str):
     """Start daphne on the test database; yield its base URL; stop it and every mixer it started."""
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"} | env_extra
+    # A browser test's event loop needs this in the test process; the server must keep the check.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     log_path = Path(env_extra.get("HLS_ROOT", "/tmp")) / "server.log"

@@ -23,7 +23,10 @@ print(json.dumps({
     "secret_key": settings.SECRET_KEY, "eager": settings.CELERY_TASK_ALWAYS_EAGER,
 }))
 """
-SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL")
+SERVICE_VARIABLES = (
+    "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)
 
 
 def settings_with(tmp_path, **variables: str) -> dict:
