@@ -15,7 +15,7 @@ from typing import Any
 
 from stage.cues import ALL, CUE_KINDS
 from stage.qna import QUESTION_STATUSES
-from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR
+from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, StageError
 
 PRODUCER = "producer"
 PRESENTER = "presenter"
@@ -38,17 +38,8 @@ MAX_CUE_SECONDS = 3600
 MAX_SEGMENT_PRESENTERS = MAX_LINES_ON_AIR
 
 
-class ProtocolError(Exception):
+class ProtocolError(StageError):
     """A message that is not a valid command; `field` names the offending part."""
-
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.message = message
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ MAX_QUESTIONS = 500
 MAX_SEGMENTS = 200
 
 
-class CommandRefused(Exception):
-    """A valid command that the current state does not allow."""
+class StageError(Exception):
+    """A command the stage will not apply: a typed code, a message, and the field it is about."""
 
     def __init__(self, code: str, message: str, field: str | None = None):
         super().__init__(message)
@@ -41,6 +41,10 @@ class CommandRefused(Exception):
 
     def as_dict(self) -> dict:
         return {"code": self.code, "field": self.field, "message": self.message}
+
+
+class CommandRefused(StageError):
+    """A valid command that the current state does not allow."""
 
 
 @dataclass(frozen=True)

@@ -179,6 +179,17 @@ class StageClient:
                 return message
 
 
+def wait_for(predicate, timeout: float, what: str):
+    """Poll `predicate` until it returns something truthy; return that, or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 def newest_mail(mail_dir: Path) -> str:
     files = sorted(mail_dir.glob("*.log"), key=lambda path: path.stat().st_mtime)
     return files[-1].read_text() if files else ""

@@ -8,21 +8,13 @@ import pytest
 
 from tests.audio import decode, playlist_segments, playlist_tags, tones_present
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
-from tests.live import Browser, StageClient, join_link, newest_mail, running_server
+from tests.live import Browser, StageClient, join_link, newest_mail, running_server, wait_for
 
 A, B = 440.0, 880.0
 
 pytestmark = [pytest.mark.live, pytest.mark.both_modes, pytest.mark.timeout(180)]
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,18 +10,11 @@ from events.models import Attendance, FieldMode, Question
 from tests.browser import chromium
 from tests.conftest import scaled_out
 from tests.events.helpers import make_event, question
-from tests.live import join_link, newest_mail, running_server
+from tests.live import join_link, newest_mail, running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.timeout(120)]
 
 
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from streaming.models import MixerLease
 from tests.factories import make_event, make_tone_presenter
-from tests.live import BASE_DIR
+from tests.live import BASE_DIR, wait_for
 from tests.supervision.conftest import supervisor_env
-from tests.supervision.playlists import parse, wait_for
+from tests.supervision.playlists import parse
 from tests.supervision.test_mixer_faults import Show
 
 pytestmark = [

@@ -16,8 +16,9 @@ from stage import store
 from streaming.models import MixerLease
 from tests.audio import decode, tones_present
 from tests.factories import make_event, make_tone_presenter
+from tests.live import wait_for
 from tests.supervision.conftest import LEASE_SECONDS, SEGMENT_FRAMES, WINDOW
-from tests.supervision.playlists import SR, PlayerView, parse, wait_for
+from tests.supervision.playlists import SR, PlayerView, parse
 
 pytestmark = [
     pytest.mark.live,
