@@ -12,7 +12,7 @@ from events.models import Event
 from stage.models import StageLogEntry
 from streaming.core import recording
 from streaming.core.engine import RECORDING_NAME
-from streaming.core.playlist import STATE_FILE, write_atomically
+from streaming.core.playlist import STATE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,7 @@ def finish_replay(event_id: int, directory: Path) -> list[recording.Chapter]:
     found = recording.chapters(spans, takes(event, event.stage.document), default_title=event.title)
     recording.write_chapter_files(directory, found)
     adts = directory / RECORDING_NAME
-    program = recording.adts_from_segments([directory / entry["uri"] for entry in history])
-    if program:
-        write_atomically(adts, program)
+    if adts.exists() and adts.stat().st_size:
         recording.remux_to_m4a(adts, directory / recording.DOWNLOAD_NAME, found, event.title)
     log.info("replay of event %s: %s chapters", event_id, len(found))
     return found

@@ -82,20 +82,6 @@ def write_chapter_files(directory: Path, found: list[Chapter]) -> None:
     _replace(directory / CHAPTERS_VTT, "\n".join(cues).encode())
 
 
-def adts_from_segments(paths: list[Path]) -> bytes:
-    """The program's AAC as ADTS, taken from the published segments themselves.
-
-    The running recording is appended after each publish, so a mixer killed in between would
-    leave it short; the segments a player was offered are the record of what went out.
-    """
-    frames: list[bytes] = []
-    for path in paths:
-        with av.open(str(path)) as container:
-            stream = container.streams.audio[0]
-            frames.extend(bytes(packet) for packet in container.demux(stream) if packet.size)
-    return b"".join(frames)
-
-
 def remux_to_m4a(adts_path: Path, m4a_path: Path, found: list[Chapter], title: str) -> None:
     """Copy the ADTS recording's AAC into an MP4 audio file (no re-encoding), chapters included."""
     temporary = m4a_path.with_name(m4a_path.name + ".tmp")
