@@ -57,6 +57,16 @@ def set_line_health(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "line", "line": command["line"], "health": line["health"]}]
 
 
+def set_line_source(state: State, command: dict, ctx: Context) -> list[Event]:
+    """Where a line's audio comes from: an encoder or dial-in URL, or (None) the presenter's browser.
+    The URL was checked by the protocol; the mixer reopens the line when it changes."""
+    require_not_ended(state)
+    line = line_of(state, command["line"])
+    line["source"] = command["source"]
+    line["format"] = command.get("format") if command["source"] is not None else None
+    return [{"type": "line", "line": command["line"], "source": line["source"]}]
+
+
 def set_preview(state: State, command: dict, ctx: Context) -> list[Event]:
     """Queue presenters for the next take, outside the run-of-show."""
     require_not_ended(state)
@@ -143,6 +153,13 @@ def set_presence(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "presenter", "presenter": command["presenter"], "connected": presenter["connected"]}]
 
 
+def set_status(state: State, command: dict, ctx: Context) -> list[Event]:
+    """The presenter's back-channel: how they are (ready, audio problem, need a moment, dropping off)."""
+    presenter = presenter_of(state, command["presenter"])
+    presenter["status"] = command["status"]
+    return [{"type": "presenter", "presenter": command["presenter"], "status": presenter["status"]}]
+
+
 HANDLERS = {
     "set_on_air": set_on_air,
     "set_mute": set_mute,
@@ -154,4 +171,6 @@ HANDLERS = {
     "set_check_in": set_check_in,
     "set_ready": set_ready,
     "set_presence": set_presence,
+    "set_status": set_status,
+    "set_line_source": set_line_source,
 }

@@ -101,9 +101,33 @@ def message(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "message", "message": message_id, "presenter": command["presenter"]}]
 
 
+def send_question(state: State, command: dict, ctx: Context) -> list[Event]:
+    """Push an audience question to a presenter: a chat line that carries the question, so it is
+    kept in the event's record with the rest of their conversation."""
+    question = state["questions"].get(command["question"])
+    if question is None:
+        raise CommandRefused("unknown_question", f"No question {command['question']!r}.", "question")
+    if question["status"] == "dismissed":
+        raise CommandRefused("dismissed", "A dismissed question is not passed on.", "question")
+    presenter_of(state, command["presenter"])
+    message_id = next_id(state, "m")
+    asker = f" ({question['name']})" if question["name"] else ""
+    state["messages"][message_id] = {
+        "presenter": command["presenter"],
+        "from": "producer",
+        "by": ctx.actor,
+        "text": question["text"] + asker,
+        "at": ctx.now,
+        "question": command["question"],
+    }
+    trim(state["messages"], MAX_MESSAGES)
+    return [{"type": "message", "message": message_id, "presenter": command["presenter"]}]
+
+
 HANDLERS = {
     "cue": cue,
     "ack_cue": ack_cue,
     "clear_cue": clear_cue,
     "message": message,
+    "send_question": send_question,
 }

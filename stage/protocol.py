@@ -15,7 +15,8 @@ from typing import Any
 
 from stage.cues import ALL, CUE_KINDS
 from stage.qna import QUESTION_STATUSES
-from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, StageError
+from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, PRESENTER_STATUSES, StageError
+from streaming.core.sources import FORMATS, MAX_SOURCE_LENGTH, SourceError, check_source
 
 PRODUCER = "producer"
 PRESENTER = "presenter"
@@ -89,6 +90,17 @@ def _check_update(command: dict) -> None:
         raise ProtocolError("missing_field", "Say what to change: title, presenters or planned_seconds.", "title")
 
 
+def _check_source(command: dict) -> None:
+    if command["source"] is None:
+        if command.get("format") is not None:
+            raise ProtocolError("unknown_field", "A browser line has no format.", "format")
+        return
+    try:
+        check_source(command["source"], command.get("format"))
+    except SourceError as error:
+        raise ProtocolError("invalid_source", str(error), "source") from None
+
+
 COMMANDS: dict[str, CommandSpec] = {
     # Phases.
     "start_rehearsal": CommandSpec({}, _PRODUCERS),
@@ -104,6 +116,15 @@ COMMANDS: dict[str, CommandSpec] = {
         {"line": _id(), "gain_db": Field(float, minimum=MIN_GAIN_DB, maximum=MAX_GAIN_DB)}, _PRODUCERS
     ),
     "set_line_health": CommandSpec({"line": _id(), "health": Field(str, choices=HEALTH_STATES)}, frozenset({MIXER})),
+    "set_line_source": CommandSpec(
+        {
+            "line": _id(),
+            "source": Field(str, nullable=True, max_length=MAX_SOURCE_LENGTH),
+            "format": Field(str, required=False, nullable=True, choices=tuple(sorted(FORMATS))),
+        },
+        _PRODUCERS,
+        check=_check_source,
+    ),
     "set_preview": CommandSpec({"presenters": _PRESENTER_IDS}, _PRODUCERS),
     "take": CommandSpec({}, _PRODUCERS),
     "send_to_green_room": CommandSpec({"presenter": _id()}, _PRODUCERS),
@@ -116,6 +137,11 @@ COMMANDS: dict[str, CommandSpec] = {
     ),
     "set_presence": CommandSpec(
         {"presenter": _id(), "connected": Field(bool)}, frozenset({PRESENTER, SYSTEM}), own_presenter=True
+    ),
+    "set_status": CommandSpec(
+        {"presenter": _id(), "status": Field(str, choices=PRESENTER_STATUSES)},
+        frozenset({PRODUCER, PRESENTER}),
+        own_presenter=True,
     ),
     # The run-of-show.
     "add_segment": CommandSpec(
@@ -160,6 +186,7 @@ COMMANDS: dict[str, CommandSpec] = {
         frozenset({PRODUCER, PRESENTER}),
         own_presenter=True,
     ),
+    "send_question": CommandSpec({"question": _id(), "presenter": _id()}, _PRODUCERS),
     # Q&A.
     "ask_question": CommandSpec(
         {

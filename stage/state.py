@@ -19,6 +19,8 @@ MIXING_PHASES = (REHEARSAL, LIVE)
 MAX_LINES_ON_AIR = 4
 HEALTH_STATES = ("connecting", "ok", "silent", "faulted")
 FALLBACK_SOURCES = ("hold_music", "slate_tone")
+# What a presenter tells the producers beside their line's meter (the back-channel).
+PRESENTER_STATUSES = ("ok", "audio_problem", "need_a_moment", "dropping_off")
 
 QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = "queued", "standby", "on_air", "done", "skipped"
 SEGMENT_STATUSES = (QUEUED, STANDBY, ON_AIR, DONE, SKIPPED)
@@ -56,10 +58,13 @@ class Context:
     role: str = "producer"
 
 
-def new_line(label: str, presenter: str | None = None) -> dict:
+def new_line(label: str, presenter: str | None = None, source: str | None = None, format: str | None = None) -> dict:
+    """A line of the bridge; `source` is an FFmpeg input URL, or None for the presenter's browser."""
     return {
         "label": label,
         "presenter": presenter,
+        "source": source,
+        "format": format,
         "on_air": False,
         "muted": False,
         "gain_db": 0.0,
@@ -68,7 +73,7 @@ def new_line(label: str, presenter: str | None = None) -> dict:
 
 
 def new_presenter(name: str, line: str) -> dict:
-    return {"name": name, "line": line, "connected": False, "checked_in": False, "ready": False}
+    return {"name": name, "line": line, "connected": False, "checked_in": False, "ready": False, "status": "ok"}
 
 
 def new_segment(title: str, presenters: list[str], planned_seconds: int) -> dict:

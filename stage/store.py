@@ -39,7 +39,9 @@ class Outcome:
 def initial_for(event: Event) -> dict:
     """The pre-show state of an event from its presenters and run-of-show."""
     presenters = list(event.presenters.all())
-    lines = {p.line_id: machine.new_line(p.name, p.line_id) for p in presenters}
+    lines = {
+        p.line_id: machine.new_line(p.name, p.line_id, p.line_source or None, p.line_format or None) for p in presenters
+    }
     roster = {p.line_id: machine.new_presenter(p.name, p.line_id) for p in presenters}
     segments = [
         (

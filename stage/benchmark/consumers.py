@@ -7,34 +7,23 @@ import json
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from events.access import access_key_matches
-from events.models import Presenter
 from stage import store
 from stage.broadcast import push_message
-from stage.consumers import StageSocketConsumer
-from stage.projections import GREENROOM
-from stage.protocol import PRESENTER, PRODUCER, presenter_actor, validate_command
+from stage.greenroom import GreenRoomConsumer
+from stage.protocol import PRODUCER, validate_command
 
 TEXTBOOK_GROUP = "bench.textbook.{event_id}"
 
 
-@database_sync_to_async
-def _presenter_admitted(event_id: int, presenter_id: int, key: str) -> str | None:
-    presenter = Presenter.objects.filter(pk=presenter_id, event_id=event_id).first()
-    return presenter.line_id if presenter and access_key_matches(presenter.access_key, key) else None
+class BenchPresenterConsumer(GreenRoomConsumer):
+    """The green-room socket without its presence reports, which would add commands of their own
+    to the stream the benchmark measures."""
 
+    async def joined(self) -> None:
+        pass
 
-class BenchPresenterConsumer(StageSocketConsumer):
-    """A green-room socket as stage/greenroom.py will have it: the presenter's view, by magic link."""
-
-    role = PRESENTER
-    audience = GREENROOM
-
-    async def admit(self) -> bool:
-        kwargs = self.scope["url_route"]["kwargs"]
-        self.presenter = await _presenter_admitted(self.event_id, kwargs["presenter_id"], kwargs["key"])
-        self.actor = presenter_actor(self.presenter) if self.presenter else "unknown"
-        return self.presenter is not None
+    async def left(self) -> None:
+        pass
 
 
 class TextbookConsumer(AsyncWebsocketConsumer):

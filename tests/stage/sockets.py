@@ -57,6 +57,12 @@ class Console:
             if message["type"] == type_:
                 return message
 
+    async def until_state(self, condition) -> dict:
+        """Follow the pushes until the state meets `condition`."""
+        while not condition(self.state):
+            await self.next()
+        return self.state
+
     async def send(self, type_: str, *, version: int | None = None, client_id: str | None = None, **fields) -> str:
         self.sent += 1
         client_id = client_id or f"{id(self)}-{self.sent}"

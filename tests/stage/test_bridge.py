@@ -147,6 +147,7 @@ def test_check_in_and_ready_are_absolute():
         "connected": False,
         "checked_in": True,
         "ready": True,
+        "status": "ok",
     }
     version = show.state["version"]
     show.do("set_ready", presenter="p3", ready=True)
@@ -167,3 +168,24 @@ def test_gain_is_stored_as_a_float():
     show.do("set_gain", line="p1", gain_db=-12)
     assert show.state["lines"]["p1"]["gain_db"] == -12.0 and isinstance(show.state["lines"]["p1"]["gain_db"], float)
     assert machine.audible_gains(show.state)["p1"] is None
+
+
+def test_the_back_channel_status_is_the_presenters_own_and_absolute():
+    show = Show()
+    events = show.do("set_status", presenter="p2", status="audio_problem", role="presenter", actor="presenter:p2")
+    assert events == [{"type": "presenter", "presenter": "p2", "status": "audio_problem"}]
+    assert show.state["presenters"]["p2"]["status"] == "audio_problem"
+    show.do("set_status", presenter="p2", status="ok")  # a producer clears it once solved
+    assert show.state["presenters"]["p2"]["status"] == "ok"
+
+
+def test_a_line_source_switches_between_the_browser_and_an_encoder():
+    show = Show()
+    show.do("set_line_source", line="p1", source="srt://encoder.example:9000", format="mpegts")
+    assert (show.state["lines"]["p1"]["source"], show.state["lines"]["p1"]["format"]) == (
+        "srt://encoder.example:9000",
+        "mpegts",
+    )
+    show.do("set_line_source", line="p1", source=None)
+    assert (show.state["lines"]["p1"]["source"], show.state["lines"]["p1"]["format"]) == (None, None)
+    assert show.refused("set_line_source", line="p9", source=None).code == "unknown_line"

@@ -85,9 +85,11 @@ async def test_a_stale_version_is_refused_with_the_snapshot_and_changes_nothing(
         "field": "version",
         "message": "The stage is at version 1, not 0.",
     }
-    assert refusal["version"] == 1 and refusal["state"]["lines"][show["ada"]] == {
+    assert refusal["version"] == 1 and refusal["state"]["lines"][show["ada"]] | {"source": None} == {
         "label": "Ada",
         "presenter": show["ada"],
+        "source": None,
+        "format": "lavfi",
         "on_air": False,
         "muted": True,
         "gain_db": 0.0,

@@ -104,3 +104,25 @@ def test_public_view_names_who_is_speaking_and_the_segment():
         "segment": "Panel",
         "question": None,
     }
+
+
+def test_a_question_pushed_to_a_presenter_joins_their_conversation():
+    show = Show()
+    show.do("ask_question", text="Will it scale?", name="Kim", role="viewer", actor="viewer")
+    show.do("ask_question", text="Spam", role="viewer", actor="viewer")
+    show.do("set_question_status", question="q2", status="dismissed")
+    events = show.do("send_question", question="q1", presenter="p2")
+    assert events == [{"type": "message", "message": "m3", "presenter": "p2"}]
+    assert conversation(show.state, "p2") == [
+        {
+            "id": "m3",
+            "presenter": "p2",
+            "from": "producer",
+            "by": "user:pat",
+            "text": "Will it scale? (Kim)",
+            "at": show.now,
+            "question": "q1",
+        }
+    ]
+    assert show.refused("send_question", question="q2", presenter="p2").code == "dismissed"
+    assert show.refused("send_question", question="q1", presenter="p9").code == "unknown_presenter"

@@ -1,6 +1,5 @@
-"""The green room's side of the stage socket (the extension point stage/greenroom.py builds on):
-a presenter's view without the private chat of others, their own chat pushed to them alone, and
-only commands about themselves. Uses the benchmark's presenter socket, which is that shape."""
+"""The green room's stage socket: a presenter's view without the private chat of others, their
+own chat pushed to them alone, only commands about themselves, and their presence."""
 
 import json
 
@@ -9,24 +8,15 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.urls import path
 
 from stage import store
-from stage.benchmark.consumers import BenchPresenterConsumer
 from stage.routing import websocket_urlpatterns
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.stage.sockets import Console, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
 
-application = AuthMiddlewareStack(
-    URLRouter(
-        [
-            *websocket_urlpatterns,
-            path("ws/g/<int:event_id>/<int:presenter_id>/<str:key>/", BenchPresenterConsumer.as_asgi()),
-        ]
-    )
-)
+application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 
 
 @pytest.fixture
@@ -38,7 +28,8 @@ def show():
 
 
 async def green_room(event_id: int, presenter, key: str | None = None) -> tuple[WebsocketCommunicator, dict]:
-    socket = WebsocketCommunicator(application, f"/ws/g/{event_id}/{presenter.pk}/{key or presenter.access_key}/")
+    path = f"/ws/events/{event_id}/greenroom/{presenter.pk}/{key or presenter.access_key}/"
+    socket = WebsocketCommunicator(application, path)
     assert (await socket.connect())[0]
     message = await socket.receive_json_from(timeout=5)
     return socket, message
@@ -59,12 +50,14 @@ async def test_a_presenter_sees_the_show_and_their_own_conversation_only(show):
     assert "messages" not in snapshot["state"] and "questions" not in snapshot["state"]
     assert snapshot["conversation"] == [] and "audit" not in snapshot
     assert list(snapshot["state"]["presenters"]) == [show["ada"].line_id, show["bea"].line_id]
+    presence = await until(ada, "delta")
+    assert presence["version"] == 2 and presence["set"][f"presenters.{show['ada'].line_id}"]["connected"] is True
 
     await producer.command("message", presenter=show["ada"].line_id, text="For Ada")
     delta = await until(ada, "delta")
     assert (delta["version"], delta["base"], delta["set"], delta["unset"], delta["events"]) == (
+        3,
         2,
-        1,
         {"serial": 2},
         [],
         [],
@@ -104,14 +97,68 @@ async def test_a_presenter_acknowledges_their_cue_but_not_someone_elses(show):
     while set(seen) != {"ack", "delta"}:
         message = await ada.receive_json_from(timeout=5)
         seen[message["type"]] = message
-    assert seen["ack"]["version"] == seen["delta"]["version"] == 2
+    assert seen["ack"]["version"] == seen["delta"]["version"] == 3  # 2 was Ada's presence
     acks = seen["delta"]["set"][f"cues.{cue_id}"]["acks"]
     assert list(acks) == [ada_id] and isinstance(acks[ada_id], float)
     await ada.disconnect()
 
 
 async def test_a_wrong_magic_link_gets_no_green_room(show):
-    socket = WebsocketCommunicator(application, f"/ws/g/{show['event']}/{show['ada'].pk}/not-the-key/")
+    socket = WebsocketCommunicator(application, f"/ws/events/{show['event']}/greenroom/{show['ada'].pk}/not-the-key/")
     assert (await socket.connect())[0]
     assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
     await socket.disconnect()
+
+
+async def test_another_presenters_key_opens_no_green_room_for_this_presenter(show):
+    path = f"/ws/events/{show['event']}/greenroom/{show['ada'].pk}/{show['bea'].access_key}/"
+    socket = WebsocketCommunicator(application, path)
+    assert (await socket.connect())[0]
+    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+    await socket.disconnect()
+
+
+async def command(socket: WebsocketCommunicator, type_: str, **fields) -> dict:
+    """Send a presenter command at the head version and return the server's answer to it."""
+    state = await database_sync_to_async(store.snapshot)(fields.pop("event"))
+    client_id = f"{type_}-{state['version']}"
+    await socket.send_to(json.dumps({"type": type_, "version": state["version"], "client_id": client_id} | fields))
+    while True:
+        message = await socket.receive_json_from(timeout=5)
+        if message.get("client_id") == client_id:
+            return message
+
+
+async def test_check_in_ready_status_and_chat_reach_the_console(show):
+    producer = await Console(show["event"], show["alice"]).open()
+    ada, _ = await green_room(show["event"], show["ada"])
+    me = show["ada"].line_id
+    for type_, fields in [
+        ("set_check_in", {"checked_in": True}),
+        ("set_ready", {"ready": True}),
+        ("set_status", {"status": "audio_problem"}),
+        ("message", {"text": "My headset crackles"}),
+    ]:
+        answer = await command(ada, type_, event=show["event"], presenter=me, **fields)
+        assert answer["type"] == "ack" and answer["applied"], answer
+    await producer.until_state(lambda s: s["messages"])
+    seen = producer.state["presenters"][me]
+    assert (seen["connected"], seen["checked_in"], seen["ready"], seen["status"]) == (True, True, True, "audio_problem")
+    chat = [m for m in producer.state["messages"].values() if m["presenter"] == me]
+    assert [(m["from"], m["by"], m["text"]) for m in chat] == [("presenter", f"presenter:{me}", "My headset crackles")]
+    await ada.disconnect()
+    await producer.close()
+
+
+async def test_presence_drops_only_when_the_presenters_last_socket_closes(show):
+    producer = await Console(show["event"], show["alice"]).open()
+    me = show["ada"].line_id
+    first, _ = await green_room(show["event"], show["ada"])
+    second, _ = await green_room(show["event"], show["ada"])
+    await producer.until_state(lambda s: s["presenters"][me]["connected"])
+    await first.disconnect()
+    state = await database_sync_to_async(store.snapshot)(show["event"])
+    assert state["presenters"][me]["connected"] is True
+    await second.disconnect()
+    await producer.until_state(lambda s: not s["presenters"][me]["connected"])
+    await producer.close()

@@ -33,6 +33,9 @@ FIELDS = {
     "set_check_in": {"presenter": presenter, "checked_in": st.booleans()},
     "set_ready": {"presenter": presenter, "ready": st.booleans()},
     "set_presence": {"presenter": presenter, "connected": st.booleans()},
+    "set_status": {"presenter": presenter, "status": st.sampled_from(["ok", "audio_problem", "dropping_off"])},
+    "set_line_source": {"line": presenter, "source": st.none() | st.just("srt://encoder.example:9000")},
+    "send_question": {"question": st.sampled_from(QUESTION_IDS), "presenter": presenter},
     "add_segment": {
         "title": st.sampled_from(["Q&A", "Break"]),
         "presenters": presenters,

@@ -12,6 +12,7 @@ from stage.protocol import (
     VIEWER,
     ProtocolError,
     authorise,
+    presenter_actor,
     validate_command,
 )
 
@@ -123,3 +124,35 @@ def test_a_presenter_may_only_act_for_themselves():
     assert authorise(PRODUCER, "user:pat", own) is None
     error = authorise(PRESENTER, "presenter:p1", {"type": "take"} | ENVELOPE)
     assert (error.code, error.field) == ("forbidden", "type")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("concat:/etc/passwd|/etc/hosts", "Unsupported source"),
+        ("srt://:9000", "names a host"),
+        ("rtmp://encoder.example:99999/live", "port"),
+        ("file://host/etc/passwd", "absolute path"),
+        ("http://a.example/x y", "no spaces"),
+    ],
+)
+def test_a_line_source_is_checked_before_it_is_accepted(source, message):
+    with pytest.raises(ProtocolError) as refusal:
+        validate_command({"type": "set_line_source", "version": 0, "client_id": "c", "line": "p1", "source": source})
+    assert refusal.value.code == "invalid_source" and refusal.value.field == "source"
+    assert message in refusal.value.message
+
+
+@pytest.mark.parametrize(
+    "source", ["srt://encoder.example:9000?mode=listener", "rtmp://127.0.0.1/live/key", "/srv/media/rtp.sdp", None]
+)
+def test_encoder_dial_in_and_file_sources_are_accepted(source):
+    command = {"type": "set_line_source", "version": 0, "client_id": "c", "line": "p1", "source": source}
+    assert validate_command(command) == command
+
+
+def test_a_presenter_may_set_only_their_own_status():
+    command = {"type": "set_status", "version": 0, "client_id": "c", "presenter": "p1", "status": "need_a_moment"}
+    assert authorise(PRESENTER, presenter_actor("p1"), validate_command(command, PRESENTER)) is None
+    assert authorise(PRESENTER, presenter_actor("p2"), command).field == "presenter"
+    assert authorise(PRESENTER, presenter_actor("p1"), command | {"type": "send_question"}).code == "forbidden"

@@ -55,6 +55,7 @@ def test_the_stage_is_seeded_from_the_presenters_and_run_of_show(event):
         "connected": False,
         "checked_in": False,
         "ready": False,
+        "status": "ok",
     }
 
 

@@ -1,0 +1,68 @@
+"""The presenters' green-room socket: their view of the stage, their own commands, their presence.
+
+A presenter is admitted by their magic link (presenter id and key in the path, the same rules as
+registrants' join links). Presence follows the presenter's sockets in this process: the first one
+to open reports them connected, the last one to close reports the drop (which the machine turns
+into "off air, back to the green room"). A second tab or a reconnect overlapping
+the old socket therefore never flickers the console.
+"""
+
+import collections
+import logging
+
+from channels.db import database_sync_to_async
+
+from events.access import access_key_matches
+from events.models import Presenter
+from stage.broadcast import apply_and_broadcast
+from stage.consumers import StageSocketConsumer
+from stage.projections import GREENROOM
+from stage.protocol import PRESENTER, SYSTEM, presenter_actor
+
+log = logging.getLogger(__name__)
+
+# (event id, presenter id) -> sockets open in this process.
+_open_sockets: collections.Counter = collections.Counter()
+
+
+@database_sync_to_async
+def admitted_presenter(event_id: int, presenter_pk: int, key: str) -> str | None:
+    """The stage id of the presenter this link belongs to, or None for a wrong or revoked link."""
+    presenter = Presenter.objects.filter(pk=presenter_pk, event_id=event_id).first()
+    if presenter is None or not access_key_matches(presenter.access_key, key):
+        return None
+    return presenter.line_id
+
+
+class GreenRoomConsumer(StageSocketConsumer):
+    role = PRESENTER
+    audience = GREENROOM
+
+    async def admit(self) -> bool:
+        kwargs = self.scope["url_route"]["kwargs"]
+        self.presenter = await admitted_presenter(self.event_id, kwargs["presenter_id"], kwargs["key"])
+        if self.presenter is None:
+            log.warning("stage %s: green room refused (wrong or revoked link)", self.event_id)
+            return False
+        self.actor = presenter_actor(self.presenter)
+        return True
+
+    async def joined(self) -> None:
+        key = (self.event_id, self.presenter)
+        _open_sockets[key] += 1
+        if _open_sockets[key] == 1:
+            await self._report_presence(True)
+
+    async def left(self) -> None:
+        key = (self.event_id, self.presenter)
+        _open_sockets[key] -= 1
+        if _open_sockets[key] <= 0:
+            del _open_sockets[key]
+            await self._report_presence(False)
+
+    async def _report_presence(self, connected: bool) -> None:
+        """Presence is a fact about now, reported by the server (`system`), never refused as stale."""
+        command = {"type": "set_presence", "presenter": self.presenter, "connected": connected}
+        outcome = await apply_and_broadcast(self.event_id, command, actor=self.actor, role=SYSTEM)
+        if outcome.error is not None:
+            log.warning("stage %s: presence of %s not recorded: %s", self.event_id, self.presenter, outcome.error)
