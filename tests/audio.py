@@ -45,3 +45,23 @@ def playlist_tags(text: str, tag: str) -> list[str]:
 
 def read_segments(directory: Path, playlist: str) -> list[bytes]:
     return [(directory / name).read_bytes() for name in playlist_segments(playlist)]
+
+
+def webm_opus_tone(frequency: float, seconds: float, slice_bytes: int = 1500) -> list[bytes]:
+    """A live WebM/Opus recording of a sine, cut into slices like a browser's MediaRecorder sends
+    (the first slice holds the WebM header)."""
+    out = io.BytesIO()
+    with av.open(out, "w", format="webm", options={"live": "1"}) as container:
+        stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")
+        sample = 0
+        while sample < seconds * SAMPLE_RATE:
+            t = np.arange(sample, sample + 960) / SAMPLE_RATE
+            frame = av.AudioFrame.from_ndarray(
+                (0.3 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)[None, :], format="flt", layout="mono"
+            )
+            frame.sample_rate = SAMPLE_RATE
+            sample += 960
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    data = out.getvalue()
+    return [data[start : start + slice_bytes] for start in range(0, len(data), slice_bytes)]

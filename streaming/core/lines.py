@@ -6,7 +6,9 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -34,13 +36,17 @@ MAX_LAG_SECONDS = 0.2
 
 @dataclass(frozen=True)
 class LineSpec:
-    """What to open for one line: any URL FFmpeg opens, with demuxer format and options."""
+    """What to open for one line: any URL FFmpeg opens, with demuxer format and options, or a
+    stream `opener` gives (a browser uplink; it gets the reader's stop flag so it can end a wait).
+    A `live` source is paced by whoever sends it, so the reader never waits on the wall clock."""
 
     line_id: str
     url: str
     format: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     loop: bool = False
+    opener: Callable[[threading.Event], BinaryIO] | None = None
+    live: bool = False
 
 
 class LineReader:
@@ -130,7 +136,7 @@ class LineReader:
         self.opens += 1
         spec = self.spec
         with av.open(
-            spec.url,
+            spec.opener(self._stop) if spec.opener is not None else spec.url,
             format=spec.format,
             options=dict(spec.options),
             timeout=(self.open_timeout, self.open_timeout),
@@ -158,7 +164,7 @@ class LineReader:
                         fifo.write(out)
                 while fifo.samples >= FRAME_SAMPLES:
                     chunk = fifo.read(FRAME_SAMPLES)
-                    if self.realtime:
+                    if self.realtime and not spec.live:
                         pace_start, paced_frames = self._pace(pace_start, paced_frames)
                     if not self._deliver(_planes(chunk)):
                         return False
