@@ -1,19 +1,40 @@
-"""The organisers' admin: events with their questions, registrations with the registration actions."""
+"""The organisers' admin: events with their questions and presenters, presenters with their green-room
+invitations, registrations with the registration actions."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from events import export, registration
+from events import export, invitations, registration
 from events.models import Attendance, Event, Presenter, Question, Registration, Segment
+from events.models.event import LINE_FORMATS
+
+PRESENTER_FIELDS = ["name", "title", "bio", "email", "line_source", "line_format", "position"]
+
+
+class PresenterForm(forms.ModelForm):
+    class Meta:
+        model = Presenter
+        fields = PRESENTER_FIELDS
+        widgets = {
+            "line_format": forms.Select(choices=[("", "(probe)"), *((name, name) for name in LINE_FORMATS)]),
+        }
+        help_texts = {
+            "email": "Saving a new address emails the presenter their personal green-room link.",
+            "line_source": "Blank: the presenter speaks from the browser. Otherwise an encoder or dial-in input: "
+            "rtmp://, srt://, rtp://, udp://, http(s)://, or an absolute file path (an .sdp file for RTP).",
+            "line_format": "Usually blank (FFmpeg probes); lavfi makes the source a test-tone filter graph.",
+        }
 
 
 class PresenterInline(admin.StackedInline):
     model = Presenter
+    form = PresenterForm
     extra = 0
-    fields = ["name", "title", "bio", "email", "line_source", "line_format", "position"]
+    fields = PRESENTER_FIELDS
 
 
 class SegmentInline(admin.TabularInline):
@@ -71,6 +92,37 @@ class EventAdmin(admin.ModelAdmin):
     @admin.action(description="Close registration")
     def close_registration(self, request, events: QuerySet) -> None:
         events.update(registration_open=False)
+
+
+@admin.register(Presenter)
+class PresenterAdmin(admin.ModelAdmin):
+    form = PresenterForm
+    list_display = ["name", "event", "email", "line_source"]
+    list_filter = ["event"]
+    search_fields = ["name", "email", "event__title"]
+    list_select_related = ["event"]
+    fields = ["event", *PRESENTER_FIELDS]
+    actions = ["send_invitation", "reissue_link"]
+
+    @admin.action(description="Send green-room invitation")
+    def send_invitation(self, request, presenters: QuerySet) -> None:
+        selected = list(presenters.select_related("event"))
+        sent = sum(invitations.invite(presenter) for presenter in selected)
+        self.message_user(request, f"{sent} green-room invitation(s) sent.", messages.SUCCESS)
+        self._without_email(request, len(selected) - sent)
+
+    @admin.action(description="Revoke and reissue green-room link")
+    def reissue_link(self, request, presenters: QuerySet) -> None:
+        selected = list(presenters.select_related("event"))
+        sent = sum(invitations.reissue_link(presenter) for presenter in selected)
+        self.message_user(
+            request, f"{len(selected)} old link(s) revoked; {sent} new link(s) sent by email.", messages.SUCCESS
+        )
+        self._without_email(request, len(selected) - sent)
+
+    def _without_email(self, request, count: int) -> None:
+        if count:
+            self.message_user(request, f"{count} presenter(s) have no email address to send to.", messages.WARNING)
 
 
 class AttendanceInline(admin.StackedInline):

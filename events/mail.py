@@ -1,13 +1,15 @@
-"""The emails a registrant gets: one template pair (text and HTML), worded by kind."""
+"""The emails of the event domain: a registrant's (one template pair, text and HTML, worded by kind)
+and a presenter's green-room invitation."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 from events import calendar
-from events.models import Registration
+from events.models import Presenter, Registration
 
 
 @dataclass(frozen=True)
@@ -61,4 +63,29 @@ def build(registration: Registration, kind: str, connection=None) -> EmailMultiA
     message.attach_alternative(render_to_string("events/email/registration.html", context), "text/html")
     if spec.invite:
         message.attach(f"{event.slug}.ics", calendar.invite(event, join_url=join_url).decode(), "text/calendar")
+    return message
+
+
+# How long before the start a presenter should be in the green room (sound check, cues, chat).
+GREENROOM_LEAD = timedelta(minutes=30)
+
+
+def build_invitation(presenter: Presenter, connection=None) -> EmailMultiAlternatives:
+    """The presenter's invitation to the green room: their personal link and how to get ready."""
+    event = presenter.event
+    context = {
+        "presenter": presenter,
+        "event": event,
+        "greenroom_url": settings.SITE_URL + presenter.get_greenroom_url(),
+        "arrive_at": event.starts_at - GREENROOM_LEAD,
+        "lead_minutes": int(GREENROOM_LEAD.total_seconds() // 60),
+        "event_url": calendar.page_url(event),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"Your green-room link: {event.title}",
+        body=render_to_string("events/email/greenroom_invitation.txt", context),
+        to=[presenter.email],
+        connection=connection,
+    )
+    message.attach_alternative(render_to_string("events/email/greenroom_invitation.html", context), "text/html")
     return message

@@ -1,10 +1,10 @@
-"""Celery tasks of the event domain: registrant emails, reminders and the presence flush."""
+"""Celery tasks of the event domain: registrant emails, presenter invitations, reminders and the presence flush."""
 
 from celery import shared_task
 from django.core.mail import get_connection
 
 from events import attendance, mail, reminders
-from events.models import Registration
+from events.models import Presenter, Registration
 
 
 @shared_task
@@ -39,3 +39,12 @@ def send_reminder_batch(registration_ids: list[int], level: int) -> None:
 def flush_attendance() -> int:
     """Periodic: write closed presence buckets from the cache to the database."""
     return attendance.flush()
+
+
+@shared_task
+def send_greenroom_invitation(presenter_id: int) -> None:
+    """Email a presenter their personal green-room link (events.mail.build_invitation)."""
+    presenter = Presenter.objects.select_related("event").filter(pk=presenter_id).first()
+    if presenter is None or not presenter.email:  # deleted, or the address removed, before it went out
+        return
+    mail.build_invitation(presenter).send()

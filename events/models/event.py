@@ -10,6 +10,11 @@ from django.db import models
 from django.urls import reverse
 
 from events.access import new_access_key
+from streaming.core.sources import FORMATS, SourceError, check_source
+
+# The lavfi "format" makes line_source a filter graph: organisers' test tones, never a producer's input.
+TEST_TONE_FORMAT = "lavfi"
+LINE_FORMATS = (*sorted(FORMATS), TEST_TONE_FORMAT)
 
 # Fields whose change makes calendars holding the invite replace their copy (SEQUENCE + 1).
 CALENDAR_FIELDS = ("title", "description", "starts_at", "duration")
@@ -126,6 +131,20 @@ class Presenter(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        previous_email = ""
+        if self.pk is not None and (update_fields is None or "email" in update_fields):
+            previous_email = Presenter.objects.filter(pk=self.pk).values_list("email", flat=True).first() or ""
+        elif self.pk is not None:
+            previous_email = self.email  # email not being saved: nothing new to invite
+        super().save(*args, **kwargs)
+        if self.email and self.email != previous_email:
+            # A presenter gets their link when an address is first given (or replaced), not on other edits.
+            from events.invitations import invite
+
+            invite(self)
+
     @property
     def line_id(self) -> str:
         """The id of this presenter's line on the audio bridge and in the stage state."""
@@ -133,6 +152,18 @@ class Presenter(models.Model):
 
     def get_greenroom_url(self) -> str:
         return reverse("stage:greenroom", args=[self.pk, self.access_key])
+
+    def clean(self) -> None:
+        if self.line_format and self.line_format not in LINE_FORMATS:
+            raise ValidationError({"line_format": f"Format must be one of {', '.join(LINE_FORMATS)}, or blank."})
+        if self.line_format and not self.line_source:
+            raise ValidationError({"line_format": "A format goes with a source; leave both blank for the browser."})
+        if not self.line_source or self.line_format == TEST_TONE_FORMAT:
+            return
+        try:
+            check_source(self.line_source, self.line_format or None)
+        except SourceError as error:
+            raise ValidationError({"line_source": str(error)}) from None
 
 
 class Segment(models.Model):
