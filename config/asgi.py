@@ -17,8 +17,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from stage.direct import ServerSendMiddleware  # noqa: E402
-from stage.routing import websocket_urlpatterns  # noqa: E402
+from stage.routing import websocket_urlpatterns as stage_sockets  # noqa: E402
 from streaming.embedded import MixerRunnerMiddleware  # noqa: E402
+from streaming.routing import websocket_urlpatterns as uplink_sockets  # noqa: E402
 
 application = MixerRunnerMiddleware(
     ProtocolTypeRouter(
@@ -26,7 +27,7 @@ application = MixerRunnerMiddleware(
             "http": django_asgi_app,
             # ServerSendMiddleware lets the stage write one pre-framed push to many sockets (stage/direct.py).
             "websocket": ServerSendMiddleware(
-                AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+                AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(stage_sockets + uplink_sockets)))
             ),
         }
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import queue
 import subprocess
 import sys
 import threading
@@ -53,11 +54,44 @@ def watch_once(runner: MixerRunner) -> list[int]:
     return started
 
 
+# Uplink frames waiting for a mixer child's stdin (a few seconds of a dozen browser lines).
+MAX_QUEUED_UPLINK_FRAMES = 1000
+
+
+class ChildInput:
+    """Browser uplink frames for one mixer child, written by a thread of its own so the server's
+    event loop never blocks on the pipe; a child that stops reading loses frames, not the server."""
+
+    def __init__(self, child: subprocess.Popen) -> None:
+        self.child = child
+        self.queue: queue.Queue[bytes] = queue.Queue(MAX_QUEUED_UPLINK_FRAMES)
+        self.dropped = 0
+        threading.Thread(target=self._write, name=f"mixer-uplink-pipe-{child.pid}", daemon=True).start()
+
+    def put(self, frame: bytes) -> None:
+        try:
+            self.queue.put_nowait(frame)
+        except queue.Full:
+            self.dropped += 1
+
+    def _write(self) -> None:
+        while True:
+            frame = self.queue.get()
+            try:
+                self.child.stdin.write(frame)
+                self.child.stdin.flush()
+            except (OSError, ValueError):
+                return  # the child is gone; its successor gets an input of its own
+
+
 class LocalRunner:
     """Mixers as child processes of this process (`manage.py mixer EVENT --report-stdout`)."""
 
     def __init__(self) -> None:
         self.children: dict[int, subprocess.Popen] = {}
+        self.inputs: dict[int, ChildInput] = {}
+        # The newest WebM header frame of each browser line, for a child started mid-session.
+        self.headers: dict[int, dict[str, bytes]] = {}
         self.superseded: list[subprocess.Popen] = []
         self.lock = threading.Lock()
         self.forwarder = Forwarder()
@@ -90,11 +124,25 @@ class LocalRunner:
                 "--generation",
                 str(generation),
                 "--report-stdout",
+                "--uplink-stdin",
             ]
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+            # Binary pipes: uplink frames go in; reports come out as JSON lines (json.loads takes bytes).
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE)
             self.children[event_id] = child
+            self.inputs[event_id] = ChildInput(child)
+            for frame in self.headers.get(event_id, {}).values():
+                self.inputs[event_id].put(frame)
         threading.Thread(target=self._forward_reports, args=(event_id, child), daemon=True).start()
         log.info("started mixer for event %s (generation %s, pid %s)", event_id, generation, child.pid)
+
+    def send_uplink(self, event_id: int, line_id: str, frame: bytes, *, header: bool) -> None:
+        """Pass one browser uplink frame to the event's mixer child (streaming/uplink.py)."""
+        with self.lock:
+            if header:
+                self.headers.setdefault(event_id, {})[line_id] = frame
+            feed = self.inputs.get(event_id)
+        if feed is not None:
+            feed.put(frame)
 
     def stop_all(self) -> None:
         self.stopping.set()

@@ -10,18 +10,20 @@ import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection
 
-from events.models import Event
 from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
+from streaming.core.sources import demuxer_options
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
 from streaming.replay import finish_replay
 from streaming.stage_link import mix_settings
+from streaming.uplink import Uplinks, uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,24 @@ def hls_dir(event_id: int) -> Path:
     return Path(settings.HLS_ROOT) / str(event_id)
 
 
-def line_specs(event: Event) -> list[LineSpec]:
-    """The presenters' lines that have a source the mixer can open."""
-    return [
-        LineSpec(presenter.line_id, presenter.line_source, format=presenter.line_format or None)
-        for presenter in event.presenters.all()
-        if presenter.line_source
-    ]
+# A browser uplink is live WebM/Opus: probe no further than its header, wait for nothing.
+UPLINK_OPTIONS = {"probesize": "4096", "analyzeduration": "0"}
+
+
+def line_specs(lines: dict[str, dict], uplinks: Uplinks) -> list[LineSpec]:
+    """What the mixer opens for each line of the stage: its encoder or dial-in URL, or the
+    presenter's browser uplink."""
+    specs = []
+    for line_id, line in lines.items():
+        source, format = line.get("source"), line.get("format") or None
+        if source:
+            specs.append(LineSpec(line_id, source, format=format, options=demuxer_options(source, format)))
+        else:
+            buffer = uplinks.buffer(line_id)
+            specs.append(
+                LineSpec(line_id, f"uplink:{line_id}", "matroska", UPLINK_OPTIONS, opener=buffer.open, live=True)
+            )
+    return specs
 
 
 def fallback_spec(source: str | None = "hold_music") -> LineSpec:
@@ -76,14 +89,16 @@ def build_engine(holder: LeaseHolder, report: Callable[[dict], None]) -> MixEngi
     )
 
 
-def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) -> str:
-    """Mix the event until the show ends, the lease is lost or SIGTERM; return why it stopped."""
+def run_mixer(
+    event_id: int, generation: int, report: Callable[[dict], None], uplink_stream: BinaryIO | None = None
+) -> str:
+    """Mix the event until the show ends, the lease is lost or SIGTERM; return why it stopped.
+    Browser uplinks come from `uplink_stream` (the embedded runner's pipe) or from Redis."""
     if not lease.start(event_id, generation, owner_name()):
         # A duplicate delivery or a start that came after its lease lapsed: a newer one owns it.
         log.warning("mixer of event %s generation %s was superseded before it started", event_id, generation)
         connection.close()
         return "superseded"
-    event = Event.objects.get(pk=event_id)
     stop = threading.Event()
     previous_handler = None
     if threading.current_thread() is threading.main_thread():
@@ -91,9 +106,14 @@ def run_mixer(event_id: int, generation: int, report: Callable[[dict], None]) ->
         previous_handler = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     holder = LeaseHolder(event_id, generation)
     engine = build_engine(holder, report)
-    engine.set_lines(line_specs(event))
+    uplinks = Uplinks(event_id)
+    if uplink_stream is not None:
+        uplinks.receive_from_pipe(uplink_stream)
+    elif uses_redis():
+        uplinks.receive_from_redis(stop)
 
     def on_state(state: dict) -> None:
+        engine.set_lines(line_specs(state["lines"], uplinks))
         mix = mix_settings(state)
         engine.set_fallback(fallback_spec(mix.fallback))
         engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)

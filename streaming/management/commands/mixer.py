@@ -42,8 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("event", help="The event's id or slug.")
         parser.add_argument("--generation", type=int, help="Run for a generation a runner claimed already.")
         parser.add_argument("--report-stdout", action="store_true", help="Write meter reports as JSON lines.")
+        parser.add_argument(
+            "--uplink-stdin", action="store_true", help="Read browser uplinks from stdin (the embedded runner's pipe)."
+        )
 
-    def handle(self, *args, event, generation, report_stdout, **options):
+    def handle(self, *args, event, generation, report_stdout, uplink_stdin, **options):
         found = Event.objects.filter(slug=event).first() or (
             Event.objects.filter(pk=int(event)).first() if event.isdigit() else None
         )
@@ -52,5 +55,5 @@ class Command(BaseCommand):
         if generation is None:
             generation = lease.claim(found.pk, owner=owner_name())
         report = StdoutReports() if report_stdout else (lambda message: None)
-        reason = run_mixer(found.pk, generation, report)
+        reason = run_mixer(found.pk, generation, report, uplink_stream=sys.stdin.buffer if uplink_stdin else None)
         self.stderr.write(f"mixer of {found.slug} generation {generation} stopped: {reason}")
