@@ -233,10 +233,11 @@ class MixEngine:
     def _report(self) -> None:
         meters = self.mixer.meters()
         with self._lock:
-            health = {line_id: reader.health for line_id, reader in self._readers.items() if line_id != FALLBACK_ID}
+            readers = {line_id: reader for line_id, reader in self._readers.items() if line_id != FALLBACK_ID}
+        # Gaps: 20 ms frames the line had nothing for since it opened (its contribution's dropouts).
         lines = {
-            line_id: {**meters["lines"].get(line_id, _SILENT_METER), "health": state}
-            for line_id, state in health.items()
+            line_id: {**meters["lines"].get(line_id, _SILENT_METER), "health": reader.health, "gaps": reader.underruns}
+            for line_id, reader in readers.items()
         }
         gain_db = self.normaliser.gain_db if self.normaliser is not None else 0.0
         program = {

@@ -74,6 +74,7 @@ def test_gain_switch_is_heard_in_the_hls_segments_where_it_happened(tmp_path):
     assert 40 <= len(meters) <= 55  # ten a second
     assert set(meters[-1]["lines"]) == {"low", "high"}
     assert meters[-1]["lines"]["high"]["health"] == "ok"
+    assert isinstance(meters[-1]["lines"]["high"]["gaps"], int)
     assert -21.2 < meters[-1]["program"]["peak_db"] < -20.9  # 20·log10(0.0884) = -21.07
     recording = (tmp_path / "program.aac").read_bytes()
     with av.open(io.BytesIO(recording), format="aac") as container:
