@@ -158,6 +158,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 300.0},
 }
 
+# --- the stage: a cue a presenter has not acknowledged within this many seconds is flagged on the console
+STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
+
 # --- media
 HLS_ROOT = Path(env("HLS_ROOT", default=str(VAR_DIR / "hls")))
 HLS_URL = "/hls/"

@@ -8,13 +8,20 @@ const root = $("console");
 const PHASE_LABELS = { preshow: "PRE-SHOW", rehearsal: "REHEARSAL", live: "LIVE", ended: "ENDED" };
 const STATUS_LABELS = { queued: "queued", standby: "standby", on_air: "ON AIR", done: "done", skipped: "skipped" };
 const CUE_LABELS = { standby: "standby", on: "you're on", wrap_up: "wrap up", custom: "cue" };
+const HEALTH_LABELS = { unknown: "no signal yet", connecting: "connecting", ok: "receiving", silent: "silent", faulted: "faulted" };
+const BACKCHANNEL_LABELS = { audio_problem: "AUDIO PROBLEM", need_a_moment: "NEED A MOMENT", dropping_off: "DROPPING OFF" };
 const METER_FLOOR = -60;
 const AUDIT_ROWS = 200;
+const config = JSON.parse($("console-config").textContent);
 
 let state = null;
 let dragging = null;
 let noticeTimer = null;
 let chatTo = null;
+// The line source the producer last submitted, so a refusal is shown in that line's form.
+let sourceRequest = null;
+// Cue acknowledgements already announced as late ("cue:presenter"), so each is announced once.
+const announcedLate = new Set();
 
 const stage = new StageSocket(root.dataset.socket, {
   onState: (next) => {
@@ -28,7 +35,10 @@ const stage = new StageSocket(root.dataset.socket, {
     $("connection").textContent = connection;
     document.body.classList.toggle("offline", connection !== "connected");
   },
-  onRefused: (error, type) => notify(`${type ? `${type}: ` : ""}${error.message}`),
+  onRefused: (error, type) => {
+    if (type === "set_line_source" && sourceRequest) showSourceError(sourceRequest.line, error.message);
+    else notify(`${type ? `${type}: ` : ""}${error.message}`);
+  },
 });
 
 function send(type, fields = {}, options = {}) {
@@ -229,29 +239,104 @@ function renderPresenters() {
     const presence = card.querySelector(".presence");
     presence.dataset.connected = String(presenter.connected);
     presence.title = presenter.connected ? "in the green room" : "not connected";
-    card.querySelector(".checked-in").classList.toggle("on", presenter.checked_in);
-    card.querySelector(".ready").classList.toggle("on", presenter.ready);
-    const cueState = card.querySelector(".cue-state");
-    const cue = latest[pid] ? state.cues[latest[pid]] : null;
-    const acked = cue && pid in cue.acks;
-    cueState.textContent = cue ? `${CUE_LABELS[cue.kind]} ${acked ? "✓" : "…"}` : "";
-    cueState.classList.toggle("on", Boolean(acked));
-    cueState.classList.toggle("waiting", Boolean(cue && !acked));
+    card.querySelector(".step.connected").classList.toggle("on", presenter.connected);
+    card.querySelector(".step.checked-in").classList.toggle("on", presenter.checked_in);
+    card.querySelector(".step.ready").classList.toggle("on", presenter.ready);
+    renderBackchannel(card, presenter.status);
+    renderCueState(card, pid, latest[pid]);
+    renderSource(card, presenter.line, line);
     card.querySelector(".preview-button").setAttribute("aria-pressed", String(inPreview));
     card.querySelector(".on-air").setAttribute("aria-pressed", String(Boolean(line.on_air)));
     card.querySelector(".mute").setAttribute("aria-pressed", String(Boolean(line.muted)));
     card.querySelector(".check-in-button").textContent = presenter.checked_in ? "Undo check-in" : "Check in";
-    const health = card.querySelector(".health");
-    health.dataset.health = line.health;
-    health.textContent = line.health === "unknown" ? "no signal yet" : line.health;
+    showHealth(card, line.health);
     const gain = card.querySelector(".gain");
     if (document.activeElement !== gain) {
       gain.value = line.gain_db;
       card.querySelector(".gain-value").textContent = `${line.gain_db.toFixed(1)} dB`;
     }
-    for (const button of card.querySelectorAll("button")) button.disabled = state.phase === "ended";
-    gain.disabled = state.phase === "ended";
+    for (const control of card.querySelectorAll("button, input, select")) control.disabled = state.phase === "ended";
   });
+}
+
+// The presenter's back-channel beside their meter; "ok" shows nothing.
+function renderBackchannel(card, status) {
+  const badge = card.querySelector(".backchannel");
+  card.dataset.backchannel = status;
+  badge.hidden = status === "ok";
+  badge.dataset.status = status;
+  badge.textContent = status === "ok" ? "" : `${BACKCHANNEL_LABELS[status] || status} ✕`;
+}
+
+// The presenter's newest cue: waiting, acknowledged, or flagged once it is unacknowledged for longer
+// than the ack time (on the server's clock, so every producer flags it at the same moment).
+function renderCueState(card, pid, cueId) {
+  const cueState = card.querySelector(".cue-state");
+  const cue = cueId ? state.cues[cueId] : null;
+  const acked = Boolean(cue && pid in cue.acks);
+  const waiting = Math.max(0, Math.floor(cue ? stage.serverNow() - cue.sent_at : 0));
+  const late = Boolean(cue && !acked && waiting >= config.cue_ack_seconds);
+  let text = "";
+  if (cue) text = `${CUE_LABELS[cue.kind]} ${acked ? "✓" : late ? `— no ack ${waiting} s` : "…"}`;
+  if (cueState.textContent !== text) cueState.textContent = text;
+  cueState.classList.toggle("on", acked);
+  cueState.classList.toggle("waiting", Boolean(cue && !acked && !late));
+  cueState.classList.toggle("late", late);
+  card.classList.toggle("cue-late", late);
+  if (late && !announcedLate.has(`${cueId}:${pid}`)) {
+    announcedLate.add(`${cueId}:${pid}`);
+    notify(`No acknowledgement from ${state.presenters[pid].name} for “${CUE_LABELS[cue.kind]}” after ${waiting} s`);
+  }
+}
+
+function renderCueStates() {
+  const latest = latestCues(state);
+  for (const card of $("presenters").children) {
+    const pid = card.dataset.presenter;
+    if (state.presenters[pid]) renderCueState(card, pid, latest[pid]);
+  }
+}
+
+function showHealth(card, health) {
+  const label = card.querySelector(".health");
+  label.dataset.health = health;
+  label.textContent = HEALTH_LABELS[health] || health;
+}
+
+// Where the line's audio comes from: the presenter's browser, an encoder/dial-in URL, or a test tone.
+function renderSource(card, lineId, line) {
+  const kind = line.source == null ? "MIC" : line.format === "lavfi" ? "TONE" : "URL";
+  const text = line.source == null ? "browser microphone" : `${line.source}${line.format && kind === "URL" ? ` (${line.format})` : ""}`;
+  const summary = card.querySelector(".source summary");
+  card.querySelector(".source").dataset.kind = kind.toLowerCase();
+  summary.querySelector(".source-kind").textContent = kind;
+  summary.querySelector(".source-url").textContent = text;
+  summary.title = `Audio from: ${text}`;
+  const request = sourceRequest;
+  if (request && request.line === lineId && request.source === line.source && request.format === (line.format ?? null)) {
+    sourceRequest = null;
+    card.querySelector(".source").open = false;
+    showSourceError(lineId, "");
+  }
+}
+
+function showSourceError(lineId, message) {
+  const card = cardOf(lineId);
+  if (!card) return;
+  if (message) card.querySelector(".source").open = true;
+  card.querySelector(".source-error").textContent = message;
+}
+
+function requestSource(lineId, source, format) {
+  const line = state.lines[lineId];
+  showSourceError(lineId, "");
+  if (line.source === source && (line.format ?? null) === format) {
+    cardOf(lineId).querySelector(".source").open = false;
+    return;
+  }
+  const fields = source == null ? { line: lineId, source: null } : { line: lineId, source, format };
+  sourceRequest = { line: lineId, source, format };
+  send("set_line_source", fields);
 }
 
 function newCard(pid, grid) {
@@ -278,6 +363,30 @@ function newCard(pid, grid) {
     button.addEventListener("click", () => cue(pid, button.dataset.cue, button.dataset.seconds));
   }
   card.querySelector(".name").addEventListener("click", () => selectChat(pid));
+  card.querySelector(".backchannel").addEventListener("click", () => send("set_status", { presenter: pid, status: "ok" }));
+  const source = card.querySelector(".source");
+  const form = card.querySelector(".source-form");
+  form.format.append(...config.source_formats.map((name) => new Option(name, name)));
+  // Filled from the state when the producer opens it, never when a refusal keeps it open.
+  source.querySelector("summary").addEventListener("click", () => {
+    if (source.open) return;
+    const line = state.lines[lineId()];
+    const editable = line.source != null && line.format !== "lavfi";
+    form.url.value = editable ? line.source : "";
+    form.format.value = editable && line.format ? line.format : "";
+    form.querySelector(".source-error").textContent = "";
+    requestAnimationFrame(() => form.url.focus());
+  });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const url = form.url.value.trim();
+    if (!url) {
+      showSourceError(lineId(), "Enter an input URL, or use the browser microphone.");
+      return;
+    }
+    requestSource(lineId(), url, form.format.value || null);
+  });
+  card.querySelector(".use-browser").addEventListener("click", () => requestSource(lineId(), null, null));
   grid.append(card);
   return card;
 }
@@ -352,7 +461,10 @@ const QUESTION_ACTIONS = [
   ["dismissed", "Dismiss"],
 ];
 
+const SENDABLE_QUESTIONS = ["approved", "on_screen"];
+
 function renderQuestions() {
+  const sentTo = questionsSent();
   const list = $("questions");
   const ids = Object.keys(state.questions).sort((a, b) => cueNumber(a) - cueNumber(b));
   const keep = new Set(ids);
@@ -381,7 +493,48 @@ function renderQuestions() {
     item.dataset.status = question.status;
     item.querySelector(".question-text").textContent = `${question.name ? `${question.name}: ` : ""}${question.text}`;
     for (const button of item.querySelectorAll("button")) button.disabled = button.dataset.status === question.status;
+    renderQuestionSending(item, qid, question, sentTo[qid] || []);
   }
+}
+
+// Which presenters each question was pushed to (the chat lines that carry it).
+function questionsSent() {
+  const sent = {};
+  for (const message of Object.values(state.messages)) {
+    if (!message.question) continue;
+    const names = (sent[message.question] ||= []);
+    const name = state.presenters[message.presenter]?.name || message.presenter;
+    if (!names.includes(name)) names.push(name);
+  }
+  return sent;
+}
+
+// An approved question can be pushed into a presenter's chat; those on air come first.
+function renderQuestionSending(item, qid, question, sentNames) {
+  let select = item.querySelector(".send-question");
+  const sendable = SENDABLE_QUESTIONS.includes(question.status) && state.phase !== "ended";
+  if (!select) {
+    select = document.createElement("select");
+    select.className = "send-question";
+    select.setAttribute("aria-label", "Send to presenter");
+    select.addEventListener("change", () => {
+      if (select.value) send("send_question", { question: qid, presenter: select.value });
+      select.value = "";
+    });
+    const sentLabel = document.createElement("span");
+    sentLabel.className = "question-sent";
+    item.querySelector(".question-actions").append(select, sentLabel);
+  }
+  select.hidden = !sendable;
+  const speaking = new Set(onAir(state));
+  const pids = Object.keys(state.presenters).sort((a, b) => speaking.has(b) - speaking.has(a));
+  const options = pids.map((pid) => [pid, `${state.presenters[pid].name}${speaking.has(pid) ? " (on air)" : ""}`]);
+  const signature = JSON.stringify(options);
+  if (select.dataset.options !== signature && document.activeElement !== select) {
+    select.dataset.options = signature;
+    select.replaceChildren(new Option("Send to presenter…", ""), ...options.map(([pid, label]) => new Option(label, pid)));
+  }
+  item.querySelector(".question-sent").textContent = sentNames.length ? `→ ${sentNames.join(", ")}` : "";
 }
 
 // Ids in audit details shown by name where the state knows them.
@@ -415,6 +568,11 @@ let pendingReport = null;
 function showReport(report) {
   if (report.type === "fallback") {
     $("fallback-active").hidden = !report.active;
+    return;
+  }
+  if (report.type === "line_health") {
+    const card = cardOf(report.line);
+    if (card) showHealth(card, report.health);
     return;
   }
   if (report.type === "alarm") {
@@ -452,10 +610,12 @@ function paintMeters() {
     const card = cardOf(lineId);
     if (!card) continue;
     setMeter(card.querySelector(".meter"), reading);
-    if (reading.health) {
-      const health = card.querySelector(".health");
-      health.dataset.health = reading.health;
-      health.textContent = reading.health;
+    if (reading.health) showHealth(card, reading.health);
+    const gaps = card.querySelector(".gaps");
+    gaps.hidden = typeof reading.gaps !== "number";
+    if (!gaps.hidden) {
+      gaps.dataset.gaps = String(reading.gaps);
+      gaps.textContent = `${reading.gaps} ${reading.gaps === 1 ? "gap" : "gaps"}`;
     }
   }
   if (report.program) setMeter(document.querySelector(".program-meter"), report.program);
@@ -466,6 +626,7 @@ function paintMeters() {
 
 function tick() {
   if (!state) return;
+  renderCueStates();
   const now = stage.serverNow();
   let show = 0;
   if (state.phase === "rehearsal" && state.rehearsal_since) show = now - state.rehearsal_since;
