@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from events.access import access_key_matches, unlogged
@@ -26,8 +27,23 @@ def greenroom(request: HttpRequest, presenter_id: int, key: str) -> HttpResponse
     presenter = Presenter.objects.select_related("event").filter(pk=presenter_id).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
         return unlogged(render(request, "events/join_invalid.html", status=404))
-    return render(
-        request,
-        "stage/greenroom.html",
-        {"presenter": presenter, "event": presenter.event, "segments": presenter.event.segments.all()},
-    )
+    event = presenter.event
+    line = presenter.line_id
+    config = {
+        "event": event.pk,
+        "presenter": presenter.pk,
+        "line": line,
+        "name": presenter.name,
+        "key": key,
+        "socket": f"/ws/events/{event.pk}/greenroom/{presenter.pk}/{key}/",
+        "uplink": f"/ws/events/{event.pk}/lines/{line}/uplink/{presenter.pk}/{key}/",
+        "program": reverse("hls-file", args=[event.pk, "live.m3u8"]),
+        "rehearsal": reverse("hls-presenter-private-file", args=[event.pk, presenter.pk, key, "live.m3u8"]),
+        "starts_at": event.starts_at.timestamp(),
+        "cue_sound": False,
+    }
+    response = render(request, "stage/greenroom.html", {"presenter": presenter, "event": event, "config": config})
+    # The page carries the presenter's key: never cached by a proxy, never sent on as a referrer.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -1,0 +1,66 @@
+// The program return: the show as the audience hears it (the private rehearsal output during a
+// rehearsal), played with the vendored hls.js, muted until the presenter unmutes it.
+
+export class ProgramReturn {
+  constructor(audio, { onState = () => {} } = {}) {
+    this.audio = audio;
+    this.audio.muted = true;
+    this.onState = onState;
+    this.src = null;
+    this.hls = null;
+    this.retry = null;
+    audio.addEventListener("playing", () => this.onState("playing"));
+    audio.addEventListener("waiting", () => this.onState("buffering"));
+  }
+
+  // Follow `src` (a playlist URL, or null when nothing is being mixed).
+  follow(src) {
+    if (src === this.src) return;
+    this.src = src;
+    this.stopPlayer();
+    if (!src) {
+      this.onState("idle");
+      return;
+    }
+    this.play();
+  }
+
+  play() {
+    const src = this.src;
+    this.onState("loading");
+    // Chrome answers "maybe" for native HLS, so hls.js comes first when it can run.
+    if (window.Hls && window.Hls.isSupported()) {
+      const Hls = window.Hls;
+      const hls = new Hls({ liveSyncDurationCount: 2 });
+      this.hls = hls;
+      hls.on(Hls.Events.ERROR, (_event, data) => {
+        if (!data.fatal || this.hls !== hls) return;
+        if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+          hls.recoverMediaError();
+          return;
+        }
+        // A manifest not written yet (or a network hiccup): start over in a moment.
+        this.onState("waiting");
+        this.stopPlayer();
+        this.retry = setTimeout(() => { if (this.src === src) this.play(); }, 3000);
+      });
+      hls.loadSource(src);
+      hls.attachMedia(this.audio);
+    } else {
+      this.audio.src = src;
+    }
+    this.audio.play().catch(() => this.onState("blocked"));
+  }
+
+  stopPlayer() {
+    clearTimeout(this.retry);
+    if (this.hls) this.hls.destroy();
+    this.hls = null;
+    this.audio.removeAttribute("src");
+  }
+
+  setMuted(muted) {
+    this.audio.muted = muted;
+    if (!muted && this.src) this.audio.play().catch(() => {});
+  }
+}

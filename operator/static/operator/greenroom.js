@@ -1,0 +1,469 @@
+// The presenter's green room: what the stage says about them (tally, cues, their place in the
+// run-of-show, the clock), their own commands (check in, ready, status, acknowledge, chat), the
+// microphone test, the microphone uplink to the show and the program return. Everything shown
+// about the show comes from the stage state; the page never guesses.
+import { StageSocket } from "./socket.js";
+import { ProgramReturn } from "./greenroom-program.js";
+import { Microphone, micTest } from "./greenroom-mic.js";
+import {
+  describeSource, formatClock, formatMinutes, latestCue, myClock, mySegments, plannedStart, tally,
+} from "./greenroom-show.js";
+import { Uplink } from "./greenroom-uplink.js";
+
+const $ = (id) => document.getElementById(id);
+const config = JSON.parse($("greenroom-config").textContent);
+const me = config.line; // the presenter's stage id is their line's id
+
+const PHASE_LABELS = { preshow: "Pre-show", rehearsal: "Rehearsal", live: "LIVE", ended: "Ended" };
+const TALLY = {
+  program: ["ON AIR", "The audience hears you."],
+  rehearsal: ["ON AIR · rehearsal", "The producers hear you. This is a rehearsal: the audience does not."],
+  muted: ["OFF AIR · muted", "Your line is up, but the producer has muted it."],
+  hold: ["ON HOLD", "The show is on a short break. Nobody hears you until it resumes."],
+  preview: ["STANDING BY", "You are in preview: you go on air at the producer's next take."],
+  idle: ["OFF AIR", "Your line is up; the show has not started yet."],
+  off: ["OFF AIR", "You are in the green room. The audience cannot hear you."],
+  ended: ["OFF AIR", "The show has ended. Thank you!"],
+};
+const CUES = {
+  standby: ["STAND BY", (cue) => (cue.text ? `Get ready: “${cue.text}” is next.` : "Get ready, you are on soon.")],
+  on: ["YOU'RE ON", () => "Go ahead: you're on air now."],
+  wrap_up: ["WRAP UP", (cue) => `Please finish within ${cue.seconds} seconds.`],
+  custom: ["FROM THE PRODUCER", (cue) => cue.text],
+};
+const STATUS_LABELS = { ok: "OK", audio_problem: "audio problem", need_a_moment: "need a moment", dropping_off: "dropping off" };
+const HEALTH = {
+  unknown: "no audio from you yet",
+  connecting: "connecting…",
+  ok: "receiving your audio ✓",
+  silent: "receiving, but silent: check your microphone",
+  faulted: "a problem with your audio: the producers can see it",
+};
+const ACKED_CUE_SHOWN_SECONDS = 90;
+
+let state = null;
+let wasConnected = false;
+let shownCue = null;
+let seenCues = null;
+let noticeTimer = null;
+const baseTitle = document.title;
+const chat = new Map();
+
+// --- the stage socket (opened at the end) ---
+
+function send(type, fields) {
+  return stage.send(type, { presenter: me, ...fields });
+}
+
+function notify(text) {
+  const notice = $("notice");
+  notice.textContent = text;
+  notice.hidden = !text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { notice.hidden = true; }, 8000);
+}
+
+function showConnection(connection) {
+  if (connection === "connected") wasConnected = true;
+  const labels = { connecting: "Connecting…", syncing: "Connecting…", connected: "Connected", disconnected: "Reconnecting…", forbidden: "Link not valid" };
+  $("connection").dataset.state = connection;
+  $("connection").textContent = labels[connection] || connection;
+  $("offline").hidden = !(wasConnected && connection !== "connected" && connection !== "forbidden");
+  $("revoked").hidden = connection !== "forbidden";
+  document.body.classList.toggle("offline", connection !== "connected");
+  if (connection === "forbidden" && uplink.wanted) uplink.stop("This green-room link is no longer valid.");
+}
+
+// --- rendering the state ---
+
+function presenter() {
+  return state.presenters[me] || { name: config.name, checked_in: false, ready: false, status: "ok", line: me };
+}
+
+function render() {
+  if (!state) return;
+  const phase = $("phase");
+  phase.dataset.phase = state.hold && state.phase !== "ended" ? "hold" : state.phase;
+  phase.textContent = state.hold && state.phase !== "ended" ? "ON HOLD" : PHASE_LABELS[state.phase];
+  renderTally();
+  renderCue();
+  renderSteps();
+  renderStatus();
+  renderLine();
+  renderRundown();
+  program.follow(state.phase === "live" ? config.program : state.phase === "rehearsal" ? config.rehearsal : null);
+  tick();
+}
+
+function renderTally() {
+  let which = state.phase === "ended" ? "ended" : tally(state, me);
+  if (which === "program" && state.phase === "rehearsal") which = "rehearsal";
+  const [label, detail] = TALLY[which];
+  const box = $("tally");
+  box.dataset.tally = which === "rehearsal" ? "program" : which;
+  box.dataset.rehearsal = String(state.phase === "rehearsal");
+  $("tally-label").textContent = label;
+  $("tally-detail").textContent = detail;
+}
+
+function renderCue() {
+  const cue = latestCue(state, me);
+  const ids = new Set(Object.keys(state.cues));
+  const fresh = seenCues !== null && cue && !seenCues.has(cue.id) && !cue.acked;
+  seenCues = ids;
+  shownCue = cue;
+  const banner = $("cue");
+  if (!cue) {
+    banner.hidden = true;
+    document.title = baseTitle;
+    return;
+  }
+  const [kind, text] = CUES[cue.kind] || ["CUE", () => cue.text];
+  banner.hidden = false;
+  banner.dataset.kind = cue.kind;
+  banner.dataset.acked = String(cue.acked);
+  banner.dataset.cue = cue.id;
+  $("cue-kind").textContent = kind + (cue.to === "all" ? " · everyone" : "");
+  $("cue-text").textContent = text(cue);
+  $("cue-ack").hidden = cue.acked;
+  $("cue-ack").disabled = false;
+  $("cue-acked").hidden = !cue.acked;
+  if (fresh) {
+    chime(cue.kind === "wrap_up" || cue.kind === "on" ? 3 : 2);
+    $("cue-ack").focus({ preventScroll: true });
+  }
+  document.title = cue.acked ? baseTitle : `● ${kind} · ${baseTitle}`;
+}
+
+function renderSteps() {
+  const self = presenter();
+  $("step-check-in").dataset.done = String(self.checked_in);
+  $("check-in-state").textContent = self.checked_in
+    ? "Checked in ✓ The producers can see you are here."
+    : "Let the producers know you have arrived.";
+  $("check-in").textContent = self.checked_in ? "Check out" : "Check in";
+  $("check-in").classList.toggle("primary", !self.checked_in);
+  const external = Boolean(state.lines[me] && state.lines[me].source);
+  const micDone = tester.tested || ["ok", "silent"].includes(state.lines[me]?.health);
+  $("step-mic").dataset.done = String(micDone);
+  if (micDone) $("mic-state").textContent = external
+    ? "Your microphone works. (Your audio in the show comes from elsewhere, see below.)"
+    : "Your microphone works ✓ Record yourself to hear how you sound.";
+  $("step-ready").dataset.done = String(self.ready);
+  $("ready-state").textContent = self.ready
+    ? "You are marked ready ✓ Relax: the producers will cue you."
+    : "When you have checked in and your microphone works.";
+  $("ready").textContent = self.ready ? "Not ready yet" : "I'm ready";
+  $("ready").classList.toggle("primary", !self.ready);
+}
+
+function renderStatus() {
+  const self = presenter();
+  const current = self.status === "ok" ? (self.ready ? "ready" : null) : self.status;
+  for (const button of document.querySelectorAll(".status-buttons button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.status === current));
+  }
+}
+
+function renderLine() {
+  const line = state.lines[me];
+  const source = line ? line.source : null;
+  $("uplink-browser").hidden = Boolean(source);
+  $("uplink-external").hidden = !source;
+  if (source) {
+    $("uplink-external").textContent = `Your audio comes from ${describeSource(source)}, not from this browser. Keep it running; the producers hear it on your line.`;
+    if (uplink.wanted) uplink.stop();
+  }
+  const health = line ? line.health : "unknown";
+  $("line-health").textContent = HEALTH[health] || health;
+  $("line-health").dataset.health = health;
+}
+
+function renderRundown() {
+  const list = $("rundown");
+  const mine = new Set(mySegments(state, me));
+  const rows = new Map([...list.children].map((row) => [row.dataset.segment, row]));
+  const ordered = state.rundown.map((sid) => {
+    const segment = state.segments[sid];
+    let row = rows.get(sid);
+    if (!row) {
+      row = document.createElement("li");
+      row.className = "segment";
+      row.dataset.segment = sid;
+      row.innerHTML = '<span class="segment-time"></span><span class="segment-main"><span class="segment-title"></span><span class="segment-people"></span></span><span class="segment-status"></span>';
+    }
+    row.dataset.status = segment.status;
+    row.classList.toggle("mine", mine.has(sid));
+    const start = plannedStart(state, sid, config.starts_at);
+    row.querySelector(".segment-time").textContent = segment.status === "skipped" ? "" : clockTime(start);
+    row.querySelector(".segment-title").textContent = segment.title + (mine.has(sid) ? " (you)" : "");
+    row.querySelector(".segment-people").textContent = [
+      segment.presenters.map((pid) => state.presenters[pid]?.name || pid).join(", "),
+      formatMinutes(segment.planned_seconds),
+    ].filter(Boolean).join(" · ");
+    row.querySelector(".segment-status").textContent = { on_air: "ON AIR", standby: "standby" }[segment.status] || segment.status;
+    return row;
+  });
+  list.replaceChildren(...ordered);
+}
+
+function clockTime(epochSeconds) {
+  return new Date(epochSeconds * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+// --- clocks, on the server's time ---
+
+function tick() {
+  if (!state) return;
+  const now = stage.serverNow();
+  const clock = myClock(state, me, now, config.starts_at);
+  const panel = $("clock");
+  let label = "";
+  let value = "";
+  let detail = "";
+  panel.dataset.next = "false";
+  if (clock.mode === "on") {
+    const over = clock.remaining < 0;
+    label = over ? "Over time" : "Time left in your segment";
+    value = `${over ? "+" : ""}${formatClock(clock.remaining)}`;
+    detail = state.segments[clock.segment].title;
+    panel.dataset.level = clock.level;
+  } else if (clock.mode === "upcoming") {
+    const segment = state.segments[clock.segment];
+    panel.dataset.level = "idle";
+    panel.dataset.next = String(clock.next);
+    label = clock.next ? "You're next" : "Your segment starts in";
+    value = clock.until > 0 ? formatClock(clock.until) : "any moment";
+    detail = `“${segment.title}”, planned at ${clockTime(clock.start)}`;
+    if (state.phase === "preshow") detail += " if the show starts on time";
+  } else {
+    panel.dataset.level = "idle";
+    label = { done: "Your part is done", none: "Your segment", ended: "The show has ended" }[clock.mode];
+    value = { done: "Thank you!", none: "--:--", ended: "Thank you!" }[clock.mode];
+    detail = clock.mode === "none" ? "You are not in the run-of-show yet; the producers will tell you." : "";
+  }
+  setText("clock-label", label);
+  setText("clock-value", value);
+  setText("clock-detail", detail);
+  tickCue(now);
+}
+
+function tickCue(now) {
+  const countdown = $("cue-countdown");
+  if (!shownCue) return;
+  if (shownCue.acked && now - shownCue.sent_at > ACKED_CUE_SHOWN_SECONDS) $("cue").hidden = true;
+  if (shownCue.kind !== "wrap_up") {
+    countdown.hidden = true;
+    return;
+  }
+  countdown.hidden = false;
+  const left = shownCue.sent_at + shownCue.seconds - now;
+  setText("cue-countdown", left > 0 ? formatClock(left) : "time's up");
+}
+
+function setText(id, text) {
+  const element = $(id);
+  if (element.textContent !== text) element.textContent = text;
+}
+
+setInterval(tick, 250);
+
+// --- the cue sound: WebAudio beeps, only after the presenter switched it on (a user gesture) ---
+
+let audioContext = null;
+let soundOn = false;
+
+function setSound(on) {
+  soundOn = on;
+  if (on && !audioContext) audioContext = new AudioContext();
+  if (audioContext) audioContext.resume();
+  $("cue-sound").setAttribute("aria-pressed", String(on));
+  $("cue-sound").textContent = `Sound on cues: ${on ? "on" : "off"}`;
+  localStorage.setItem("greenroom.cueSound", on ? "on" : "off");
+}
+
+function chime(beeps) {
+  if (!soundOn || !audioContext) return;
+  const start = audioContext.currentTime + 0.02;
+  for (let index = 0; index < beeps; index += 1) {
+    const at = start + index * 0.25;
+    const tone = audioContext.createOscillator();
+    const gain = audioContext.createGain();
+    tone.frequency.value = 880;
+    gain.gain.setValueAtTime(0, at);
+    gain.gain.linearRampToValueAtTime(0.25, at + 0.01);
+    gain.gain.linearRampToValueAtTime(0, at + 0.15);
+    tone.connect(gain).connect(audioContext.destination);
+    tone.start(at);
+    tone.stop(at + 0.16);
+  }
+}
+
+$("cue-sound").addEventListener("click", () => {
+  setSound(!soundOn);
+  if (soundOn) chime(1);
+});
+const soundPreference = localStorage.getItem("greenroom.cueSound");
+if (soundPreference ? soundPreference === "on" : config.cue_sound) {
+  // Browsers start audio only after a gesture: the first click anywhere turns it on.
+  addEventListener("pointerdown", () => setSound(true), { once: true });
+}
+
+// --- the presenter's commands ---
+
+$("cue-ack").addEventListener("click", () => {
+  if (!shownCue || shownCue.acked) return;
+  if (send("ack_cue", { cue: shownCue.id })) $("cue-ack").disabled = true;
+});
+
+$("check-in").addEventListener("click", () => send("set_check_in", { checked_in: !presenter().checked_in }));
+
+function markReady() {
+  if (!presenter().checked_in) send("set_check_in", { checked_in: true });
+  if (presenter().status !== "ok") send("set_status", { status: "ok" });
+  send("set_ready", { ready: true });
+}
+
+$("ready").addEventListener("click", () => {
+  if (presenter().ready) send("set_ready", { ready: false });
+  else markReady();
+});
+
+for (const button of document.querySelectorAll(".status-buttons button")) {
+  button.addEventListener("click", () => {
+    if (button.dataset.status === "ready") markReady();
+    else send("set_status", { status: button.dataset.status });
+  });
+}
+
+// --- the private chat ---
+
+function addChatLine(line, pushed) {
+  if (chat.has(line.id)) return;
+  chat.set(line.id, line);
+  const log = $("chat-log");
+  const item = document.createElement("li");
+  item.dataset.message = line.id;
+  item.className = `chat-line from-${line.from}${line.question ? " question" : ""}`;
+  const meta = document.createElement("span");
+  meta.className = "chat-meta";
+  meta.textContent = `${line.question ? "Audience question" : line.from === "presenter" ? "You" : "Producer"} · ${clockTime(line.at)}`;
+  const text = document.createElement("span");
+  text.className = "chat-text";
+  text.textContent = line.text;
+  item.append(meta, text);
+  const number = (id) => Number(id.slice(1));
+  const after = [...log.children].find((other) => number(other.dataset.message) > number(line.id));
+  log.insertBefore(item, after || null);
+  log.scrollTop = log.scrollHeight;
+  if (pushed && line.from === "producer") {
+    const panel = document.querySelector(".chat");
+    panel.classList.remove("fresh");
+    void panel.offsetWidth; // restart the highlight animation
+    panel.classList.add("fresh");
+    chime(1);
+  }
+}
+
+$("chat-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = $("chat-text");
+  const text = input.value.trim();
+  if (!text) return;
+  if (send("message", { text })) input.value = "";
+});
+
+// --- the microphone: test, and the uplink to the show ---
+
+const mic = new Microphone();
+const tester = micTest(
+  mic,
+  {
+    allow: $("mic-allow"), controls: $("mic-controls"), select: $("mic-device"), level: $("mic-level"),
+    fill: $("mic-level-fill"), hint: $("mic-hint"), record: $("mic-record"), playback: $("mic-playback"),
+  },
+  {
+    onTested: () => render(),
+    onProblem: (text) => { if (text) $("mic-state").textContent = text; },
+  },
+);
+
+const uplink = new Uplink(config.uplink, async () => (mic.open ? mic.stream : tester.open().then(() => {
+  if (!mic.open) throw new Error("No microphone: allow it in the test above first.");
+  return mic.stream;
+})), showUplink);
+
+mic.onChange((what) => { if (what === "stream" && uplink.wanted) uplink.restart(); });
+
+function showUplink(info) {
+  const status = $("uplink-status");
+  status.dataset.status = info.status;
+  const kilobytes = `${Math.round(info.bytes / 1024)} KB sent`;
+  status.textContent = {
+    connecting: "Connecting…",
+    sending: `Sending · ${kilobytes}${info.receiving ? " · the studio receives you ✓" : ""}`,
+    reconnecting: `Reconnecting… (${kilobytes})`,
+    stopped: info.bytes ? `Stopped (${kilobytes})` : "Not connected",
+  }[info.status] || info.status;
+  $("uplink-detail").textContent = info.error;
+  const toggle = $("uplink-toggle");
+  toggle.setAttribute("aria-pressed", String(uplink.wanted));
+  toggle.textContent = uplink.wanted ? "Disconnect my microphone" : "Connect my microphone to the show";
+}
+
+$("uplink-toggle").addEventListener("click", () => {
+  if (uplink.wanted) uplink.stop();
+  else if (!uplink.supported) $("uplink-detail").textContent = "This browser cannot send Opus audio; please use a current Chrome, Edge or Firefox.";
+  else uplink.start();
+});
+
+addEventListener("beforeunload", (event) => {
+  if (uplink.wanted || (state && tally(state, me) === "program")) event.preventDefault();
+});
+addEventListener("pagehide", () => { if (uplink.wanted) uplink.stop(); });
+
+// --- the program return ---
+
+const program = new ProgramReturn($("program-audio"), {
+  onState: (what) => {
+    const texts = {
+      idle: "The program plays here once the show (or the rehearsal) is running.",
+      loading: "Loading the program…",
+      waiting: "Waiting for the program to start…",
+      buffering: "Buffering…",
+      playing: $("program-audio").muted ? "Playing, muted." : "Playing.",
+      blocked: "Press “Unmute the program” to listen.",
+    };
+    $("program-state").textContent = texts[what] || what;
+    $("program-state").dataset.state = what;
+  },
+});
+
+$("program-unmute").addEventListener("click", () => {
+  const audio = $("program-audio");
+  program.setMuted(!audio.muted);
+  $("program-unmute").setAttribute("aria-pressed", String(!audio.muted));
+  $("program-unmute").textContent = audio.muted ? "Unmute the program" : "Mute the program";
+  if (!audio.paused) $("program-state").textContent = audio.muted ? "Playing, muted." : "Playing.";
+});
+
+// A small hook for tests and support: what the page believes, never more than it shows.
+window.greenroom = {
+  uplinkState: () => uplink.state(),
+  state: () => state,
+  micTested: () => tester.tested,
+};
+
+// Last, so every part of the page exists before the first state arrives.
+const stage = new StageSocket(config.socket, {
+  onState: (next, message) => {
+    state = next;
+    if (message && message.type === "snapshot" && message.conversation) {
+      for (const line of message.conversation) addChatLine(line, false);
+    }
+    render();
+  },
+  onMessage: (line) => addChatLine(line, true),
+  onConnection: showConnection,
+  onRefused: (error, type) => notify(type === "offline" || !type ? error.message : `Not done: ${error.message}`),
+});
