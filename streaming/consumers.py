@@ -44,7 +44,7 @@ class UplinkConsumer(AsyncWebsocketConsumer):
         self.group = line_group(self.event_id, self.line_id)
         presenter = await admitted_presenter(self.event_id, kwargs["presenter_id"], kwargs["key"])
         if presenter is not None and presenter == self.line_id:
-            self.sender = uplink_sender(self.event_id)
+            self.sender = self.make_sender()
             # Whoever held the line before this connection hands it over (before the browser
             # hears it is connected, so an overlapping old connection is told first).
             await self.channel_layer.group_send(self.group, {"type": "uplink.superseded", "by": self.channel_name})
@@ -53,6 +53,10 @@ class UplinkConsumer(AsyncWebsocketConsumer):
         if self.sender is None:
             log.warning("uplink refused for line %s of event %s", self.line_id, self.event_id)
             await self.refuse("forbidden", "This link may not send audio to that line.", CLOSE_FORBIDDEN)
+
+    def make_sender(self):
+        """Where slices go: Redis streams scaled out, the runner's pipe embedded."""
+        return uplink_sender(self.event_id)
 
     async def disconnect(self, code: int) -> None:
         if self.sender is not None:
