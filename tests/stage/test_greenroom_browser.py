@@ -1,8 +1,10 @@
 """A presenter's green room in real Chromium: they check in, test the microphone, say they are ready
 and raise a status, and the console sees each; the producer's cues are shown and acknowledged with
 one click; the ON AIR tally follows the stage (standby, take, mute); the private chat runs both
-ways and an audience question pushed to them stands out. A wrong key gets the 404 page."""
+ways and an audience question pushed to them stands out; a dropped connection shows until the page
+is back by itself. A wrong key gets the 404 page."""
 
+import re
 import time
 from contextlib import ExitStack
 from datetime import timedelta
@@ -56,11 +58,27 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         assert response.status == 404
         assert page.locator("h1").inner_text() == "This link is not valid"
 
+        # The stage socket passes through the test, which can drop it.
+        stage_sockets = []
+
+        def pass_through(route):
+            route.connect_to_server()
+            stage_sockets.append(route)
+
+        page.route_web_socket(re.compile(r"/greenroom/\d+/[^/]+/$"), pass_through)
         response = page.goto(f"{base}/greenroom/{ada.pk}/{ada.access_key}/")
         assert (response.status, response.headers["cache-control"]) == (200, "private, no-store")
         page.wait_for_selector("#connection[data-state=connected]")
         producer = stage_socket(sockets, base, f"/ws/events/{event.pk}/console/", session)
         follow(producer, lambda s: s["presenters"][me]["connected"], "Ada connected")
+
+        # The connection drops: "reconnecting" stands out until the page is back by itself.
+        stage_sockets[-1].close(code=1011)
+        page.wait_for_selector("#offline:not([hidden])")
+        assert page.locator("#connection").inner_text() == "Reconnecting…"
+        page.wait_for_selector("#connection[data-state=connected]")
+        assert page.locator("#offline").is_hidden()
+        assert len(stage_sockets) == 2
 
         # Where she is: her segment highlighted in the run-of-show, the countdown to it, off air.
         page.wait_for_function("document.querySelectorAll('#rundown .segment').length === 2")

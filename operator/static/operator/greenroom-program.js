@@ -49,7 +49,7 @@ export class ProgramReturn {
     } else {
       this.audio.src = src;
     }
-    this.audio.play().catch(() => this.onState("blocked"));
+    this.audio.play().catch((error) => { if (error.name === "NotAllowedError") this.onState("blocked"); });
   }
 
   stopPlayer() {

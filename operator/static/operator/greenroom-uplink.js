@@ -51,6 +51,7 @@ export class Uplink {
   start() {
     this.wanted = true;
     this.error = "";
+    this.bytes = 0;
     this.badMedia = 0;
     this.retryMs = 500;
     this.open("connecting");
@@ -171,6 +172,7 @@ export class Uplink {
   end(code) {
     const session = this.session;
     this.session = null;
+    this.received = { bytes: 0, chunks: 0, at: 0 };
     if (!session) return;
     if (session.recorder && session.recorder.state !== "inactive") {
       session.recorder.ondataavailable = null;

@@ -67,8 +67,9 @@ function showConnection(connection) {
   if (connection === "connected") wasConnected = true;
   const labels = { connecting: "Connecting…", syncing: "Connecting…", connected: "Connected", disconnected: "Reconnecting…", forbidden: "Link not valid" };
   $("connection").dataset.state = connection;
-  $("connection").textContent = labels[connection] || connection;
-  $("offline").hidden = !(wasConnected && connection !== "connected" && connection !== "forbidden");
+  const lost = wasConnected && connection !== "connected" && connection !== "forbidden";
+  $("connection").textContent = lost ? "Reconnecting…" : labels[connection] || connection;
+  $("offline").hidden = !lost;
   $("revoked").hidden = connection !== "forbidden";
   document.body.classList.toggle("offline", connection !== "connected");
   if (connection === "forbidden" && uplink.wanted) uplink.stop("This green-room link is no longer valid.");
@@ -104,6 +105,9 @@ function renderTally() {
   box.dataset.rehearsal = String(state.phase === "rehearsal");
   $("tally-label").textContent = label;
   $("tally-detail").textContent = detail;
+  // On air from this browser with no microphone connected: the one thing worth shouting about.
+  const browserLine = state.lines[me] && !state.lines[me].source;
+  $("tally-warning").hidden = !(["program", "rehearsal", "preview"].includes(which) && browserLine && !uplink.wanted);
 }
 
 function renderCue() {
@@ -406,6 +410,7 @@ function showUplink(info) {
     stopped: info.bytes ? `Stopped (${kilobytes})` : "Not connected",
   }[info.status] || info.status;
   $("uplink-detail").textContent = info.error;
+  if (state) renderTally();
   const toggle = $("uplink-toggle");
   toggle.setAttribute("aria-pressed", String(uplink.wanted));
   toggle.textContent = uplink.wanted ? "Disconnect my microphone" : "Connect my microphone to the show";
