@@ -25,6 +25,7 @@ from stage.models import StageState
 from streaming import lease
 from streaming.reports import Forwarder
 from streaming.stage_link import IDLE_PHASES, needs_mixer
+from streaming.uplink import uses_redis
 
 log = logging.getLogger(__name__)
 
@@ -124,14 +125,20 @@ class LocalRunner:
                 "--generation",
                 str(generation),
                 "--report-stdout",
-                "--uplink-stdin",
             ]
+            # Scaled out, browser uplinks reach the mixer through Redis; embedded, through its stdin.
+            piped = not uses_redis()
             # Binary pipes: uplink frames go in; reports come out as JSON lines (json.loads takes bytes).
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.PIPE)
+            child = subprocess.Popen(
+                command + ["--uplink-stdin"] * piped,
+                stdout=subprocess.PIPE,
+                stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+            )
             self.children[event_id] = child
-            self.inputs[event_id] = ChildInput(child)
-            for frame in self.headers.get(event_id, {}).values():
-                self.inputs[event_id].put(frame)
+            if piped:
+                self.inputs[event_id] = ChildInput(child)
+                for frame in self.headers.get(event_id, {}).values():
+                    self.inputs[event_id].put(frame)
         threading.Thread(target=self._forward_reports, args=(event_id, child), daemon=True).start()
         log.info("started mixer for event %s (generation %s, pid %s)", event_id, generation, child.pid)
 
