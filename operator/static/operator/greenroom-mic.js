@@ -153,7 +153,8 @@ export function micTest(mic, elements, { onTested, onProblem }) {
     if (!mic.open) return;
     const { rms, peak } = mic.level();
     const now = performance.now();
-    fill.style.transform = `scaleX(${(rms + 60) / 60})`;
+    // Clipped rather than scaled, so green, amber and red stay where the levels are.
+    fill.style.clipPath = `inset(0 ${100 - ((rms + 60) / 60) * 100}% 0 0)`;
     fill.dataset.clip = String(peak > -1);
     level.setAttribute("aria-valuenow", String(Math.round(rms)));
     if (rms > -45) heardAt = now;

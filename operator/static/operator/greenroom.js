@@ -39,7 +39,7 @@ const HEALTH = {
   silent: "receiving, but silent: check your microphone",
   faulted: "a problem with your audio: the producers can see it",
 };
-const ACKED_CUE_SHOWN_SECONDS = 90;
+const ACKED_CUE_SHOWN_SECONDS = 60;
 
 let state = null;
 let wasConnected = false;
@@ -123,7 +123,7 @@ function renderCue() {
     return;
   }
   const [kind, text] = CUES[cue.kind] || ["CUE", () => cue.text];
-  banner.hidden = false;
+  banner.hidden = settled(cue, stage.serverNow());
   banner.dataset.kind = cue.kind;
   banner.dataset.acked = String(cue.acked);
   banner.dataset.cue = cue.id;
@@ -134,7 +134,8 @@ function renderCue() {
   $("cue-acked").hidden = !cue.acked;
   if (fresh) {
     chime(cue.kind === "wrap_up" || cue.kind === "on" ? 3 : 2);
-    $("cue-ack").focus({ preventScroll: true });
+    // Ready for Enter or Space, unless the presenter is typing (a keystroke must not acknowledge).
+    if (!document.activeElement || document.activeElement === document.body) $("cue-ack").focus({ preventScroll: true });
   }
   document.title = cue.acked ? baseTitle : `● ${kind} · ${baseTitle}`;
 }
@@ -252,10 +253,15 @@ function tick() {
   tickCue(now);
 }
 
+// An acknowledged cue stays in view, calm, for a while, then makes room.
+function settled(cue, now) {
+  return cue.acked && now - cue.acks[me] > ACKED_CUE_SHOWN_SECONDS;
+}
+
 function tickCue(now) {
   const countdown = $("cue-countdown");
   if (!shownCue) return;
-  if (shownCue.acked && now - shownCue.sent_at > ACKED_CUE_SHOWN_SECONDS) $("cue").hidden = true;
+  if (settled(shownCue, now)) $("cue").hidden = true;
   if (shownCue.kind !== "wrap_up") {
     countdown.hidden = true;
     return;
