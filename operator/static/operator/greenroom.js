@@ -43,6 +43,7 @@ const ACKED_CUE_SHOWN_SECONDS = 60;
 
 let state = null;
 let wasConnected = false;
+let online = false;
 let shownCue = null;
 let seenCues = null;
 let noticeTimer = null;
@@ -72,6 +73,9 @@ function showConnection(connection) {
   $("offline").hidden = !lost;
   $("revoked").hidden = connection !== "forbidden";
   document.body.classList.toggle("offline", connection !== "connected");
+  // A command needs the stage: its buttons wait for the connection rather than lose a click.
+  online = connection === "connected";
+  for (const button of document.querySelectorAll("[data-stage-command]")) button.disabled = !online;
   if (connection === "forbidden" && uplink.wanted) uplink.stop("This green-room link is no longer valid.");
 }
 
@@ -130,7 +134,7 @@ function renderCue() {
   $("cue-kind").textContent = kind + (cue.to === "all" ? " · everyone" : "");
   $("cue-text").textContent = text(cue);
   $("cue-ack").hidden = cue.acked;
-  $("cue-ack").disabled = false;
+  $("cue-ack").disabled = !online;
   $("cue-acked").hidden = !cue.acked;
   if (fresh) {
     chime(cue.kind === "wrap_up" || cue.kind === "on" ? 3 : 2);
