@@ -3,6 +3,8 @@
 // microphone test, the microphone uplink to the show and the program return. Everything shown
 // about the show comes from the stage state; the page never guesses.
 import { StageSocket } from "./socket.js";
+import { Chat } from "./greenroom-chat.js";
+import { Chime } from "./greenroom-chime.js";
 import { ProgramReturn } from "./greenroom-program.js";
 import { Microphone, micTest } from "./greenroom-mic.js";
 import {
@@ -31,7 +33,6 @@ const CUES = {
   wrap_up: ["WRAP UP", (cue) => `Please finish within ${cue.seconds} seconds.`],
   custom: ["FROM THE PRODUCER", (cue) => cue.text],
 };
-const STATUS_LABELS = { ok: "OK", audio_problem: "audio problem", need_a_moment: "need a moment", dropping_off: "dropping off" };
 const HEALTH = {
   unknown: "no audio from you yet",
   connecting: "connecting…",
@@ -48,7 +49,6 @@ let shownCue = null;
 let seenCues = null;
 let noticeTimer = null;
 const baseTitle = document.title;
-const chat = new Map();
 
 // --- the stage socket (opened at the end) ---
 
@@ -137,7 +137,7 @@ function renderCue() {
   $("cue-ack").disabled = !online;
   $("cue-acked").hidden = !cue.acked;
   if (fresh) {
-    chime(cue.kind === "wrap_up" || cue.kind === "on" ? 3 : 2);
+    chime.play(cue.kind === "wrap_up" || cue.kind === "on" ? 3 : 2);
     // Ready for Enter or Space, unless the presenter is typing (a keystroke must not acknowledge).
     if (!document.activeElement || document.activeElement === document.body) $("cue-ack").focus({ preventScroll: true });
   }
@@ -282,46 +282,7 @@ function setText(id, text) {
 
 setInterval(tick, 250);
 
-// --- the cue sound: WebAudio beeps, only after the presenter switched it on (a user gesture) ---
-
-let audioContext = null;
-let soundOn = false;
-
-function setSound(on) {
-  soundOn = on;
-  if (on && !audioContext) audioContext = new AudioContext();
-  if (audioContext) audioContext.resume();
-  $("cue-sound").setAttribute("aria-pressed", String(on));
-  $("cue-sound").textContent = `Sound on cues: ${on ? "on" : "off"}`;
-  localStorage.setItem("greenroom.cueSound", on ? "on" : "off");
-}
-
-function chime(beeps) {
-  if (!soundOn || !audioContext) return;
-  const start = audioContext.currentTime + 0.02;
-  for (let index = 0; index < beeps; index += 1) {
-    const at = start + index * 0.25;
-    const tone = audioContext.createOscillator();
-    const gain = audioContext.createGain();
-    tone.frequency.value = 880;
-    gain.gain.setValueAtTime(0, at);
-    gain.gain.linearRampToValueAtTime(0.25, at + 0.01);
-    gain.gain.linearRampToValueAtTime(0, at + 0.15);
-    tone.connect(gain).connect(audioContext.destination);
-    tone.start(at);
-    tone.stop(at + 0.16);
-  }
-}
-
-$("cue-sound").addEventListener("click", () => {
-  setSound(!soundOn);
-  if (soundOn) chime(1);
-});
-const soundPreference = localStorage.getItem("greenroom.cueSound");
-if (soundPreference ? soundPreference === "on" : config.cue_sound) {
-  // Browsers start audio only after a gesture: the first click anywhere turns it on.
-  addEventListener("pointerdown", () => setSound(true), { once: true });
-}
+const chime = new Chime($("cue-sound"), config.cue_sound);
 
 // --- the presenter's commands ---
 
@@ -352,32 +313,7 @@ for (const button of document.querySelectorAll(".status-buttons button")) {
 
 // --- the private chat ---
 
-function addChatLine(line, pushed) {
-  if (chat.has(line.id)) return;
-  chat.set(line.id, line);
-  const log = $("chat-log");
-  const item = document.createElement("li");
-  item.dataset.message = line.id;
-  item.className = `chat-line from-${line.from}${line.question ? " question" : ""}`;
-  const meta = document.createElement("span");
-  meta.className = "chat-meta";
-  meta.textContent = `${line.question ? "Audience question" : line.from === "presenter" ? "You" : "Producer"} · ${clockTime(line.at)}`;
-  const text = document.createElement("span");
-  text.className = "chat-text";
-  text.textContent = line.text;
-  item.append(meta, text);
-  const number = (id) => Number(id.slice(1));
-  const after = [...log.children].find((other) => number(other.dataset.message) > number(line.id));
-  log.insertBefore(item, after || null);
-  log.scrollTop = log.scrollHeight;
-  if (pushed && line.from === "producer") {
-    const panel = document.querySelector(".chat");
-    panel.classList.remove("fresh");
-    void panel.offsetWidth; // restart the highlight animation
-    panel.classList.add("fresh");
-    chime(1);
-  }
-}
+const chat = new Chat($("chat-log"), document.querySelector(".chat"), clockTime, () => chime.play(1));
 
 $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -474,11 +410,11 @@ const stage = new StageSocket(config.socket, {
   onState: (next, message) => {
     state = next;
     if (message && message.type === "snapshot" && message.conversation) {
-      for (const line of message.conversation) addChatLine(line, false);
+      for (const line of message.conversation) chat.add(line, false);
     }
     render();
   },
-  onMessage: (line) => addChatLine(line, true),
+  onMessage: (line) => chat.add(line, true),
   onConnection: showConnection,
   onRefused: (error, type) => notify(type === "offline" || !type ? error.message : `Not done: ${error.message}`),
 });
