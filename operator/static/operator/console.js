@@ -277,8 +277,9 @@ function renderCueState(card, pid, cueId) {
   const waiting = Math.max(0, Math.floor(cue ? stage.serverNow() - cue.sent_at : 0));
   const late = Boolean(cue && !acked && waiting >= config.cue_ack_seconds);
   let text = "";
-  if (cue) text = `${CUE_LABELS[cue.kind]} ${acked ? "✓" : late ? `— no ack ${waiting} s` : "…"}`;
+  if (cue) text = late ? `no ack ${waiting} s` : `${CUE_LABELS[cue.kind]} ${acked ? "✓" : "…"}`;
   if (cueState.textContent !== text) cueState.textContent = text;
+  cueState.title = cue ? `Cue “${CUE_LABELS[cue.kind]}” ${acked ? "acknowledged" : `not acknowledged for ${waiting} s`}` : "";
   cueState.classList.toggle("on", acked);
   cueState.classList.toggle("waiting", Boolean(cue && !acked && !late));
   cueState.classList.toggle("late", late);
