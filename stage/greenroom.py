@@ -15,7 +15,8 @@ from channels.db import database_sync_to_async
 from events.access import access_key_matches
 from events.models import Presenter
 from stage.broadcast import apply_and_broadcast
-from stage.consumers import StageSocketConsumer
+from stage.consumers import CLOSE_FORBIDDEN, StageSocketConsumer
+from stage.groups import presenter_group
 from stage.projections import GREENROOM
 from stage.protocol import PRESENTER, SYSTEM, presenter_actor
 
@@ -48,17 +49,24 @@ class GreenRoomConsumer(StageSocketConsumer):
         return True
 
     async def joined(self) -> None:
+        await self.channel_layer.group_add(presenter_group(self.event_id, self.presenter), self.channel_name)
         key = (self.event_id, self.presenter)
         _open_sockets[key] += 1
         if _open_sockets[key] == 1:
             await self._report_presence(True)
 
     async def left(self) -> None:
+        await self.channel_layer.group_discard(presenter_group(self.event_id, self.presenter), self.channel_name)
         key = (self.event_id, self.presenter)
         _open_sockets[key] -= 1
         if _open_sockets[key] <= 0:
             del _open_sockets[key]
             await self._report_presence(False)
+
+    async def presenter_revoked(self, message: dict) -> None:
+        """Their link was revoked: this socket goes now, not at its next reconnect."""
+        await self.send_json({"type": "error", "error": {"code": "revoked", "message": "This link was revoked."}})
+        await self.close(code=CLOSE_FORBIDDEN)
 
     async def _report_presence(self, connected: bool) -> None:
         """Presence is a fact about now, reported by the server (`system`), never refused as stale."""

@@ -15,6 +15,7 @@ import uuid
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from stage.greenroom import admitted_presenter
+from stage.groups import presenter_group
 from streaming.core.uplink import EBML_MAGIC
 from streaming.uplink import uplink_sender
 
@@ -49,6 +50,7 @@ class UplinkConsumer(AsyncWebsocketConsumer):
             # hears it is connected, so an overlapping old connection is told first).
             await self.channel_layer.group_send(self.group, {"type": "uplink.superseded", "by": self.channel_name})
             await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.channel_layer.group_add(presenter_group(self.event_id, presenter), self.channel_name)
         await self.accept()
         if self.sender is None:
             log.warning("uplink refused for line %s of event %s", self.line_id, self.event_id)
@@ -61,6 +63,7 @@ class UplinkConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.sender is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(presenter_group(self.event_id, self.line_id), self.channel_name)
             await self.sender.close()
             self.sender = None
 
@@ -87,6 +90,9 @@ class UplinkConsumer(AsyncWebsocketConsumer):
     async def uplink_superseded(self, message: dict) -> None:
         if message["by"] != self.channel_name:
             await self.refuse("superseded", "This line is now sent from another connection.", CLOSE_SUPERSEDED)
+
+    async def presenter_revoked(self, message: dict) -> None:
+        await self.refuse("revoked", "This link was revoked.", CLOSE_FORBIDDEN)
 
     async def refuse(self, code: str, message: str, close_code: int = CLOSE_BAD_MEDIA) -> None:
         """Say why, then close; nothing of this connection reaches the mix any more."""

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from events.invitations import reissue_link
 from stage import store
 from stage.routing import websocket_urlpatterns
 from tests.factories import make_event, make_producer, make_tone_presenter
@@ -162,3 +163,12 @@ async def test_presence_drops_only_when_the_presenters_last_socket_closes(show):
     await second.disconnect()
     await producer.until_state(lambda s: not s["presenters"][me]["connected"])
     await producer.close()
+
+
+async def test_revoking_a_link_closes_the_sockets_it_opened(show):
+    ada, _ = await green_room(show["event"], show["ada"])
+    await database_sync_to_async(reissue_link)(show["ada"])
+    message = await until(ada, "error")
+    assert message["error"]["code"] == "revoked"
+    assert await ada.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+    await ada.disconnect()

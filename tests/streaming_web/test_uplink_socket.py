@@ -9,10 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 import redis
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
+from events.invitations import reissue_link
 from events.models import Presenter
 from streaming.core.uplink import EBML_MAGIC
 from streaming.routing import websocket_urlpatterns
@@ -148,3 +150,13 @@ async def test_a_reconnecting_browser_takes_the_line_over_from_its_old_connectio
     assert await asyncio.to_thread(stream_of, mixer_side, ada.line_id, len(sent)) == sent
     await old.disconnect()
     await new.disconnect()
+
+
+async def test_revoking_the_presenters_link_ends_their_uplink(show, mixer_side):
+    event, ada, _ = show
+    socket = uplink(event, ada.line_id, ada)
+    assert (await socket.connect())[0]
+    await database_sync_to_async(reissue_link)(ada)
+    error, code = await refused(socket)
+    assert (error["code"], code) == ("revoked", 4403)
+    await socket.disconnect()
