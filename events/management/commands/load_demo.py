@@ -13,14 +13,20 @@ DEMO_SLUG = "demo"
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo event, its producer and two presenters on test-tone lines."
+    help = (
+        "Create (or reset) the demo event, its producer, two presenters on test-tone lines and one "
+        "who speaks from the browser."
+    )
 
     def handle(self, *args, **options):
         event, _ = Event.objects.update_or_create(
             slug=DEMO_SLUG,
             defaults={
                 "title": "Demo webcast",
-                "description": "A demo show: two presenters whose lines are test tones (440 Hz and 880 Hz).",
+                "description": (
+                    "A demo show: two presenters whose lines are test tones (440 Hz and 880 Hz), and one who "
+                    "speaks from the browser's microphone."
+                ),
                 "starts_at": timezone.now() + timedelta(minutes=15),
             },
         )
@@ -40,9 +46,12 @@ class Command(BaseCommand):
             event=event, name="Bob Example", title="Panel", position=2,
             line_source="sine=frequency=880:sample_rate=48000", line_format="lavfi",
         )
+        # No source: her line is her browser's microphone, connected from the green room.
+        carol = Presenter.objects.create(event=event, name="Carol Example", title="Q&A", position=3)
         event.segments.all().delete()
         Segment.objects.create(event=event, title="Welcome", position=1).presenters.add(alice)
         Segment.objects.create(event=event, title="Panel", position=2).presenters.add(bob)
+        Segment.objects.create(event=event, title="Q&A", position=3).presenters.add(carol)
 
         password = get_random_string(16)
         producer, _ = get_user_model().objects.get_or_create(username="producer")
@@ -53,5 +62,5 @@ class Command(BaseCommand):
         site = settings.SITE_URL
         self.stdout.write(f"Event page:  {site}{event.get_absolute_url()}")
         self.stdout.write(f"Console:     {site}/console/{event.pk}/  (user: producer, password: {password})")
-        for presenter in (alice, bob):
+        for presenter in (alice, bob, carol):
             self.stdout.write(f"Green room:  {site}{presenter.get_greenroom_url()}  ({presenter.name})")
