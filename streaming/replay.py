@@ -1,12 +1,15 @@
 """At show end: the downloadable recording and its chapters, from the stage's audit log.
 
 Files beside the HLS (served under /hls/<event id>/): vod.m3u8 (the whole show), program.m4a
-(download), chapters.json and chapters.vtt.
+(download), chapters.json and chapters.vtt. The recording, program.aac, is rebuilt from the
+segments vod.m3u8 lists, so the download is the VOD sample for sample.
 """
 
 import json
 import logging
 from pathlib import Path
+
+import av
 
 from events.models import Event
 from stage.models import StageLogEntry
@@ -43,6 +46,11 @@ def finish_replay(event_id: int, directory: Path) -> list[recording.Chapter]:
     found = recording.chapters(spans, takes(event, event.stage.document), default_title=event.title)
     recording.write_chapter_files(directory, found)
     adts = directory / RECORDING_NAME
+    try:
+        recording.rebuild_recording([(directory / s["uri"], s["duration"]) for s in history], adts)
+    except (OSError, ValueError, av.FFmpegError):
+        # A published segment unreadable: the running recording is the best there is.
+        log.exception("replay of event %s: recording kept as the mixer wrote it", event_id)
     if adts.exists() and adts.stat().st_size:
         recording.remux_to_m4a(adts, directory / recording.DOWNLOAD_NAME, found, event.title)
     log.info("replay of event %s: %s chapters", event_id, len(found))

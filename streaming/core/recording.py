@@ -1,4 +1,5 @@
-"""The replay: the recording remuxed to a downloadable .m4a, with chapters, and chapter files.
+"""The replay: the recording rebuilt from the published segments and remuxed to a downloadable
+.m4a, with chapters, and chapter files.
 
 Pure apart from the files it is given: chapters come in as (wall time, title) takes and are placed
 on the recording's own timeline, which skips any outage of the mixer.
@@ -14,6 +15,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+
+from . import SAMPLE_RATE
+from .encoder import AAC_FRAME_SAMPLES
 
 CHAPTERS_JSON = "chapters.json"
 CHAPTERS_VTT = "chapters.vtt"
@@ -82,6 +86,24 @@ def write_chapter_files(directory: Path, found: list[Chapter]) -> None:
     _replace(directory / CHAPTERS_VTT, "\n".join(cues).encode())
 
 
+def rebuild_recording(segments: list[tuple[Path, float]], adts_path: Path) -> None:
+    """Write the program's AAC as one ADTS file from the published MPEG-TS segments (path,
+    playlist duration); ValueError, and the file untouched, when a segment does not hold exactly
+    the audio its entry says.
+
+    The VOD lists what went out. The running recording is appended after each publish, so a
+    mixer killed in between leaves it a segment short.
+    """
+    temporary = adts_path.with_name(adts_path.name + ".tmp")
+    try:
+        with temporary.open("wb") as rebuilt:
+            for path, duration in segments:
+                rebuilt.write(_segment_adts(path, duration))
+        os.replace(temporary, adts_path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def remux_to_m4a(adts_path: Path, m4a_path: Path, found: list[Chapter], title: str) -> None:
     """Copy the ADTS recording's AAC into an MP4 audio file (no re-encoding), chapters included."""
     temporary = m4a_path.with_name(m4a_path.name + ".tmp")
@@ -108,6 +130,28 @@ def remux_to_m4a(adts_path: Path, m4a_path: Path, found: list[Chapter], title: s
             packet.stream = stream
             target.mux(packet)
     os.replace(temporary, m4a_path)
+
+
+def _segment_adts(path: Path, duration: float) -> bytes:
+    # Named, never probed: a segment of a few AAC frames (under about 2 KB) is too short for
+    # FFmpeg's MPEG-TS probe, which then takes it for MPEG-PS and returns the audio with TS
+    # packet headers inside (corrupt AAC, "Invalid data" when decoded).
+    with av.open(str(path), format="mpegts") as container:
+        audio = container.streams.audio
+        frames = [bytes(packet) for packet in container.demux(audio[0]) if packet.size] if audio else []
+    if len(frames) * AAC_FRAME_SAMPLES != round(duration * SAMPLE_RATE) or not all(map(_is_adts_frame, frames)):
+        raise ValueError(f"{path.name} does not hold the {duration:.5f} s of AAC its playlist entry says")
+    return b"".join(frames)
+
+
+def _is_adts_frame(data: bytes) -> bool:
+    """One whole ADTS frame: the sync word, layer 0, and a frame length that is the packet's."""
+    return (
+        len(data) > 7
+        and data[0] == 0xFF
+        and data[1] & 0xF6 == 0xF0
+        and ((data[3] & 3) << 11 | data[4] << 3 | data[5] >> 5) == len(data)
+    )
 
 
 def _vtt_time(seconds: float) -> str:

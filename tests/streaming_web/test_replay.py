@@ -4,12 +4,18 @@ chapters from the stage's takes, served by the HLS view."""
 import json
 import threading
 import time
+from datetime import UTC, datetime
 
 import av
+import numpy as np
 import pytest
 
 from stage import store
 from streaming import lease, worker
+from streaming.core.encoder import AacRecorder, AacSegmenter, Segment
+from streaming.core.engine import RECORDING_NAME
+from streaming.core.playlist import PlaylistWriter
+from streaming.replay import finish_replay
 from tests.audio import decode, tones_present
 from tests.factories import make_event, make_tone_presenter
 from tests.supervision.playlists import SR, parse
@@ -121,3 +127,67 @@ def test_rehearsal_is_private_and_the_replay_starts_when_the_show_goes_live(hls_
     chapters = json.loads((directory / "chapters.json").read_text())["chapters"]
     assert [chapter["title"] for chapter in chapters] == ["Bob"]  # the take the stage logged
     assert tones_present(decode((directory / "program.m4a").read_bytes())[SR:], (A, B)) == {B}
+
+
+def publish_show(directory, lose: int | None = None) -> list[Segment]:
+    """Two runs of a mixer, as the engine publishes them: the first killed after segment `lose`
+    was published but before it was appended to the running recording; the second continues
+    and ends on a three-frame segment, too short for FFmpeg's MPEG-TS probe."""
+    published = []
+    for frequency in (A, B):
+        writer = PlaylistWriter(directory)
+        writer.begin_run()
+        recorder = AacRecorder(directory / RECORDING_NAME)
+        segmenter = AacSegmenter(frames_per_segment=47)
+        wave = 0.3 * np.sin(2 * np.pi * frequency * np.arange(143 * 1024) / SR)
+        for segment in [*segmenter.push(np.stack([wave, wave]).astype(np.float32)), *segmenter.finish()]:
+            assert writer.add_segment(segment.data, segment.duration, datetime.now(UTC))
+            published.append(segment)
+            if len(published) - 1 == lose:
+                break  # SIGKILL
+            recorder.write(segment)
+        recorder.close()
+    writer.end()
+    return published
+
+
+def test_a_segment_published_but_never_recorded_is_in_the_replay(hls_root):
+    event = make_event("killed", title="Killed mixer")
+    store.snapshot(event.pk)
+    directory = hls_root / str(event.pk)
+    published = publish_show(directory, lose=2)
+    assert [segment.samples // 1024 for segment in published] == [47, 47, 47, 47, 47, 47, 3]
+    recorded = (directory / "program.aac").read_bytes()
+    assert len(recorded) == sum(len(segment.adts) for segment in published) - len(published[2].adts)
+
+    finish_replay(event.pk, directory)
+
+    vod = parse((directory / "vod.m3u8").read_text())
+    assert [entry.index for entry in vod.entries if entry.discontinuity] == [3]
+    vod_samples = sum(round(entry.duration * SR) for entry in vod.entries)
+    assert vod_samples == sum(segment.samples for segment in published)
+    assert (directory / "program.aac").read_bytes() == b"".join(segment.adts for segment in published)
+    with av.open(str(directory / "program.m4a")) as download:
+        samples = sum(frame.samples for frame in download.decode(audio=0))  # every packet decodes
+    assert samples == vod_samples
+    audio = decode((directory / "program.m4a").read_bytes())
+    lost = slice(2 * 47 * 1024, 3 * 47 * 1024)  # the segment the running recording lacks
+    assert tones_present(audio[lost], (A, B)) == {A}
+    chapters = json.loads((directory / "chapters.json").read_text())["chapters"]
+    assert chapters == [{"start": 0.0, "end": round(samples / SR, 3), "title": "Killed mixer"}]
+
+
+def test_without_a_readable_segment_the_replay_is_the_running_recording(hls_root, caplog):
+    event = make_event("unreadable", title="Unreadable")
+    store.snapshot(event.pk)
+    directory = hls_root / str(event.pk)
+    published = publish_show(directory)
+    recorded = (directory / "program.aac").read_bytes()
+    (directory / "segment_000004.ts").unlink()
+
+    finish_replay(event.pk, directory)
+
+    assert "recording kept as the mixer wrote it" in caplog.text
+    assert (directory / "program.aac").read_bytes() == recorded
+    with av.open(str(directory / "program.m4a")) as download:
+        assert sum(frame.samples for frame in download.decode(audio=0)) == sum(s.samples for s in published)
