@@ -112,16 +112,22 @@ def run_mixer(
     elif uses_redis():
         uplinks.receive_from_redis(stop)
 
+    first_state = threading.Event()
+
     def on_state(state: dict) -> None:
         engine.set_lines(line_specs(state["lines"], uplinks))
         mix = mix_settings(state)
         engine.set_fallback(fallback_spec(mix.fallback))
         engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)
+        first_state.set()
 
     follower = StageFollower(holder, on_state, stop)
     follower.start()
     log.info("mixer of event %s generation %s started in %s", event_id, generation, owner_name())
     try:
+        # The first tick must know the stage: a rehearsal's first moments never reach the public playlist.
+        while not first_state.wait(0.1) and not stop.is_set():
+            pass
         engine.run(stop)
     finally:
         stop.set()
