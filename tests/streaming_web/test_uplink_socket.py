@@ -1,12 +1,14 @@
 """The browser microphone's socket, over the real transport of each mode (Redis streams scaled
 out, the runner's pipe to its mixer child embedded): a presenter's slices reach their line in
-the mixer byte for byte; someone else's line, garbage and a second connection are refused."""
+the mixer byte for byte; someone else's line, garbage and a second connection are refused, and
+garbage after a good header faults that line in the mixer and no other."""
 
 import asyncio
 import os
 import threading
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import redis
 from channels.db import database_sync_to_async
@@ -16,11 +18,13 @@ from django.conf import settings
 
 from events.invitations import reissue_link
 from events.models import Presenter
+from streaming.core.lines import LineReader
 from streaming.core.uplink import EBML_MAGIC
 from streaming.routing import websocket_urlpatterns
 from streaming.runners import ChildInput, get_runner
 from streaming.uplink import Uplinks, headers_key, stream_key, uses_redis
-from tests.audio import webm_opus_tone
+from streaming.worker import line_specs
+from tests.audio import tone_level, webm_opus_tone
 from tests.factories import make_event
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
@@ -160,3 +164,33 @@ async def test_revoking_the_presenters_link_ends_their_uplink(show, mixer_side):
     error, code = await refused(socket)
     assert (error["code"], code) == ("revoked", 4403)
     await socket.disconnect()
+
+
+async def test_garbage_after_the_header_faults_that_line_in_the_mixer_and_no_other(show, mixer_side):
+    event, ada, _ = show
+    stage_lines = {
+        ada.line_id: {"source": None, "format": None},
+        "tone": {"source": "sine=frequency=660:sample_rate=48000", "format": "lavfi"},
+    }
+    readers = {spec.line_id: LineReader(spec) for spec in line_specs(stage_lines, mixer_side)}
+    for reader in readers.values():
+        reader.start()
+    try:
+        socket = uplink(event, ada.line_id, ada)
+        assert (await socket.connect())[0]
+        await socket.send_to(bytes_data=webm_opus_tone(440, 0.5)[0])
+        noise = np.random.default_rng(7)
+        for _ in range(40):
+            await socket.send_to(bytes_data=noise.integers(0, 256, 1500, dtype=np.uint8).tobytes())
+        for _ in range(100):
+            if readers[ada.line_id].health == "faulted":
+                break
+            await asyncio.sleep(0.05)
+        assert readers[ada.line_id].health == "faulted"
+        tone = await asyncio.to_thread(lambda: [readers["tone"].read_frame(wait=0.5) for _ in range(25)])
+        assert readers["tone"].health == "ok" and readers["tone"].underruns == 0
+        assert tone_level(np.concatenate(tone, axis=1)[0], 660) > 0.05
+        await socket.disconnect()
+    finally:
+        for reader in readers.values():
+            reader.stop()
