@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 
 # 100 ms of Opus is well under 2 KiB; a WebM header well under 4 KiB.
 MAX_SLICE_BYTES = 64 * 1024
+# Opus at 64 kb/s is 8 KB/s; four times that, with room for the backlog a stalled page flushes
+# (it starts over past 256 KiB), and nothing lets one socket fill the server's or Redis's memory.
+MAX_BYTES_PER_SECOND = 32 * 1024
+MAX_BURST_BYTES = 320 * 1024
 STATUS_EVERY_SECONDS = 1.0
 CLOSE_BAD_MEDIA = 4400
 CLOSE_FORBIDDEN = 4403
@@ -42,6 +46,7 @@ class UplinkConsumer(AsyncWebsocketConsumer):
         self.bytes = 0
         self.last_status = 0.0
         self.sender = None
+        self.allowance = TokenBucket(MAX_BYTES_PER_SECOND, MAX_BURST_BYTES)
         self.group = line_group(self.event_id, self.line_id)
         presenter = await admitted_presenter(self.event_id, kwargs["presenter_id"], kwargs["key"])
         if presenter is not None and presenter == self.line_id:
@@ -76,6 +81,9 @@ class UplinkConsumer(AsyncWebsocketConsumer):
         if len(bytes_data) > MAX_SLICE_BYTES:
             await self.refuse("bad_media", "An audio slice is at most 64 KiB; record in short slices.")
             return
+        if not self.allowance.take(len(bytes_data)):
+            await self.refuse("too_fast", "More audio than a microphone sends; the uplink starts over.")
+            return
         if self.seq == 0 and not bytes_data.startswith(EBML_MAGIC):
             await self.refuse("bad_media", "The stream must start with a WebM header (audio/webm;codecs=opus).")
             return
@@ -102,6 +110,23 @@ class UplinkConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content))
+
+
+class TokenBucket:
+    """Bytes a socket may still send: refilled at `rate` per second, up to `burst`."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens, self.at = burst, time.monotonic()
+
+    def take(self, amount: int) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if amount > self.tokens:
+            return False
+        self.tokens -= amount
+        return True
 
 
 def error(code: str, message: str) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,8 +24,9 @@ from streaming.core.uplink import UplinkBuffer
 
 log = logging.getLogger(__name__)
 
-# Slices the Redis stream keeps per event (about a minute for a dozen browser lines).
-STREAM_MAXLEN = 8000
+# How long the Redis stream keeps slices: trimmed by age, so its memory is bounded by the
+# uplinks' byte rate (which the socket limits), not by a count of slices of any size.
+STREAM_KEEP_MS = 60_000
 HEADERS_TTL_SECONDS = 24 * 3600
 # Pipe frames: line, session (each length-prefixed), sequence number, then the slice.
 _FRAME_HEAD = struct.Struct("!I")
@@ -58,7 +60,7 @@ class RedisUplinkSender:
             pipe.xadd(
                 stream_key(self.event_id),
                 {"l": line_id, "s": session, "n": seq, "d": chunk},
-                maxlen=STREAM_MAXLEN,
+                minid=int(time.time() * 1000) - STREAM_KEEP_MS,
                 approximate=True,
             )
             if seq == 0:

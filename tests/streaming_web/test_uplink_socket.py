@@ -194,3 +194,16 @@ async def test_garbage_after_the_header_faults_that_line_in_the_mixer_and_no_oth
     finally:
         for reader in readers.values():
             reader.stop()
+
+
+async def test_more_audio_than_a_microphone_sends_is_refused(show, mixer_side):
+    event, ada, _ = show
+    socket = uplink(event, ada.line_id, ada)
+    assert (await socket.connect())[0]
+    await socket.send_to(bytes_data=webm_opus_tone(440, 0.5)[0])
+    for _ in range(8):  # 512 KiB at once: a minute of Opus
+        await socket.send_to(bytes_data=bytes(64 * 1024))
+    error, code = await refused(socket)
+    assert (error["code"], code) == ("too_fast", 4400)
+    await socket.disconnect()
+    assert mixer_side.buffer(ada.line_id).received <= 6  # what the burst allowance let through
