@@ -8,31 +8,18 @@ import contextlib
 import time
 from datetime import datetime
 
-import av
 import numpy as np
 import pytest
 
 from events.models import Presenter
-from tests.audio import decode, playlist_segments, tone_level
+from tests.audio import SAMPLE_RATE, decode, playlist_segments, tone_level, write_wav
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_event, make_producer
 from tests.live import Browser, StageClient, running_server, wait_for
 
 TONE = 660.0
-SAMPLE_RATE = 48000
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.both_modes, pytest.mark.timeout(240)]
-
-
-def write_tone(path, seconds: int = 5) -> None:
-    t = np.arange(seconds * SAMPLE_RATE) / SAMPLE_RATE
-    pcm = (0.5 * 32767 * np.sin(2 * np.pi * TONE * t)).astype(np.int16)[None, :]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="mono")
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
 
 
 def segment_times(playlist: str) -> list[tuple[str, float, float]]:
@@ -68,7 +55,7 @@ def test_a_presenter_is_heard_in_the_webcast_from_the_browser_only_once_on_air(t
     make_producer(event)
     hls_root = tmp_path / "hls"
     hls_root.mkdir()
-    write_tone(tmp_path / "tone.wav")
+    write_wav(tmp_path / "tone.wav", 0.5 * np.sin(2 * np.pi * TONE * np.arange(5 * SAMPLE_RATE) / SAMPLE_RATE))
     fake_microphone = (
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",

@@ -50,6 +50,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def start_daphne(app: str, port: int, env: dict, log_path: Path) -> subprocess.Popen:
+    """A daphne serving `app` on 127.0.0.1:`port`, once it accepts connections."""
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"daphne did not start:\n{log_path.read_text()}")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
@@ -122,27 +143,10 @@ class Command(BaseCommand):
             "REDIS_URL": options["redis_url"],
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
-        with open(workdir / "daphne.log", "wb") as log:
-            server = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                    "stage.benchmark.asgi:application",
-                ],
-                cwd=settings.BASE_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        server = start_daphne("stage.benchmark.asgi:application", port, env, workdir / "daphne.log")
         pin(server.pid, 0)
         results = {}
         try:
-            self._wait_for(port, server, workdir)
             for clients in options["clients"]:
                 stage = self._round(clients, "stage", base, options, workdir, env)
                 textbook = self._round(clients, "textbook", base, options, workdir, env)
@@ -174,18 +178,6 @@ class Command(BaseCommand):
                 server.kill()
         if options["json"]:
             self.stdout.write(json.dumps({"clients": results}))
-
-    def _wait_for(self, port: int, server: subprocess.Popen, workdir: Path) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                break
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"daphne did not start:\n{(workdir / 'daphne.log').read_text()}")
 
     def _round(self, clients: int, path: str, base: str, options: dict, workdir: Path, env: dict) -> dict:
         show = Show(clients)

@@ -13,8 +13,6 @@ the recording started plus the click's timestamp in the recording. Not part of t
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,11 +27,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from events.models import Event, Presenter
-from stage.management.commands.bench_stage import database_url, free_port, percentile
+from stage.management.commands.bench_stage import database_url, free_port, percentile, start_daphne
 from streaming.bench.uplink_peer import peer_channel
 from streaming.core.uplink import UplinkBuffer
 from streaming.uplink import Uplinks, headers_key, stream_key
 from streaming.worker import UPLINK_OPTIONS
+from tests.audio import write_wav
 from tests.browser import chromium
 
 SAMPLE_RATE = 48000
@@ -66,13 +65,7 @@ def write_clicks(path: Path, seconds: int = 4) -> None:
     for second in range(seconds):
         start = second * SAMPLE_RATE + SAMPLE_RATE // 4
         samples[start : start + 240] = burst
-    pcm = (samples * 32767).astype(np.int16)[None, :]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="mono")
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_wav(path, samples)
 
 
 def clicks_decoded(buffer: UplinkBuffer, stop: threading.Event, found: list[tuple[float, float]]) -> None:
@@ -132,29 +125,12 @@ class Command(BaseCommand):
         write_clicks(workdir / "clicks.wav")
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url(), "MIXER_AUTOSTART": "0"}
-        log = open(workdir / "daphne.log", "wb")  # noqa: SIM115 - open for the server's lifetime
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "streaming.bench.uplink_peer:application",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        server = start_daphne(SERVER_APP, port, env, workdir / "daphne.log")
         event = Event.objects.create(
             slug=f"bench-uplink-{uuid.uuid4().hex[:8]}", title="bench", starts_at=timezone.now()
         )
         results = {}
         try:
-            time.sleep(2.0)
             fake_mic = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
             with chromium(*fake_mic, f"--use-file-for-fake-audio-capture={workdir / 'clicks.wav'}") as browser:
                 for count in options["uplinks"]:
@@ -170,7 +146,6 @@ class Command(BaseCommand):
         finally:
             server.terminate()
             server.wait(10)
-            log.close()
             event.delete()
         self.report(results, options)
 
