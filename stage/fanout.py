@@ -27,8 +27,12 @@ from stage.projections import CONSOLE, GREENROOM
 
 log = logging.getLogger(__name__)
 
-# Group memberships expire (channels_redis group_expiry) and vanish when Redis restarts: renew them.
-REFRESH_SECONDS = 300.0
+# Group memberships expire (channels_redis group_expiry) and vanish when Redis restarts without
+# its data: renew them often enough that a restart costs seconds of pushes, not minutes (a ZADD
+# per group; the clients' version check asks for a snapshot over the gap).
+REFRESH_SECONDS = 10.0
+# After the layer failed (Redis restarting, a network cut), wait this long before trying again.
+RETRY_SECONDS = 1.0
 
 
 class Subscriber(Protocol):
@@ -40,6 +44,9 @@ class Subscriber(Protocol):
     write_prepared: Callable[[PreparedMessage], None] | None
 
     async def push(self, text: str, version: int | None) -> None: ...
+
+    async def resync(self) -> None:
+        """Send a full snapshot (after pushes may have been lost)."""
 
 
 class EventFeed:
@@ -56,8 +63,7 @@ class EventFeed:
 
     async def start(self) -> None:
         self.channel = await self.layer.new_channel()
-        for group in self.groups:
-            await self.layer.group_add(group, self.channel)
+        await self._join_groups()
         self.tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._refresh())]
 
     async def stop(self) -> None:
@@ -72,7 +78,12 @@ class EventFeed:
 
     async def _receive(self) -> None:
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except Exception:
+                log.warning("stage feed of event %s lost the channel layer; joining again", self.event_id)
+                await self._recover()
+                continue
             try:
                 await self.deliver(message)
             except Exception:
@@ -81,8 +92,27 @@ class EventFeed:
     async def _refresh(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
-            for group in self.groups:
-                await self.layer.group_add(group, self.channel)
+            await self._join_groups()
+
+    async def _join_groups(self) -> None:
+        for group in self.groups:
+            await self.layer.group_add(group, self.channel)
+
+    async def _recover(self) -> None:
+        """Join the groups again (a restarted Redis forgot them) and, since pushes were lost
+        meanwhile, send every local socket a fresh snapshot."""
+        while True:
+            await asyncio.sleep(RETRY_SECONDS)
+            try:
+                await self._join_groups()
+                break
+            except Exception:
+                continue
+        for subscriber in list(self.subscribers):
+            try:
+                await subscriber.resync()
+            except Exception:
+                log.exception("stage feed of event %s could not resync a socket", self.event_id)
 
     async def deliver(self, message: dict) -> None:
         """Hand one layer message to every local socket that should see it."""

@@ -1,0 +1,48 @@
+"""A Redis that restarts without its data forgets which channels are in which group; a server's
+stage feed joins its groups again within REFRESH_SECONDS, so consoles get pushes again."""
+
+import asyncio
+
+import pytest
+import redis
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from stage import fanout
+from stage.groups import stage_group
+from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.stage.sockets import Console, session_cookie
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.REDIS_URL, reason="group memberships live in Redis"),
+]
+
+
+@pytest.fixture
+def show(monkeypatch):
+    monkeypatch.setattr(fanout, "REFRESH_SECONDS", 0.5)
+    event = make_event("recovery")
+    line = make_tone_presenter(event, "Ada", 440).line_id
+    return {"event": event.pk, "line": line, "cookie": session_cookie(make_producer(event, "alice"))}
+
+
+def forget_groups(event_id: int) -> int:
+    """What a restart without persistence does to the event's group: its members are gone."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = [key for key in client.scan_iter("*group*") if stage_group(event_id).encode() in key]
+    removed = client.delete(*keys) if keys else 0
+    client.close()
+    return removed
+
+
+async def test_a_feed_whose_group_was_forgotten_joins_again_and_pushes_resume(show):
+    watcher = await Console(show["event"], show["cookie"]).open()
+    producer = await Console(show["event"], show["cookie"]).open()
+    assert await database_sync_to_async(forget_groups)(show["event"]) == 1
+    await asyncio.sleep(1.5)  # a few refreshes
+    await producer.command("set_mute", line=show["line"], muted=True)
+    await watcher.until("delta")
+    assert watcher.state["lines"][show["line"]]["muted"] is True
+    await watcher.close()
+    await producer.close()
