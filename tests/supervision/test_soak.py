@@ -78,6 +78,8 @@ def test_an_hour_long_show_is_followed_throughout_and_replayed_completely(superv
     assert [e.index for e in vod.entries if e.discontinuity] == [killed]
     shown = sum(entry.duration for entry in vod.entries)
     assert MINUTES * 60 - 30 < shown < time.monotonic() - started
+    # The replay is rebuilt from the published segments after ENDLIST: about 10 s for an hour.
+    wait_for(lambda: (show.directory / "program.m4a").exists(), 120, "the replay")
     with av.open(str(show.directory / "program.m4a")) as download:
         samples = sum(frame.samples for frame in download.decode(audio=0))
     assert samples == sum(round(entry.duration * SR) for entry in vod.entries)
