@@ -90,9 +90,17 @@ def test_sigterm_then_sigkill_are_replaced_by_the_watchdog_and_the_playlist_cont
     # SIGTERM: the current segment is finished (short) and the lease released, not left to lapse.
     # Under Celery the operator stops the worker (its warm shutdown passes SIGTERM to the mixer).
     os.kill(parent_of(first) if supervisor.mode == "celery" else first, signal.SIGTERM)
-    released = wait_for(lambda: (lease := show.lease()).expires_at <= timezone.now() and lease, 5, "the release")
-    assert released.generation == 1
-    assert released.expires_at - released.renewed_at < timedelta(seconds=LEASE_SECONDS - 0.5)
+    # Released, or already claimed again by the watchdog (it looks every 0.5 s and may be quicker
+    # than this poll); the mixer's own account says which way it went.
+    released = wait_for(
+        lambda: (lease := show.lease()) and (lease.expires_at <= timezone.now() or lease.generation > 1) and lease,
+        5,
+        "the release",
+    )
+    if released.generation == 1:
+        assert released.expires_at - released.renewed_at < timedelta(seconds=LEASE_SECONDS - 0.5)
+    stopped = f"mixer of event {show.event.pk} generation 1 stopped: stopped"
+    wait_for(lambda: stopped in supervisor.log_text(), 5, "the mixer to say it released its lease")
     cut_1 = show.state()["next_segment_index"]
     last_of_first = show.state()["history"][-1]
     assert last_of_first["duration"] < FULL_SEGMENT
