@@ -4,6 +4,7 @@ Who is in which group:
 - `stage.<event>`: one feed channel per server process that has sockets of the event (consoles
   and green rooms); stage pushes arrive once per process and fan out locally (stage/fanout.py).
 - `meters.<event>`: the same feed channels; the mixer's reports (`mixer.report`) for consoles.
+- `uplink.<event>.<line>`: the microphone socket sending a browser line (a newer one takes over).
 - `presenter.<event>.<presenter>`: that presenter's own sockets (green rooms and microphone
   uplinks), closed at once when their link is revoked.
 Viewers are not on WebSockets: they poll a small cacheable status (`projections.public_view`).
@@ -23,3 +24,8 @@ def meters_group(event_id: int) -> str:
 def presenter_group(event_id: int, presenter_id: str) -> str:
     """The sockets a presenter's link opened: told `presenter.revoked` when the link is replaced."""
     return f"presenter.{event_id}.{presenter_id}"
+
+
+def uplink_group(event_id: int, line_id: str) -> str:
+    """The socket sending a line's browser microphone; told `uplink.superseded` by a newer one."""
+    return f"uplink.{event_id}.{line_id}"

@@ -15,7 +15,7 @@ import uuid
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from stage.greenroom import admitted_presenter
-from stage.groups import presenter_group
+from stage.groups import presenter_group, uplink_group
 from streaming.core.uplink import EBML_MAGIC
 from streaming.uplink import uplink_sender
 
@@ -33,10 +33,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_SUPERSEDED = 4409
 
 
-def line_group(event_id: int, line_id: str) -> str:
-    return f"uplink.{event_id}.{line_id}"
-
-
 class UplinkConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
@@ -47,7 +43,7 @@ class UplinkConsumer(AsyncWebsocketConsumer):
         self.last_status = 0.0
         self.sender = None
         self.allowance = TokenBucket(MAX_BYTES_PER_SECOND, MAX_BURST_BYTES)
-        self.group = line_group(self.event_id, self.line_id)
+        self.group = uplink_group(self.event_id, self.line_id)
         presenter = await admitted_presenter(self.event_id, kwargs["presenter_id"], kwargs["key"])
         if presenter is not None and presenter == self.line_id:
             self.sender = self.make_sender()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -153,16 +154,14 @@ class Command(BaseCommand):
         self, browser, port: int, server_pid: int, event: Event, presenters: list, path: str, seconds: float
     ) -> dict:
         stop = threading.Event()
-        buffers = {p.line_id: UplinkBuffer(max_chunks=200) for p in presenters}
         if path == "ours":
-            import redis
-
             redis.Redis.from_url(settings.REDIS_URL).delete(stream_key(event.pk), headers_key(event.pk))
             uplinks = Uplinks(event.pk)
-            uplinks._buffers = buffers
+            buffers = {p.line_id: uplinks.buffer(p.line_id) for p in presenters}
             uplinks.receive_from_redis(stop)
             receiver = None
         else:
+            buffers = {p.line_id: UplinkBuffer() for p in presenters}
             receiver = PeerReceiver(event.pk, buffers)
         found = {line: [] for line in buffers}
         decoders = [
