@@ -8,11 +8,13 @@ for clock drift. A mixer that cannot renew by then stops, as a zombie would be s
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from streaming import lease
 
@@ -57,6 +59,28 @@ class LeaseHolder:
         except DatabaseError:
             connection.close()
             return self.clock() < self.trusted_until
+
+    @contextmanager
+    def renewing(self) -> Iterator[None]:
+        """Keep the lease while the mixer finishes the show: the stage follower, which renews it
+        during the show, has stopped, and an hour's replay takes longer than a lease lasts."""
+        done = threading.Event()
+
+        def renew_until_done() -> None:
+            try:
+                while not done.wait(settings.MIXER_RENEW_SECONDS):
+                    close_old_connections()
+                    self.renew()
+            finally:
+                connection.close()
+
+        renewer = threading.Thread(target=renew_until_done, name=f"lease-renewer-{self.event_id}", daemon=True)
+        renewer.start()
+        try:
+            yield
+        finally:
+            done.set()
+            renewer.join()
 
     @staticmethod
     def _trust() -> float:

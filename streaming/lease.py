@@ -24,6 +24,7 @@ def claim(event_id: int, owner: str, seconds: float | None = None) -> int:
         lease.owner = owner
         lease.expires_at = timezone.now() + timedelta(seconds=seconds)
         lease.renewed_at = timezone.now()
+        lease.finished_at = None
         lease.save()
         return lease.generation
 
@@ -56,6 +57,11 @@ def holds(event_id: int, generation: int) -> bool:
 def release(event_id: int, generation: int) -> None:
     """Let go at once (a clean stop), so a replacement need not wait for the lease to lapse."""
     MixerLease.objects.filter(event_id=event_id, generation=generation).update(expires_at=timezone.now())
+
+
+def mark_finished(event_id: int, generation: int) -> None:
+    """The show's ending is written (ENDLIST and replay): nothing more is owed to it."""
+    MixerLease.objects.filter(event_id=event_id, generation=generation).update(finished_at=timezone.now())
 
 
 def is_lapsed(event_id: int) -> bool:

@@ -13,6 +13,9 @@ class MixerLease(models.Model):
     owner = models.CharField(max_length=128, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     renewed_at = models.DateTimeField(null=True, blank=True)
+    # When a mixer finished the ended show (ENDLIST, replay); empty while a show is owed that,
+    # so the watchdog has generation + 1 finish a show whose mixer died before it could.
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"mixer lease of {self.event} (generation {self.generation})"

@@ -20,9 +20,11 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.utils import timezone
 
 from stage.models import StageState
 from streaming import lease
+from streaming.models import MixerLease
 from streaming.reports import Forwarder
 from streaming.stage_link import IDLE_PHASES, needs_mixer
 from streaming.uplink import uses_redis
@@ -47,9 +49,18 @@ def events_needing_a_mixer() -> list[int]:
     return [event_id for event_id in active if lease.is_lapsed(event_id)]
 
 
+def shows_owed_a_finish() -> list[int]:
+    """Ended shows whose mixer died before it wrote their ENDLIST and replay, and nobody is at it."""
+    owed = MixerLease.objects.filter(
+        event__stage__document__phase="ended", finished_at__isnull=True, generation__gt=0
+    ).exclude(expires_at__gt=timezone.now())
+    return list(owed.values_list("event_id", flat=True))
+
+
 def watch_once(runner: MixerRunner) -> list[int]:
-    """One watchdog round: start a mixer for every event that needs one; returns their ids."""
-    started = events_needing_a_mixer()
+    """One watchdog round: start a mixer for every event that needs one (a live show without a
+    mixer, or an ended show owed its finish); returns their ids."""
+    started = events_needing_a_mixer() + shows_owed_a_finish()
     for event_id in started:
         runner.start(event_id)
     return started

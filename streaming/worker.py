@@ -15,9 +15,11 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import connection
 
+from stage.models import StageState
 from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
+from streaming.core.playlist import STATE_FILE, PlaylistWriter
 from streaming.core.sources import demuxer_options
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
@@ -93,18 +95,39 @@ def run_mixer(
     event_id: int, generation: int, report: Callable[[dict], None], uplink_stream: BinaryIO | None = None
 ) -> str:
     """Mix the event until the show ends, the lease is lost or SIGTERM; return why it stopped.
-    Browser uplinks come from `uplink_stream` (the embedded runner's pipe) or from Redis."""
+    Browser uplinks come from `uplink_stream` (the embedded runner's pipe) or from Redis. Started
+    for a show that has ended already, it only finishes it (see `finish_show`)."""
     if not lease.start(event_id, generation, owner_name()):
         # A duplicate delivery or a start that came after its lease lapsed: a newer one owns it.
         log.warning("mixer of event %s generation %s was superseded before it started", event_id, generation)
         connection.close()
         return "superseded"
+    holder = LeaseHolder(event_id, generation)
+    if show_has_ended(event_id):
+        reason, fenced = finish_show(holder), 0
+    else:
+        reason, fenced = mix_show(holder, report, uplink_stream)
+    lease.release(event_id, generation)
+    connection.close()
+    log.info(
+        "mixer of event %s generation %s stopped: %s (%s segments fenced off)", event_id, generation, reason, fenced
+    )
+    return reason
+
+
+def show_has_ended(event_id: int) -> bool:
+    return StageState.objects.filter(event_id=event_id, document__phase="ended").exists()
+
+
+def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream: BinaryIO | None) -> tuple[str, int]:
+    """Run the engine in step with the stage; returns why it stopped and how many segments the
+    fence kept back."""
+    event_id, generation = holder.event_id, holder.generation
     stop = threading.Event()
     previous_handler = None
     if threading.current_thread() is threading.main_thread():
         # SIGTERM finishes the current segment and releases the lease instead of dying mid-write.
         previous_handler = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    holder = LeaseHolder(event_id, generation)
     engine = build_engine(holder, report)
     uplinks = Uplinks(event_id)
     if uplink_stream is not None:
@@ -135,20 +158,30 @@ def run_mixer(
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
     if follower.ended and lease.holds(event_id, generation):
-        engine.end_show()
-        finish_replay(event_id, hls_dir(event_id))
-        reason = "ended"
-    elif follower.lost_lease or not lease.holds(event_id, generation):
-        reason = "lost_lease"
-    else:
-        reason = "stopped"
-    lease.release(event_id, generation)
-    connection.close()
-    log.info(
-        "mixer of event %s generation %s stopped: %s (%s segments fenced off)",
-        event_id,
-        generation,
-        reason,
-        engine.fenced,
-    )
+        return finish_show(holder, engine), engine.fenced
+    if follower.lost_lease or not lease.holds(event_id, generation):
+        return "lost_lease", engine.fenced
+    return "stopped", engine.fenced
+
+
+def finish_show(holder: LeaseHolder, engine: MixEngine | None = None) -> str:
+    """End the playlist (EXT-X-ENDLIST) and write the replay, keeping the lease meanwhile.
+
+    Idempotent: when a mixer dies before it finished, the watchdog starts generation + 1, which
+    comes here without an engine and ends the playlist from its saved state."""
+    event_id, directory = holder.event_id, hls_dir(holder.event_id)
+    with holder.renewing():
+        if engine is not None:
+            engine.end_show()
+        elif (directory / STATE_FILE).exists():
+            PlaylistWriter(directory, may_publish=holder.may_publish).end()
+        try:
+            finish_replay(event_id, directory)
+        except Exception:
+            # Finishing again would fail the same way: the show keeps its VOD playlist and segments.
+            log.exception("replay of event %s could not be written", event_id)
+            reason = "ended without a replay"
+        else:
+            reason = "ended"
+        lease.mark_finished(event_id, holder.generation)
     return reason

@@ -8,8 +8,9 @@ from django.utils import timezone
 
 from stage import store
 from streaming import lease, worker
+from streaming.holder import LeaseHolder
 from streaming.models import MixerLease
-from streaming.runners import events_needing_a_mixer, watch_once
+from streaming.runners import events_needing_a_mixer, shows_owed_a_finish, watch_once
 from tests.factories import make_event, make_tone_presenter
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db]
@@ -47,15 +48,18 @@ def test_a_lease_lapses_when_not_renewed(settings):
     assert lease.is_lapsed(event.pk) and lease.renew(event.pk, generation) is False
 
 
+class Recording:
+    """A runner that only claims, as a real one does before it starts the mixer."""
+
+    def __init__(self):
+        self.started = []
+
+    def start(self, event_id: int) -> None:
+        self.started.append(event_id)
+        lease.claim(event_id, owner="queued")
+
+
 def test_the_watchdog_starts_a_mixer_for_live_shows_whose_lease_lapsed():
-    class Recording:
-        def __init__(self):
-            self.started = []
-
-        def start(self, event_id: int) -> None:
-            self.started.append(event_id)
-            lease.claim(event_id, owner="queued")
-
     waiting, running, rehearsing = make_event("waiting"), make_event("running"), make_event("not-yet")
     for event in (waiting, running):
         make_tone_presenter(event, "Ann", 440)
@@ -66,3 +70,35 @@ def test_the_watchdog_starts_a_mixer_for_live_shows_whose_lease_lapsed():
     assert watch_once(runner) == [waiting.pk] and runner.started == [waiting.pk]
     assert watch_once(runner) == []  # the claim holds until the mixer starts or its grace lapses
     assert rehearsing.pk not in runner.started
+
+
+def test_the_watchdog_has_an_ended_show_finished_when_its_mixer_died_before_finishing_it():
+    died, finished, finishing, unmixed = (make_event(slug) for slug in ("died", "finished", "finishing", "unmixed"))
+    for event in (died, finished, finishing, unmixed):
+        go_live(event)
+    for event in (died, finished, finishing):
+        assert lease.start(event.pk, lease.claim(event.pk, owner="queued"), "host:1")
+    lease.release(died.pk, 1)  # its lease lapsed: the mixer is gone
+    lease.mark_finished(finished.pk, 1)
+    lease.release(finished.pk, 1)
+    for event in (died, finished, finishing, unmixed):
+        outcome = store.submit(event.pk, {"type": "end_show", "version": 1, "client_id": "end"}, actor="t")
+        assert outcome.applied, outcome.error
+    assert shows_owed_a_finish() == [died.pk]  # `finishing` still holds its lease
+    runner = Recording()
+    assert watch_once(runner) == [died.pk] and runner.started == [died.pk]
+    assert watch_once(runner) == []  # generation 2 has claimed it
+    assert MixerLease.objects.get(event=died).finished_at is None
+
+
+@pytest.mark.django_db(transaction=True)  # the renewing thread has a connection of its own
+def test_the_lease_is_kept_while_the_show_is_being_finished(settings):
+    settings.MIXER_LEASE_SECONDS, settings.MIXER_RENEW_SECONDS = 0.6, 0.1
+    event = make_event("finishing")
+    generation = lease.claim(event.pk, owner="queued")
+    assert lease.start(event.pk, generation, "host:1")
+    with LeaseHolder(event.pk, generation).renewing():
+        time.sleep(1.5)  # longer than the lease lasts without renewal
+        assert lease.holds(event.pk, generation)
+    time.sleep(0.8)
+    assert lease.is_lapsed(event.pk)

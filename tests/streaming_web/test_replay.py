@@ -9,13 +9,16 @@ from datetime import UTC, datetime
 import av
 import numpy as np
 import pytest
+from django.utils import timezone
 
 from stage import store
 from streaming import lease, worker
 from streaming.core.encoder import AacRecorder, AacSegmenter, Segment
 from streaming.core.engine import RECORDING_NAME
 from streaming.core.playlist import PlaylistWriter
+from streaming.models import MixerLease
 from streaming.replay import finish_replay
+from streaming.runners import shows_owed_a_finish
 from tests.audio import decode, tones_present
 from tests.factories import make_event, make_tone_presenter
 from tests.supervision.playlists import SR, parse
@@ -129,10 +132,11 @@ def test_rehearsal_is_private_and_the_replay_starts_when_the_show_goes_live(hls_
     assert tones_present(decode((directory / "program.m4a").read_bytes())[SR:], (A, B)) == {B}
 
 
-def publish_show(directory, lose: int | None = None) -> list[Segment]:
+def publish_show(directory, lose: int | None = None, *, end: bool = True) -> list[Segment]:
     """Two runs of a mixer, as the engine publishes them: the first killed after segment `lose`
     was published but before it was appended to the running recording; the second continues
-    and ends on a three-frame segment, too short for FFmpeg's MPEG-TS probe."""
+    and ends on a three-frame segment, too short for FFmpeg's MPEG-TS probe. Without `end`, the
+    second dies before it could write the ENDLIST."""
     published = []
     for frequency in (A, B):
         writer = PlaylistWriter(directory)
@@ -147,7 +151,8 @@ def publish_show(directory, lose: int | None = None) -> list[Segment]:
                 break  # SIGKILL
             recorder.write(segment)
         recorder.close()
-    writer.end()
+    if end:
+        writer.end()
     return published
 
 
@@ -191,3 +196,31 @@ def test_without_a_readable_segment_the_replay_is_the_running_recording(hls_root
     assert (directory / "program.aac").read_bytes() == recorded
     with av.open(str(directory / "program.m4a")) as download:
         assert sum(frame.samples for frame in download.decode(audio=0)) == sum(s.samples for s in published)
+
+
+def test_a_mixer_started_for_an_ended_show_only_finishes_it(hls_root):
+    """What the watchdog's generation + 1 does for a show whose mixer died as the show ended:
+    the ENDLIST from the saved playlist state, then the replay; the lease says it is done."""
+    event = make_event("unfinished", title="Unfinished")
+    directory = hls_root / str(event.pk)
+    published = publish_show(directory, end=False)
+    assert not parse((directory / "live.m3u8").read_text()).ended
+    command(event.pk, "go_live")
+    command(event.pk, "end_show")
+    assert shows_owed_a_finish() == []  # no mixer ever ran for it: nothing to finish
+    lease.claim(event.pk, owner="the mixer that died")
+    assert shows_owed_a_finish() == []  # its lease has not lapsed yet
+    MixerLease.objects.filter(event=event).update(expires_at=timezone.now())
+    assert shows_owed_a_finish() == [event.pk]
+
+    generation = lease.claim(event.pk, owner="the watchdog")
+    assert worker.run_mixer(event.pk, generation, lambda report: None) == "ended"
+
+    live, vod = parse((directory / "live.m3u8").read_text()), parse((directory / "vod.m3u8").read_text())
+    assert live.ended and vod.ended
+    assert [entry.index for entry in vod.entries] == list(range(len(published)))  # nothing added
+    with av.open(str(directory / "program.m4a")) as download:
+        assert sum(frame.samples for frame in download.decode(audio=0)) == sum(s.samples for s in published)
+    row = MixerLease.objects.get(event=event)
+    assert row.finished_at is not None and lease.is_lapsed(event.pk)
+    assert shows_owed_a_finish() == []

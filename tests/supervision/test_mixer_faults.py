@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import av
 import pytest
 from django.utils import timezone
 
@@ -177,3 +178,29 @@ def test_a_paused_mixer_that_wakes_after_its_lease_lapsed_cannot_publish(supervi
     assert "generation 2 stopped: ended" in wait_for(
         lambda: "generation 2 stopped" in (text := supervisor.log_text()) and text, 10, "the show's mixer to end"
     )
+
+
+def test_a_show_whose_mixer_dies_as_it_ends_is_finished_by_the_watchdog(supervisor, hls_root):
+    show = Show(hls_root)
+    show.command("go_live")
+    show.command("set_on_air", line=show.line, on_air=True)
+    mixer = show.running(1)
+    show.segments_after(0, 3)
+    # Paused, it never sees the end; killed, it never writes the ENDLIST or the replay.
+    os.kill(mixer, signal.SIGSTOP)
+    show.command("end_show")
+    os.kill(mixer, signal.SIGKILL)
+
+    # Once its lease lapsed, generation 2 finishes the show from what generation 1 published.
+    wait_for(lambda: "generation 2 stopped: ended" in supervisor.log_text(), 30, "generation 2 to finish the show")
+    lease = show.lease()
+    assert lease.generation == 2 and lease.finished_at is not None
+    live, vod = parse((show.directory / "live.m3u8").read_text()), parse((show.directory / "vod.m3u8").read_text())
+    assert live.ended and vod.ended
+    assert [entry.index for entry in vod.entries] == list(range(show.state()["next_segment_index"]))
+    vod_samples = sum(round(entry.duration * SR) for entry in vod.entries)
+    with av.open(str(show.directory / "program.m4a")) as download:
+        assert sum(frame.samples for frame in download.decode(audio=0)) == vod_samples
+    assert tones_present(decode((show.directory / "program.m4a").read_bytes()), (A,)) == {A}
+    time.sleep(3 * LEASE_SECONDS)
+    assert show.lease().generation == 2  # finished: the watchdog starts nothing more
