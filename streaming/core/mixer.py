@@ -77,7 +77,7 @@ class Mixer:
         self._program_ramp = _Ramp()
         self._program_ramp.current = self._program_ramp.target = 1.0
         self.last_sum = np.zeros((channels, frame_samples), dtype=np.float32)
-        self._meters: dict = {"lines": {}, "program": _levels(None)}
+        self._window = MeterWindow()
 
     def set_gains(self, gains_db: dict[str, float | None]) -> None:
         """Target gain per line in dB; None or a missing line means silent."""
@@ -128,10 +128,7 @@ class Mixer:
         if not (np.isscalar(program_gain) and program_gain == 1.0):
             program = program * np.asarray(program_gain, dtype=np.float32)
         program = self._limit(program)
-        line_meters = _stack_levels(line_ids, flat)
-        for line in self._targets.keys() - line_meters.keys():
-            line_meters[line] = _levels(None)
-        self._meters = {"lines": line_meters, "program": _levels(program)}
+        self._window.add(line_ids, flat, program)
         return program
 
     def _ramp_of(self, line: str) -> _Ramp:
@@ -142,8 +139,12 @@ class Mixer:
         return ramp
 
     def meters(self) -> dict:
-        """Peak and RMS (dBFS) of every line's input and of the program, for the last tick."""
-        return self._meters
+        """Peak and RMS (dBFS) of every line's input and of the program since the last call (a
+        meter read every fifth tick still shows a click in the four ticks between reads)."""
+        meters = self._window.read()
+        for line in self._targets.keys() - meters["lines"].keys():
+            meters["lines"][line] = _levels(0.0, 0.0, 1)
+        return meters
 
     def _forget_silent_lines(self, present: list[str]) -> None:
         if len(self._ramps) <= len(present):
@@ -175,25 +176,53 @@ class Mixer:
         return np.clip(limited, -self.ceiling, self.ceiling, out=limited)
 
 
-def _stack_levels(line_ids: list[str], flat: np.ndarray) -> dict[str, dict[str, float]]:
-    """Peak and RMS of every line at once: (lines, samples) reduced along the samples."""
-    if not line_ids:
-        return {}
-    peaks = np.maximum(flat.max(axis=1), -flat.min(axis=1))
-    rms = np.sqrt(np.einsum("ij,ij->i", flat, flat) / flat.shape[1])
-    floor = 10 ** (METER_FLOOR_DB / 20)
-    peak_db = (20 * np.log10(np.maximum(peaks.astype(np.float64), floor))).tolist()
-    rms_db = (20 * np.log10(np.maximum(rms.astype(np.float64), floor))).tolist()
-    return {
-        line: {"peak_db": peak, "rms_db": level} for line, peak, level in zip(line_ids, peak_db, rms_db, strict=True)
-    }
+class MeterWindow:
+    """Peak and energy per line and of the program, gathered tick by tick until read.
+
+    A tick adds two array operations per line set; the dB conversion happens once per read.
+    """
+
+    def __init__(self) -> None:
+        self._ids: tuple[str, ...] = ()
+        self._peaks = self._energy = np.zeros(0)
+        self._samples = 0  # per line of the current set
+        self._folded: dict[str, list[float]] = {}  # line: [peak, energy, samples] of earlier sets
+        self._program = [0.0, 0.0, 0]
+
+    def add(self, line_ids: list[str], flat: np.ndarray, program: np.ndarray) -> None:
+        """One tick: `flat` is (lines, samples) of the inputs, `program` the limited output."""
+        ids = tuple(line_ids)
+        if ids != self._ids:
+            self._fold()
+            self._ids = ids
+            self._peaks, self._energy = np.zeros(len(ids)), np.zeros(len(ids))
+        if ids:
+            # max/min and a row-wise dot product read the inputs without allocating a copy.
+            np.maximum(self._peaks, np.maximum(flat.max(axis=1), -flat.min(axis=1)), out=self._peaks)
+            self._energy += np.einsum("ij,ij->i", flat, flat)
+            self._samples += flat.shape[1]
+        out = program.reshape(-1)
+        self._program[0] = max(self._program[0], float(out.max()), -float(out.min()))
+        self._program[1] += float(np.dot(out, out))
+        self._program[2] += out.size
+
+    def read(self) -> dict:
+        """Levels since the last read, in dBFS; starts a new window."""
+        self._fold()
+        lines = {line: _levels(*gathered) for line, gathered in self._folded.items()}
+        program = _levels(*self._program)
+        self._folded, self._program = {}, [0.0, 0.0, 0]
+        return {"lines": lines, "program": program}
+
+    def _fold(self) -> None:
+        for line, peak, energy in zip(self._ids, self._peaks.tolist(), self._energy.tolist(), strict=True):
+            gathered = self._folded.setdefault(line, [0.0, 0.0, 0])
+            gathered[0] = max(gathered[0], peak)
+            gathered[1] += energy
+            gathered[2] += self._samples
+        self._peaks, self._energy = np.zeros(len(self._ids)), np.zeros(len(self._ids))
+        self._samples = 0
 
 
-def _levels(frame: np.ndarray | None) -> dict[str, float]:
-    if frame is None:
-        return {"peak_db": METER_FLOOR_DB, "rms_db": METER_FLOOR_DB}
-    # max/min and a dot product read the frame without allocating a temporary (many lines).
-    peak = max(float(frame.max()), -float(frame.min()))
-    flat = frame.reshape(-1)
-    rms = float(np.sqrt(np.dot(flat, flat) / flat.size))
-    return {"peak_db": level_db(peak), "rms_db": level_db(rms)}
+def _levels(peak: float, energy: float, samples: int) -> dict[str, float]:
+    return {"peak_db": level_db(peak), "rms_db": level_db(float(np.sqrt(energy / samples)) if samples else 0.0)}

@@ -11,6 +11,7 @@ import pytest
 from streaming.core.clock import FreeRunningClock
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
+from streaming.core.mixer import Mixer
 
 SR = 48000
 
@@ -243,3 +244,62 @@ def test_broken_lines_do_not_delay_a_healthy_lines_frames_in_the_program(tmp_pat
     assert len(peaks) == 190
     # 0.0884 (lavfi's 1/8 full scale, upmixed at -3 dB) give or take the AAC coding; a hole would be ~0.
     assert peaks.min() > 0.08 and peaks.max() < 0.1
+
+
+def level(line_id: str, value: float) -> LineSpec:
+    """A line of constant level on both channels: the program's samples can be checked exactly."""
+    return LineSpec(line_id, f"aevalsrc={value}|{value}:s={SR}", format="lavfi")
+
+
+class ProgramTape(Mixer):
+    """The engine's mixer, keeping every tick's program frame."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ticks: list[np.ndarray] = []
+
+    def mix(self, frames: dict) -> np.ndarray:
+        program = super().mix(frames)
+        self.ticks.append(program.copy())
+        return program
+
+
+def test_a_stage_change_is_heard_at_the_next_tick_and_complete_within_two(tmp_path):
+    engine = MixEngine(tmp_path, clock=FreeRunningClock())
+    engine.mixer = tape = ProgramTape()
+    engine.set_lines([level("a", 0.125), level("b", 0.25)])
+    engine.set_mix({"a": 0.0, "b": None})
+    # Received between tick 50 and tick 51, as the stage follower hands it over.
+    _run_ticks_with(engine, 60, {50: lambda: engine.set_mix({"a": None, "b": 0.0})})
+    before, next_tick, after = tape.ticks[49], tape.ticks[50], tape.ticks[51]
+    np.testing.assert_array_equal(before, np.full((2, 960), 0.125, np.float32))
+    assert 0.125 < next_tick[0, 0] < next_tick[0, 479]  # the 10 ms ramp starts with the next tick...
+    np.testing.assert_allclose(next_tick[:, 480:], 0.25, atol=1e-7)  # ...and ends within it
+    np.testing.assert_array_equal(after, np.full((2, 960), 0.25, np.float32))
+
+
+def test_the_clock_never_drifts_a_late_tick_is_caught_up(tmp_path):
+    """Ticks are scheduled on the monotonic clock: after one tick ran 100 ms late, the next five
+    run at once, so every second of the clock still holds fifty ticks of programme."""
+    engine = MixEngine(tmp_path, clock=FreeRunningClock())
+    engine.mixer = tape = ProgramTape()
+    engine.set_lines([level("a", 0.125)])
+    engine.set_mix({"a": 0.0})
+    clock, stop = engine.clock, threading.Event()
+    sleep_until, woke = clock.sleep_until, []
+
+    def late_once(deadline: float) -> None:
+        if len(woke) == 100:
+            clock._now = deadline + 0.1  # one sleep overruns by five ticks (a pause, a busy core)
+        else:
+            sleep_until(deadline)
+        woke.append(clock.monotonic())
+        if clock.monotonic() >= 3.0 - 1e-9:
+            stop.set()
+
+    clock.sleep_until = late_once
+    engine.run(stop)
+    assert len(tape.ticks) == 150  # 3 s of clock, 3 s of programme
+    caught_up = [n for n in range(1, len(woke)) if woke[n] == woke[n - 1]]
+    assert caught_up == [101, 102, 103, 104, 105]  # run at once, with no sleep, until on time again
+    assert woke[106] == pytest.approx(woke[105] + 0.02)

@@ -102,12 +102,34 @@ def test_meters_report_peak_and_rms_in_dbfs_per_line_and_program():
     t = np.arange(960) / 48000
     tone = np.tile(0.5 * np.sin(2 * np.pi * 1000 * t), (2, 1)).astype(np.float32)
     settled(mixer, {"tone": tone, "quiet": np.zeros((2, 960), np.float32)})
+    mixer.meters()  # a read starts a new window: the next one holds only the steady tick below
+    mixer.mix({"tone": tone, "quiet": np.zeros((2, 960), np.float32)})
     meters = mixer.meters()
     assert meters["lines"]["tone"]["peak_db"] == pytest.approx(-6.0206, abs=1e-3)
     assert meters["lines"]["tone"]["rms_db"] == pytest.approx(-9.0309, abs=1e-3)
     assert meters["lines"]["quiet"] == {"peak_db": METER_FLOOR_DB, "rms_db": METER_FLOOR_DB}
     assert meters["program"]["peak_db"] == pytest.approx(-12.0206, abs=1e-3)
     assert meters["program"]["rms_db"] == pytest.approx(-15.0309, abs=1e-3)
+
+
+def test_meters_hold_the_peak_and_energy_of_every_tick_since_they_were_last_read():
+    mixer = Mixer()
+    mixer.set_gains({"a": 0.0, "b": None})  # b is not on air: its input is metered all the same
+    quiet = dc(0.01)
+    settled(mixer, {"a": quiet})
+    mixer.meters()
+    click = quiet.copy()
+    click[:, 100] = 0.5
+    for frame in (quiet, click, quiet, quiet, quiet):  # five ticks between two reads, as the engine reads
+        mixer.mix({"a": frame, "b": quiet} if frame is click else {"a": frame})
+    meters = mixer.meters()
+    assert meters["lines"]["a"]["peak_db"] == pytest.approx(20 * np.log10(0.5), abs=1e-4)
+    energy = 5 * 2 * 960 * 0.01**2 + 2 * (0.5**2 - 0.01**2)  # both channels of the click sample
+    assert meters["lines"]["a"]["rms_db"] == pytest.approx(10 * np.log10(energy / (5 * 2 * 960)), abs=1e-3)
+    assert meters["lines"]["b"]["peak_db"] == pytest.approx(-40.0, abs=1e-4)  # present for one tick
+    assert meters["program"]["peak_db"] == pytest.approx(20 * np.log10(0.5), abs=1e-4)
+    after = mixer.meters()  # nothing mixed since: a new, empty window
+    assert after["program"]["peak_db"] == METER_FLOOR_DB and after["lines"]["b"]["peak_db"] == METER_FLOOR_DB
 
 
 def test_db_to_gain():
