@@ -203,7 +203,7 @@ def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = 10.0) -> f
     return share
 
 
-def run(*, as_json: bool = False, runs: int = 2, write: Callable[[str], object] = print) -> dict:
+def run(*, as_json: bool = False, runs: int = 3, write: Callable[[str], object] = print) -> dict:
     """Measure every line count and the live share; print a line each (or one JSON object)."""
     result: dict = {"lines": {}}
     with tempfile.TemporaryDirectory() as temporary:
@@ -235,7 +235,7 @@ def run(*, as_json: bool = False, runs: int = 2, write: Callable[[str], object] 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--runs", type=int, default=2, help="runs per measurement (best is kept)")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (best is kept)")
     args = parser.parse_args()
     run(as_json=args.json, runs=args.runs, write=lambda text: print(text, flush=True))
 
