@@ -21,7 +21,8 @@ from django.conf import settings
 from tests.conftest import scaled_out
 from tests.live import BASE_DIR, database_url, free_port, stop_group
 
-CELERY_REDIS_DB = 5
+# Another suite running beside this one (a soak, say) can be given another database.
+CELERY_REDIS_DB = int(os.environ.get("TEST_CELERY_REDIS_DB", "5"))
 SEGMENT_FRAMES = 47  # 47 AAC frames = 1.0027 s, target duration 1
 WINDOW = 3
 LEASE_SECONDS = 2.0
