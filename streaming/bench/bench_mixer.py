@@ -203,7 +203,7 @@ def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = 10.0) -> f
     return share
 
 
-def run(*, as_json: bool = False, runs: int = 3, write: Callable[[str], object] = print) -> dict:
+def run(*, as_json: bool = False, runs: int = 5, write: Callable[[str], object] = print) -> dict:
     """Measure every line count and the live share; print a line each (or one JSON object)."""
     result: dict = {"lines": {}}
     with tempfile.TemporaryDirectory() as temporary:
@@ -212,11 +212,14 @@ def run(*, as_json: bool = False, runs: int = 3, write: Callable[[str], object] 
         for count in LINE_COUNTS:
             paths = [files[i % DISTINCT_FILES] for i in range(count)]
             # Alternating runs see the same load from anything else on the machine; best of each.
-            ours_runs, amix_runs = [], []
-            for _ in range(runs):
-                ours_runs.append(mix_ours(paths, _fresh(root, f"ours{count}")))
-                amix_runs.append(mix_amix(paths, _fresh(root, f"amix{count}")))
-            ours, amix = min(ours_runs), min(amix_runs)
+            # Who goes first alternates too, so load that comes and goes every few seconds
+            # cannot fall on the same side in every run.
+            timings: dict = {mix_ours: [], mix_amix: []}
+            for run_number in range(runs):
+                order = [mix_ours, mix_amix] if run_number % 2 == 0 else [mix_amix, mix_ours]
+                for mix in order:
+                    timings[mix].append(mix(paths, _fresh(root, f"{mix.__name__}{count}")))
+            ours, amix = min(timings[mix_ours]), min(timings[mix_amix])
             row = {"ours_rtf": SECONDS / ours, "amix_rtf": SECONDS / amix, "ratio": amix / ours}
             result["lines"][str(count)] = {key: round(value, 2) for key, value in row.items()}
             if not as_json:
@@ -235,7 +238,7 @@ def run(*, as_json: bool = False, runs: int = 3, write: Callable[[str], object] 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (best is kept)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (best is kept)")
     args = parser.parse_args()
     run(as_json=args.json, runs=args.runs, write=lambda text: print(text, flush=True))
 

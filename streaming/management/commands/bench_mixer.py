@@ -8,7 +8,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
-        parser.add_argument("--runs", type=int, default=3, help="Runs per measurement (the best is kept).")
+        parser.add_argument("--runs", type=int, default=5, help="Runs per measurement (the best is kept).")
 
     def handle(self, *args, json, runs, **options):
         bench_mixer.run(as_json=json, runs=runs, write=self.stdout.write)
