@@ -3,6 +3,7 @@
 import os
 from contextlib import contextmanager
 
+from django.db import connections
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -33,6 +34,10 @@ def chromium(*extra_args: str):
                 yield browser
             finally:
                 browser.close()
+                # ORM calls made while Playwright's loop ran got connections of their own (Django's
+                # are per context); pytest-django closes only the test's, and a pooled one left
+                # open keeps the test database from being dropped at the end of the run.
+                connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
