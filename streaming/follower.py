@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 
 from stage.models import StageState
+from stage.state import ENDED
 from streaming.holder import LeaseHolder
 from streaming.stage_link import needs_mixer
 
@@ -72,5 +73,5 @@ class StageFollower(threading.Thread):
             self.version = state["version"]
             self.on_state(state)
             if not needs_mixer(state):
-                self.ended = state["phase"] == "ended"
+                self.ended = state["phase"] == ENDED
                 self.stop.set()

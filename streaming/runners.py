@@ -23,6 +23,7 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from stage.models import StageState
+from stage.state import ENDED
 from streaming import lease
 from streaming.models import MixerLease
 from streaming.reports import Forwarder
@@ -52,7 +53,7 @@ def events_needing_a_mixer() -> list[int]:
 def shows_owed_a_finish() -> list[int]:
     """Ended shows whose mixer died before it wrote their ENDLIST and replay, and nobody is at it."""
     owed = MixerLease.objects.filter(
-        event__stage__document__phase="ended", finished_at__isnull=True, generation__gt=0
+        event__stage__document__phase=ENDED, finished_at__isnull=True, generation__gt=0
     ).exclude(expires_at__gt=timezone.now())
     return list(owed.values_list("event_id", flat=True))
 

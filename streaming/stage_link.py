@@ -12,11 +12,12 @@ import logging
 from dataclasses import dataclass
 
 from stage import machine
+from stage.state import ENDED, PRESHOW
 
 log = logging.getLogger(__name__)
 
 # Phases in which no mixer runs; every other phase (live, rehearsal, hold, ...) needs one.
-IDLE_PHASES = ("preshow", "ended")
+IDLE_PHASES = (PRESHOW, ENDED)
 MIXER_ROLE = "mixer"
 MIXER_ACTOR = "mixer"
 

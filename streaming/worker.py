@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import connection
 
 from stage.models import StageState
+from stage.state import ENDED
 from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
@@ -116,7 +117,7 @@ def run_mixer(
 
 
 def show_has_ended(event_id: int) -> bool:
-    return StageState.objects.filter(event_id=event_id, document__phase="ended").exists()
+    return StageState.objects.filter(event_id=event_id, document__phase=ENDED).exists()
 
 
 def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream: BinaryIO | None) -> tuple[str, int]:

@@ -10,6 +10,12 @@ import numpy as np
 SAMPLE_RATE = 48000
 
 
+def decoded_samples(path) -> int:
+    """How many samples per channel a media file decodes to (every packet must decode)."""
+    with av.open(str(path)) as container:
+        return sum(frame.samples for frame in container.decode(audio=0))
+
+
 def decode(data: bytes) -> np.ndarray:
     """Decode a media file's audio to mono float samples at 48 kHz."""
     chunks = []

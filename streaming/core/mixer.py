@@ -143,7 +143,7 @@ class Mixer:
         meter read every fifth tick still shows a click in the four ticks between reads)."""
         meters = self._window.read()
         for line in self._targets.keys() - meters["lines"].keys():
-            meters["lines"][line] = _levels(0.0, 0.0, 1)
+            meters["lines"][line] = _levels(0.0, 0.0, 0)  # no input since the last read
         return meters
 
     def _forget_silent_lines(self, present: list[str]) -> None:
@@ -193,9 +193,7 @@ class MeterWindow:
         """One tick: `flat` is (lines, samples) of the inputs, `program` the limited output."""
         ids = tuple(line_ids)
         if ids != self._ids:
-            self._fold()
-            self._ids = ids
-            self._peaks, self._energy = np.zeros(len(ids)), np.zeros(len(ids))
+            self._fold(ids)
         if ids:
             # max/min and a row-wise dot product read the inputs without allocating a copy.
             np.maximum(self._peaks, np.maximum(flat.max(axis=1), -flat.min(axis=1)), out=self._peaks)
@@ -208,19 +206,21 @@ class MeterWindow:
 
     def read(self) -> dict:
         """Levels since the last read, in dBFS; starts a new window."""
-        self._fold()
+        self._fold(self._ids)
         lines = {line: _levels(*gathered) for line, gathered in self._folded.items()}
         program = _levels(*self._program)
         self._folded, self._program = {}, [0.0, 0.0, 0]
         return {"lines": lines, "program": program}
 
-    def _fold(self) -> None:
+    def _fold(self, next_ids: tuple[str, ...]) -> None:
+        """Move the current line set's sums into `_folded` and start gathering for `next_ids`."""
         for line, peak, energy in zip(self._ids, self._peaks.tolist(), self._energy.tolist(), strict=True):
             gathered = self._folded.setdefault(line, [0.0, 0.0, 0])
             gathered[0] = max(gathered[0], peak)
             gathered[1] += energy
             gathered[2] += self._samples
-        self._peaks, self._energy = np.zeros(len(self._ids)), np.zeros(len(self._ids))
+        self._ids = next_ids
+        self._peaks, self._energy = np.zeros(len(next_ids)), np.zeros(len(next_ids))
         self._samples = 0
 
 

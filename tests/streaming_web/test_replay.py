@@ -19,7 +19,7 @@ from streaming.core.playlist import PlaylistWriter
 from streaming.models import MixerLease
 from streaming.replay import finish_replay
 from streaming.runners import shows_owed_a_finish
-from tests.audio import decode, tones_present
+from tests.audio import decode, decoded_samples, tones_present
 from tests.factories import make_event, make_tone_presenter
 from tests.supervision.playlists import SR, parse
 
@@ -124,8 +124,7 @@ def test_rehearsal_is_private_and_the_replay_starts_when_the_show_goes_live(hls_
     vod = parse((directory / "vod.m3u8").read_text())
     assert not any(entry.discontinuity for entry in vod.entries)  # the public stream starts fresh
     assert vod.entries[0].pdt.timestamp() >= state["live_since"] - 0.1
-    with av.open(str(directory / "program.m4a")) as download:
-        seconds = sum(frame.samples for frame in download.decode(audio=0)) / SR
+    seconds = decoded_samples(directory / "program.m4a") / SR
     assert abs(seconds - (state["ended_at"] - state["live_since"])) < 0.5  # the show, not the rehearsal
     chapters = json.loads((directory / "chapters.json").read_text())["chapters"]
     assert [chapter["title"] for chapter in chapters] == ["Bob"]  # the take the stage logged
@@ -172,8 +171,7 @@ def test_a_segment_published_but_never_recorded_is_in_the_replay(hls_root):
     vod_samples = sum(round(entry.duration * SR) for entry in vod.entries)
     assert vod_samples == sum(segment.samples for segment in published)
     assert (directory / "program.aac").read_bytes() == b"".join(segment.adts for segment in published)
-    with av.open(str(directory / "program.m4a")) as download:
-        samples = sum(frame.samples for frame in download.decode(audio=0))  # every packet decodes
+    samples = decoded_samples(directory / "program.m4a")  # every packet decodes
     assert samples == vod_samples
     audio = decode((directory / "program.m4a").read_bytes())
     lost = slice(2 * 47 * 1024, 3 * 47 * 1024)  # the segment the running recording lacks
@@ -194,8 +192,7 @@ def test_without_a_readable_segment_the_replay_is_the_running_recording(hls_root
 
     assert "recording kept as the mixer wrote it" in caplog.text
     assert (directory / "program.aac").read_bytes() == recorded
-    with av.open(str(directory / "program.m4a")) as download:
-        assert sum(frame.samples for frame in download.decode(audio=0)) == sum(s.samples for s in published)
+    assert decoded_samples(directory / "program.m4a") == sum(s.samples for s in published)
 
 
 def test_a_mixer_started_for_an_ended_show_only_finishes_it(hls_root):
@@ -219,8 +216,7 @@ def test_a_mixer_started_for_an_ended_show_only_finishes_it(hls_root):
     live, vod = parse((directory / "live.m3u8").read_text()), parse((directory / "vod.m3u8").read_text())
     assert live.ended and vod.ended
     assert [entry.index for entry in vod.entries] == list(range(len(published)))  # nothing added
-    with av.open(str(directory / "program.m4a")) as download:
-        assert sum(frame.samples for frame in download.decode(audio=0)) == sum(s.samples for s in published)
+    assert decoded_samples(directory / "program.m4a") == sum(s.samples for s in published)
     row = MixerLease.objects.get(event=event)
     assert row.finished_at is not None and lease.is_lapsed(event.pk)
     assert shows_owed_a_finish() == []

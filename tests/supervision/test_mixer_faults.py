@@ -9,13 +9,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import av
 import pytest
 from django.utils import timezone
 
 from stage import store
 from streaming.models import MixerLease
-from tests.audio import decode, tones_present
+from tests.audio import decode, decoded_samples, tones_present
 from tests.factories import make_event, make_tone_presenter
 from tests.live import wait_for
 from tests.supervision.conftest import LEASE_SECONDS, SEGMENT_FRAMES, WINDOW
@@ -65,6 +64,12 @@ class Show:
         )
         return int(lease.owner.rsplit(":", 1)[1])
 
+    def on_air(self) -> int:
+        """Go live with the line on air; returns the pid of the first mixer."""
+        self.command("go_live")
+        self.command("set_on_air", line=self.line, on_air=True)
+        return self.running(1)
+
     def state(self) -> dict:
         path = self.directory / "playlist_state.json"
         return json.loads(path.read_text()) if path.exists() else {"next_segment_index": 0, "history": []}
@@ -79,9 +84,7 @@ class Show:
 
 def test_sigterm_then_sigkill_are_replaced_by_the_watchdog_and_the_playlist_continues(supervisor, hls_root):
     show = Show(hls_root)
-    show.command("go_live")
-    show.command("set_on_air", line=show.line, on_air=True)
-    first = show.running(1)
+    first = show.on_air()
     # The mixer's health reports reach the stage through the runner, as the mixer's own facts.
     wait_for(lambda: store.snapshot(show.event.pk)["lines"][show.line].get("health") == "ok", 10, "health ok")
     wait_for(lambda: (show.directory / "live.m3u8").exists(), 20, "the first playlist")
@@ -143,9 +146,7 @@ def test_sigterm_then_sigkill_are_replaced_by_the_watchdog_and_the_playlist_cont
 
 def test_a_paused_mixer_that_wakes_after_its_lease_lapsed_cannot_publish(supervisor, hls_root):
     show = Show(hls_root)
-    show.command("go_live")
-    show.command("set_on_air", line=show.line, on_air=True)
-    zombie = show.running(1)
+    zombie = show.on_air()
     show.segments_after(0, 2)
 
     os.kill(zombie, signal.SIGSTOP)
@@ -182,9 +183,7 @@ def test_a_paused_mixer_that_wakes_after_its_lease_lapsed_cannot_publish(supervi
 
 def test_a_show_whose_mixer_dies_as_it_ends_is_finished_by_the_watchdog(supervisor, hls_root):
     show = Show(hls_root)
-    show.command("go_live")
-    show.command("set_on_air", line=show.line, on_air=True)
-    mixer = show.running(1)
+    mixer = show.on_air()
     show.segments_after(0, 3)
     # Paused, it never sees the end; killed, it never writes the ENDLIST or the replay.
     os.kill(mixer, signal.SIGSTOP)
@@ -199,8 +198,7 @@ def test_a_show_whose_mixer_dies_as_it_ends_is_finished_by_the_watchdog(supervis
     assert live.ended and vod.ended
     assert [entry.index for entry in vod.entries] == list(range(show.state()["next_segment_index"]))
     vod_samples = sum(round(entry.duration * SR) for entry in vod.entries)
-    with av.open(str(show.directory / "program.m4a")) as download:
-        assert sum(frame.samples for frame in download.decode(audio=0)) == vod_samples
+    assert decoded_samples(show.directory / "program.m4a") == vod_samples
     assert tones_present(decode((show.directory / "program.m4a").read_bytes()), (A,)) == {A}
     time.sleep(3 * LEASE_SECONDS)
     assert show.lease().generation == 2  # finished: the watchdog starts nothing more

@@ -7,13 +7,12 @@ import os
 import signal
 import time
 
-import av
 import numpy as np
 import pytest
 
 from events.models import Presenter
 from stage.models import StageLogEntry
-from tests.audio import decode, tone_level
+from tests.audio import decode, decoded_samples, tone_level
 from tests.factories import make_tone_presenter
 from tests.live import wait_for
 from tests.supervision.network_line import NetworkLine, write_tone
@@ -107,8 +106,7 @@ def test_a_show_with_a_dropped_line_a_killed_mixer_and_a_dozen_changes(superviso
     assert len(reported) <= 8  # changes only: ten meter reports a second never reach the stage
 
     # The replay: every published segment, as long as the VOD, chaptered by the takes.
-    with av.open(str(directory / "program.m4a")) as download:
-        samples = sum(frame.samples for frame in download.decode(audio=0))
+    samples = decoded_samples(directory / "program.m4a")
     assert samples == sum(round(entry.duration * SR) for entry in vod.entries)
     chapters = json.loads((directory / "chapters.json").read_text())["chapters"]
     assert [c["title"] for c in chapters] == ["Alice", "Bob", "Alice, Bob"]

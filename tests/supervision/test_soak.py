@@ -8,10 +8,10 @@ import os
 import signal
 import time
 
-import av
 import pytest
 
 from events.models import Presenter
+from tests.audio import decoded_samples
 from tests.factories import make_tone_presenter
 from tests.live import wait_for
 from tests.supervision.network_line import NetworkLine, write_tone
@@ -80,8 +80,7 @@ def test_an_hour_long_show_is_followed_throughout_and_replayed_completely(superv
     assert MINUTES * 60 - 30 < shown < time.monotonic() - started
     # The replay is rebuilt from the published segments after ENDLIST: about 10 s for an hour.
     wait_for(lambda: (show.directory / "program.m4a").exists(), 120, "the replay")
-    with av.open(str(show.directory / "program.m4a")) as download:
-        samples = sum(frame.samples for frame in download.decode(audio=0))
+    samples = decoded_samples(show.directory / "program.m4a")
     assert samples == sum(round(entry.duration * SR) for entry in vod.entries)
     chapters = json.loads((show.directory / "chapters.json").read_text())["chapters"]
     assert len(chapters) == len(takes)
