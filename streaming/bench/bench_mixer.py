@@ -31,14 +31,14 @@ from streaming.core.playlist import PlaylistWriter
 SECONDS = 60
 LINE_COUNTS = (1, 8, 32, 64)
 DISTINCT_FILES = 8
-BLOCK = 4800  # 100 ms per mix step offline; the live engine uses 20 ms ticks
+BLOCK = 19200  # 400 ms per mix step offline; the live engine uses 20 ms ticks
 GAIN_DB = -18.0
 
 
-def generate_material(directory: Path) -> list[Path]:
-    """Eight 60 s AAC-LC 128k stereo files: tones, chords, noise; line i plays file i mod 8."""
+def generate_material(directory: Path, seconds: float = SECONDS) -> list[Path]:
+    """Eight AAC-LC 128k stereo files (60 s by default): tones, chords, noise; line i plays file i mod 8."""
     rng = np.random.default_rng(0)
-    t = np.arange(SECONDS * SAMPLE_RATE) / SAMPLE_RATE
+    t = np.arange(round(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     paths = []
     for index in range(DISTINCT_FILES):
         base = 110 * (index + 2)
@@ -203,13 +203,21 @@ def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = 10.0) -> f
     return share
 
 
-def run(*, as_json: bool = False, runs: int = 5, write: Callable[[str], object] = print) -> dict:
+def run(
+    *,
+    as_json: bool = False,
+    runs: int = 5,
+    line_counts: tuple[int, ...] = LINE_COUNTS,
+    seconds: float = SECONDS,
+    live_seconds: float = 10.0,
+    write: Callable[[str], object] = print,
+) -> dict:
     """Measure every line count and the live share; print a line each (or one JSON object)."""
     result: dict = {"lines": {}}
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
-        files = generate_material(root)
-        for count in LINE_COUNTS:
+        files = generate_material(root, seconds)
+        for count in line_counts:
             paths = [files[i % DISTINCT_FILES] for i in range(count)]
             # Alternating runs see the same load from anything else on the machine; best of each.
             # Who goes first alternates too, so load that comes and goes every few seconds
@@ -220,14 +228,14 @@ def run(*, as_json: bool = False, runs: int = 5, write: Callable[[str], object] 
                 for mix in order:
                     timings[mix].append(mix(paths, _fresh(root, f"{mix.__name__}{count}")))
             ours, amix = min(timings[mix_ours]), min(timings[mix_amix])
-            row = {"ours_rtf": SECONDS / ours, "amix_rtf": SECONDS / amix, "ratio": amix / ours}
+            row = {"ours_rtf": seconds / ours, "amix_rtf": seconds / amix, "ratio": amix / ours}
             result["lines"][str(count)] = {key: round(value, 2) for key, value in row.items()}
             if not as_json:
                 write(
                     f"{count:>3} lines: ours {row['ours_rtf']:6.1f}x  amix {row['amix_rtf']:6.1f}x  "
                     f"ours/amix {row['ratio']:.2f}"
                 )
-        result["live_cpu_share_8_lines"] = round(live_cpu_share(files, _fresh(root, "live")), 4)
+        result["live_cpu_share_8_lines"] = round(live_cpu_share(files, _fresh(root, "live"), live_seconds), 4)
     if as_json:
         write(json.dumps(result))
     else:
@@ -239,8 +247,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (best is kept)")
+    parser.add_argument("--lines", type=int, nargs="+", default=LINE_COUNTS, help="line counts to measure")
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="length of every line's file")
     args = parser.parse_args()
-    run(as_json=args.json, runs=args.runs, write=lambda text: print(text, flush=True))
+    run(
+        as_json=args.json,
+        runs=args.runs,
+        line_counts=tuple(args.lines),
+        seconds=args.seconds,
+        write=lambda text: print(text, flush=True),
+    )
 
 
 def _fresh(root: Path, name: str) -> Path:
