@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Links in the demo's printout and in emails point at the server `make run` starts.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 # The scaled-out services the test command runs the suite against (real ones, on loopback).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/webcast
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -22,8 +24,8 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py load_demo
-	$(VENV)/bin/daphne --access-log /dev/null -b 127.0.0.1 -p $(PORT) config.asgi:application
+	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
+	SITE_URL=$(SITE_URL) $(VENV)/bin/daphne --access-log /dev/null -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 services:
 	bash .ci/services
