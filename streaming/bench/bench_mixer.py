@@ -33,6 +33,7 @@ LINE_COUNTS = (1, 8, 32, 64)
 DISTINCT_FILES = 8
 BLOCK = 19200  # 400 ms per mix step offline; the live engine uses 20 ms ticks
 GAIN_DB = -18.0
+LIVE_SECONDS = 10.0  # how long the live engine is timed
 
 
 def generate_material(directory: Path, seconds: float = SECONDS) -> list[Path]:
@@ -184,7 +185,7 @@ def _planes(frame: av.AudioFrame) -> np.ndarray:
     return out
 
 
-def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = 10.0) -> float:
+def live_cpu_share(paths: list[Path], out_dir: Path, seconds: float = LIVE_SECONDS) -> float:
     """CPU seconds per wall second of one real-time engine mixing 8 looping file lines."""
     engine = MixEngine(out_dir)
     specs = [LineSpec(f"line{i}", str(paths[i % len(paths)]), loop=True) for i in range(8)]
@@ -209,7 +210,7 @@ def run(
     runs: int = 5,
     line_counts: tuple[int, ...] = LINE_COUNTS,
     seconds: float = SECONDS,
-    live_seconds: float = 10.0,
+    live_seconds: float = LIVE_SECONDS,
     write: Callable[[str], object] = print,
 ) -> dict:
     """Measure every line count and the live share; print a line each (or one JSON object)."""
@@ -243,20 +244,31 @@ def run(
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of both entry points: this module's `main` and `manage.py bench_mixer`."""
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (best is kept)")
     parser.add_argument("--lines", type=int, nargs="+", default=LINE_COUNTS, help="line counts to measure")
     parser.add_argument("--seconds", type=float, default=SECONDS, help="length of every line's file")
-    args = parser.parse_args()
-    run(
-        as_json=args.json,
-        runs=args.runs,
-        line_counts=tuple(args.lines),
-        seconds=args.seconds,
-        write=lambda text: print(text, flush=True),
+    parser.add_argument("--live-seconds", type=float, default=LIVE_SECONDS, help="how long the live engine is timed")
+
+
+def run_with(options: dict, write: Callable[[str], object]) -> dict:
+    """`run` with the parsed options of `add_arguments`."""
+    return run(
+        as_json=options["json"],
+        runs=options["runs"],
+        line_counts=tuple(options["lines"]),
+        seconds=options["seconds"],
+        live_seconds=options["live_seconds"],
+        write=write,
     )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_arguments(parser)
+    run_with(vars(parser.parse_args()), lambda text: print(text, flush=True))
 
 
 def _fresh(root: Path, name: str) -> Path:

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 
-from streaming.bench.bench_mixer import GAIN_DB, generate_material, mix_amix, mix_ours
-from tests.audio import decode, tone_level
+from streaming.bench.bench_mixer import BLOCK, GAIN_DB, generate_material, mix_amix, mix_ours
+from tests.audio import SAMPLE_RATE, decode, read_segments, tone_level
 
 
 def program(directory) -> np.ndarray:
-    listed = (directory / "vod.m3u8").read_text().splitlines()
-    return decode(b"".join((directory / name).read_bytes() for name in listed if name.endswith(".ts")))
+    return decode(b"".join(read_segments(directory, (directory / "vod.m3u8").read_text())))
 
 
 def db(value: float) -> float:
@@ -23,11 +22,10 @@ def db(value: float) -> float:
 def test_ours_and_amix_mix_the_same_lines_to_the_same_program(tmp_path):
     files = generate_material(tmp_path, seconds=4)
     paths = [files[0], files[2], files[0]]  # base tones: 220 Hz twice, 440 Hz once
-    (tmp_path / "ours").mkdir(), (tmp_path / "amix").mkdir()
     assert mix_ours(paths, tmp_path / "ours") > 0 and mix_amix(paths, tmp_path / "amix") > 0
     ours, amix = program(tmp_path / "ours"), program(tmp_path / "amix")
     # Ours stops at its last whole 400 ms block, amix at the shortest input: within one block.
-    assert 3.5 * 48000 < len(ours) <= len(amix) < len(ours) + 19200
+    assert 3.5 * SAMPLE_RATE < len(ours) <= len(amix) < len(ours) + BLOCK
     ours, amix = ours[4800 : len(ours) - 4800], amix[4800 : len(ours) - 4800]
     assert abs(db(np.sqrt(np.mean(ours**2))) - db(np.sqrt(np.mean(amix**2)))) < 0.1
     for frequency, lines in ((220, 2), (440, 1)):
