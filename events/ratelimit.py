@@ -36,7 +36,11 @@ class Verdict:
 
 def client_address(request: HttpRequest) -> str:
     """The client's address, IPv6 reduced to its /64 (one subscriber usually holds a whole /64)."""
-    raw = request.META.get("REMOTE_ADDR") or "unknown"
+    return address_of(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def address_of(raw: str) -> str:
+    """What the limiter counts for a peer address: itself, or its /64 for IPv6."""
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:

@@ -1,20 +1,22 @@
-"""WebSocket consumers: admit, parse, hand the command to the one command path, reply.
+"""The stage's WebSocket consumers: admitted first, then a snapshot, then the one command path.
 
-`StageSocketConsumer` is what every stage socket shares: a snapshot on connect and on request,
-then the deltas its audience gets from this process's feed (stage/fanout.py), in version order
-with nothing lost in between. The console is one subclass; the green room is another
-(stage/greenroom.py): set `role`, `audience` and `presenter`, and implement `admit`.
+`StageSocketConsumer` is what every stage socket shares: once admitted (stage/admission.py), a
+snapshot on connect and on request, then the deltas its audience gets from this process's feed
+(stage/fanout.py), in version order with nothing lost in between. The console is one subclass;
+the green room is another (stage/greenroom.py): set `audience` and `presenter`, and implement
+`admit`.
 """
 
+import asyncio
 import json
 import logging
 import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from events.models import Event
 from stage import fanout, store
+from stage.admission import Admission, AdmittedSocket, Refusal
 from stage.broadcast import apply_and_broadcast
 from stage.direct import prepared_writer
 from stage.projections import CONSOLE, conversation, greenroom_view
@@ -23,32 +25,31 @@ from stage.protocol import PRODUCER, ProtocolError
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 16 * 1024
-CLOSE_FORBIDDEN = 4403
+# A client asks for a snapshot when it sees a gap; more often than this, the requests are
+# answered together by one snapshot when the second is up.
+SNAPSHOT_INTERVAL_SECONDS = 1.0
 
 
-class StageSocketConsumer(AsyncWebsocketConsumer):
-    """A socket following one event's stage and sending commands as `actor` in `role`."""
+class StageSocketConsumer(AdmittedSocket):
+    """A socket following one event's stage and sending commands as its admitted actor and role."""
 
-    role: str = PRODUCER
     audience: str = CONSOLE
     presenter: str | None = None
-    actor: str = "unknown"
+    following = False
+    # A producer's console sends a command per click; twenty a second is more than hands make.
+    message_rate = 20.0
+    message_burst = 60.0
 
-    async def admit(self) -> bool:
-        """Whether this socket may follow the event; set `self.actor` when it may."""
-        raise NotImplementedError
+    @property
+    def event_id(self) -> int:
+        return int(self.scope["url_route"]["kwargs"]["event_id"])
 
-    async def connect(self) -> None:
-        self.event_id = int(self.scope["url_route"]["kwargs"]["event_id"])
+    async def opened(self) -> None:
         self.synced = False
         self.pending: list[tuple[str, int]] = []
-        self.following = False
+        self.last_snapshot = 0.0
+        self.snapshot_due: asyncio.Task | None = None
         self._prepared_writer = prepared_writer(self.scope)
-        await self.accept()
-        if not await self.admit():
-            # Accepted first so the client sees why and does not reconnect.
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
         await fanout.join(self.event_id, self)
         self.following = True
         await self.resync()
@@ -57,6 +58,8 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.following:
             self.following = False
+            if self.snapshot_due is not None:
+                self.snapshot_due.cancel()
             await fanout.leave(self.event_id, self)
             await self.left()
 
@@ -74,7 +77,7 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "error", "error": error.as_dict()})
             return
         if message == {"type": "snapshot"}:
-            await self.resync()
+            await self.request_snapshot()
             return
         outcome = await apply_and_broadcast(self.event_id, message, actor=self.actor, role=self.role)
         client_id = message.get("client_id") if isinstance(message.get("client_id"), str) else None
@@ -87,9 +90,23 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
             refusal |= {"version": outcome.state["version"], "state": self.view(outcome.state)}
         await self.send_json(refusal)
 
+    async def request_snapshot(self) -> None:
+        """A snapshot now, or, within a second of the last one, one when the second is up."""
+        wait = self.last_snapshot + SNAPSHOT_INTERVAL_SECONDS - time.monotonic()
+        if wait <= 0:
+            await self.resync()
+        elif self.snapshot_due is None or self.snapshot_due.done():
+            self.snapshot_due = asyncio.create_task(self._snapshot_after(wait))
+
+    async def _snapshot_after(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self.following:
+            await self.resync()
+
     async def resync(self) -> None:
         """Send a full snapshot, then the pushes that arrived meanwhile and are newer than it."""
         self.synced = False
+        self.last_snapshot = time.monotonic()
         state, audit = await database_sync_to_async(store.snapshot_with_audit)(self.event_id)
         await self.send_json(self.snapshot_message(state, audit))
         while self.pending:
@@ -123,9 +140,6 @@ class StageSocketConsumer(AsyncWebsocketConsumer):
             message["conversation"] = conversation(state, self.presenter)
         return message | {"server_time": time.time()}
 
-    async def send_json(self, content: dict) -> None:
-        await self.send(text_data=json.dumps(content))
-
 
 def parse(text_data: str | None) -> dict:
     """A JSON object of at most MAX_MESSAGE_BYTES, or ProtocolError; the command path checks the rest."""
@@ -149,14 +163,12 @@ def _is_producer(event_id: int, user) -> bool:
 class ConsoleConsumer(StageSocketConsumer):
     """The producers' console of one event: producers of that event only."""
 
-    role = PRODUCER
     audience = CONSOLE
 
-    async def admit(self) -> bool:
+    async def admit(self) -> Admission | Refusal:
         user = self.scope.get("user")
         if user is None or not await _is_producer(self.event_id, user):
-            self.actor = "anonymous" if user is None or not user.is_authenticated else f"user:{user.get_username()}"
-            log.warning("stage %s: console refused to %s", self.event_id, self.actor)
-            return False
-        self.actor = f"user:{user.get_username()}"
-        return True
+            who = "anonymous" if user is None or not user.is_authenticated else f"user:{user.get_username()}"
+            log.warning("stage %s: console refused to %s", self.event_id, who)
+            return Refusal("forbidden", "Only this event's producers may open its console.")
+        return Admission(PRODUCER, f"user:{user.get_username()}")

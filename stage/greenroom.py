@@ -14,8 +14,16 @@ from channels.db import database_sync_to_async
 
 from events.access import access_key_matches
 from events.models import Presenter
+from stage.admission import (
+    GUESSING,
+    Admission,
+    AdmittedSocket,
+    Refusal,
+    count_wrong_link,
+    link_guessing_blocked,
+)
 from stage.broadcast import apply_and_broadcast
-from stage.consumers import CLOSE_FORBIDDEN, StageSocketConsumer
+from stage.consumers import StageSocketConsumer
 from stage.groups import presenter_group
 from stage.projections import GREENROOM
 from stage.protocol import PRESENTER, SYSTEM, presenter_actor
@@ -35,18 +43,37 @@ def admitted_presenter(event_id: int, presenter_pk: int, key: str) -> str | None
     return presenter.line_id
 
 
-class GreenRoomConsumer(StageSocketConsumer):
-    role = PRESENTER
-    audience = GREENROOM
+REVOKED = Refusal("revoked", "This link was revoked.")
+WRONG_LINK = Refusal("forbidden", "This green-room link is wrong or was replaced; ask the organiser for a new one.")
 
-    async def admit(self) -> bool:
-        kwargs = self.scope["url_route"]["kwargs"]
-        self.presenter = await admitted_presenter(self.event_id, kwargs["presenter_id"], kwargs["key"])
-        if self.presenter is None:
-            log.warning("stage %s: green room refused (wrong or revoked link)", self.event_id)
-            return False
-        self.actor = presenter_actor(self.presenter)
-        return True
+
+async def admit_by_link(socket: AdmittedSocket, event_id: int) -> str | Refusal:
+    """The stage id of the presenter whose link opened `socket`, or why it is refused. Wrong
+    links count against the address, as join links do, so keys cannot be guessed over sockets."""
+    address = socket.client_address()
+    if await link_guessing_blocked(address):
+        return GUESSING
+    kwargs = socket.scope["url_route"]["kwargs"]
+    presenter = await admitted_presenter(event_id, kwargs["presenter_id"], kwargs["key"])
+    if presenter is None:
+        await count_wrong_link(address)
+        log.warning("stage %s: a socket was refused (wrong or revoked link)", event_id)
+        return WRONG_LINK
+    return presenter
+
+
+class GreenRoomConsumer(StageSocketConsumer):
+    audience = GREENROOM
+    # Check-in, ready, chat and cue acknowledgements: a person's pace.
+    message_rate = 10.0
+    message_burst = 30.0
+
+    async def admit(self) -> Admission | Refusal:
+        presenter = await admit_by_link(self, self.event_id)
+        if isinstance(presenter, Refusal):
+            return presenter
+        self.presenter = presenter
+        return Admission(PRESENTER, presenter_actor(presenter))
 
     async def joined(self) -> None:
         await self.channel_layer.group_add(presenter_group(self.event_id, self.presenter), self.channel_name)
@@ -65,12 +92,11 @@ class GreenRoomConsumer(StageSocketConsumer):
 
     async def presenter_revoked(self, message: dict) -> None:
         """Their link was revoked: this socket goes now, not at its next reconnect."""
-        await self.send_json({"type": "error", "error": {"code": "revoked", "message": "This link was revoked."}})
-        await self.close(code=CLOSE_FORBIDDEN)
+        await self.expel(REVOKED)
 
     async def _report_presence(self, connected: bool) -> None:
         """Presence is a fact about now, reported by the server (`system`), never refused as stale."""
         command = {"type": "set_presence", "presenter": self.presenter, "connected": connected}
-        outcome = await apply_and_broadcast(self.event_id, command, actor=self.actor, role=SYSTEM)
+        outcome = await apply_and_broadcast(self.event_id, command, actor=presenter_actor(self.presenter), role=SYSTEM)
         if outcome.error is not None:
             log.warning("stage %s: presence of %s not recorded: %s", self.event_id, self.presenter, outcome.error)

@@ -6,7 +6,8 @@ re-send one after a stale-version refusal and get what it meant.
 
 Roles: producers may send every command a console needs; a presenter only commands about
 themselves (`presenter` must be their own id); the mixer and the system report facts (line health,
-presence), which apply at the head version without a staleness check; viewers only ask questions.
+presence), which apply at the head version without a staleness check; viewers only ask questions;
+nobody (a socket not admitted) may send nothing.
 """
 
 from collections.abc import Callable
@@ -23,7 +24,9 @@ PRESENTER = "presenter"
 MIXER = "mixer"
 SYSTEM = "system"
 VIEWER = "viewer"
-ROLES = (PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER)
+# A socket's role until it is admitted (stage/admission.py): it may send nothing at all.
+NOBODY = "nobody"
+ROLES = (PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER, NOBODY)
 # Roles that report facts: applied at the head version, never refused as stale.
 FACT_ROLES = frozenset({MIXER, SYSTEM})
 

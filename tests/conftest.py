@@ -2,15 +2,29 @@
 Redis in the test command's first pass, the embedded default (SQLite, in-memory layer) in its
 second."""
 
+import uuid
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+
+from events import attendance, ratelimit
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static():
     """Pages name their assets through the static manifest, as in production."""
     call_command("collectstatic", interactive=False, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(monkeypatch, request):
+    """Each test counts its own rate-limit hits and presence beats, also on a Redis others share."""
+    if request.node.get_closest_marker("live"):
+        return  # a live server process uses the real keys
+    tag = uuid.uuid4().hex[:10]
+    monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
+    monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
 
 
 @pytest.fixture(autouse=True)

@@ -82,3 +82,12 @@ class Console:
 
     async def close(self) -> None:
         await self.socket.disconnect()
+
+
+async def refusal_of(socket: WebsocketCommunicator) -> tuple[dict, int]:
+    """The typed error a refused socket is told, and the code it is then closed with."""
+    told = await socket.receive_output(timeout=TIMEOUT)
+    assert told["type"] == "websocket.send", told
+    closing = await socket.receive_output(timeout=TIMEOUT)
+    assert closing["type"] == "websocket.close", closing
+    return json.loads(told["text"])["error"], closing["code"]

@@ -13,7 +13,7 @@ from stage.broadcast import apply_and_broadcast
 from stage.groups import meters_group, stage_group
 from stage.models import StageLogEntry
 from tests.factories import make_event, make_producer, make_tone_presenter
-from tests.stage.sockets import Console, session_cookie
+from tests.stage.sockets import Console, refusal_of, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
 
@@ -141,8 +141,10 @@ async def test_only_producers_of_the_event_get_a_console(show, who):
     console = Console(show["event"], show[who] if who else None)
     connected, _ = await console.socket.connect()
     assert connected  # accepted, then closed with a reason, so the page stops retrying
-    closing = await console.socket.receive_output(timeout=5)
-    assert closing == {"type": "websocket.close", "code": 4403}
+    assert await refusal_of(console.socket) == (
+        {"code": "forbidden", "field": None, "message": "Only this event's producers may open its console."},
+        4403,
+    )
     assert fanout.local_sockets(show["event"]) == 0
     await console.socket.disconnect()
 

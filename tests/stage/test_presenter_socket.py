@@ -13,7 +13,7 @@ from events.invitations import reissue_link
 from stage import store
 from stage.routing import websocket_urlpatterns
 from tests.factories import make_event, make_producer, make_tone_presenter
-from tests.stage.sockets import Console, session_cookie
+from tests.stage.sockets import Console, refusal_of, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
 
@@ -107,7 +107,9 @@ async def test_a_presenter_acknowledges_their_cue_but_not_someone_elses(show):
 async def test_a_wrong_magic_link_gets_no_green_room(show):
     socket = WebsocketCommunicator(application, f"/ws/events/{show['event']}/greenroom/{show['ada'].pk}/not-the-key/")
     assert (await socket.connect())[0]
-    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+    error, code = await refusal_of(socket)
+    assert (error["code"], code) == ("forbidden", 4403)
+    assert "wrong or was replaced" in error["message"]
     await socket.disconnect()
 
 
@@ -115,7 +117,7 @@ async def test_another_presenters_key_opens_no_green_room_for_this_presenter(sho
     path = f"/ws/events/{show['event']}/greenroom/{show['ada'].pk}/{show['bea'].access_key}/"
     socket = WebsocketCommunicator(application, path)
     assert (await socket.connect())[0]
-    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
+    assert (await refusal_of(socket))[1] == 4403
     await socket.disconnect()
 
 
