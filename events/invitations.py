@@ -7,14 +7,12 @@ never sits in the broker or a worker's log; the mail is built from the current k
 
 from functools import partial
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from events.access import new_access_key
 from events.models import Presenter
+from events.signals import presenter_link_reissued
 from events.tasks import send_greenroom_invitation
-from stage.groups import presenter_group
 
 
 def invite(presenter: Presenter) -> bool:
@@ -26,14 +24,9 @@ def invite(presenter: Presenter) -> bool:
 
 
 def reissue_link(presenter: Presenter) -> bool:
-    """Revoke the presenter's green-room link (the old one stops working, and sockets it opened
-    close) and email them the new one."""
+    """Revoke the presenter's green-room link (the old one stops working; the stage closes the
+    sockets it opened) and email them the new one."""
     presenter.access_key = new_access_key()
     presenter.save(update_fields=["access_key"])
-    transaction.on_commit(partial(_close_sockets, presenter.event_id, presenter.line_id))
+    transaction.on_commit(partial(presenter_link_reissued.send, Presenter, presenter=presenter))
     return invite(presenter)
-
-
-def _close_sockets(event_id: int, presenter_id: str) -> None:
-    group = presenter_group(event_id, presenter_id)
-    async_to_sync(get_channel_layer().group_send)(group, {"type": "presenter.revoked"})

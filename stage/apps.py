@@ -6,6 +6,7 @@ class StageConfig(AppConfig):
     verbose_name = "Stage"
 
     def ready(self) -> None:
-        from stage import roster
+        from stage import links, roster
 
         roster.connect()
+        links.connect()
