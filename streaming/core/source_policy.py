@@ -86,6 +86,11 @@ class SourcePolicy:
     # Never readable, even inside the media root: the webcast's own output (private rehearsals).
     private_roots: tuple[Path, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        # Only schemes the mixer knows how to fence in (sources.PROTOCOLS) can be allowed.
+        if not self.schemes <= KNOWN_SCHEMES:
+            raise ValueError(f"Unknown line source schemes: {', '.join(sorted(self.schemes - KNOWN_SCHEMES))}.")
+
     @classmethod
     def from_config(
         cls,

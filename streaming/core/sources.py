@@ -24,7 +24,7 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .source_policy import KNOWN_SCHEMES, IPAddress, SourceError, SourcePolicy
+from .source_policy import IPAddress, SourceError, SourcePolicy
 from .test_tones import TEST_TONE_FORMAT, check_test_tone
 
 MAX_SOURCE_LENGTH = 500
@@ -159,7 +159,7 @@ def _parse(url: str, policy: SourcePolicy) -> _Source:
     if url.startswith("/"):
         return _allowed(_Source("file", path=url), policy)
     scheme, colon, rest = url.partition(":")
-    if not colon or not _SCHEME.fullmatch(scheme) or scheme.lower() not in KNOWN_SCHEMES:
+    if not colon or not _SCHEME.fullmatch(scheme):
         raise _unsupported(scheme if colon else url, policy)
     scheme = scheme.lower()
     if scheme == "file":

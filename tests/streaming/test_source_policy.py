@@ -284,6 +284,11 @@ def test_a_policy_the_environment_gets_wrong_names_the_entry(config, message):
         SourcePolicy.from_config(**config)
 
 
+def test_a_policy_allows_only_schemes_the_mixer_can_fence_in():
+    with pytest.raises(ValueError, match="Unknown line source schemes: concat"):
+        SourcePolicy(schemes=frozenset({"http", "concat"}))
+
+
 @pytest.mark.parametrize(
     ("address", "kind"),
     [
