@@ -16,9 +16,8 @@ from typing import Any
 from stage.cues import ALL, CUE_KINDS
 from stage.qna import QUESTION_STATUSES
 from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, PRESENTER_STATUSES, StageError
-from streaming.core.lines import MAX_FAULT_LENGTH
 from streaming.core.source_policy import SourcePolicy
-from streaming.core.sources import FORMATS, MAX_SOURCE_LENGTH, SourceError, check_source
+from streaming.core.sources import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
 
 PRODUCER = "producer"
 PRESENTER = "presenter"
@@ -126,7 +125,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "line": _id(),
             "health": Field(str, choices=HEALTH_STATES),
             # Why the mixer refused to open the line's source (its source policy's reason).
-            "fault": Field(str, required=False, nullable=True, max_length=MAX_FAULT_LENGTH),
+            "fault": Field(str, required=False, nullable=True, max_length=MAX_REASON_LENGTH),
         },
         frozenset({MIXER}),
     ),

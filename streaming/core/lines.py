@@ -16,7 +16,7 @@ import numpy as np
 
 from . import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, TICK_SECONDS
 from .source_policy import SourceError, SourcePolicy
-from .sources import Resolver, admit_source, system_resolver
+from .sources import MAX_REASON_LENGTH, Resolver, admit_source, system_resolver
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,6 @@ BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
 # Decode errors in a row before a line counts as broken (garbage mid-stream is skipped).
 MAX_DECODE_ERRORS = 25
-# A refusal's reason as the stage keeps it.
-MAX_FAULT_LENGTH = 500
 # A paced reader runs up to this many frames ahead of schedule before it sleeps.
 PACE_SLACK_FRAMES = 2
 # A paced reader this far behind its schedule re-anchors instead of bursting to catch up.
@@ -135,7 +133,7 @@ class LineReader:
             try:
                 ended = self._play_once()
             except SourceError as refusal:
-                reason = str(refusal)[:MAX_FAULT_LENGTH]
+                reason = str(refusal)[:MAX_REASON_LENGTH]
                 if reason != self._fault:  # once per reason, not at every retry
                     log.warning("line %s refused: %s", self.spec.line_id, reason)
                 self._fault = reason

@@ -28,6 +28,8 @@ from .source_policy import IPAddress, SourceError, SourcePolicy
 from .test_tones import TEST_TONE_FORMAT, check_test_tone
 
 MAX_SOURCE_LENGTH = 500
+# A refusal's reason as the stage keeps it (set_line_health's `fault`).
+MAX_REASON_LENGTH = 500
 # Demuxers a producer may name for a source; None lets FFmpeg probe.
 FORMATS = frozenset({"sdp", "flv", "mpegts", "matroska", "ogg", "wav", "mp3", "aac", "mov"})
 SDP_FORMAT = "sdp"
@@ -54,7 +56,8 @@ PINNED_SCHEMES = frozenset({"http", "srt", "rtp", "udp"})
 
 Resolver = Callable[[str], Sequence[str]]
 __all__ = [
-    "FORMATS", "MAX_SOURCE_LENGTH", "TEST_TONE_FORMAT", "Admission", "SourceError", "admit_source", "check_source",
+    "FORMATS", "MAX_REASON_LENGTH", "MAX_SOURCE_LENGTH", "TEST_TONE_FORMAT",
+    "Admission", "SourceError", "admit_source", "check_source",
 ]  # fmt: skip
 
 _OFF_LIMITS = "lines may not reach it on this server."
