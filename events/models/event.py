@@ -118,8 +118,8 @@ class Presenter(models.Model):
     title = models.CharField(max_length=160, blank=True)
     bio = models.TextField(blank=True)
     email = models.EmailField(blank=True)
-    # Any input FFmpeg opens (file, http, rtmp, srt, sdp, or lavfi with line_format); blank means
-    # the presenter speaks from the browser.
+    # An encoder or dial-in input the line source policy allows (rtmp, srt, rtp, udp, http, a file or
+    # an sdp file), or a test tone (line_format lavfi); blank means the presenter speaks from the browser.
     line_source = models.CharField(max_length=500, blank=True)
     line_format = models.CharField(max_length=32, blank=True)
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
