@@ -7,6 +7,9 @@ child processes of the server. DATABASE_URL and REDIS_URL switch to the scaled-o
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from streaming.core.source_policy import DEFAULT_NETWORKS, DEFAULT_SCHEMES, SourcePolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -168,6 +171,21 @@ HLS_BITRATE = env.int("HLS_BITRATE", default=128000)
 # AAC frames of 1024 samples per segment: 94 = 2.005 s at 48 kHz (target duration 2).
 HLS_SEGMENT_FRAMES = env.int("HLS_SEGMENT_FRAMES", default=94)
 HLS_WINDOW = env.int("HLS_WINDOW", default=6)
+
+# --- line sources: what a producer's encoder or dial-in line may reach (checked when the source is
+# given and again, names resolved, whenever the mixer opens it). Networks: CIDR networks or
+# addresses, and "public" for any public unicast address; loopback, private, link-local and
+# multicast only when listed. Files only under LINE_SOURCE_MEDIA_ROOT (unset: no files), and never
+# under HLS_ROOT.
+try:
+    LINE_SOURCE_POLICY = SourcePolicy.from_config(
+        schemes=env.list("LINE_SOURCE_SCHEMES", default=sorted(DEFAULT_SCHEMES)),
+        networks=env.list("LINE_SOURCE_NETWORKS", default=list(DEFAULT_NETWORKS)),
+        media_root=env("LINE_SOURCE_MEDIA_ROOT", default="") or None,
+        private_roots=[HLS_ROOT],
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from None
 
 # --- email: the console backend unless EMAIL_URL says otherwise
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -25,8 +25,10 @@ class PresenterForm(forms.ModelForm):
         help_texts = {
             "email": "Saving a new address emails the presenter their personal green-room link.",
             "line_source": "Blank: the presenter speaks from the browser. Otherwise an encoder or dial-in input: "
-            "rtmp://, srt://, rtp://, udp://, http(s)://, or an absolute file path (an .sdp file for RTP).",
-            "line_format": "Usually blank (FFmpeg probes); lavfi makes the source a test-tone filter graph.",
+            "rtmp://, srt://, rtp://, udp://, http(s)://, or a file in the media folder (an .sdp file for RTP), "
+            "as far as the server's line source policy allows.",
+            "line_format": "Usually blank (FFmpeg probes); lavfi makes the source a test tone: one of sine, "
+            "aevalsrc, anullsrc, anoisesrc with its options, like sine=frequency=440:sample_rate=48000.",
         }
 
 

@@ -51,10 +51,12 @@ def set_gain(state: State, command: dict, ctx: Context) -> list[Event]:
 
 
 def set_line_health(state: State, command: dict, ctx: Context) -> list[Event]:
-    """The mixer reports a fact about a line; it applies in every phase."""
+    """The mixer reports a fact about a line; it applies in every phase. A faulted line may say
+    why (its source was refused), which the console shows on the line's card."""
     line = line_of(state, command["line"])
     line["health"] = command["health"]
-    return [{"type": "line", "line": command["line"], "health": line["health"]}]
+    line["fault"] = command.get("fault") if command["health"] == "faulted" else None
+    return [{"type": "line", "line": command["line"], "health": line["health"], "fault": line["fault"]}]
 
 
 def set_line_source(state: State, command: dict, ctx: Context) -> list[Event]:

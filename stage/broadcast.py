@@ -11,6 +11,7 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from stage import store
 from stage.delta import diff, without
@@ -26,7 +27,7 @@ async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role:
     """Validate `command` for `role`, apply it as `actor` and, when it changed the stage, push the
     change to everyone following the event. Refusals are logged and change nothing."""
     try:
-        command = validate_command(command, role)
+        command = validate_command(command, role, settings.LINE_SOURCE_POLICY)
         problem = authorise(role, actor, command)
         if problem is not None:
             raise problem

@@ -17,7 +17,8 @@ from typing import Any
 from stage.cues import ALL, CUE_KINDS
 from stage.qna import QUESTION_STATUSES
 from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, PRESENTER_STATUSES, StageError
-from streaming.core.sources import FORMATS, MAX_SOURCE_LENGTH, SourceError, check_source
+from streaming.core.source_policy import SourcePolicy
+from streaming.core.sources import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
 
 PRODUCER = "producer"
 PRESENTER = "presenter"
@@ -93,13 +94,17 @@ def _check_update(command: dict) -> None:
         raise ProtocolError("missing_field", "Say what to change: title, presenters or planned_seconds.", "title")
 
 
-def _check_source(command: dict) -> None:
+def _check_browser_line(command: dict) -> None:
+    if command["source"] is None and command.get("format") is not None:
+        raise ProtocolError("unknown_field", "A browser line has no format.", "format")
+
+
+def check_line_source(command: dict, policy: SourcePolicy) -> None:
+    """Refuse a set_line_source whose source the operator's policy does not allow."""
     if command["source"] is None:
-        if command.get("format") is not None:
-            raise ProtocolError("unknown_field", "A browser line has no format.", "format")
         return
     try:
-        check_source(command["source"], command.get("format"))
+        check_source(command["source"], command.get("format"), policy)
     except SourceError as error:
         raise ProtocolError("invalid_source", str(error), "source") from None
 
@@ -118,7 +123,15 @@ COMMANDS: dict[str, CommandSpec] = {
     "set_gain": CommandSpec(
         {"line": _id(), "gain_db": Field(float, minimum=MIN_GAIN_DB, maximum=MAX_GAIN_DB)}, _PRODUCERS
     ),
-    "set_line_health": CommandSpec({"line": _id(), "health": Field(str, choices=HEALTH_STATES)}, frozenset({MIXER})),
+    "set_line_health": CommandSpec(
+        {
+            "line": _id(),
+            "health": Field(str, choices=HEALTH_STATES),
+            # Why the mixer refused to open the line's source (its source policy's reason).
+            "fault": Field(str, required=False, nullable=True, max_length=MAX_REASON_LENGTH),
+        },
+        frozenset({MIXER}),
+    ),
     "set_line_source": CommandSpec(
         {
             "line": _id(),
@@ -126,7 +139,7 @@ COMMANDS: dict[str, CommandSpec] = {
             "format": Field(str, required=False, nullable=True, choices=tuple(sorted(FORMATS))),
         },
         _PRODUCERS,
-        check=_check_source,
+        check=_check_browser_line,
     ),
     "set_preview": CommandSpec({"presenters": _PRESENTER_IDS}, _PRODUCERS),
     "take": CommandSpec({}, _PRODUCERS),
@@ -216,8 +229,9 @@ FACT_ENVELOPE = {
 }
 
 
-def validate_command(message: Any, role: str = PRODUCER) -> dict:
-    """Return the command if `message` is a well-formed command, else raise ProtocolError."""
+def validate_command(message: Any, role: str = PRODUCER, source_policy: SourcePolicy | None = None) -> dict:
+    """Return the command if `message` is a well-formed command, else raise ProtocolError.
+    A line source is checked against `source_policy` (the operator's; the strict default if None)."""
     if not isinstance(message, dict):
         raise ProtocolError("malformed", "A command is a JSON object.")
     envelope = FACT_ENVELOPE if role in FACT_ROLES else ENVELOPE
@@ -233,6 +247,8 @@ def validate_command(message: Any, role: str = PRODUCER) -> dict:
         _check_field(name, spec_field, message.get(name), name in message)
     if spec.check is not None:
         spec.check(message)
+    if message["type"] == "set_line_source":
+        check_line_source(message, source_policy or SourcePolicy())
     return message
 
 

@@ -69,6 +69,7 @@ def new_line(label: str, presenter: str | None = None, source: str | None = None
         "muted": False,
         "gain_db": 0.0,
         "health": "unknown",
+        "fault": None,
     }
 
 

@@ -51,7 +51,10 @@ def health_command(report: dict) -> dict | None:
     """The stage command for a mixer report that changes the stage (line health), else None."""
     if report.get("type") != "line_health":
         return None
-    return {"type": "set_line_health", "line": report["line"], "health": report["health"]}
+    command = {"type": "set_line_health", "line": report["line"], "health": report["health"]}
+    if report.get("fault"):
+        command["fault"] = report["fault"]
+    return command
 
 
 def stage_broadcaster():

@@ -21,7 +21,7 @@ from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.core.playlist import STATE_FILE, PlaylistWriter
-from streaming.core.sources import demuxer_options
+from streaming.core.source_policy import SourcePolicy
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
 from streaming.replay import finish_replay
@@ -52,14 +52,14 @@ def hls_dir(event_id: int) -> Path:
 UPLINK_OPTIONS = {"probesize": "4096", "analyzeduration": "0"}
 
 
-def line_specs(lines: dict[str, dict], uplinks: Uplinks) -> list[LineSpec]:
-    """What the mixer opens for each line of the stage: its encoder or dial-in URL, or the
-    presenter's browser uplink."""
+def line_specs(lines: dict[str, dict], uplinks: Uplinks, policy: SourcePolicy) -> list[LineSpec]:
+    """What the mixer opens for each line of the stage: its encoder or dial-in URL (or an
+    organiser's test tone), checked against `policy` at every open, or the presenter's browser uplink."""
     specs = []
     for line_id, line in lines.items():
         source, format = line.get("source"), line.get("format") or None
         if source:
-            specs.append(LineSpec(line_id, source, format=format, options=demuxer_options(source, format)))
+            specs.append(LineSpec(line_id, source, format=format, policy=policy))
         else:
             buffer = uplinks.buffer(line_id)
             specs.append(
@@ -139,7 +139,7 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
     first_state = threading.Event()
 
     def on_state(state: dict) -> None:
-        engine.set_lines(line_specs(state["lines"], uplinks))
+        engine.set_lines(line_specs(state["lines"], uplinks, settings.LINE_SOURCE_POLICY))
         mix = mix_settings(state)
         engine.set_fallback(fallback_spec(mix.fallback))
         engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)

@@ -21,11 +21,18 @@ print(json.dumps({
     "layer": settings.CHANNEL_LAYERS["default"], "runner": settings.MIXER_RUNNER,
     "email": settings.EMAIL_BACKEND, "debug": settings.DEBUG, "hls_root": str(settings.HLS_ROOT),
     "secret_key": settings.SECRET_KEY, "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "line_sources": {
+        "schemes": sorted(settings.LINE_SOURCE_POLICY.schemes),
+        "networks": [str(n) for n in settings.LINE_SOURCE_POLICY.networks],
+        "public": settings.LINE_SOURCE_POLICY.public,
+        "media_root": settings.LINE_SOURCE_POLICY.media_root and str(settings.LINE_SOURCE_POLICY.media_root),
+        "private_roots": [str(p) for p in settings.LINE_SOURCE_POLICY.private_roots],
+    },
 }))
 """
 SERVICE_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE", "LINE_SOURCE_SCHEMES", "LINE_SOURCE_NETWORKS", "LINE_SOURCE_MEDIA_ROOT",
 )
 
 
@@ -50,6 +57,49 @@ def test_unset_environment_gives_the_embedded_default(tmp_path):
     assert loaded["debug"] is False
     assert loaded["eager"] is True
     assert loaded["hls_root"] == str(tmp_path / "var" / "hls")
+    # Lines reach public unicast addresses over every known scheme, and no files.
+    assert loaded["line_sources"] == {
+        "schemes": ["file", "http", "https", "rtmp", "rtmps", "rtp", "srt", "udp"],
+        "networks": [],
+        "public": True,
+        "media_root": None,
+        "private_roots": [str(tmp_path / "var" / "hls")],
+    }
+
+
+def test_the_line_source_policy_comes_from_the_environment(tmp_path):
+    loaded = settings_with(
+        tmp_path,
+        LINE_SOURCE_SCHEMES="srt,rtp",
+        LINE_SOURCE_NETWORKS="10.20.0.0/16,239.69.0.0/16,192.0.2.7",
+        LINE_SOURCE_MEDIA_ROOT=str(tmp_path / "media"),
+        HLS_ROOT=str(tmp_path / "media" / "hls"),
+    )
+    assert loaded["line_sources"] == {
+        "schemes": ["rtp", "srt"],
+        "networks": ["10.20.0.0/16", "239.69.0.0/16", "192.0.2.7/32"],
+        "public": False,
+        "media_root": str(tmp_path / "media"),
+        "private_roots": [str(tmp_path / "media" / "hls")],
+    }
+    assert settings_with(tmp_path, LINE_SOURCE_NETWORKS="")["line_sources"]["public"] is False
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LINE_SOURCE_NETWORKS", "public,encoder.example", "LINE_SOURCE_NETWORKS: 'encoder.example' is not a network"),
+        ("LINE_SOURCE_SCHEMES", "http,gopher", "LINE_SOURCE_SCHEMES: unknown gopher"),
+    ],
+)
+def test_a_line_source_policy_the_server_cannot_use_stops_it_from_starting(tmp_path, variable, value, message):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "config.settings", variable: value}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr
 
 
 def test_embedded_secret_key_is_generated_once_and_kept_private(tmp_path):

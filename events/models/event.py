@@ -10,10 +10,10 @@ from django.db import models
 from django.urls import reverse
 
 from events.access import new_access_key
-from streaming.core.sources import FORMATS, SourceError, check_source
+from streaming.core.sources import FORMATS, TEST_TONE_FORMAT, SourceError, check_source
+from streaming.core.test_tones import check_test_tone
 
-# The lavfi "format" makes line_source a filter graph: organisers' test tones, never a producer's input.
-TEST_TONE_FORMAT = "lavfi"
+# The lavfi "format" makes line_source a test tone (one source filter): organisers', never a producer's.
 LINE_FORMATS = (*sorted(FORMATS), TEST_TONE_FORMAT)
 
 # Fields whose change makes calendars holding the invite replace their copy (SEQUENCE + 1).
@@ -118,8 +118,8 @@ class Presenter(models.Model):
     title = models.CharField(max_length=160, blank=True)
     bio = models.TextField(blank=True)
     email = models.EmailField(blank=True)
-    # Any input FFmpeg opens (file, http, rtmp, srt, sdp, or lavfi with line_format); blank means
-    # the presenter speaks from the browser.
+    # An encoder or dial-in input the line source policy allows (rtmp, srt, rtp, udp, http, a file or
+    # an sdp file), or a test tone (line_format lavfi); blank means the presenter speaks from the browser.
     line_source = models.CharField(max_length=500, blank=True)
     line_format = models.CharField(max_length=32, blank=True)
     access_key = models.CharField(max_length=64, default=new_access_key, editable=False)
@@ -158,10 +158,14 @@ class Presenter(models.Model):
             raise ValidationError({"line_format": f"Format must be one of {', '.join(LINE_FORMATS)}, or blank."})
         if self.line_format and not self.line_source:
             raise ValidationError({"line_format": "A format goes with a source; leave both blank for the browser."})
-        if not self.line_source or self.line_format == TEST_TONE_FORMAT:
+        if not self.line_source:
             return
         try:
-            check_source(self.line_source, self.line_format or None)
+            if self.line_format == TEST_TONE_FORMAT:
+                check_test_tone(self.line_source)
+            else:
+                # The operator's policy binds organisers too; the mixer checks again at every open.
+                check_source(self.line_source, self.line_format or None, settings.LINE_SOURCE_POLICY)
         except SourceError as error:
             raise ValidationError({"line_source": str(error)}) from None
 

@@ -17,6 +17,7 @@ from .lines import LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
 from .playlist import PlaylistWriter, target_duration_for
+from .sources import Resolver, system_resolver
 from .watch import LineWatch
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ class MixEngine:
     Public segments go to `out_dir`'s live playlist and the recording; rehearsal (public=False)
     segments go to `out_dir/private/` only. When lines are on air but none of them carries audio
     for more than FALLBACK_AFTER_SECONDS, the `fallback` line plays alone until one does.
-    Reports: "meters" ten times a second; "line_health", "alarm" and "fallback" on changes.
+    Reports: "meters" ten times a second; "line_health" (with the policy's reason when a source
+    was refused), "alarm" and "fallback" on changes.
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class MixEngine:
         clock: Clock | None = None,
         fallback: LineSpec | None = None,
         loudness_target: float | None = None,
+        resolve: Resolver = system_resolver,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.bitrate = bitrate
@@ -64,6 +67,7 @@ class MixEngine:
         self.on_report = on_report
         self.clock = clock or RealtimeClock()
         self.fallback = fallback
+        self.resolve = resolve  # names of policed line sources, at every open
         self.mixer = Mixer()
         self.watch = LineWatch(round(FALLBACK_AFTER_SECONDS / TICK_SECONDS))
         self.loudness = LoudnessMeter()
@@ -168,8 +172,9 @@ class MixEngine:
     def _watch(self, readers: dict[str, LineReader]) -> None:
         """Report health changes and alarms; put the fallback on or off air."""
         health = {line_id: reader.health for line_id, reader in readers.items() if line_id != FALLBACK_ID}
+        faults = {line_id: readers[line_id].fault for line_id in health}
         on_air = {line_id for line_id, gain in self._gains.items() if gain is not None and line_id in health}
-        reports = self.watch.update(health, on_air)
+        reports = self.watch.update(health, on_air, faults)
         # The fallback plays alone; the dead lines stay silent until one carries audio again.
         fallback = self._hold or self.watch.fallback_active
         gains = _FALLBACK_GAINS if fallback and FALLBACK_ID in readers else self._gains
@@ -225,7 +230,7 @@ class MixEngine:
         ]
         for line_id, spec in wanted.items():
             if line_id not in self._readers:
-                reader = LineReader(spec, realtime=self.clock.realtime)
+                reader = LineReader(spec, realtime=self.clock.realtime, resolve=self.resolve)
                 reader.start()
                 self._readers[line_id] = reader
         return stale

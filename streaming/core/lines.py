@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import threading
 import time
@@ -14,6 +15,8 @@ import av
 import numpy as np
 
 from . import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, TICK_SECONDS
+from .source_policy import SourceError, SourcePolicy
+from .sources import MAX_REASON_LENGTH, Resolver, admit_source, system_resolver
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,8 @@ MAX_LAG_SECONDS = 0.2
 class LineSpec:
     """What to open for one line: any URL FFmpeg opens, with demuxer format and options, or a
     stream `opener` gives (a browser uplink; it gets the reader's stop flag so it can end a wait).
-    A `live` source is paced by whoever sends it, so the reader never waits on the wall clock."""
+    A `live` source is paced by whoever sends it, so the reader never waits on the wall clock.
+    A producer's source carries the operator's `policy`, checked (names resolved) at every open."""
 
     line_id: str
     url: str
@@ -47,6 +51,7 @@ class LineSpec:
     loop: bool = False
     opener: Callable[[threading.Event], BinaryIO] | None = None
     live: bool = False
+    policy: SourcePolicy | None = None
 
 
 class LineReader:
@@ -65,8 +70,10 @@ class LineReader:
         buffer_frames: int = 10,
         prefill_frames: int = 3,
         open_timeout: float = 5.0,
+        resolve: Resolver = system_resolver,
     ) -> None:
         self.spec = spec
+        self.resolve = resolve
         self.realtime = realtime
         self.prefill_frames = prefill_frames
         self.open_timeout = open_timeout
@@ -75,6 +82,7 @@ class LineReader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._health = HEALTH_CONNECTING
+        self._fault: str | None = None
         self._quiet_samples = 0
         self._delivered = 0
         self.opens = 0
@@ -85,6 +93,11 @@ class LineReader:
     def health(self) -> str:
         """One of "connecting", "ok", "silent", "faulted"."""
         return self._health
+
+    @property
+    def fault(self) -> str | None:
+        """Why the source was refused at its last open (the policy's reason), else None."""
+        return self._fault
 
     def start(self) -> None:
         """Start the reader thread."""
@@ -119,6 +132,11 @@ class LineReader:
             ended = False
             try:
                 ended = self._play_once()
+            except SourceError as refusal:
+                reason = str(refusal)[:MAX_REASON_LENGTH]
+                if reason != self._fault:  # once per reason, not at every retry
+                    log.warning("line %s refused: %s", self.spec.line_id, reason)
+                self._fault = reason
             except Exception as exc:  # a line's failure must not leave its thread
                 log.info("line %s faulted: %r", self.spec.line_id, exc)
             if self._stop.is_set():
@@ -135,11 +153,10 @@ class LineReader:
         """Open the input once and feed frames; True when the input ended, False when stopped."""
         self.opens += 1
         spec = self.spec
+        target, format, options = self._admitted()
+        self._fault = None
         with av.open(
-            spec.opener(self._stop) if spec.opener is not None else spec.url,
-            format=spec.format,
-            options=dict(spec.options),
-            timeout=(self.open_timeout, self.open_timeout),
+            target, format=format, options=options, timeout=(self.open_timeout, self.open_timeout)
         ) as container:
             stream = container.streams.audio[0]
             resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
@@ -169,6 +186,17 @@ class LineReader:
                     if not self._deliver(_planes(chunk)):
                         return False
             return True
+
+    def _admitted(self) -> tuple[str | BinaryIO, str | None, dict[str, str]]:
+        """What av.open gets: the spec as it is, or what the policy admits (SourceError if nothing)."""
+        spec = self.spec
+        if spec.opener is not None:
+            return spec.opener(self._stop), spec.format, dict(spec.options)
+        if spec.policy is None:
+            return spec.url, spec.format, dict(spec.options)
+        admission = admit_source(spec.url, spec.format, spec.policy, self.resolve)
+        target = io.BytesIO(admission.target) if isinstance(admission.target, bytes) else admission.target
+        return target, admission.format, spec.options | admission.options
 
     def _pace(self, start: float, frames: int) -> tuple[float, int]:
         """Sleep until frame `frames` is due (a few frames early, to prefill the buffer)."""

@@ -5,7 +5,7 @@ Time is counted in mixer ticks, so this is tested without a clock.
 
 from __future__ import annotations
 
-from .lines import HEALTH_OK, HEALTH_SILENT
+from .lines import HEALTH_FAULTED, HEALTH_OK, HEALTH_SILENT
 
 # A line that delivers audio, even quiet audio, carries the program; connecting or faulted does not.
 CARRYING = (HEALTH_OK, HEALTH_SILENT)
@@ -17,17 +17,27 @@ class LineWatch:
     def __init__(self, fallback_after_ticks: int) -> None:
         self.fallback_after_ticks = fallback_after_ticks
         self.health: dict[str, str] = {}
+        self.faults: dict[str, str | None] = {}
         self.silent_alarms: set[str] = set()
         self.fallback_active = False
         self._dead_ticks = 0
 
-    def update(self, health: dict[str, str], on_air: set[str]) -> list[dict]:
-        """One tick: `health` of every line, the lines on air. Returns the reports to send."""
+    def update(
+        self, health: dict[str, str], on_air: set[str], faults: dict[str, str | None] | None = None
+    ) -> list[dict]:
+        """One tick: `health` of every line, the lines on air, and why a faulted line was refused
+        (`faults`, the source policy's reason). Returns the reports to send."""
         reports = []
+        # A reason goes with "faulted" only: a reader sets it a moment before its health turns.
+        faults = {line: (faults or {}).get(line) if state == HEALTH_FAULTED else None for line, state in health.items()}
         for line, state in health.items():
-            if self.health.get(line) != state:
-                reports.append({"type": "line_health", "line": line, "health": state})
+            if self.health.get(line) != state or self.faults.get(line) != faults[line]:
+                report = {"type": "line_health", "line": line, "health": state}
+                if faults[line] is not None:
+                    report["fault"] = faults[line]
+                reports.append(report)
         self.health = dict(health)
+        self.faults = faults
 
         silent = {line for line in on_air if health.get(line) == HEALTH_SILENT}
         for line in sorted(silent - self.silent_alarms):

@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from events.models import Presenter
+from streaming.core.source_policy import SourcePolicy
 from tests.events.helpers import make_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_modes]
@@ -113,6 +114,15 @@ def test_revoke_and_reissue_makes_the_old_link_stop_and_mails_a_new_one(admin_cl
         ("srt://", "", "line_source", "A network source names a host, like srt://encoder.example:9000."),
         ("movie=/etc/passwd", "lavfi2", "line_format", "Format must be one of"),
         ("", "mpegts", "line_format", "A format goes with a source; leave both blank for the browser."),
+        ("http://169.254.169.254/latest/meta-data/", "", "line_source", "169.254.169.254 is a link-local address"),
+        ("/srv/media/ada.sdp", "sdp", "line_source", "File sources are off on this server"),
+        # A test tone is one source filter that reads nothing: no movie, no chain, no escapes.
+        ("amovie=/etc/passwd", "lavfi", "line_source", "A test tone is one of aevalsrc, anoisesrc, anullsrc, sine"),
+        ("movie=/srv/media/talk.mp4", "lavfi", "line_source", "A test tone is one of"),
+        ("sine=frequency=440,amovie=/etc/passwd", "lavfi", "line_source", "A test tone's options are"),
+        ("sine=440;amovie=/etc/passwd", "lavfi", "line_source", "A test tone's options are"),
+        ("sine=440[a];amovie=/etc/passwd[b];[a][b]amix", "lavfi", "line_source", "A test tone's options are"),
+        ("aevalsrc=sin(t)\\,amovie=/etc/passwd", "lavfi", "line_source", "A test tone's options are"),
     ],
 )
 def test_a_bad_line_source_is_refused_with_the_reason(source, format_, field, message):
@@ -128,13 +138,27 @@ def test_a_bad_line_source_is_refused_with_the_reason(source, format_, field, me
     [
         ("srt://enc.example:9000", ""),
         ("rtmp://ingest.example/live/ada", "flv"),
-        ("/srv/media/ada.sdp", "sdp"),
         ("sine=frequency=440:sample_rate=48000", "lavfi"),  # organisers' test tone
+        ("aevalsrc=0.1*sin(2*PI*1000*t):s=48000", "lavfi"),
         ("", ""),  # the browser
     ],
 )
 def test_a_good_line_source_is_accepted(source, format_):
     Presenter(event=make_event(), name="Ada", line_source=source, line_format=format_).full_clean()
+
+
+def test_the_operators_policy_binds_organisers_too(settings, tmp_path):
+    settings.LINE_SOURCE_POLICY = SourcePolicy.from_config(networks=["10.20.0.0/16"], media_root=tmp_path)
+    event = make_event()
+    for source, format_ in (("rtmp://10.20.0.5/live/ada", ""), (f"{tmp_path}/ada.sdp", "sdp")):
+        Presenter(event=event, name="Ada", line_source=source, line_format=format_).full_clean()
+    presenter = Presenter(event=event, name="Ada", line_source="rtmp://93.184.216.34/live/ada")
+    with pytest.raises(ValidationError) as refused:
+        presenter.full_clean()
+    assert refused.value.message_dict["line_source"] == [
+        "93.184.216.34 is a public address outside the networks this server lists: "
+        "lines may not reach it on this server."
+    ]
 
 
 def test_the_admin_form_shows_why_a_source_is_refused(admin_client):
@@ -145,6 +169,6 @@ def test_the_admin_form_shows_why_a_source_is_refused(admin_client):
     })
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["line_source"] == [
-        "Unsupported source 'concat': use file, http, https, rtmp, rtmps, rtp, srt, udp, or an absolute file path."
+        "Unsupported source 'concat': use http, https, rtmp, rtmps, rtp, srt, udp."
     ]
     assert not Presenter.objects.exists()

@@ -100,6 +100,17 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         consoles[-1].send(json.dumps({"type": "line_health", "line": ada.line_id, "health": "faulted"}))
         page.wait_for_selector(".card:has(.name:text-is('Ada')) .health[data-health=faulted]")
         assert card_ada.locator(".health").inner_text() == "faulted"
+        assert card_ada.locator(".line-fault").is_hidden()
+        # A line whose source the mixer refused says why, on its card, until it plays.
+        reason = "encoder.example resolves to 10.0.0.7, a private address: lines may not reach it on this server."
+        report = {"type": "line_health", "line": ada.line_id, "health": "faulted", "fault": reason}
+        consoles[-1].send(json.dumps(report))
+        fault = card_ada.locator(".line-fault")
+        fault.wait_for()
+        assert fault.inner_text() == f"Source refused: {reason}"
+        consoles[-1].send(json.dumps({"type": "line_health", "line": ada.line_id, "health": "ok"}))
+        fault.wait_for(state="hidden")
+        assert card_ada.locator(".health").inner_text() == "receiving"
 
         # A cue to all: waiting at first, flagged for whoever has not acknowledged it after the ack time.
         sent = time.monotonic()
@@ -140,9 +151,7 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         source.locator("button[type=submit]").click()
         error = source.locator(".source-error")
         error.wait_for()
-        assert error.inner_text() == (
-            "Unsupported source 'concat': use file, http, https, rtmp, rtmps, rtp, srt, udp, or an absolute file path."
-        )
+        assert error.inner_text() == "Unsupported source 'concat': use http, https, rtmp, rtmps, rtp, srt, udp."
         assert source.get_attribute("open") is not None
         assert source.locator("input[name=url]").input_value() == "concat:/etc/passwd"
         assert producer.state["lines"][bea.line_id]["source"] == "srt://enc.example:9000"

@@ -12,6 +12,7 @@ from stage import fanout, store
 from stage.broadcast import apply_and_broadcast
 from stage.groups import meters_group, stage_group
 from stage.models import StageLogEntry
+from streaming.core.source_policy import SourcePolicy
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.stage.sockets import Console, refusal_of, session_cookie
 
@@ -94,6 +95,7 @@ async def test_a_stale_version_is_refused_with_the_snapshot_and_changes_nothing(
         "muted": True,
         "gain_db": 0.0,
         "health": "unknown",
+        "fault": None,
     }
     state = await database_sync_to_async(store.snapshot)(show["event"])
     assert state["lines"][show["ada"]]["gain_db"] == 0.0 and state["version"] == 1
@@ -120,6 +122,60 @@ async def test_line_health_from_the_mixer_never_makes_a_producer_stale(show):
     client_id = await alice.send("set_mute", version=0, line=show["bea"], muted=True)
     ack = await alice.until("ack")
     assert (ack["client_id"], ack["version"]) == (client_id, 2)
+    await alice.close()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254 is a link-local address: lines may not reach it on this server.",
+        ),
+        (
+            "rtmp://[::ffff:127.0.0.1]:1935/live",
+            "::ffff:7f00:1 (127.0.0.1) is a loopback address: lines may not reach it on this server.",
+        ),
+        ("file:///etc/passwd", "File sources are off on this server (no media folder is configured)."),
+        (
+            "async:http://encoder.example/live",
+            "Unsupported source 'async': use http, https, rtmp, rtmps, rtp, srt, udp.",
+        ),
+    ],
+)
+async def test_a_source_the_policy_refuses_is_refused_on_the_console_and_changes_nothing(show, source, message):
+    alice = await Console(show["event"], show["alice"]).open()
+    before = alice.state
+    refusal = await alice.command("set_line_source", line=show["ada"], source=source)
+    assert refusal["type"] == "refused"
+    assert refusal["error"] == {"code": "invalid_source", "field": "source", "message": message}
+    state = await database_sync_to_async(store.snapshot)(show["event"])
+    assert state == before and state["lines"][show["ada"]]["source"].startswith("sine=")
+    assert await database_sync_to_async(log_versions)(show["event"]) == []
+    await alice.close()
+
+
+async def test_the_operators_policy_is_what_the_console_is_held_to(show, settings):
+    settings.LINE_SOURCE_POLICY = SourcePolicy.from_config(networks=["10.20.0.0/16"])
+    alice = await Console(show["event"], show["alice"]).open()
+    assert (await alice.command("set_line_source", line=show["ada"], source="srt://10.20.0.5:9000"))["type"] == "ack"
+    refusal = await alice.command("set_line_source", line=show["ada"], source="srt://93.184.216.34:9000")
+    assert refusal["error"]["message"].startswith("93.184.216.34 is a public address outside the networks")
+    assert alice.state["lines"][show["ada"]]["source"] == "srt://10.20.0.5:9000"
+    await alice.close()
+
+
+async def test_why_the_mixer_refused_a_line_reaches_the_console_and_clears_when_it_plays(show):
+    alice = await Console(show["event"], show["alice"]).open()
+    reason = "encoder.example resolves to 10.0.0.7, a private address: lines may not reach it on this server."
+    fact = {"type": "set_line_health", "line": show["ada"], "health": "faulted", "fault": reason}
+    assert (await apply_and_broadcast(show["event"], fact, actor="mixer", role="mixer")).applied
+    line = (await alice.until_state(lambda s: s["lines"][show["ada"]]["health"] == "faulted"))["lines"][show["ada"]]
+    assert (line["health"], line["fault"]) == ("faulted", reason)
+    fact = {"type": "set_line_health", "line": show["ada"], "health": "ok"}
+    assert (await apply_and_broadcast(show["event"], fact, actor="mixer", role="mixer")).applied
+    line = (await alice.until_state(lambda s: s["lines"][show["ada"]]["health"] == "ok"))["lines"][show["ada"]]
+    assert line["fault"] is None
     await alice.close()
 
 

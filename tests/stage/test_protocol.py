@@ -15,6 +15,7 @@ from stage.protocol import (
     presenter_actor,
     validate_command,
 )
+from streaming.core.source_policy import SourcePolicy
 
 ENVELOPE = {"version": 3, "client_id": "abc"}
 
@@ -126,6 +127,10 @@ def test_a_presenter_may_only_act_for_themselves():
     assert (error.code, error.field) == ("forbidden", "type")
 
 
+def set_line_source(source, **fields) -> dict:
+    return {"type": "set_line_source", "version": 0, "client_id": "c", "line": "p1", "source": source} | fields
+
+
 @pytest.mark.parametrize(
     ("source", "message"),
     [
@@ -134,21 +139,48 @@ def test_a_presenter_may_only_act_for_themselves():
         ("rtmp://encoder.example:99999/live", "port"),
         ("file://host/etc/passwd", "absolute path"),
         ("http://a.example/x y", "no spaces"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254 is a link-local address"),
+        ("rtmp://127.0.0.1/live/key", "127.0.0.1 is a loopback address"),
+        ("/srv/media/rtp.sdp", "File sources are off on this server"),
     ],
 )
 def test_a_line_source_is_checked_before_it_is_accepted(source, message):
     with pytest.raises(ProtocolError) as refusal:
-        validate_command({"type": "set_line_source", "version": 0, "client_id": "c", "line": "p1", "source": source})
+        validate_command(set_line_source(source))
     assert refusal.value.code == "invalid_source" and refusal.value.field == "source"
     assert message in refusal.value.message
 
 
-@pytest.mark.parametrize(
-    "source", ["srt://encoder.example:9000?mode=listener", "rtmp://127.0.0.1/live/key", "/srv/media/rtp.sdp", None]
-)
-def test_encoder_dial_in_and_file_sources_are_accepted(source):
-    command = {"type": "set_line_source", "version": 0, "client_id": "c", "line": "p1", "source": source}
+@pytest.mark.parametrize("source", ["srt://encoder.example:9000?mode=listener", "rtmp://93.184.216.34/live/key", None])
+def test_encoder_and_dial_in_sources_are_accepted_by_the_default_policy(source):
+    command = set_line_source(source)
     assert validate_command(command) == command
+
+
+def test_the_operators_policy_decides_what_a_producer_may_give(tmp_path):
+    studio = SourcePolicy.from_config(networks=["10.20.0.0/16"], media_root=tmp_path)
+    for source in ("rtmp://10.20.0.5/live/key", f"{tmp_path}/rtp.sdp", "srt://encoder.example:9000"):
+        validate_command(set_line_source(source), PRODUCER, studio)
+    with pytest.raises(ProtocolError) as public:
+        validate_command(set_line_source("rtmp://93.184.216.34/live/key"), PRODUCER, studio)
+    assert public.value.message == (
+        "93.184.216.34 is a public address outside the networks this server lists: "
+        "lines may not reach it on this server."
+    )
+    with pytest.raises(ProtocolError) as outside:
+        validate_command(set_line_source("/etc/passwd"), PRODUCER, studio)
+    assert outside.value.message == f"/etc/passwd is outside the media folder {tmp_path}."
+
+
+def test_a_producer_may_not_give_a_test_tone():
+    assert refusal(set_line_source("sine=frequency=440", format="lavfi")) == ("out_of_range", "format")
+
+
+def test_the_mixer_may_say_why_a_line_is_faulted():
+    fact = {"type": "set_line_health", "line": "p1", "health": "faulted", "fault": "10.0.0.1 is a private address"}
+    assert validate_command(fact, MIXER) == fact
+    assert refusal(fact | {"fault": "x" * 501}, MIXER) == ("out_of_range", "fault")
+    assert refusal(fact | {"fault": 3}, MIXER) == ("wrong_type", "fault")
 
 
 def test_a_presenter_may_set_only_their_own_status():

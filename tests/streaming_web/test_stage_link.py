@@ -6,7 +6,7 @@ import pytest
 
 from stage import store
 from streaming.core.lines import LineSpec
-from streaming.stage_link import mix_settings, needs_mixer
+from streaming.stage_link import health_command, mix_settings, needs_mixer
 from streaming.worker import BUILT_IN_HOLD_MUSIC, SLATE_TONE, fallback_spec
 from tests.factories import make_event, make_tone_presenter
 
@@ -49,3 +49,15 @@ def test_fallback_sources_by_name(settings):
     settings.MIXER_FALLBACK_SOURCE = "/srv/hold.mp3"
     assert fallback_spec("hold_music") == LineSpec("fallback", "/srv/hold.mp3", loop=True)
     assert fallback_spec(None) == LineSpec("fallback", "/srv/hold.mp3", loop=True)
+
+
+def test_a_health_report_becomes_the_mixers_command_with_the_reason_a_source_was_refused():
+    reason = "169.254.169.254 is a link-local address: lines may not reach it on this server."
+    report = {"type": "line_health", "line": "p1", "health": "faulted", "fault": reason}
+    assert health_command(report) == {"type": "set_line_health", "line": "p1", "health": "faulted", "fault": reason}
+    assert health_command({"type": "line_health", "line": "p1", "health": "ok"}) == {
+        "type": "set_line_health",
+        "line": "p1",
+        "health": "ok",
+    }
+    assert health_command({"type": "meters", "lines": {}}) is None

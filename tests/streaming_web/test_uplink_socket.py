@@ -19,6 +19,7 @@ from django.conf import settings
 from events.invitations import reissue_link
 from events.models import Presenter
 from streaming.core.lines import LineReader
+from streaming.core.source_policy import SourcePolicy
 from streaming.core.uplink import EBML_MAGIC
 from streaming.routing import websocket_urlpatterns
 from streaming.runners import ChildInput, get_runner
@@ -172,7 +173,8 @@ async def test_garbage_after_the_header_faults_that_line_in_the_mixer_and_no_oth
         ada.line_id: {"source": None, "format": None},
         "tone": {"source": "sine=frequency=660:sample_rate=48000", "format": "lavfi"},
     }
-    readers = {spec.line_id: LineReader(spec) for spec in line_specs(stage_lines, mixer_side)}
+    specs = line_specs(stage_lines, mixer_side, SourcePolicy())
+    readers = {spec.line_id: LineReader(spec) for spec in specs}
     for reader in readers.values():
         reader.start()
     try:

@@ -20,6 +20,7 @@ from django.conf import settings
 
 from tests.conftest import scaled_out
 from tests.live import BASE_DIR, database_url, free_port, stop_group
+from tests.supervision.network_line import NETWORK_LINE_HOST
 
 # Another suite running beside this one (a soak, say) can be given another database.
 CELERY_REDIS_DB = int(os.environ.get("TEST_CELERY_REDIS_DB", "5"))
@@ -40,6 +41,8 @@ def supervisor_env(hls_root: Path) -> dict[str, str]:
         "MIXER_WATCHDOG_SECONDS": "0.5",
         "MIXER_START_GRACE_SECONDS": "20",
         "MIXER_AUTOSTART": "false",
+        # The network line (tests/supervision/network_line.py) is served on loopback: allowed here only.
+        "LINE_SOURCE_NETWORKS": f"{NETWORK_LINE_HOST}/32",
     }
     if scaled_out():
         redis_url = _isolated_redis_url()

@@ -13,6 +13,7 @@ import numpy as np
 
 SR = 48000
 BYTES_PER_SECOND = 8000  # 64 kb/s
+NETWORK_LINE_HOST = "127.0.0.1"  # the supervisors' line source policy allows this address alone
 HEAD_START_SECONDS = 0.5
 
 
@@ -37,9 +38,9 @@ class NetworkLine:
     def __init__(self, path: Path):
         self.data = path.read_bytes()
         with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
+            probe.bind((NETWORK_LINE_HOST, 0))
             self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/line.aac"
+        self.url = f"http://{NETWORK_LINE_HOST}:{self.port}/line.aac"
         self.connections: list[socket.socket] = []
         self.server: ThreadingHTTPServer | None = None
         self.restore()
@@ -67,7 +68,7 @@ class NetworkLine:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = ThreadingHTTPServer((NETWORK_LINE_HOST, self.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -250,6 +250,7 @@ function renderPresenters() {
     card.querySelector(".mute").setAttribute("aria-pressed", String(Boolean(line.muted)));
     card.querySelector(".check-in-button").textContent = presenter.checked_in ? "Undo check-in" : "Check in";
     showHealth(card, line.health);
+    showFault(card, line);
     const gain = card.querySelector(".gain");
     if (document.activeElement !== gain) {
       gain.value = line.gain_db;
@@ -302,6 +303,14 @@ function showHealth(card, health) {
   const label = card.querySelector(".health");
   label.dataset.health = health;
   label.textContent = HEALTH_LABELS[health] || health;
+}
+
+// Why the mixer would not open the line's source (the operator's source policy), under its health.
+function showFault(card, line) {
+  const fault = card.querySelector(".line-fault");
+  const text = line.health === "faulted" && line.fault ? `Source refused: ${line.fault}` : "";
+  if (fault.textContent !== text) fault.textContent = text;
+  fault.hidden = !text;
 }
 
 // Where the line's audio comes from: the presenter's browser, an encoder/dial-in URL, or a test tone.
@@ -573,7 +582,10 @@ function showReport(report) {
   }
   if (report.type === "line_health") {
     const card = cardOf(report.line);
-    if (card) showHealth(card, report.health);
+    if (card) {
+      showHealth(card, report.health);
+      showFault(card, report);
+    }
     return;
   }
   if (report.type === "alarm") {
