@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -34,11 +35,16 @@ class ListedSegment:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write a file so that readers see either the old or the complete new content."""
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+    """Write a file so that readers see either the old or the complete new content. The temporary
+    name is this writer's own: a fenced-off mixer waking up beside its replacement must not rename
+    the other's half-written file (or find it gone)."""
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with temporary.open("wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def segment_uri(index: int) -> str:
