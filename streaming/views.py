@@ -33,7 +33,13 @@ REPLAY_SUFFIXES = (".aac", ".m4a", ".vtt", ".json")
 
 # The recordings are read in byte ranges too: an <audio> element seeks with Range requests.
 RANGED_SUFFIXES = (".aac", ".m4a")
-BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII | re.IGNORECASE)
+# A position this long is past the end of any file here (and int() refuses 4300 digits and more).
+MAX_POSITION_DIGITS = 18
+
+
+class Unsatisfiable(Exception):
+    """A bytes range that is malformed or starts past the end of the file: 416."""
 
 
 @require_GET
@@ -61,24 +67,48 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
     return response
 
 
+def requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte positions a Range header asks for, or None for the whole file.
+
+    Other units than bytes are ignored (RFC 9110 §14.2); a bytes range that is not one plain
+    range (several, garbage, no numbers) or that starts past the end raises Unsatisfiable.
+    """
+    header = header.strip()
+    if not header.lower().startswith("bytes="):
+        return None
+    wanted = BYTE_RANGE.fullmatch(header)
+    if wanted is None or wanted.groups() == ("", ""):
+        raise Unsatisfiable(header)
+    first, last = (_position(digits) if digits else None for digits in wanted.groups())
+    if first is None:  # a suffix range: the last N bytes
+        start, end = max(0, size - last), size - 1
+    else:
+        start, end = first, size - 1 if last is None else min(last, size - 1)
+    if start >= size or start > end:
+        raise Unsatisfiable(header)
+    return start, end
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else 10**MAX_POSITION_DIGITS
+
+
 def _ranged(path: Path, header: str, content_type: str) -> HttpResponse:
-    """The whole file, or the one byte range asked for (206), or 416 for a range past its end."""
+    """The whole file, or the one byte range asked for (206), or 416 for a range it cannot serve."""
     with path.open("rb") as file:
         size = os.fstat(file.fileno()).st_size
-        wanted = BYTE_RANGE.match(header.strip())
-        if wanted is None or wanted.groups() == ("", ""):
-            response = HttpResponse(file.read(), content_type=content_type)
-            response["Accept-Ranges"] = "bytes"
-            return response
-        first, last = wanted.groups()
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:  # a suffix range: the last N bytes
-            start, end = max(0, size - int(last)), size - 1
-        if start >= size or start > end:
+        try:
+            wanted = requested_range(header, size)
+        except Unsatisfiable:
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
             return response
+        if wanted is None:
+            response = HttpResponse(file.read(), content_type=content_type)
+            response["Accept-Ranges"] = "bytes"
+            return response
+        start, end = wanted
         file.seek(start)
         response = HttpResponse(file.read(end - start + 1), content_type=content_type, status=206)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
