@@ -207,6 +207,13 @@ X_FRAME_OPTIONS = "DENY"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # These loggers print request paths, and personal links carry their key in the path: any
+    # key-shaped segment of a join, green-room, private HLS or socket path is printed as "…".
+    "filters": {"redact_keys": {"()": "events.access.RedactKeys"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        name: {"filters": ["redact_keys"]}
+        for name in ("django.request", "django.security.csrf", "django.server", "django.channels.server")
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

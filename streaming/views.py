@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
 
-from events.access import access_key_matches
+from events import keyed
+from events.access import access_key_matches, unlogged
 from events.models import Event, Presenter
 from streaming.core.engine import PRIVATE_DIR
 
@@ -126,27 +127,39 @@ def private_hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResp
     # Not found rather than forbidden: nobody learns which events are rehearsing.
     if event is None or not event.is_producer(request.user):
         raise Http404("No such file.")
-    return _private_file(event_id, name)
+    response = _private_file(event_id, name)
+    if response is None:
+        raise Http404("No such file.")
+    return response
 
 
-@require_GET
 def presenter_private_hls_file(request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str):
     """The same for a presenter, by their green-room key in the path (so the playlist's relative
-    segment URIs carry it too)."""
+    segment URIs carry it too). Wrong keys are throttled like join links; no answer here is
+    logged (Django's 404 and 405 log lines would print the path with the key)."""
+    if request.method not in ("GET", "HEAD"):
+        return keyed.method_not_allowed("GET")
+    refusal = keyed.too_many_wrong_keys(request, page=False)
+    if refusal is not None:
+        return refusal
     presenter = Presenter.objects.filter(pk=presenter_id, event_id=event_id).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
-        raise Http404("No such file.")
-    return _private_file(event_id, name)
+        return keyed.wrong_key(request, page=False)
+    response = _private_file(event_id, name)
+    if response is None:  # not written yet (no rehearsal), or no such name: not a wrong key
+        return unlogged(HttpResponseNotFound("No such file.", content_type="text/plain"))
+    return response
 
 
-def _private_file(event_id: int, name: str) -> HttpResponse:
+def _private_file(event_id: int, name: str) -> HttpResponse | None:
+    """The private file's response, or None if there is no such file."""
     match = PRIVATE_FILE_NAME.match(name)
     if match is None:
-        raise Http404("No such file.")
+        return None
     try:
         data = (settings.HLS_ROOT / str(event_id) / PRIVATE_DIR / name).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
-        raise Http404("No such file.") from None
+        return None
     response = HttpResponse(data, content_type=CONTENT_TYPES[match.group(1)])
     response["Cache-Control"] = "private, no-cache" if match.group(1) == ".m3u8" else "private, max-age=3600"
     return response
