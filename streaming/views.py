@@ -133,7 +133,9 @@ def private_hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResp
     return response
 
 
-def presenter_private_hls_file(request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str):
+def presenter_private_hls_file(
+    request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str
+) -> HttpResponse:
     """The same for a presenter, by their green-room key in the path (so the playlist's relative
     segment URIs carry it too). Wrong keys are throttled like join links; no answer here is
     logged (Django's 404 and 405 log lines would print the path with the key)."""

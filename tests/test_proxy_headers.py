@@ -41,7 +41,8 @@ def fresh_window(limit: ratelimit.Limit, needed: float = 15) -> None:
 
 
 @pytest.fixture
-def registration(transactional_db):
+def registration(transactional_db, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # its mail is sent here, not left on the shared broker
     return register(make_event("proxied"), name="Pat", email="pat@example.com")
 
 

@@ -111,6 +111,7 @@ def assert_injection_blocked(page) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_stored_markup_shows_as_text_everywhere_and_injected_script_is_blocked(tmp_path, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the registration's mail is sent here, not left on the shared broker
     show = Show()
     event, ada, registration = show.event, show.ada, show.registration
     title, presenter_texts = f"Show {SCRIPT}", [f"Ada {IMG}"]
