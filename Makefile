@@ -20,12 +20,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 install: $(VENV)/.installed
 
 # Embedded default: SQLite, in-memory channel layer, a mixer child process per live event.
-# daphne's access log would print personal join and green-room keys (they are in the paths).
+# Plain http on loopback (PLAIN_HTTP: cookies without Secure). daphne runs through config.serve,
+# whose access log shows keyed paths with "…" for the key; it goes to a file, so the terminal
+# keeps the demo's links and the emails the console backend prints.
+ACCESS_LOG ?= $(or $(VAR_DIR),var)/access.log
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
-	SITE_URL=$(SITE_URL) $(VENV)/bin/daphne --access-log /dev/null -b 127.0.0.1 -p $(PORT) config.asgi:application
+	PLAIN_HTTP=true SITE_URL=$(SITE_URL) $(PY) -m config.serve --access-log $(ACCESS_LOG) -b 127.0.0.1 -p $(PORT) \
+		config.asgi:application
 
 services:
 	bash .ci/services

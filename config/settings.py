@@ -7,6 +7,7 @@ child processes of the server. DATABASE_URL and REDIS_URL switch to the scaled-o
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from streaming.core.source_policy import DEFAULT_NETWORKS, DEFAULT_SCHEMES, SourcePolicy
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
     "events",
     "stage",
     "streaming",
@@ -54,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -214,17 +217,53 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-# --- HTTPS hardening; SECURE_SSL_REDIRECT stays off where a proxy terminates TLS for us.
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG and bool(env("SECRET_KEY", default="")))
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE_SSL_REDIRECT else 0)
+# --- HTTPS hardening. With DEBUG off, session and CSRF cookies are Secure and HSTS is sent
+# whether daphne or a proxy terminates TLS. PLAIN_HTTP is the one opt-out, for plain http on
+# loopback (`make run`, the live-server tests); a system check refuses it with other hosts.
+PLAIN_HTTP = env.bool("PLAIN_HTTP", default=False)
+HTTPS_ONLY = not DEBUG and not PLAIN_HTTP
+# The redirect starts with production (a SECRET_KEY given); behind a proxy it goes by the
+# proxy's X-Forwarded-Proto, so it redirects only what reached the proxy over http.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY and bool(env("SECRET_KEY", default="")))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS_ONLY else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# Behind a proxy: Django trusts its X-Forwarded-Proto, and `python -m config.serve` passes daphne
+# --proxy-headers, so REMOTE_ADDR (what the rate limiter counts) is the client's, not the proxy's.
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp): every script and style is a file of ours, so no inline
+# code runs even if a stored text ever reached a page unescaped.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # hls.js plays through MediaSource, whose URL is blob:, as is the green room's test recording.
+        "media-src": [SELF, "blob:"],
+        # Status polls, HLS and the WebSockets: CSP's 'self' covers ws: and wss: on the same host.
+        "connect-src": [SELF],
+        # hls.js runs with enableWorker: false, so no blob: worker is needed (see webcast.js).
+        "worker-src": [SELF],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # These loggers print request paths, and personal links carry their key in the path: any
+    # key-shaped segment of a join, green-room, private HLS or socket path is printed as "…".
+    "filters": {"redact_keys": {"()": "events.access.RedactKeys"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        name: {"filters": ["redact_keys"]}
+        for name in ("django.request", "django.security.csrf", "django.server", "django.channels.server")
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

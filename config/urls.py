@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from events.views.signin import login, throttled
+
 urlpatterns = [
+    # The sign-in pages, throttled against password guessing; listed before the routes they override.
+    path("admin/login/", throttled(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("accounts/login/", login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("streaming.urls")),
     path("", include("stage.urls")),

@@ -25,7 +25,17 @@ class Limit:
 # A person registers once; a few retries after typos are fine, a script posting in a loop is not.
 REGISTRATION = Limit("register", count=20, seconds=60)
 # Wrong personal links from one address: nobody mistypes a 43-character key thirty times a minute.
+# Join links, green rooms and presenters' private HLS files share this count.
 BAD_LINKS = Limit("bad-link", count=30, seconds=60)
+# A registrant's link sent again (the same address registering again, or an organiser's resend),
+# per registration: someone who lost the mail gets it at once, a script posting the form with
+# somebody else's address cannot bomb their inbox. The form answers the same either way.
+LINK_RESENDS = Limit("resend-link", count=1, seconds=600)
+# Failed sign-ins (console, admin): per client address, and per username, which a botnet spread
+# over many addresses still hits; the username's limit is looser so that nobody can lock a
+# producer out for long by failing on purpose.
+LOGIN_FAILURES = Limit("login", count=10, seconds=300)
+LOGIN_FAILURES_PER_USERNAME = Limit("login-user", count=30, seconds=900)
 
 
 @dataclass(frozen=True)

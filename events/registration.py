@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from events import ratelimit
 from events.access import new_access_key
 from events.models import Event, Registration
 from events.notifications import notify
@@ -109,7 +110,8 @@ def revoke_link(registration: Registration) -> bool:
 
 
 def resend_link(registration: Registration) -> bool:
-    """Email an active registrant their links again; a revoked link is replaced by a new one."""
+    """Email an active registrant their links again (once per LINK_RESENDS window); a revoked link
+    is replaced by a new one, which is always sent. False if nothing was sent."""
     with transaction.atomic():
         current = Registration.objects.select_for_update().get(pk=registration.pk)
         if current.status not in Registration.ACTIVE:
@@ -117,6 +119,8 @@ def resend_link(registration: Registration) -> bool:
         if current.link_revoked:
             current.access_key = new_access_key()
             current.save(update_fields=["access_key"])
+        elif not _may_resend(current):
+            return False
         notify(current, current.status)
     registration.access_key = current.access_key
     return True
@@ -156,7 +160,8 @@ def _register_again(existing: Registration, registrant: Registrant, now: datetim
     if existing.link_revoked or existing.status == Status.REJECTED:
         return existing  # the organiser's decision stands; nothing to send
     if existing.status in Registration.ACTIVE:
-        notify(existing, existing.status)
+        if _may_resend(existing):
+            notify(existing, existing.status)
         return existing
     return _reinstate(existing, registrant, now)
 
@@ -180,6 +185,11 @@ def _reinstate(cancelled: Registration, registrant: Registrant, now: datetime) -
         _set_status(current, status, event, now)
         notify(current, status)
     return current
+
+
+def _may_resend(registration: Registration) -> bool:
+    """Whether this registration's email may go out again now (counts the resend)."""
+    return ratelimit.hit(ratelimit.LINK_RESENDS, str(registration.pk)).allowed
 
 
 def _find(event: Event, email: str) -> Registration:

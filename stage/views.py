@@ -5,9 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from events.access import access_key_matches, unlogged
+from events import keyed
+from events.access import access_key_matches
 from events.models import Event, Presenter
 from streaming.core.sources import FORMATS
 
@@ -22,11 +24,19 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
     return render(request, "stage/console.html", {"event": event, "console_config": config})
 
 
-@require_GET
+# The key in the path is the credential, and a CSRF refusal would log the path with it (the page
+# changes nothing: its commands go over the socket).
+@csrf_exempt
 def greenroom(request: HttpRequest, presenter_id: int, key: str) -> HttpResponse:
+    """A presenter's green room, by their personal link; wrong keys are throttled like join links."""
+    if request.method not in ("GET", "HEAD"):
+        return keyed.method_not_allowed("GET")
+    refusal = keyed.too_many_wrong_keys(request)
+    if refusal is not None:
+        return refusal
     presenter = Presenter.objects.select_related("event").filter(pk=presenter_id).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
-        return unlogged(render(request, "events/join_invalid.html", status=404))
+        return keyed.wrong_key(request)
     event = presenter.event
     line = presenter.line_id
     config = {

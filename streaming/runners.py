@@ -60,7 +60,11 @@ def shows_owed_a_finish() -> list[int]:
 
 def watch_once(runner: MixerRunner) -> list[int]:
     """One watchdog round: start a mixer for every event that needs one (a live show without a
-    mixer, or an ended show owed its finish); returns their ids."""
+    mixer, or an ended show owed its finish); returns their ids. With MIXER_AUTOSTART off it
+    starts nothing: mixers are then run by hand (`manage.py mixer`), and a second one would fence
+    them off."""
+    if not settings.MIXER_AUTOSTART:
+        return []
     started = events_needing_a_mixer() + shows_owed_a_finish()
     for event_id in started:
         runner.start(event_id)

@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
 
-from events.access import access_key_matches
+from events import keyed
+from events.access import access_key_matches, unlogged
 from events.models import Event, Presenter
 from streaming.core.engine import PRIVATE_DIR
 
@@ -33,7 +34,13 @@ REPLAY_SUFFIXES = (".aac", ".m4a", ".vtt", ".json")
 
 # The recordings are read in byte ranges too: an <audio> element seeks with Range requests.
 RANGED_SUFFIXES = (".aac", ".m4a")
-BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII | re.IGNORECASE)
+# A position this long is past the end of any file here (and int() refuses 4300 digits and more).
+MAX_POSITION_DIGITS = 18
+
+
+class Unsatisfiable(Exception):
+    """A bytes range that is malformed or starts past the end of the file: 416."""
 
 
 @require_GET
@@ -61,24 +68,48 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
     return response
 
 
+def requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """The (first, last) byte positions a Range header asks for, or None for the whole file.
+
+    Other units than bytes are ignored (RFC 9110 §14.2); a bytes range that is not one plain
+    range (several, garbage, no numbers) or that starts past the end raises Unsatisfiable.
+    """
+    header = header.strip()
+    if not header.lower().startswith("bytes="):
+        return None
+    wanted = BYTE_RANGE.fullmatch(header)
+    if wanted is None or wanted.groups() == ("", ""):
+        raise Unsatisfiable(header)
+    first, last = (_position(digits) if digits else None for digits in wanted.groups())
+    if first is None:  # a suffix range: the last N bytes
+        start, end = max(0, size - last), size - 1
+    else:
+        start, end = first, size - 1 if last is None else min(last, size - 1)
+    if start >= size or start > end:
+        raise Unsatisfiable(header)
+    return start, end
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else 10**MAX_POSITION_DIGITS
+
+
 def _ranged(path: Path, header: str, content_type: str) -> HttpResponse:
-    """The whole file, or the one byte range asked for (206), or 416 for a range past its end."""
+    """The whole file, or the one byte range asked for (206), or 416 for a range it cannot serve."""
     with path.open("rb") as file:
         size = os.fstat(file.fileno()).st_size
-        wanted = BYTE_RANGE.match(header.strip())
-        if wanted is None or wanted.groups() == ("", ""):
-            response = HttpResponse(file.read(), content_type=content_type)
-            response["Accept-Ranges"] = "bytes"
-            return response
-        first, last = wanted.groups()
-        if first:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        else:  # a suffix range: the last N bytes
-            start, end = max(0, size - int(last)), size - 1
-        if start >= size or start > end:
+        try:
+            wanted = requested_range(header, size)
+        except Unsatisfiable:
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
             return response
+        if wanted is None:
+            response = HttpResponse(file.read(), content_type=content_type)
+            response["Accept-Ranges"] = "bytes"
+            return response
+        start, end = wanted
         file.seek(start)
         response = HttpResponse(file.read(end - start + 1), content_type=content_type, status=206)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
@@ -96,27 +127,41 @@ def private_hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResp
     # Not found rather than forbidden: nobody learns which events are rehearsing.
     if event is None or not event.is_producer(request.user):
         raise Http404("No such file.")
-    return _private_file(event_id, name)
+    response = _private_file(event_id, name)
+    if response is None:
+        raise Http404("No such file.")
+    return response
 
 
-@require_GET
-def presenter_private_hls_file(request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str):
+def presenter_private_hls_file(
+    request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str
+) -> HttpResponse:
     """The same for a presenter, by their green-room key in the path (so the playlist's relative
-    segment URIs carry it too)."""
+    segment URIs carry it too). Wrong keys are throttled like join links; no answer here is
+    logged (Django's 404 and 405 log lines would print the path with the key)."""
+    if request.method not in ("GET", "HEAD"):
+        return keyed.method_not_allowed("GET")
+    refusal = keyed.too_many_wrong_keys(request, page=False)
+    if refusal is not None:
+        return refusal
     presenter = Presenter.objects.filter(pk=presenter_id, event_id=event_id).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
-        raise Http404("No such file.")
-    return _private_file(event_id, name)
+        return keyed.wrong_key(request, page=False)
+    response = _private_file(event_id, name)
+    if response is None:  # not written yet (no rehearsal), or no such name: not a wrong key
+        return unlogged(HttpResponseNotFound("No such file.", content_type="text/plain"))
+    return response
 
 
-def _private_file(event_id: int, name: str) -> HttpResponse:
+def _private_file(event_id: int, name: str) -> HttpResponse | None:
+    """The private file's response, or None if there is no such file."""
     match = PRIVATE_FILE_NAME.match(name)
     if match is None:
-        raise Http404("No such file.")
+        return None
     try:
         data = (settings.HLS_ROOT / str(event_id) / PRIVATE_DIR / name).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
-        raise Http404("No such file.") from None
+        return None
     response = HttpResponse(data, content_type=CONTENT_TYPES[match.group(1)])
     response["Cache-Control"] = "private, no-cache" if match.group(1) == ".m3u8" else "private, max-age=3600"
     return response

@@ -1,6 +1,7 @@
 """Real Chromium (Debian's) driven by Playwright, for browser tests. Never a downloaded browser."""
 
 import os
+import time
 from contextlib import contextmanager
 
 from django.db import connections
@@ -43,3 +44,17 @@ def chromium(*extra_args: str):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def wait_for_script(page, expression: str, timeout: float = 30_000):
+    """page.wait_for_function for pages under the Content-Security-Policy: Playwright's polling
+    runs the expression through eval(), which script-src 'self' refuses, while page.evaluate goes
+    through DevTools, which no page policy governs. Returns the first truthy value; timeout in ms."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} ms waiting for {expression}")
+        page.wait_for_timeout(50)  # lets Playwright dispatch the page's events meanwhile

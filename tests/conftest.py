@@ -33,6 +33,17 @@ def _no_mixer_autostart_in_process(settings):
     settings.MIXER_AUTOSTART = False
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_keys(monkeypatch, request):
+    """Each test counts its own rate-limit hits and presence beats, also on a Redis others share
+    (wrong keys on green rooms and private HLS files count too, not only in the events tests)."""
+    if request.node.get_closest_marker("live"):
+        return  # a live server process uses the real keys
+    tag = uuid.uuid4().hex[:10]
+    monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
+    monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
+
+
 @pytest.fixture
 def hls_root(tmp_path, settings):
     root = tmp_path / "hls"

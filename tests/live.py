@@ -41,9 +41,13 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(**env_extra: str):
-    """Start daphne on the test database; yield its base URL; stop it and every mixer it started."""
+    """Start daphne (through config.serve, as `make run` does) on the test database; yield its base
+    URL; stop it and every mixer it started. Plain HTTP on loopback: cookies without Secure, so
+    urllib's cookie jar sends them back."""
     port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"} | env_extra
+    env = os.environ | {
+        "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings", "PLAIN_HTTP": "true"
+    } | env_extra
     # A browser test's event loop needs this in the test process; the server must keep the check.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     if settings.REDIS_URL:
@@ -52,7 +56,7 @@ def running_server(**env_extra: str):
     processes = []
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=BASE_DIR,
             env=env,
             stdout=log,

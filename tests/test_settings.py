@@ -28,11 +28,15 @@ print(json.dumps({
         "media_root": settings.LINE_SOURCE_POLICY.media_root and str(settings.LINE_SOURCE_POLICY.media_root),
         "private_roots": [str(p) for p in settings.LINE_SOURCE_POLICY.private_roots],
     },
+    "cookies_secure": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
+    "hsts": settings.SECURE_HSTS_SECONDS, "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "proxy_ssl_header": settings.SECURE_PROXY_SSL_HEADER,
 }))
 """
 SERVICE_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE", "LINE_SOURCE_SCHEMES", "LINE_SOURCE_NETWORKS", "LINE_SOURCE_MEDIA_ROOT",
+    "PLAIN_HTTP", "BEHIND_PROXY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
 )
 
 
@@ -124,20 +128,67 @@ def test_database_and_redis_urls_switch_to_the_scaled_out_mode(tmp_path):
     assert loaded["eager"] is False
 
 
-def test_check_deploy_reports_no_issues_with_debug_off_a_key_and_hosts(tmp_path):
+def manage(tmp_path, *command: str, **variables: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a fresh interpreter with exactly these variables set."""
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
-    env |= {
-        "VAR_DIR": str(tmp_path / "var"),
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "webcast.example.com",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+    env |= {"VAR_DIR": str(tmp_path / "var")} | variables
+    return subprocess.run(
+        [sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
     )
+
+
+# The production settings the README documents: TLS at daphne, or at a proxy in front of it.
+PRODUCTION = {"DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "webcast.example.com"}
+TLS_AT_PROXY = PRODUCTION | {"BEHIND_PROXY": "true", "CSRF_TRUSTED_ORIGINS": "https://webcast.example.com"}
+
+
+@pytest.mark.parametrize("variables", [PRODUCTION, TLS_AT_PROXY], ids=["tls-at-daphne", "tls-at-proxy"])
+def test_check_deploy_reports_no_issues_in_the_documented_production_settings(tmp_path, variables):
+    result = manage(tmp_path, "check", "--deploy", "--fail-level", "WARNING", **variables)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{}, {"BEHIND_PROXY": "true"}, {"BEHIND_PROXY": "true", "SECURE_SSL_REDIRECT": "false"}, PRODUCTION],
+    ids=["embedded-default", "behind-proxy", "proxy-redirects", "production"],
+)
+def test_with_debug_off_cookies_are_secure_and_hsts_is_sent_wherever_tls_ends(tmp_path, variables):
+    loaded = settings_with(tmp_path, **variables)
+    assert loaded["cookies_secure"] == [True, True]
+    assert loaded["hsts"] == 31536000
+
+
+def test_behind_a_proxy_its_forwarded_scheme_is_trusted(tmp_path):
+    assert settings_with(tmp_path, BEHIND_PROXY="true")["proxy_ssl_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert settings_with(tmp_path)["proxy_ssl_header"] is None
+
+
+def test_plain_http_is_an_explicit_opt_out_for_loopback(tmp_path):
+    loaded = settings_with(tmp_path, PLAIN_HTTP="true", SECRET_KEY=secrets.token_urlsafe(50))
+    assert loaded["cookies_secure"] == [False, False]
+    assert (loaded["hsts"], loaded["ssl_redirect"]) == (0, False)
+    assert manage(tmp_path, "check", PLAIN_HTTP="true").returncode == 0
+    assert manage(tmp_path, "check", PLAIN_HTTP="true", ALLOWED_HOSTS="localhost,[::1],127.0.0.2").returncode == 0
+
+
+@pytest.mark.parametrize("hosts", ["webcast.example.com", "127.0.0.1,webcast.example.com", "*", "10.0.0.5"])
+def test_plain_http_with_a_public_host_is_a_system_check_error(tmp_path, hosts):
+    result = manage(tmp_path, "check", PLAIN_HTTP="true", ALLOWED_HOSTS=hosts)
+    assert result.returncode != 0
+    assert "events.E001" in result.stderr
+
+
+def test_the_server_refuses_to_start_with_plain_http_on_a_public_host(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "PLAIN_HTTP": "true", "ALLOWED_HOSTS": "webcast.example.com"}
+    result = subprocess.run(
+        [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", "0", "config.asgi:application"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "events.E001" in result.stderr
 
 
 def test_check_deploy_fails_when_debug_is_on(tmp_path):

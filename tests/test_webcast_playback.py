@@ -5,7 +5,7 @@ import time
 import pytest
 
 from events.registration import register
-from tests.browser import chromium
+from tests.browser import chromium, wait_for_script
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
 from tests.live import Browser, StageClient, running_server
 
@@ -39,10 +39,10 @@ def test_viewer_hears_the_live_program_in_chromium(tmp_path, settings):
                 )
                 page.goto(base + registration.get_join_url())
                 assert page.url.endswith("/e/keynote/watch/")
-                page.wait_for_function("window.Hls && Hls.isSupported()", timeout=10_000)
+                wait_for_script(page, "window.Hls && Hls.isSupported()", timeout=10_000)
                 # Playing means the media clock runs: hls.js fetched, demuxed and buffered the AAC.
-                page.wait_for_function(
-                    "document.getElementById('program').currentTime > 2", timeout=45_000
+                wait_for_script(
+                    page, "document.getElementById('program').currentTime > 2", timeout=45_000
                 )
                 played_at = page.evaluate("document.getElementById('program').currentTime")
                 time.sleep(2)

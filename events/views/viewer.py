@@ -15,7 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from events import attendance, ratelimit
+from events import attendance, keyed
 from events.access import access_key_matches, key_digest, unlogged
 from events.models import Event, Registration
 from events.registration import cancel as cancel_registration
@@ -28,16 +28,12 @@ MAX_BEAT_BYTES = 1024
 
 def _registration_for(request: HttpRequest, registration_id: int, key: str) -> Registration | HttpResponse:
     """The registration a personal link names, or the page to answer a wrong or flooding link with."""
-    who = ratelimit.client_address(request)
-    verdict = ratelimit.blocked(ratelimit.BAD_LINKS, who)
-    if not verdict.allowed:
-        response = render(request, "events/rate_limited.html", {"retry_after": verdict.retry_after}, status=429)
-        response["Retry-After"] = str(verdict.retry_after)
-        return unlogged(response)
+    refusal = keyed.too_many_wrong_keys(request)
+    if refusal is not None:
+        return refusal
     registration = Registration.objects.select_related("event").filter(pk=registration_id).first()
     if registration is None or not access_key_matches(registration.access_key, key):
-        ratelimit.hit(ratelimit.BAD_LINKS, who)
-        return unlogged(render(request, "events/join_invalid.html", status=404))
+        return keyed.wrong_key(request)
     return registration
 
 
@@ -47,7 +43,7 @@ def _registration_for(request: HttpRequest, registration_id: int, key: str) -> R
 def join(request: HttpRequest, registration_id: int, key: str) -> HttpResponse:
     """Open the webcast with a personal link; the session remembers it so the viewer can reload."""
     if request.method not in ("GET", "HEAD"):
-        return unlogged(HttpResponseNotAllowed(["GET"]))
+        return keyed.method_not_allowed("GET")
     registration = _registration_for(request, registration_id, key)
     if isinstance(registration, HttpResponse):
         return registration
@@ -64,7 +60,7 @@ def join(request: HttpRequest, registration_id: int, key: str) -> HttpResponse:
 def cancel(request: HttpRequest, registration_id: int, key: str) -> HttpResponse:
     """GET asks for confirmation (mail scanners follow links); POST cancels."""
     if request.method not in ("GET", "HEAD", "POST"):
-        return unlogged(HttpResponseNotAllowed(["GET", "POST"]))
+        return keyed.method_not_allowed("GET", "POST")
     registration = _registration_for(request, registration_id, key)
     if isinstance(registration, HttpResponse):
         return registration

@@ -1,14 +1,16 @@
 """Personal join links: unguessable, revocable, remembered by the session, never logged; a wrong
 or withdrawn link gets a clear page."""
 
+import io
 import logging
 
 import pytest
 
+from config.serve import RedactingAccessLog
 from events import ratelimit
 from events import registration as service
 from events.access import new_access_key
-from events.models import Registration
+from events.models import Presenter, Registration
 from tests.events.helpers import make_event, new_registrations
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_modes]
@@ -127,8 +129,13 @@ def test_guessing_links_from_one_address_is_stopped(client, registration):
     assert client.get(registration.get_join_url(), REMOTE_ADDR="192.0.2.9").status_code == 302
 
 
-def test_keys_never_reach_the_logs(client, registration, caplog):
-    key = registration.access_key
+def test_keys_never_reach_the_logs(client, registration, caplog, hls_root):
+    """Every keyed path: join and cancel links, the green room, a presenter's private HLS files.
+    Wrong keys, wrong methods and missing files are answered without a log line; a path no route
+    matches is logged by Django, with every key-shaped segment as "…"."""
+    presenter = Presenter.objects.create(event=registration.event, name="Pia", position=1)
+    key, presenter_key, wrong = registration.access_key, presenter.access_key, new_access_key()
+    event_id, pid = registration.event_id, presenter.pk
     caplog.set_level(logging.DEBUG)
     client.get(registration.get_join_url())
     client.get(registration.get_join_url().rstrip("/"))
@@ -136,12 +143,49 @@ def test_keys_never_reach_the_logs(client, registration, caplog):
     client.post(registration.get_join_url(), {"x": "y"})  # 405
     client.put(registration.get_cancel_url())  # 405
     client.get(registration.get_cancel_url())
+    assert client.get(f"/greenroom/{pid}/{presenter_key}/").status_code == 200
+    assert client.get(f"/greenroom/{pid}/{wrong}/").status_code == 404
+    assert client.post(f"/greenroom/{pid}/{presenter_key}/").status_code == 405
+    assert client.delete(f"/greenroom/{pid}/{presenter_key}/").status_code == 405
+    assert client.get(f"/greenroom/{pid}/{presenter_key}/extra/").status_code == 404  # no route
+    private = f"/hls/{event_id}/private/{pid}"
+    assert client.get(f"{private}/{presenter_key}/live.m3u8").status_code == 404  # no rehearsal yet
+    assert client.get(f"{private}/{presenter_key}/state.json").status_code == 404
+    assert client.get(f"{private}/{wrong}/live.m3u8").status_code == 404
+    assert client.post(f"{private}/{presenter_key}/live.m3u8").status_code == 405
+    assert client.get(f"{private}/{presenter_key}/").status_code == 404  # no route
+    assert client.get(f"/ws/events/{event_id}/greenroom/{pid}/{presenter_key}/").status_code == 404  # no route
     service.revoke_link(registration)
     client.get(f"/join/{registration.pk}/{key}/")  # 404
     client.post(f"/join/{registration.pk}/{key}/cancel/")  # 404
     for record in caplog.records:
-        assert key not in record.getMessage()
-        assert key not in repr(record.args)
+        for secret in (key, presenter_key, wrong):
+            assert secret not in record.getMessage()
+            assert secret not in repr(record.args)
+    logged = [record.getMessage() for record in caplog.records if record.name.startswith("django.")]
+    assert logged == [
+        f"Not Found: /greenroom/{pid}/…/…/",
+        f"Not Found: /hls/{event_id}/private/{pid}/…/",
+        f"Not Found: /ws/events/{event_id}/greenroom/{pid}/…/",
+    ]
+
+
+def test_socket_paths_are_redacted_as_daphne_would_print_them(registration):
+    """daphne's access lines for the presenters' sockets, through the launcher's access log."""
+    stream = io.StringIO()
+    access_log = RedactingAccessLog(stream)
+    key = new_access_key()
+    greenroom, uplink = f"/ws/events/1/greenroom/2/{key}/", f"/ws/events/1/lines/p2/uplink/2/{key}/"
+    for action in ("connecting", "connected", "rejected", "disconnected"):
+        access_log("websocket", action, {"path": greenroom, "client": "127.0.0.1:5000"})
+        access_log("websocket", action, {"path": uplink, "client": "127.0.0.1:5000"})
+    access_log("http", "complete", {"path": f"/join/3/{key}/?utm=x", "method": "GET", "client": "127.0.0.1:5000",
+                                    "status": 302, "size": 0})
+    printed = stream.getvalue()
+    assert key not in printed
+    assert printed.count('"WSCONNECTING /ws/events/1/greenroom/2/…/"') == 1
+    assert printed.count('"WSDISCONNECT /ws/events/1/lines/p2/uplink/2/…/"') == 1
+    assert '"GET /join/3/…/?utm=x" 302' in printed
 
 
 def test_the_same_views_log_ordinary_404s(client, caplog):

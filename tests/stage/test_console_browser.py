@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from events.models import Segment
-from tests.browser import chromium
+from tests.browser import chromium, wait_for_script
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.live import running_server
 
@@ -62,7 +62,7 @@ def test_two_console_tabs_stay_in_sync(tmp_path, settings):
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(f"{base}/console/{event.pk}/")
             page.wait_for_selector("#connection[data-state=connected]")
-            page.wait_for_function("document.querySelectorAll('#rundown .segment').length === 3")
+            wait_for_script(page, "document.querySelectorAll('#rundown .segment').length === 3")
             pages.append(page)
         a, b = pages
         steady = boxes(b)
@@ -72,7 +72,7 @@ def test_two_console_tabs_stay_in_sync(tmp_path, settings):
         a.locator(".segment", has_text="Demo").drag_to(
             a.locator(".segment", has_text="Welcome"), target_position={"x": 40, "y": 4}
         )
-        b.wait_for_function("document.querySelector('#rundown .segment-title').textContent === 'Demo'")
+        wait_for_script(b, "document.querySelector('#rundown .segment-title').textContent === 'Demo'")
         assert titles(b) == ["Demo", "Welcome", "Panel"]
 
         # A presses N: Demo goes on standby with Cem in preview, on both screens.
@@ -92,7 +92,7 @@ def test_two_console_tabs_stay_in_sync(tmp_path, settings):
         a.wait_for_selector(".card[data-tally=program]:has-text('Cem')")
         assert a.locator("#program-names").inner_text() == "Cem"
         assert a.locator("#program-segment").inner_text() == "Demo"
-        a.wait_for_function("document.getElementById('segment-label').textContent === 'remaining'")
+        wait_for_script(a, "document.getElementById('segment-label').textContent === 'remaining'")
         assert a.locator("#segment-clock").inner_text() in ("05:00", "04:59", "04:58")
 
         # A puts Ada on air with Shift+1; B's Ada card shows it.
@@ -114,8 +114,8 @@ def test_two_console_tabs_stay_in_sync(tmp_path, settings):
 
         # The mixer's meters drive the on-air line's meter in both tabs.
         for page in (a, b):
-            page.wait_for_function(
-                "(t => t.startsWith('scaleX(') && t !== 'scaleX(1)')"
+            wait_for_script(
+                page, "(t => t.startsWith('scaleX(') && t !== 'scaleX(1)')"
                 "(document.querySelector('.card[data-tally=program] .rms').style.transform)",
                 timeout=20_000,
             )

@@ -13,7 +13,7 @@ import pytest
 
 from events.models import Presenter, Segment
 from stage import store
-from tests.browser import chromium
+from tests.browser import chromium, wait_for_script
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.live import running_server
 from tests.stage.test_console_browser import session_key
@@ -81,7 +81,7 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         assert len(stage_sockets) == 2
 
         # Where she is: her segment highlighted in the run-of-show, the countdown to it, off air.
-        page.wait_for_function("document.querySelectorAll('#rundown .segment').length === 2")
+        wait_for_script(page, "document.querySelectorAll('#rundown .segment').length === 2")
         assert page.locator("#rundown .segment.mine .segment-title").all_inner_texts() == ["Keynote (you)"]
         assert page.locator("#clock-label").inner_text() == "YOUR SEGMENT STARTS IN"
         assert page.locator("#tally").get_attribute("data-tally") == "off"
@@ -92,7 +92,7 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         page.wait_for_selector("#mic-controls:not([hidden])")
         assert page.locator("#mic-device option").count() >= 1
         assert page.locator("#mic-record").is_visible()
-        page.wait_for_function("window.greenroom.micTested()", timeout=10_000)
+        wait_for_script(page, "window.greenroom.micTested()", timeout=10_000)
         assert page.locator("#step-mic").get_attribute("data-done") == "true"
 
         # Check in, ready, a status: the console sees each, the page shows each step done.

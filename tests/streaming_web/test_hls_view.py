@@ -1,6 +1,10 @@
 """The embedded default's HLS file view: right types and caching, nothing outside an event's folder."""
 
+import re
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.both_modes
 
@@ -67,6 +71,18 @@ def recording(hls_root):
         ("bytes=-10", 206, "bytes 1014-1023/1024", bytes(range(246, 256))),
         ("bytes=1020-5000", 206, "bytes 1020-1023/1024", bytes(range(252, 256))),
         ("bytes=2000-", 416, "bytes */1024", b""),
+        ("BYTES=0-0", 206, "bytes 0-0/1024", b"\x00"),
+        ("bytes=-5000", 206, "bytes 0-1023/1024", bytes(range(256)) * 4),
+        ("bytes=0-" + "9" * 5000, 206, "bytes 0-1023/1024", bytes(range(256)) * 4),
+        ("bytes=" + "9" * 5000 + "-", 416, "bytes */1024", b""),
+        ("bytes=-" + "9" * 5000, 206, "bytes 0-1023/1024", bytes(range(256)) * 4),
+        ("bytes=" + "0" * 5000 + "-1", 206, "bytes 0-1/1024", b"\x00\x01"),
+        ("bytes=5-3", 416, "bytes */1024", b""),
+        ("bytes=-0", 416, "bytes */1024", b""),
+        ("bytes=-", 416, "bytes */1024", b""),
+        ("bytes=0-1,5-6", 416, "bytes */1024", b""),
+        ("bytes=\u0663-", 416, "bytes */1024", b""),  # an Arabic-Indic digit is no byte position
+        ("bytes=abc", 416, "bytes */1024", b""),
     ],
 )
 def test_the_recording_is_served_in_byte_ranges(client, recording, header, status, content_range, body):
@@ -81,3 +97,30 @@ def test_the_whole_recording_without_a_range(client, recording):
     assert response.status_code == 200 and len(response.content) == 1024
     assert response["Accept-Ranges"] == "bytes" and response["Content-Type"] == "audio/mp4"
     assert response["Content-Disposition"] == 'attachment; filename="event-9.m4a"'
+
+
+def test_a_range_in_another_unit_is_ignored(client, recording):
+    response = client.get("/hls/9/program.m4a", HTTP_RANGE="items=0-1")
+    assert response.status_code == 200 and len(response.content) == 1024
+
+
+# Byte positions: none, ordinary numbers, and runs of digits longer than int() converts (4300).
+POSITIONS = st.just("") | st.integers(0, 10**30).map(str) | st.integers(1, 6000).map(lambda n: "9" * n)
+RANGE_HEADERS = st.one_of(
+    st.text(),
+    st.from_regex(r"\A\s*bytes=[0-9,\- ]{0,30}\s*\Z"),
+    st.builds("bytes={}-{}".format, POSITIONS, POSITIONS),
+)
+
+
+@given(header=RANGE_HEADERS)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_range_header_is_served_or_refused_never_an_error(client, recording, header):
+    response = client.get("/hls/9/program.m4a", HTTP_RANGE=header)
+    assert response.status_code in (200, 206, 416)
+    whole = bytes(range(256)) * 4
+    if response.status_code == 206:
+        start, end = map(int, re.fullmatch(r"bytes (\d+)-(\d+)/1024", response["Content-Range"]).groups())
+        assert response.content == whole[start : end + 1]
+    elif response.status_code == 200:
+        assert response.content == whole

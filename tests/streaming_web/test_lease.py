@@ -59,7 +59,8 @@ class Recording:
         lease.claim(event_id, owner="queued")
 
 
-def test_the_watchdog_starts_a_mixer_for_live_shows_whose_lease_lapsed():
+def test_the_watchdog_starts_a_mixer_for_live_shows_whose_lease_lapsed(settings):
+    settings.MIXER_AUTOSTART = True
     waiting, running, rehearsing = make_event("waiting"), make_event("running"), make_event("not-yet")
     for event in (waiting, running):
         make_tone_presenter(event, "Ann", 440)
@@ -72,7 +73,8 @@ def test_the_watchdog_starts_a_mixer_for_live_shows_whose_lease_lapsed():
     assert rehearsing.pk not in runner.started
 
 
-def test_the_watchdog_has_an_ended_show_finished_when_its_mixer_died_before_finishing_it():
+def test_the_watchdog_has_an_ended_show_finished_when_its_mixer_died_before_finishing_it(settings):
+    settings.MIXER_AUTOSTART = True
     died, finished, finishing, unmixed = (make_event(slug) for slug in ("died", "finished", "finishing", "unmixed"))
     for event in (died, finished, finishing, unmixed):
         go_live(event)
@@ -89,6 +91,31 @@ def test_the_watchdog_has_an_ended_show_finished_when_its_mixer_died_before_fini
     assert watch_once(runner) == [died.pk] and runner.started == [died.pk]
     assert watch_once(runner) == []  # generation 2 has claimed it
     assert MixerLease.objects.get(event=died).finished_at is None
+
+
+@pytest.mark.parametrize("runner_name", ["local", "celery"])
+def test_with_automatic_mixers_off_the_watchdog_starts_nothing(settings, monkeypatch, runner_name):
+    """MIXER_AUTOSTART off: neither the server's watchdog thread nor beat's task starts a mixer."""
+    from streaming import runners, tasks
+
+    settings.MIXER_AUTOSTART = False
+    settings.MIXER_RUNNER = runner_name
+    live, ended = make_event("live-no-auto"), make_event("ended-no-auto")
+    for event in (live, ended):
+        make_tone_presenter(event, "Ann", 440)
+        go_live(event)
+    assert lease.start(ended.pk, lease.claim(ended.pk, owner="queued"), "host:1")
+    lease.release(ended.pk, 1)
+    outcome = store.submit(ended.pk, {"type": "end_show", "version": 1, "client_id": "end"}, actor="t")
+    assert outcome.applied
+    assert events_needing_a_mixer() == [live.pk] and shows_owed_a_finish() == [ended.pk]
+    monkeypatch.setattr(runners, "_runner", None)
+    started = []
+    monkeypatch.setattr(runners.LocalRunner, "start", lambda self, event_id: started.append(event_id))
+    monkeypatch.setattr(runners.CeleryRunner, "start", lambda self, event_id: started.append(event_id))
+    assert tasks.watch_mixers() == [] and runners.watch_once(runners.get_runner()) == []
+    assert started == []
+    assert not MixerLease.objects.filter(event=live).exists()  # nothing was even claimed
 
 
 @pytest.mark.django_db(transaction=True)  # the renewing thread has a connection of its own

@@ -40,7 +40,9 @@ def supervisor_env(hls_root: Path) -> dict[str, str]:
         "MIXER_RENEW_SECONDS": "0.4",
         "MIXER_WATCHDOG_SECONDS": "0.5",
         "MIXER_START_GRACE_SECONDS": "20",
-        "MIXER_AUTOSTART": "false",
+        # The watchdog starts every mixer here (the test applies stage commands in its own
+        # process); MIXER_AUTOSTART off would stop it.
+        "MIXER_AUTOSTART": "true",
         # The network line (tests/supervision/network_line.py) is served on loopback: allowed here only.
         "LINE_SOURCE_NETWORKS": f"{NETWORK_LINE_HOST}/32",
     }

@@ -18,7 +18,12 @@ function start(src, as) {
   if (hls) hls.destroy();
   // Chrome answers "maybe" to canPlayType for HLS, so hls.js comes first when it can run.
   if (window.Hls && Hls.isSupported()) {
-    hls = new Hls({ liveSyncDurationCount: 2 });
+    hls = new Hls({
+      liveSyncDurationCount: 2,
+      // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
+      // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
+      enableWorker: false,
+    });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {

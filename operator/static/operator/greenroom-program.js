@@ -31,7 +31,12 @@ export class ProgramReturn {
     // Chrome answers "maybe" for native HLS, so hls.js comes first when it can run.
     if (window.Hls && window.Hls.isSupported()) {
       const Hls = window.Hls;
-      const hls = new Hls({ liveSyncDurationCount: 2 });
+      const hls = new Hls({
+        liveSyncDurationCount: 2,
+        // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
+        // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
+        enableWorker: false,
+      });
       this.hls = hls;
       hls.on(Hls.Events.ERROR, (_event, data) => {
         if (!data.fatal || this.hls !== hls) return;

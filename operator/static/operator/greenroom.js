@@ -188,6 +188,13 @@ function renderLine() {
   $("line-health").dataset.health = health;
 }
 
+function span(className, ...children) {
+  const element = document.createElement("span");
+  element.className = className;
+  element.append(...children);
+  return element;
+}
+
 function renderRundown() {
   const list = $("rundown");
   const mine = new Set(mySegments(state, me));
@@ -199,7 +206,8 @@ function renderRundown() {
       row = document.createElement("li");
       row.className = "segment";
       row.dataset.segment = sid;
-      row.innerHTML = '<span class="segment-time"></span><span class="segment-main"><span class="segment-title"></span><span class="segment-people"></span></span><span class="segment-status"></span>';
+      row.append(span("segment-time"), span("segment-main", span("segment-title"), span("segment-people")),
+        span("segment-status"));
     }
     row.dataset.status = segment.status;
     row.classList.toggle("mine", mine.has(sid));
