@@ -37,11 +37,13 @@ services:
 # The whole suite against PostgreSQL + Redis, then the embedded-default part in that mode.
 test: install services
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m both_modes
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # Refresh the vendored hls.js from the npm registry (the result is committed; nothing needs npm).
 vendor-hlsjs:

@@ -10,7 +10,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from streaming.core.source_policy import DEFAULT_NETWORKS, DEFAULT_SCHEMES, SourcePolicy
+from stage.sources.policy import DEFAULT_NETWORKS, DEFAULT_SCHEMES, SourcePolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -9,19 +9,22 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from events import export, invitations, registration
+from events.lines import line_source_rules
 from events.models import Attendance, Event, Presenter, Question, Registration, Segment
-from events.models.event import LINE_FORMATS
 
 PRESENTER_FIELDS = ["name", "title", "bio", "email", "line_source", "line_format", "position"]
 
 
 class PresenterForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        formats = line_source_rules().formats
+        self.fields["line_format"].widget.choices = [("", "(probe)"), *((name, name) for name in formats)]
+
     class Meta:
         model = Presenter
         fields = PRESENTER_FIELDS
-        widgets = {
-            "line_format": forms.Select(choices=[("", "(probe)"), *((name, name) for name in LINE_FORMATS)]),
-        }
+        widgets = {"line_format": forms.Select}
         help_texts = {
             "email": "Saving a new address emails the presenter their personal green-room link.",
             "line_source": "Blank: the presenter speaks from the browser. Otherwise an encoder or dial-in input: "

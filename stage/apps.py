@@ -6,7 +6,8 @@ class StageConfig(AppConfig):
     verbose_name = "Stage"
 
     def ready(self) -> None:
-        from stage import links, roster
+        from stage import line_rules, links, roster
 
         roster.connect()
         links.connect()
+        line_rules.connect()

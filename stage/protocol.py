@@ -16,9 +16,9 @@ from typing import Any
 
 from stage.cues import ALL, CUE_KINDS
 from stage.qna import QUESTION_STATUSES
+from stage.sources.checks import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
+from stage.sources.policy import SourcePolicy
 from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, PRESENTER_STATUSES, StageError
-from streaming.core.source_policy import SourcePolicy
-from streaming.core.sources import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
 
 PRODUCER = "producer"
 PRESENTER = "presenter"

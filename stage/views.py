@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from events import keyed
 from events.access import access_key_matches
 from events.models import Event, Presenter
-from streaming.core.sources import FORMATS
+from stage.sources.checks import FORMATS
 
 
 @require_GET

@@ -16,14 +16,15 @@ from django.conf import settings
 from django.db import connection
 
 from stage.models import StageState
+from stage.sources.policy import SourcePolicy
 from stage.state import ENDED
 from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.core.playlist import STATE_FILE, PlaylistWriter
-from streaming.core.source_policy import SourcePolicy
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
+from streaming.policed import policed_spec
 from streaming.replay import finish_replay
 from streaming.stage_link import mix_settings
 from streaming.uplink import Uplinks, uses_redis
@@ -59,7 +60,7 @@ def line_specs(lines: dict[str, dict], uplinks: Uplinks, policy: SourcePolicy) -
     for line_id, line in lines.items():
         source, format = line.get("source"), line.get("format") or None
         if source:
-            specs.append(LineSpec(line_id, source, format=format, policy=policy))
+            specs.append(policed_spec(line_id, source, format, policy=policy))
         else:
             buffer = uplinks.buffer(line_id)
             specs.append(

@@ -10,11 +10,7 @@ from django.db import models
 from django.urls import reverse
 
 from events.access import new_access_key
-from streaming.core.sources import FORMATS, TEST_TONE_FORMAT, SourceError, check_source
-from streaming.core.test_tones import check_test_tone
-
-# The lavfi "format" makes line_source a test tone (one source filter): organisers', never a producer's.
-LINE_FORMATS = (*sorted(FORMATS), TEST_TONE_FORMAT)
+from events.lines import line_source_rules
 
 # Fields whose change makes calendars holding the invite replace their copy (SEQUENCE + 1).
 CALENDAR_FIELDS = ("title", "description", "starts_at", "duration")
@@ -154,19 +150,16 @@ class Presenter(models.Model):
         return reverse("stage:greenroom", args=[self.pk, self.access_key])
 
     def clean(self) -> None:
-        if self.line_format and self.line_format not in LINE_FORMATS:
-            raise ValidationError({"line_format": f"Format must be one of {', '.join(LINE_FORMATS)}, or blank."})
+        rules = line_source_rules()
+        if self.line_format and self.line_format not in rules.formats:
+            raise ValidationError({"line_format": f"Format must be one of {', '.join(rules.formats)}, or blank."})
         if self.line_format and not self.line_source:
             raise ValidationError({"line_format": "A format goes with a source; leave both blank for the browser."})
         if not self.line_source:
             return
         try:
-            if self.line_format == TEST_TONE_FORMAT:
-                check_test_tone(self.line_source)
-            else:
-                # The operator's policy binds organisers too; the mixer checks again at every open.
-                check_source(self.line_source, self.line_format or None, settings.LINE_SOURCE_POLICY)
-        except SourceError as error:
+            rules.check(self.line_source, self.line_format or None)
+        except ValueError as error:
             raise ValidationError({"line_source": str(error)}) from None
 
 

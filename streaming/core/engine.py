@@ -17,7 +17,6 @@ from .lines import LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
 from .playlist import PlaylistWriter, target_duration_for
-from .sources import Resolver, system_resolver
 from .watch import LineWatch
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ class MixEngine:
         clock: Clock | None = None,
         fallback: LineSpec | None = None,
         loudness_target: float | None = None,
-        resolve: Resolver = system_resolver,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.bitrate = bitrate
@@ -67,7 +65,6 @@ class MixEngine:
         self.on_report = on_report
         self.clock = clock or RealtimeClock()
         self.fallback = fallback
-        self.resolve = resolve  # names of policed line sources, at every open
         self.mixer = Mixer()
         self.watch = LineWatch(round(FALLBACK_AFTER_SECONDS / TICK_SECONDS))
         self.loudness = LoudnessMeter()
@@ -230,7 +227,7 @@ class MixEngine:
         ]
         for line_id, spec in wanted.items():
             if line_id not in self._readers:
-                reader = LineReader(spec, realtime=self.clock.realtime, resolve=self.resolve)
+                reader = LineReader(spec, realtime=self.clock.realtime)
                 reader.start()
                 self._readers[line_id] = reader
         return stale

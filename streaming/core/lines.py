@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import io
 import logging
 import threading
 import time
@@ -15,8 +14,6 @@ import av
 import numpy as np
 
 from . import CHANNELS, FRAME_SAMPLES, SAMPLE_RATE, TICK_SECONDS
-from .source_policy import SourceError, SourcePolicy
-from .sources import MAX_REASON_LENGTH, Resolver, admit_source, system_resolver
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +34,26 @@ PACE_SLACK_FRAMES = 2
 MAX_LAG_SECONDS = 0.2
 
 
+class SourceRefused(Exception):
+    """A line's source may not be opened; the message says why, for the console."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What `av.open` gets for an admitted source: a URL or a stream, its demuxer and options."""
+
+    target: str | BinaryIO
+    format: str | None
+    options: dict[str, str]
+
+
 @dataclass(frozen=True)
 class LineSpec:
     """What to open for one line: any URL FFmpeg opens, with demuxer format and options, or a
     stream `opener` gives (a browser uplink; it gets the reader's stop flag so it can end a wait).
     A `live` source is paced by whoever sends it, so the reader never waits on the wall clock.
-    A producer's source carries the operator's `policy`, checked (names resolved) at every open."""
+    A producer's source is `admit`ted at every open: the callable checks it against the operator's
+    policy (its name resolved then) and says what to open, or raises SourceRefused."""
 
     line_id: str
     url: str
@@ -51,7 +62,7 @@ class LineSpec:
     loop: bool = False
     opener: Callable[[threading.Event], BinaryIO] | None = None
     live: bool = False
-    policy: SourcePolicy | None = None
+    admit: Callable[[], Opening] | None = None
 
 
 class LineReader:
@@ -70,10 +81,8 @@ class LineReader:
         buffer_frames: int = 10,
         prefill_frames: int = 3,
         open_timeout: float = 5.0,
-        resolve: Resolver = system_resolver,
     ) -> None:
         self.spec = spec
-        self.resolve = resolve
         self.realtime = realtime
         self.prefill_frames = prefill_frames
         self.open_timeout = open_timeout
@@ -132,8 +141,8 @@ class LineReader:
             ended = False
             try:
                 ended = self._play_once()
-            except SourceError as refusal:
-                reason = str(refusal)[:MAX_REASON_LENGTH]
+            except SourceRefused as refusal:
+                reason = str(refusal)
                 if reason != self._fault:  # once per reason, not at every retry
                     log.warning("line %s refused: %s", self.spec.line_id, reason)
                 self._fault = reason
@@ -188,15 +197,14 @@ class LineReader:
             return True
 
     def _admitted(self) -> tuple[str | BinaryIO, str | None, dict[str, str]]:
-        """What av.open gets: the spec as it is, or what the policy admits (SourceError if nothing)."""
+        """What av.open gets: the spec as it is, or what its admission says (SourceRefused if nothing)."""
         spec = self.spec
         if spec.opener is not None:
             return spec.opener(self._stop), spec.format, dict(spec.options)
-        if spec.policy is None:
+        if spec.admit is None:
             return spec.url, spec.format, dict(spec.options)
-        admission = admit_source(spec.url, spec.format, spec.policy, self.resolve)
-        target = io.BytesIO(admission.target) if isinstance(admission.target, bytes) else admission.target
-        return target, admission.format, spec.options | admission.options
+        opening = spec.admit()
+        return opening.target, opening.format, spec.options | opening.options
 
     def _pace(self, start: float, frames: int) -> tuple[float, int]:
         """Sleep until frame `frames` is due (a few frames early, to prefill the buffer)."""

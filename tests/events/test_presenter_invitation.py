@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from events.models import Presenter
-from streaming.core.source_policy import SourcePolicy
+from stage.sources.policy import SourcePolicy
 from tests.events.helpers import make_event
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_modes]

@@ -12,7 +12,7 @@ from stage import fanout, store
 from stage.broadcast import apply_and_broadcast
 from stage.groups import meters_group, stage_group
 from stage.models import StageLogEntry
-from streaming.core.source_policy import SourcePolicy
+from stage.sources.policy import SourcePolicy
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.stage.sockets import Console, refusal_of, session_cookie
 

@@ -15,7 +15,7 @@ from stage.protocol import (
     presenter_actor,
     validate_command,
 )
-from streaming.core.source_policy import SourcePolicy
+from stage.sources.policy import SourcePolicy
 
 ENVELOPE = {"version": 3, "client_id": "abc"}
 

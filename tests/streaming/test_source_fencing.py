@@ -13,10 +13,11 @@ import av
 import numpy as np
 import pytest
 
+from stage.sources.checks import PROBED_FORMATS, admit_source
+from stage.sources.policy import SourcePolicy
 from streaming.core.engine import MixEngine
 from streaming.core.lines import HEALTH_FAULTED, HEALTH_OK, LineReader, LineSpec
-from streaming.core.source_policy import SourcePolicy
-from streaming.core.sources import PROBED_FORMATS, admit_source
+from streaming.policed import policed_spec
 
 SR = 48000
 ALLOWED, OUTSIDE = "127.0.0.1", "127.0.0.2"
@@ -120,7 +121,7 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
 def test_a_redirect_is_not_followed_to_an_address_the_policy_never_checked(sites, readers):
     target = sites(OUTSIDE, {"/tone.wav": (200, {}, WAV)})
     redirector = sites(ALLOWED, {"/line": (302, {"Location": f"{target.url}/tone.wav"}, b"")})
-    reader = readers(LineSpec("a", f"{redirector.url}/line", policy=POLICY), resolve=no_names)
+    reader = readers(policed_spec("a", f"{redirector.url}/line", policy=POLICY, resolve=no_names))
     assert wait_for(lambda: reader.health == HEALTH_FAULTED and reader.opens >= 2)
     assert redirector.requests and target.requests == []
     assert reader.fault is None  # not the policy's refusal: FFmpeg's own "no redirects"
@@ -136,7 +137,9 @@ def test_a_name_is_opened_at_the_address_that_was_checked(sites, readers):
     site = sites(OUTSIDE, {"/tone.wav": (200, {}, WAV)})
     port = site.server.server_address[1]
     policy = SourcePolicy.from_config(networks=["127.0.0.0/8"])
-    reader = readers(LineSpec("a", f"http://localhost:{port}/tone.wav", policy=policy), resolve=lambda host: [OUTSIDE])
+    reader = readers(
+        policed_spec("a", f"http://localhost:{port}/tone.wav", policy=policy, resolve=lambda host: [OUTSIDE])
+    )
     assert reader.read_frame(wait=5.0).any()
     assert reader.health == HEALTH_OK
     assert site.requests[0] == ("/tone.wav", f"localhost:{port}")
@@ -146,7 +149,7 @@ def test_a_name_resolving_outside_the_policy_is_refused_and_never_contacted(site
     site = sites(OUTSIDE, {"/tone.wav": (200, {}, WAV)})
     port = site.server.server_address[1]
     reader = readers(
-        LineSpec("a", f"http://encoder.test:{port}/tone.wav", policy=POLICY), resolve=lambda host: [OUTSIDE]
+        policed_spec("a", f"http://encoder.test:{port}/tone.wav", policy=POLICY, resolve=lambda host: [OUTSIDE])
     )
     assert wait_for(lambda: reader.health == HEALTH_FAULTED)
     assert (
@@ -198,7 +201,7 @@ def test_a_playlist_that_would_open_further_urls_is_refused_by_the_demuxer_white
     segments = sites(OUTSIDE, {"/0.ts": (200, {}, WAV), "/key": (200, {}, bytes(16))})
     playlist = hls_playlist(f"{segments.url}/key", f"{segments.url}/0.ts")
     site = sites(ALLOWED, {"/live.m3u8": (200, {}, playlist)})
-    reader = readers(LineSpec("a", f"{site.url}/live.m3u8", policy=POLICY), resolve=no_names)
+    reader = readers(policed_spec("a", f"{site.url}/live.m3u8", policy=POLICY, resolve=no_names))
     assert wait_for(lambda: reader.health == HEALTH_FAULTED and reader.opens >= 2)
     assert site.requests and segments.requests == []
     # The hls demuxer, were it allowed, would fetch the key and segments nobody checked.
@@ -245,7 +248,7 @@ def test_files_in_the_media_folder_play_in_every_probed_format(tmp_path, readers
     media.mkdir()
     (media / name).write_bytes(encoded(container_format, codec))
     policy = SourcePolicy.from_config(media_root=media)
-    reader = readers(LineSpec("a", f"file://{media}/{name}", policy=policy), resolve=no_names)
+    reader = readers(policed_spec("a", f"file://{media}/{name}", policy=policy, resolve=no_names))
     assert reader.read_frame(wait=5.0).any()
 
 
@@ -255,12 +258,12 @@ def test_a_file_reached_through_a_symlink_out_of_the_media_folder_is_refused_at_
     outside.write_bytes(WAV)
     (media / "walk-in.wav").write_bytes(WAV)
     policy = SourcePolicy.from_config(media_root=media)
-    reader = readers(LineSpec("a", f"{media}/walk-in.wav", policy=policy), resolve=no_names)
+    reader = readers(policed_spec("a", f"{media}/walk-in.wav", policy=policy, resolve=no_names))
     assert reader.read_frame(wait=5.0).any()
     # Swapped for a symlink after the line was accepted: the mixer checks again at every open.
     (media / "walk-in.wav").unlink()
     (media / "walk-in.wav").symlink_to(outside)
-    again = readers(LineSpec("b", f"{media}/walk-in.wav", policy=policy), resolve=no_names)
+    again = readers(policed_spec("b", f"{media}/walk-in.wav", policy=policy, resolve=no_names))
     assert wait_for(lambda: again.health == HEALTH_FAULTED)
     assert again.fault == f"{media}/walk-in.wav is outside the media folder {media}."
 
@@ -314,8 +317,8 @@ def test_an_sdp_line_plays_rtp_from_an_allowed_address_and_is_refused_for_anothe
     (media / "other.sdp").write_text(sdp(OUTSIDE, port))
     policy = SourcePolicy.from_config(networks=[f"{ALLOWED}/32"], media_root=media)
     with rtp_sender(port):
-        reader = readers(LineSpec("a", f"{media}/studio.sdp", policy=policy), resolve=no_names)
-        refused = readers(LineSpec("b", f"{media}/other.sdp", policy=policy), resolve=no_names)
+        reader = readers(policed_spec("a", f"{media}/studio.sdp", policy=policy, resolve=no_names))
+        refused = readers(policed_spec("b", f"{media}/other.sdp", policy=policy, resolve=no_names))
         assert wait_for(lambda: reader.health == HEALTH_OK, timeout=10)
         assert wait_for(lambda: refused.health == HEALTH_FAULTED)
         reader.stop()  # while RTP still flows, so its read ends at once
@@ -326,8 +329,8 @@ def test_an_sdp_line_plays_rtp_from_an_allowed_address_and_is_refused_for_anothe
 
 def test_the_mixer_reports_why_a_line_was_refused(tmp_path):
     reports = []
-    engine = MixEngine(tmp_path, on_report=reports.append, resolve=no_names)
-    engine.set_lines([LineSpec("a", "http://169.254.169.254/latest/meta-data/", policy=POLICY)])
+    engine = MixEngine(tmp_path, on_report=reports.append)
+    engine.set_lines([policed_spec("a", "http://169.254.169.254/latest/meta-data/", policy=POLICY, resolve=no_names)])
     stop = threading.Event()
     thread = threading.Thread(target=engine.run, args=(stop,))
     thread.start()

@@ -2,8 +2,9 @@
 (checked against the operator's policy at every open), an organiser's test tone, or the
 presenter's browser uplink; a change of source on the stage reopens just that line."""
 
+from stage.sources.policy import SourcePolicy
 from streaming.core.engine import MixEngine
-from streaming.core.source_policy import SourcePolicy
+from streaming.policed import PolicedSource
 from streaming.uplink import Uplinks
 from streaming.worker import UPLINK_OPTIONS, line_specs
 
@@ -20,21 +21,21 @@ def test_each_line_opens_its_source_under_the_policy_or_its_browser_uplink():
     stage_lines["p4"] = {"source": "sine=frequency=440", "format": "lavfi"}
     specs = {spec.line_id: spec for spec in line_specs(stage_lines, uplinks, POLICY)}
     assert specs["p1"].opener == uplinks.buffer("p1").open and specs["p1"].live
-    assert (specs["p1"].format, specs["p1"].options, specs["p1"].policy) == ("matroska", UPLINK_OPTIONS, None)
-    assert (specs["p2"].url, specs["p2"].opener, specs["p2"].live, specs["p2"].policy) == (
+    assert (specs["p1"].format, specs["p1"].options, specs["p1"].admit) == ("matroska", UPLINK_OPTIONS, None)
+    assert (specs["p2"].url, specs["p2"].opener, specs["p2"].live, specs["p2"].admit) == (
         "srt://enc.example:9000",
         None,
         False,
-        POLICY,
+        PolicedSource("srt://enc.example:9000", None, POLICY),
     )
     # The options (whitelists, the checked address) are decided at each open, not here.
-    assert specs["p3"].options == {} and specs["p3"].policy is POLICY
-    assert (specs["p4"].format, specs["p4"].policy) == ("lavfi", POLICY)
+    assert specs["p3"].options == {} and specs["p3"].admit == PolicedSource("/srv/a.sdp", None, POLICY)
+    assert (specs["p4"].format, specs["p4"].admit) == ("lavfi", PolicedSource("sine=frequency=440", "lavfi", POLICY))
 
 
 def test_the_same_stage_lines_make_equal_specs_so_running_lines_are_left_alone(tmp_path):
     uplinks = Uplinks(1)
-    engine = MixEngine(tmp_path, resolve=lambda host: [])
+    engine = MixEngine(tmp_path)
     engine.set_lines(line_specs(lines(p1=None, p2="srt://enc.example:9000"), uplinks, POLICY))
     first = dict(engine._readers)
     engine.set_lines(

@@ -18,8 +18,8 @@ from django.conf import settings
 
 from events.invitations import reissue_link
 from events.models import Presenter
+from stage.sources.policy import SourcePolicy
 from streaming.core.lines import LineReader
-from streaming.core.source_policy import SourcePolicy
 from streaming.core.uplink import EBML_MAGIC
 from streaming.routing import websocket_urlpatterns
 from streaming.runners import ChildInput, get_runner

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from streaming.core.source_policy import SourcePolicy, address_kind
-from streaming.core.sources import PROBED_FORMATS, SourceError, admit_source, check_source
+from stage.sources.checks import PROBED_FORMATS, SourceError, admit_source, check_source
+from stage.sources.policy import SourcePolicy, address_kind
 
 # Public unicast addresses (never contacted: only decided about).
 PUBLIC_V4, PUBLIC_V6 = "93.184.216.34", "2606:4700::1111"

@@ -8,7 +8,7 @@ numbers, names or arithmetic; no ",", ";" or brackets (chains and links), no quo
 
 import re
 
-from .source_policy import SourceError
+from .policy import SourceError
 
 TEST_TONE_FORMAT = "lavfi"
 TONE_FILTERS = frozenset({"sine", "aevalsrc", "anullsrc", "anoisesrc"})

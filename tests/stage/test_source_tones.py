@@ -4,9 +4,9 @@ file. The accepted ones really play in FFmpeg's lavfi."""
 import av
 import pytest
 
-from streaming.core.source_policy import SourceError, SourcePolicy
-from streaming.core.sources import admit_source
-from streaming.core.test_tones import check_test_tone
+from stage.sources.checks import admit_source
+from stage.sources.policy import SourceError, SourcePolicy
+from stage.sources.tones import check_test_tone
 
 TONES = [
     "sine=frequency=440:sample_rate=48000",

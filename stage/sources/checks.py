@@ -2,7 +2,7 @@
 
 A line is either the presenter's browser (no source) or one of these, opened by the mixer with
 PyAV: an encoder pushing RTMP or SRT, an RTP stream (or one an SDP file describes), an HTTP(S)
-stream, or a file in the media folder; organisers may also give a test tone (test_tones.py).
+stream, or a file in the media folder; organisers may also give a test tone (tones.py).
 Two checks, against the operator's SourcePolicy:
 
 - `check_source` when a producer or organiser gives the source: its form, scheme, any address
@@ -24,8 +24,8 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .source_policy import IPAddress, SourceError, SourcePolicy
-from .test_tones import TEST_TONE_FORMAT, check_test_tone
+from .policy import IPAddress, SourceError, SourcePolicy
+from .tones import TEST_TONE_FORMAT, check_test_tone
 
 MAX_SOURCE_LENGTH = 500
 # A refusal's reason as the stage keeps it (set_line_health's `fault`).
@@ -55,10 +55,6 @@ MAX_SDP_BYTES = 64 * 1024
 PINNED_SCHEMES = frozenset({"http", "srt", "rtp", "udp"})
 
 Resolver = Callable[[str], Sequence[str]]
-__all__ = [
-    "FORMATS", "MAX_REASON_LENGTH", "MAX_SOURCE_LENGTH", "TEST_TONE_FORMAT",
-    "Admission", "SourceError", "admit_source", "check_source",
-]  # fmt: skip
 
 _OFF_LIMITS = "lines may not reach it on this server."
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
