@@ -40,10 +40,6 @@ __all__ = [
     "new_segment",
 ]
 
-# Line health in which a line carries the program (a quiet line still does).
-CARRYING = ("ok", "silent")
-
-
 def initial_state(
     lines: dict[str, dict],
     presenters: dict[str, dict] | None = None,
@@ -186,12 +182,11 @@ def audible_gains(state: State) -> dict[str, float | None]:
 
 def mix_plan(state: State) -> dict:
     """Everything the mixer takes from the stage: gains per line, whether the program is public
-    (live) or private (rehearsal), and the fallback source to play alone, if any (on hold, or
-    when no audible on-air line carries audio)."""
-    gains = audible_gains(state)
-    mixing = state["phase"] in MIXING_PHASES
-    carrying = any(
-        gain is not None and state["lines"][line_id].get("health") in CARRYING for line_id, gain in gains.items()
-    )
-    fallback = state["fallback"] if mixing and (state.get("hold", False) or not carrying) else None
-    return {"gains": gains, "public": state["phase"] == LIVE, "fallback": fallback, "hold": state.get("hold", False)}
+    (live) or private (rehearsal), whether the show is on hold, and which fallback source plays
+    alone on hold or while no on-air line carries audio (the mixer sees that, tick by tick)."""
+    return {
+        "gains": audible_gains(state),
+        "public": state["phase"] == LIVE,
+        "hold": state.get("hold", False),
+        "fallback": state["fallback"],
+    }

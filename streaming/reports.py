@@ -14,8 +14,10 @@ from concurrent.futures import Future
 
 from channels.layers import get_channel_layer
 
+from stage.broadcast import apply_and_broadcast
 from stage.groups import meters_group
-from streaming.stage_link import MIXER_ACTOR, MIXER_ROLE, health_command, stage_broadcaster
+from stage.protocol import MIXER
+from streaming.stage_link import health_command
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,8 @@ class Forwarder:
             return
         layer = get_channel_layer()
         self._submit(layer.group_send(meters_group(event_id), {"type": "mixer.report", "report": report}))
-        broadcaster = stage_broadcaster() if command is not None else None
-        if broadcaster is not None:
-            self._submit(broadcaster(event_id, command, actor=MIXER_ACTOR, role=MIXER_ROLE))
+        if command is not None:
+            self._submit(apply_and_broadcast(event_id, command, actor=MIXER, role=MIXER))
 
     def _submit(self, coroutine) -> None:
         with self._lock:

