@@ -11,11 +11,12 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from events.harness import wait_for
 from events.models import Presenter
 from tests.audio import SAMPLE_RATE, decode, playlist_segments, tone_level, write_wav
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_event, make_producer
-from tests.live import Browser, StageClient, running_server, wait_for
+from tests.live import Browser, StageClient, running_server
 
 TONE = 660.0
 

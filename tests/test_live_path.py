@@ -6,9 +6,10 @@ import time
 
 import pytest
 
+from events.harness import wait_for
 from tests.audio import decode, playlist_segments, playlist_tags, tones_present
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
-from tests.live import Browser, StageClient, join_link, newest_mail, running_server, wait_for
+from tests.live import Browser, StageClient, join_link, newest_mail, running_server
 
 A, B = 440.0, 880.0
 

@@ -10,11 +10,11 @@ import time
 import numpy as np
 import pytest
 
+from events.harness import wait_for
 from events.models import Presenter
 from stage.models import StageLogEntry
 from tests.audio import decode, decoded_samples, tone_level
 from tests.factories import make_tone_presenter
-from tests.live import wait_for
 from tests.supervision.network_line import NetworkLine, write_tone
 from tests.supervision.playlists import SR, PlayerView, parse
 from tests.supervision.test_mixer_faults import Show
