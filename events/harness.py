@@ -2,12 +2,12 @@
 should use, real servers and workers as context managers, stopping a process group, a headless
 Chromium, and waiting on a condition instead of the clock.
 
-Why here: the tests and the benchmarks of all three apps (events, stage, streaming) start
-servers, so this must be importable from `events`, the lowest app (the import direction is
-config → streaming → stage → events, and nothing imports config). It imports nothing of
-stage or streaming, only Django; child processes are given `config.asgi` and `config` by
-name, which is no import. It reads no configuration of its own: a child's environment is
-the one its caller passes.
+Why in events/: the benchmarks import it, and no app may import tests/, so it belongs to the
+project; the benchmarks of all three apps (events, stage, streaming) use it, and imports run
+config → streaming → stage → events with nothing importing config, so the lowest app is the
+one place every benchmark may import it from. It imports nothing of stage or streaming, only
+Django; child processes are given `config.asgi` and `config` by name, which is no import. It
+reads no configuration of its own: a child's environment is the one its caller passes.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def stop_group(process: subprocess.Popen, timeout: float = 15.0) -> None:
         wait_for(lambda: not group_members(process.pid), max(0.0, deadline - time.monotonic()), "the group to end")
     with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    with suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
 
 
 def group_members(group: int) -> list[int]:
