@@ -4,10 +4,7 @@ HTTP client that keeps cookies and speaks CSRF like a browser's form does."""
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -17,26 +14,11 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 from websockets.sync.client import connect as ws_connect
 
+from events import harness
+from events.harness import database_url, free_port, wait_for
 from stage.delta import apply_delta
-
-BASE_DIR = Path(settings.BASE_DIR)
-
-
-def database_url() -> str:
-    """The URL of the test database pytest-django created, for processes the test starts."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -52,57 +34,12 @@ def running_server(**env_extra: str):
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
-    log_path = Path(env_extra.get("HLS_ROOT", "/tmp")) / "server.log"
-    processes = []
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # one process group: the server and its mixer children
-        )
-        processes.append(server)
-        if settings.REDIS_URL:
-            # Scaled out, email and other short tasks go through the broker to a real worker.
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "--concurrency", "1", "--loglevel", "INFO"],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            processes.append(worker)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start:\n{log_path.read_text()}") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        for process in processes:
-            stop_group(process)
-        # Mixer children get SIGTERM with their parent; give them a moment to let go of the database.
-        time.sleep(0.5)
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """SIGTERM a process and its group, then SIGKILL what is left."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        pass
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+    log_path = Path(env_extra.get("HLS_ROOT") or tempfile.mkdtemp(prefix="server-")) / "server.log"
+    # Scaled out, email and other short tasks go through the broker to a real worker.
+    workers = [harness.celery("worker", "--concurrency", "1", "--loglevel", "INFO")] if settings.REDIS_URL else []
+    # Stopping waits for the server's whole process group: mixer children let go of the database.
+    with harness.running_server(env, log_path, port=port, also=workers) as server:
+        yield server.url
 
 
 class Browser:
@@ -170,6 +107,17 @@ class StageClient:
             if message["type"] in types:
                 return message
 
+    def until(self, condition, timeout: float, what: str) -> dict:
+        """Follow the pushes until the state meets `condition`; return that state."""
+
+        def met():
+            if not condition(self.state):
+                with suppress(TimeoutError):
+                    self.receive("delta", "snapshot", timeout=0.5)
+            return condition(self.state) and self.state
+
+        return wait_for(met, timeout, what, every=0)
+
     def command(self, type_: str, **fields) -> dict:
         """Send a command and return its ack or refusal; after an ack, the state includes it."""
         self.sent += 1
@@ -181,17 +129,6 @@ class StageClient:
                 while message["type"] == "ack" and self.state["version"] < message["version"]:
                     self.receive("delta", "snapshot")
                 return message
-
-
-def wait_for(predicate, timeout: float, what: str):
-    """Poll `predicate` until it returns something truthy; return that, or fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def newest_mail(mail_dir: Path) -> str:

@@ -4,18 +4,19 @@ in and connects the microphone; the uplink crosses daphne and the mode's transpo
 pipe embedded, Redis streams scaled out) to the mixer child; the producer puts the line on air;
 the HLS program, decoded with PyAV, carries the tone only from then on."""
 
-import contextlib
 import time
 from datetime import datetime
 
 import numpy as np
 import pytest
 
+from events.harness import wait_for
 from events.models import Presenter
 from tests.audio import SAMPLE_RATE, decode, playlist_segments, tone_level, write_wav
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_event, make_producer
-from tests.live import Browser, StageClient, running_server, wait_for
+from tests.live import Browser, StageClient, running_server
+from tests.supervision.playlists import published, wait_published
 
 TONE = 660.0
 
@@ -34,18 +35,6 @@ def segment_times(playlist: str) -> list[tuple[str, float, float]]:
             times.append((line, start, start + duration))
             start += duration
     return times
-
-
-def until_state(console: StageClient, predicate, timeout: float, what: str) -> None:
-    """Follow the console's deltas until its state meets `predicate`."""
-
-    def check() -> bool:
-        if not predicate(console.state):
-            with contextlib.suppress(TimeoutError):
-                console.receive("delta", timeout=0.5)
-        return predicate(console.state)
-
-    wait_for(check, timeout, what)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -73,7 +62,7 @@ def test_a_presenter_is_heard_in_the_webcast_from_the_browser_only_once_on_air(t
         with producer.websocket(f"/ws/events/{event.pk}/console/") as socket:
             console = StageClient(socket)
             line = ada.line_id
-            until_state(console, lambda s: s["presenters"][line]["checked_in"], 15, "the check-in on the console")
+            console.until(lambda s: s["presenters"][line]["checked_in"], 15, "the check-in on the console")
             assert console.state["presenters"][line]["connected"] is True
             wait_for(lambda: page.evaluate("window.greenroom.uplinkState()")["receiving"], 20, "the uplink received")
 
@@ -81,13 +70,18 @@ def test_a_presenter_is_heard_in_the_webcast_from_the_browser_only_once_on_air(t
             live_dir = hls_root / str(event.pk)
             wait_for(lambda: (live_dir / "live.m3u8").exists(), 30, "the first segment")
             # The mixer decodes the browser's stream while the line is still off air.
-            until_state(console, lambda s: s["lines"][line]["health"] == "ok", 20, "the mixer hearing the line")
+            console.until(lambda s: s["lines"][line]["health"] == "ok", 20, "the mixer hearing the line")
             assert page.get_attribute("#tally", "data-tally") == "off"
-            time.sleep(4)
+            wait_published(live_dir, 2, after=published(live_dir))  # program made while the line is heard
             on_air_at = time.time()
             assert console.command("set_on_air", line=line, on_air=True)["type"] == "ack"
             wait_for(lambda: page.get_attribute("#tally", "data-tally") == "program", 5, "the ON AIR tally")
-            time.sleep(7)
+
+            def on_air_segments() -> int:
+                live = (live_dir / "live.m3u8").read_text()
+                return sum(1 for _, start, _ in segment_times(live) if start >= on_air_at + 0.5)
+
+            wait_for(lambda: on_air_segments() >= 2, 30, "two segments on air")
             assert console.command("end_show")["type"] == "ack"
 
         vod_path = live_dir / "vod.m3u8"

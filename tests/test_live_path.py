@@ -2,13 +2,14 @@
 live daphne, a mixer child process following the stage, and the HLS it writes, listened to."""
 
 import re
-import time
 
 import pytest
 
+from events.harness import wait_for
 from tests.audio import decode, playlist_segments, playlist_tags, tones_present
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
-from tests.live import Browser, StageClient, join_link, newest_mail, running_server, wait_for
+from tests.live import Browser, StageClient, join_link, newest_mail, running_server
+from tests.supervision.playlists import parse, wait_published
 
 A, B = 440.0, 880.0
 
@@ -59,13 +60,13 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
             assert set(console.state["lines"]) == {alice.line_id, bob.line_id}
             assert console.command("go_live")["type"] == "ack"
             live_dir = hls_root / str(event.pk)
-            wait_for(lambda: (live_dir / "live.m3u8").exists(), 20, "the first segment")
-            time.sleep(2.5)
+            at_a = wait_published(live_dir, 1)  # the first segment: nobody on air yet
             assert console.command("set_on_air", line=alice.line_id, on_air=True)["type"] == "ack"
-            time.sleep(6)
+            # The segment under way at each change, then two whole segments of what it changed to.
+            at_b = wait_published(live_dir, 3, after=at_a)
             assert console.command("set_on_air", line=alice.line_id, on_air=False)["type"] == "ack"
             assert console.command("set_on_air", line=bob.line_id, on_air=True)["type"] == "ack"
-            time.sleep(6)
+            wait_published(live_dir, 3, after=at_b)
             assert console.command("end_show")["type"] == "ack"
             assert console.state["phase"] == "ended"
 
@@ -76,7 +77,11 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
         assert playlist_tags(live, "EXT-X-TARGETDURATION") == ["2"]
         durations = [float(d.rstrip(",")) for d in playlist_tags(live, "EXTINF")]
         assert durations and all(round(d) <= 2 for d in durations)
-        assert int(playlist_tags(live, "EXT-X-MEDIA-SEQUENCE")[0]) >= 0
+        # The live window slid: its media sequence is the first listed segment's number, every
+        # segment of the show before it having left the window.
+        window, show = parse(live), parse((live_dir / "vod.m3u8").read_text())
+        assert len(show.entries) > len(window.entries)
+        assert window.media_sequence == window.entries[0].index == len(show.entries) - len(window.entries)
         for name in playlist_segments(live):
             status, headers, _ = viewer.get_bytes(f"/hls/{event.pk}/{name}")
             assert status == 200 and headers["Content-Type"] == "video/mp2t"

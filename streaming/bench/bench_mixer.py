@@ -1,8 +1,9 @@
 """Mixer throughput: our core against FFmpeg's amix graph (PyAV), same AAC encoder and HLS writer.
 
 Run `manage.py bench_mixer [--json]` (or `python -m streaming.bench.bench_mixer [--json]`).
-Real-time factor = seconds of programme per CPU second (time.process_time); ratio = ours / amix.
-Also the CPU share of one live 8-line engine.
+Real-time factor = seconds of programme per CPU second (time.process_time); ratio = ours / amix,
+of the best run of each side, and the spread of the ratio over the alternating runs (each run's
+ours beside the amix run next to it). Also the CPU share of one live 8-line engine.
 """
 
 from __future__ import annotations
@@ -125,20 +126,22 @@ def mix_ours(paths: list[Path], out_dir: Path) -> float:
 
 
 def mix_amix(paths: list[Path], out_dir: Path) -> float:
-    """FFmpeg's amix graph (per line aformat → volume; amix → alimiter), same encoder and writer."""
+    """FFmpeg's amix graph (per line aformat; amix with each line's gain as its weight → alimiter),
+    same encoder and writer."""
     began = time.process_time()
     graph = av.filter.Graph()
-    amix = graph.add("amix", f"inputs={len(paths)}:normalize=0:duration=shortest")
+    # amix's own weights are the cheapest per-line gain FFmpeg has (no filter per line); with
+    # normalize=0 it sums weight × line, as ours sums gain × line.
+    weights = " ".join([f"{10 ** (GAIN_DB / 20):.9g}"] * len(paths))
+    amix = graph.add("amix", f"inputs={len(paths)}:normalize=0:duration=shortest:weights={weights}")
     sources = []
     for index in range(len(paths)):
         source = graph.add_abuffer(
             sample_rate=SAMPLE_RATE, format="fltp", layout="stereo", time_base=Fraction(1, SAMPLE_RATE)
         )
         aformat = graph.add("aformat", "sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo")
-        volume = graph.add("volume", f"volume={GAIN_DB}dB")
         source.link_to(aformat)
-        aformat.link_to(volume)
-        volume.link_to(amix, 0, index)
+        aformat.link_to(amix, 0, index)
         sources.append(source)
     # alimiter's limit is linear: 0.891 = -1 dBFS, the same ceiling as ours.
     limiter = graph.add("alimiter", "limit=0.891:level=0")
@@ -220,7 +223,8 @@ def run(
         files = generate_material(root, seconds)
         for count in line_counts:
             paths = [files[i % DISTINCT_FILES] for i in range(count)]
-            # Alternating runs see the same load from anything else on the machine; best of each.
+            # Alternating runs see the same load from anything else on the machine; best of each,
+            # and the spread of the paired runs' ratios.
             # Who goes first alternates too, so load that comes and goes every few seconds
             # cannot fall on the same side in every run.
             timings: dict = {mix_ours: [], mix_amix: []}
@@ -229,12 +233,22 @@ def run(
                 for mix in order:
                     timings[mix].append(mix(paths, _fresh(root, f"{mix.__name__}{count}")))
             ours, amix = min(timings[mix_ours]), min(timings[mix_amix])
-            row = {"ours_rtf": seconds / ours, "amix_rtf": seconds / amix, "ratio": amix / ours}
+            # Each run's ratio pairs the two sides of that run, which saw the same load.
+            ratios = [a / o for o, a in zip(timings[mix_ours], timings[mix_amix], strict=True)]
+            row = {
+                "ours_rtf": seconds / ours,
+                "amix_rtf": seconds / amix,
+                "ratio": amix / ours,
+                "ratio_min": min(ratios),
+                "ratio_p50": float(np.median(ratios)),
+                "ratio_max": max(ratios),
+            }
             result["lines"][str(count)] = {key: round(value, 2) for key, value in row.items()}
             if not as_json:
                 write(
                     f"{count:>3} lines: ours {row['ours_rtf']:6.1f}x  amix {row['amix_rtf']:6.1f}x  "
-                    f"ours/amix {row['ratio']:.2f}"
+                    f"ours/amix {row['ratio']:.2f}  (runs {row['ratio_min']:.2f}–{row['ratio_max']:.2f}, "
+                    f"p50 {row['ratio_p50']:.2f}, n={runs})"
                 )
         result["live_cpu_share_8_lines"] = round(live_cpu_share(files, _fresh(root, "live"), live_seconds), 4)
     if as_json:
@@ -247,7 +261,7 @@ def run(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of both entry points: this module's `main` and `manage.py bench_mixer`."""
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (best is kept)")
+    parser.add_argument("--runs", type=int, default=5, help="alternating runs per line count (best and spread)")
     parser.add_argument("--lines", type=int, nargs="+", default=LINE_COUNTS, help="line counts to measure")
     parser.add_argument("--seconds", type=float, default=SECONDS, help="length of every line's file")
     parser.add_argument("--live-seconds", type=float, default=LIVE_SECONDS, help="how long the live engine is timed")

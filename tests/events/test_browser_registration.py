@@ -6,11 +6,12 @@ import time
 import pytest
 
 from events import attendance
+from events.harness import wait_for
 from events.models import Attendance, FieldMode, Question
 from tests.browser import chromium
 from tests.conftest import scaled_out
 from tests.events.helpers import make_event, question
-from tests.live import join_link, newest_mail, running_server, wait_for
+from tests.live import join_link, newest_mail, running_server
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.timeout(120)]
 

@@ -26,16 +26,6 @@ def stage_socket(sockets: ExitStack, base: str, path: str, session: str | None =
     return StageClient(sockets.enter_context(ws_connect(url, additional_headers=headers)))
 
 
-def follow(client: StageClient, condition, what: str, timeout: float = 10) -> dict:
-    """Read the client's pushes until its state meets `condition`."""
-    deadline = time.monotonic() + timeout
-    while not condition(client.state):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        client.receive("delta", "snapshot", timeout=deadline - time.monotonic())
-    return client.state
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_path, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -87,7 +77,7 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         assert badge.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(211, 47, 47)"
         badge.click()
         card_ada.locator(".backchannel").wait_for(state="hidden")
-        assert follow(presenter, lambda s: s["presenters"][ada.line_id]["status"] == "ok", "status cleared")
+        assert presenter.until(lambda s: s["presenters"][ada.line_id]["status"] == "ok", 10, "status cleared")
 
         # The mixer's reports: health as the producer reads it, and the gaps of a contribution.
         reading = {"peak_db": -6.0, "rms_db": -14.0, "health": "ok", "gaps": 3}
@@ -117,7 +107,7 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         page.click("[data-cue-all=standby]")
         page.wait_for_selector(".card:has(.name:text-is('Ada')) .cue-state.waiting")
         assert card_ada.locator(".cue-state").inner_text() == "standby …"
-        state = follow(presenter, lambda s: s["cues"], "the cue")
+        state = presenter.until(lambda s: s["cues"], 10, "the cue")
         (cue_id,) = state["cues"]
         page.wait_for_selector(".card:has(.name:text-is('Ada')) .cue-state.late", timeout=10_000)
         assert time.monotonic() - sent >= ACK_SECONDS - 0.5
@@ -138,7 +128,7 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         source.locator("input[name=url]").fill("srt://enc.example:9000")
         source.locator("select[name=format]").select_option("mpegts")
         source.locator("button[type=submit]").click()
-        lines = follow(producer, lambda s: s["lines"][bea.line_id]["format"] != "lavfi", "the new source")["lines"]
+        lines = producer.until(lambda s: s["lines"][bea.line_id]["format"] != "lavfi", 10, "the new source")["lines"]
         assert (lines[bea.line_id]["source"], lines[bea.line_id]["format"]) == ("srt://enc.example:9000", "mpegts")
         page.wait_for_selector(".card:has(.name:text-is('Bea')) .source:not([open])")
         assert source.locator("summary").inner_text().split() == ["URL", "srt://enc.example:9000", "(mpegts)"]
@@ -159,7 +149,7 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         # ...and the browser microphone takes the line back.
         source.locator(".use-browser").click()
         # Deltas come in order: had the refused URL been applied, it would show before this one.
-        lines = follow(producer, lambda s: s["lines"][bea.line_id]["source"] != "srt://enc.example:9000", "a change")
+        lines = producer.until(lambda s: s["lines"][bea.line_id]["source"] != "srt://enc.example:9000", 10, "a change")
         assert lines["lines"][bea.line_id]["source"] is None
         page.wait_for_selector(".card:has(.name:text-is('Bea')) .source:not([open])")
         assert source.locator("summary").inner_text().split() == ["MIC", "browser", "microphone"]
@@ -175,7 +165,7 @@ def test_the_console_follows_presenters_and_flags_what_needs_the_producer(tmp_pa
         choice.wait_for()
         assert choice.locator("option").all_inner_texts() == ["Send to presenter…", "Ada", "Bea"]
         choice.select_option(label="Ada")
-        state = follow(producer, lambda s: any(m.get("question") for m in s["messages"].values()), "the question")
+        state = producer.until(lambda s: any(m.get("question") for m in s["messages"].values()), 10, "the question")
         (message,) = [m for m in state["messages"].values() if m.get("question")]
         assert (message["presenter"], message["text"], message["from"]) == (
             ada.line_id, "How low is the latency? (Kim)", "producer"

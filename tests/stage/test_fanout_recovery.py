@@ -8,6 +8,7 @@ import redis
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from events.harness import wait_for
 from stage import fanout
 from stage.groups import stage_group
 from tests.factories import make_event, make_producer, make_tone_presenter
@@ -27,20 +28,29 @@ def show(monkeypatch):
     return {"event": event.pk, "line": line, "cookie": session_cookie(make_producer(event, "alice"))}
 
 
+def group_keys(client: redis.Redis, event_id: int) -> list[bytes]:
+    """The Redis keys that hold the members of the event's stage group."""
+    return [key for key in client.scan_iter("*group*") if stage_group(event_id).encode() in key]
+
+
 def forget_groups(event_id: int) -> int:
     """What a restart without persistence does to the event's group: its members are gone."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    keys = [key for key in client.scan_iter("*group*") if stage_group(event_id).encode() in key]
-    removed = client.delete(*keys) if keys else 0
-    client.close()
-    return removed
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        keys = group_keys(client, event_id)
+        return client.delete(*keys) if keys else 0
+
+
+def rejoined(event_id: int) -> None:
+    """Wait until the server's feed is a member of the event's group again."""
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        wait_for(lambda: any(client.zcard(key) for key in group_keys(client, event_id)), 10, "the feed to rejoin")
 
 
 async def test_a_feed_whose_group_was_forgotten_joins_again_and_pushes_resume(show):
     watcher = await Console(show["event"], show["cookie"]).open()
     producer = await Console(show["event"], show["cookie"]).open()
     assert await database_sync_to_async(forget_groups)(show["event"]) == 1
-    await asyncio.sleep(1.5)  # a few refreshes
+    await asyncio.to_thread(rejoined, show["event"])  # at the feed's next refresh
     await producer.command("set_mute", line=show["line"], muted=True)
     await watcher.until("delta")
     assert watcher.state["lines"][show["line"]]["muted"] is True

@@ -17,7 +17,7 @@ from tests.browser import chromium, wait_for_script
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.live import running_server
 from tests.stage.test_console_browser import session_key
-from tests.stage.test_console_presenters_browser import follow, stage_socket
+from tests.stage.test_console_presenters_browser import stage_socket
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.both_modes, pytest.mark.timeout(120)]
 
@@ -70,7 +70,7 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         assert (response.status, response.headers["cache-control"]) == (200, "private, no-store")
         page.wait_for_selector("#connection[data-state=connected]")
         producer = stage_socket(sockets, base, f"/ws/events/{event.pk}/console/", session)
-        follow(producer, lambda s: s["presenters"][me]["connected"], "Ada connected")
+        producer.until(lambda s: s["presenters"][me]["connected"], 10, "Ada connected")
 
         # The connection drops: "reconnecting" stands out until the page is back by itself.
         stage_sockets[-1].close(code=1011)
@@ -97,14 +97,14 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
 
         # Check in, ready, a status: the console sees each, the page shows each step done.
         page.click("#check-in")
-        follow(producer, lambda s: s["presenters"][me]["checked_in"], "checked in")
+        producer.until(lambda s: s["presenters"][me]["checked_in"], 10, "checked in")
         page.wait_for_selector("#step-check-in[data-done=true]")
         page.click("#ready")
-        follow(producer, lambda s: s["presenters"][me]["ready"], "ready")
+        producer.until(lambda s: s["presenters"][me]["ready"], 10, "ready")
         page.wait_for_selector("#step-ready[data-done=true]")
         assert page.locator(".status-buttons [aria-pressed=true]").all_inner_texts() == ["✓ Ready"]
         page.click(".status-buttons [data-status=audio_problem]")
-        follow(producer, lambda s: s["presenters"][me]["status"] == "audio_problem", "audio problem")
+        producer.until(lambda s: s["presenters"][me]["status"] == "audio_problem", 10, "audio problem")
         page.wait_for_selector(".status-buttons [data-status=audio_problem][aria-pressed=true]")
 
         # The show goes live; her segment on standby: a standby cue, "you're next", standing by.
@@ -120,7 +120,7 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         # One click acknowledges the cue; the console's state has it and the banner calms down.
         (cue_id,) = producer.state["cues"]
         page.click("#cue-ack")
-        follow(producer, lambda s: me in s["cues"][cue_id]["acks"], "the acknowledgement")
+        producer.until(lambda s: me in s["cues"][cue_id]["acks"], 10, "the acknowledgement")
         page.wait_for_selector("#cue[data-acked=true]")
         assert page.locator("#cue-ack").is_hidden()
 
@@ -143,17 +143,15 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         assert page.locator("#cue-countdown").inner_text() in ("00:30", "00:29", "00:28")
         wrap_up = max(producer.state["cues"], key=lambda cid: int(cid[1:]))
         page.click("#cue-ack")
-        follow(producer, lambda s: me in s["cues"][wrap_up]["acks"], "the wrap-up acknowledgement")
+        producer.until(lambda s: me in s["cues"][wrap_up]["acks"], 10, "the wrap-up acknowledgement")
 
         # The chat, both ways.
         assert producer.command("message", presenter=me, text="You sound great")["type"] == "ack"
         page.wait_for_selector("#chat-log .from-producer:has-text('You sound great')")
         page.fill("#chat-text", "Thanks! Audio is fine now")
         page.press("#chat-text", "Enter")
-        state = follow(
-            producer,
-            lambda s: any(m["text"] == "Thanks! Audio is fine now" for m in s["messages"].values()),
-            "her message",
+        state = producer.until(
+            lambda s: any(m["text"] == "Thanks! Audio is fine now" for m in s["messages"].values()), 10, "her message"
         )
         (line,) = [m for m in state["messages"].values() if m["text"] == "Thanks! Audio is fine now"]
         assert (line["presenter"], line["from"]) == (me, "presenter")

@@ -6,7 +6,10 @@ import av
 import numpy as np
 import pytest
 
-from streaming.core.lines import LineReader, LineSpec
+from events.harness import wait_for
+from streaming.core import TICK_SECONDS
+from streaming.core.lines import BACKOFF_FIRST, PACE_SLACK_FRAMES, LineReader, LineSpec
+from streaming.core.uplink import UplinkBuffer
 
 SR = 48000
 
@@ -24,15 +27,6 @@ def write_wav(path, seconds: float, frequency: float = 500.0) -> None:
         frame.sample_rate = SR
         container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
-
-
-def wait_for(predicate, timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @pytest.fixture
@@ -62,21 +56,32 @@ def test_lavfi_sine_line_delivers_stereo_frames_at_its_frequency(readers):
     assert reader.underruns == 0
 
 
-def test_realtime_line_is_paced_and_read_frame_never_blocks(readers):
-    reader = readers(sine("a", 440))
-    assert reader.health == "connecting"
+def test_read_frame_never_blocks_on_a_line_with_nothing_decoded(readers):
+    # A browser line nobody sends on yet: its input never answers, so nothing is ever decoded.
+    waiting = UplinkBuffer()
+    reader = readers(LineSpec("p1", "uplink:p1", format="matroska", opener=waiting.open, live=True))
     began = time.monotonic()
-    silent = reader.read_frame()  # nothing decoded yet: silence, at once
-    assert time.monotonic() - began < 0.01
-    np.testing.assert_array_equal(silent, np.zeros((2, 960), np.float32))
-    time.sleep(0.5)
-    # Paced to real time plus a prefill of 3 frames: ≈ 28 frames in 0.5 s, not thousands.
+    frames = [reader.read_frame() for _ in range(50)]  # a second of mixer ticks
+    elapsed = time.monotonic() - began
+    assert all(frame.shape == (2, 960) and not np.any(frame) for frame in frames)  # silence, at once
+    assert reader.underruns == 50 and reader.health == "connecting"
+    # A read that waited for a frame even one tick would make these fifty take a second or more.
+    assert elapsed < 50 * TICK_SECONDS
+
+
+def test_realtime_line_is_paced_to_the_clock_and_its_buffer_drops_the_oldest(readers):
+    began = time.monotonic()
+    reader = readers(sine("a", 440))
+    # Nobody reads: the 10-frame jitter buffer fills, then drops the oldest frame for each new one.
+    wait_for(lambda: reader.dropped >= 15, 5, "the jitter buffer to overflow")
     buffered = 0
     while np.any(reader.read_frame()):
         buffered += 1
-    # The jitter buffer holds 10 and drops the oldest; one or two more may arrive while draining.
-    assert 5 <= buffered <= 12
-    assert reader.dropped >= 15
+    delivered, elapsed = reader.dropped + buffered, time.monotonic() - began
+    assert buffered >= 10  # it was full when we began to read
+    # Paced, not racing ahead (a lavfi tone decodes thousands of frames a second): at most one
+    # frame per tick since it started, plus its prefill of 3 and the frames it may run ahead.
+    assert delivered <= elapsed / TICK_SECONDS + 3 + PACE_SLACK_FRAMES + 1
 
 
 def test_broken_lines_fault_without_delaying_a_healthy_line(readers, tmp_path):
@@ -90,7 +95,7 @@ def test_broken_lines_fault_without_delaying_a_healthy_line(readers, tmp_path):
         readers(LineSpec("ended", str(ended))),
     ]
     healthy = readers(sine("tone", 1000))
-    assert wait_for(lambda: healthy.health == "ok")
+    wait_for(lambda: healthy.health == "ok", 5, "the healthy line")
     healthy.read_frame()  # drain the prefill so underruns below are real
     while np.any(healthy.read_frame()):
         pass
@@ -99,15 +104,23 @@ def test_broken_lines_fault_without_delaying_a_healthy_line(readers, tmp_path):
         time.sleep(0.02)
         healthy.read_frame()
     assert healthy.underruns - underruns_before <= 2
-    assert wait_for(lambda: all(reader.health == "faulted" for reader in broken))
+    wait_for(lambda: all(reader.health == "faulted" for reader in broken), 5, "every broken line to fault")
     assert healthy.health == "ok"
 
 
 def test_faulted_line_retries_with_back_off(readers):
+    began = time.monotonic()
     reader = readers(LineSpec("refused", "http://127.0.0.1:9/x"))
-    time.sleep(1.7)  # attempts at 0, 0.5, 1.5 s; the next would be at 3.5 s
-    assert reader.opens == 3
+    reached = {}
+    for attempt in (2, 3, 4):
+        wait_for(lambda attempt=attempt: reader.opens >= attempt, 10, f"attempt {attempt}")
+        reached[attempt] = time.monotonic() - began
     assert reader.health == "faulted"
+    # Waits of 0.5, 1 and 2 s before attempts 2, 3 and 4: each comes no sooner than their sum
+    # (a slow machine only makes them later).
+    assert reached[2] >= BACKOFF_FIRST
+    assert reached[3] >= 3 * BACKOFF_FIRST
+    assert reached[4] >= 7 * BACKOFF_FIRST
 
 
 def test_looping_file_starts_again_and_stays_healthy(readers, tmp_path):
@@ -129,12 +142,12 @@ def test_line_without_signal_turns_silent_after_three_seconds(readers):
     assert reader.health == "ok"
     for _ in range(60):
         reader.read_frame(wait=2.0)
-    assert wait_for(lambda: reader.health == "silent")
+    wait_for(lambda: reader.health == "silent", 3, "the line to turn silent")
 
 
 def test_stop_joins_quickly(readers):
     reader = readers(sine("a", 440))
-    assert wait_for(lambda: reader.health == "ok")
+    wait_for(lambda: reader.health == "ok", 5, "the line")
     began = time.monotonic()
     reader.stop()
     assert time.monotonic() - began < 0.5

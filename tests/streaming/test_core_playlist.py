@@ -158,8 +158,12 @@ def test_a_reader_polling_while_segments_are_written_never_sees_a_partial_file(t
 
     reader = threading.Thread(target=poll)
     reader.start()
-    for i in range(40):
-        writer.add_segment(payload(i), DURATION, T0 + timedelta(seconds=2 * i))
+    # Write until the reader has looked at 20 segments while writing went on, however slowly it
+    # got going: a count of writes alone could end before a slow reader's first look.
+    written = 0
+    while len(seen) < 20 and written < 200:
+        writer.add_segment(payload(written), DURATION, T0 + timedelta(seconds=2 * written))
+        written += 1
     done.set()
     reader.join()
     assert problems == []

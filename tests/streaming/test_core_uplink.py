@@ -7,6 +7,7 @@ import time
 import numpy as np
 import pytest
 
+from events.harness import wait_for
 from streaming.core.lines import HEALTH_FAULTED, HEALTH_OK, LineReader, LineSpec
 from streaming.core.uplink import EBML_MAGIC, UplinkBuffer
 from tests.audio import tone_level, webm_opus_tone
@@ -78,9 +79,7 @@ def test_a_reconnect_starts_a_new_session_on_the_same_line(started):
     send(buffer, "first", webm_opus_tone(440, 1.0))
     first = take(reader, 40)
     threading.Thread(target=send, args=(buffer, "second", webm_opus_tone(880, 3.0), 0.01), daemon=True).start()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and tone_level(take(reader, 20), 880) < 0.2:
-        pass
+    wait_for(lambda: tone_level(take(reader, 20), 880) > 0.2, 5, "the second session's tone", every=0)
     assert tone_level(first, 440) > 0.2
     assert tone_level(take(reader, 40), 880) > 0.2
     assert reader.opens == 2
@@ -94,14 +93,11 @@ def test_garbage_after_the_header_faults_the_line_and_not_its_neighbour(started)
     buffer.push("s1", 0, header)
     for seq in range(1, 40):
         buffer.push("s1", seq, bytes(np.random.default_rng(seq).integers(0, 256, 1500, dtype=np.uint8)))
-    deadline = time.monotonic() + 5
-    while broken.health != HEALTH_FAULTED and time.monotonic() < deadline:
-        time.sleep(TICK)
-    assert broken.health == HEALTH_FAULTED
-    started_at = time.monotonic()
+    wait_for(lambda: broken.health == HEALTH_FAULTED, 5, "the garbled line to fault", every=TICK)
     samples = take(neighbour, 50)
     assert tone_level(samples, 660) > 0.05 and neighbour.health == HEALTH_OK  # lavfi sine: 1/8 scale
-    assert time.monotonic() - started_at < 1.5  # the neighbour's frames kept coming in real time
+    # The neighbour's frames kept coming: every one of the 50 was there within a second of asking.
+    assert neighbour.underruns == 0
 
 
 def test_an_uplink_that_stops_sending_faults_its_line(started):
@@ -109,8 +105,9 @@ def test_an_uplink_that_stops_sending_faults_its_line(started):
     reader = started(uplink_spec(buffer))
     send(buffer, "s1", webm_opus_tone(440, 1.0))
     take(reader, 30)
-    deadline = time.monotonic() + 3
-    while reader.health != HEALTH_FAULTED and time.monotonic() < deadline:
+
+    def faulted_while_the_mixer_ticks() -> bool:
         reader.read_frame()
-        time.sleep(TICK)
-    assert reader.health == HEALTH_FAULTED
+        return reader.health == HEALTH_FAULTED
+
+    wait_for(faulted_while_the_mixer_ticks, 3, "the silent uplink to fault", every=TICK)

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from stage import store
+from stage.models import StageLogEntry
 from streaming import lease, worker
 from streaming.core.encoder import AacRecorder, AacSegmenter, Segment
 from streaming.core.engine import RECORDING_NAME
@@ -21,7 +22,7 @@ from streaming.replay import finish_replay
 from streaming.runners import shows_owed_a_finish
 from tests.audio import decode, decoded_samples, tones_present
 from tests.factories import make_event, make_tone_presenter
-from tests.supervision.playlists import SR, parse
+from tests.supervision.playlists import SR, parse, wait_published
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
@@ -47,42 +48,46 @@ def test_recording_matches_the_show_and_chapters_follow_the_takes(hls_root, sett
     outcome = []
     mixer = threading.Thread(target=lambda: outcome.append(worker.run_mixer(event.pk, generation, lambda r: None)))
     mixer.start()
-    time.sleep(3.0)
+    directory = hls_root / str(event.pk)
+    at_take = wait_published(directory, 3)  # about three seconds of Alice
     command(event.pk, "set_on_air", line=alice, on_air=False)
     command(event.pk, "set_on_air", line=bob, on_air=True)
-    time.sleep(3.0)
+    wait_published(directory, 3, after=at_take)  # the segment under way at the take and two of Bob alone
     command(event.pk, "end_show")
     mixer.join(15)
     assert outcome == ["ended"]
 
-    directory = hls_root / str(event.pk)
     state = store.snapshot(event.pk)
-    show_seconds = state["ended_at"] - state["live_since"]
     vod = parse((directory / "vod.m3u8").read_text())
     assert vod.ended and vod.media_sequence == 0
+    recording_began = vod.entries[0].pdt.timestamp()
     vod_samples = sum(round(entry.duration * SR) for entry in vod.entries)
     with av.open(str(directory / "program.m4a")) as download:
         chapters = download.chapters()
         samples = sum(frame.samples for frame in download.decode(audio=0))
     assert samples == vod_samples  # the download is the VOD, sample for sample
-    # ...and as long as the show, give or take the mixer's start (after go-live), the 50 ms stage
+    # ...and runs from the recording's start to the end of the show, give or take the 50 ms stage
     # poll at the end, the encoder's flush and its 21 ms of priming.
-    assert abs(samples / SR - show_seconds) < 0.5
+    assert abs(samples / SR - (state["ended_at"] - recording_began)) < 0.5
 
     document = json.loads((directory / "chapters.json").read_text())["chapters"]
     titles = [chapter["title"] for chapter in document]
     assert titles == ["Alice", "Bob"]  # Alice went on air at the start: her take names chapter 1
     assert document[0]["start"] == 0.0 and document[-1]["end"] == round(samples / SR, 3)
     assert document[0]["end"] == document[1]["start"]
-    assert 2.5 < document[1]["start"] < 3.8  # Bob's take, 3 s after the mixer started
+    # Bob's chapter starts where the audit log says he was taken to air, in the recording's time.
+    take = StageLogEntry.objects.get(event=event, command__type="set_on_air", command__line=bob)
+    assert document[1]["start"] == pytest.approx(take.applied_at - recording_began, abs=0.01)
     assert [c["metadata"]["title"] for c in chapters] == titles
     vtt = (directory / "chapters.vtt").read_text().splitlines()
     assert vtt[:5] == ["WEBVTT", "", "1", f"00:00:00.000 --> 00:00:0{document[0]['end']:.3f}", "Alice"]
 
-    # What the chapters say is what is heard.
+    # What the chapters say is what is heard: Alice in the second before Bob's chapter, Bob in
+    # the second after it (half a second either side for the stage poll and the gain ramps).
     audio = decode((directory / "program.m4a").read_bytes())
-    assert tones_present(audio[SR : 2 * SR], (A, B)) == {A}
-    assert tones_present(audio[-2 * SR : -SR], (A, B)) == {B}
+    boundary = round(document[1]["start"] * SR)
+    assert tones_present(audio[boundary - 3 * SR // 2 : boundary - SR // 2], (A, B)) == {A}
+    assert tones_present(audio[boundary + SR // 2 : boundary + 3 * SR // 2], (A, B)) == {B}
 
     response = client.get(f"/hls/{event.pk}/program.m4a")
     assert response.status_code == 200 and response["Content-Type"] == "audio/mp4"
@@ -106,13 +111,13 @@ def test_rehearsal_is_private_and_the_replay_starts_when_the_show_goes_live(hls_
     mixer = threading.Thread(target=lambda: outcome.append(worker.run_mixer(event.pk, generation, lambda r: None)))
     mixer.start()
     directory = hls_root / str(event.pk)
-    time.sleep(2.5)
+    wait_published(directory / "private", 2)
     assert len(parse((directory / "private" / "live.m3u8").read_text()).entries) >= 2
     assert not (directory / "live.m3u8").exists()  # nothing public while rehearsing
     command(event.pk, "go_live")
     command(event.pk, "set_preview", presenters=[bob])
     command(event.pk, "take")
-    time.sleep(3.0)
+    wait_published(directory, 3)
     command(event.pk, "end_show")
     mixer.join(15)
     assert outcome == ["ended"]

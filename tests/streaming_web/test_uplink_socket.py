@@ -16,6 +16,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
+from events.harness import wait_for
 from events.invitations import reissue_link
 from events.models import Presenter
 from stage.sources.policy import SourcePolicy
@@ -148,10 +149,9 @@ async def test_a_reconnecting_browser_takes_the_line_over_from_its_old_connectio
     for piece in slices:
         await new.send_to(bytes_data=piece)
     sent = b"".join(slices)
-    for _ in range(100):  # the old session's slice, then the new session's
-        if mixer_side.buffer(ada.line_id).received == 1 + len(slices):
-            break
-        await asyncio.sleep(0.05)
+    buffer = mixer_side.buffer(ada.line_id)
+    # The old session's slice, then the new session's.
+    await asyncio.to_thread(wait_for, lambda: buffer.received == 1 + len(slices), 5, "every slice at the mixer")
     assert await asyncio.to_thread(stream_of, mixer_side, ada.line_id, len(sent)) == sent
     await old.disconnect()
     await new.disconnect()
@@ -184,11 +184,7 @@ async def test_garbage_after_the_header_faults_that_line_in_the_mixer_and_no_oth
         noise = np.random.default_rng(7)
         for _ in range(40):
             await socket.send_to(bytes_data=noise.integers(0, 256, 1500, dtype=np.uint8).tobytes())
-        for _ in range(100):
-            if readers[ada.line_id].health == "faulted":
-                break
-            await asyncio.sleep(0.05)
-        assert readers[ada.line_id].health == "faulted"
+        await asyncio.to_thread(wait_for, lambda: readers[ada.line_id].health == "faulted", 5, "the line to fault")
         tone = await asyncio.to_thread(lambda: [readers["tone"].read_frame(wait=0.5) for _ in range(25)])
         assert readers["tone"].health == "ok" and readers["tone"].underruns == 0
         assert tone_level(np.concatenate(tone, axis=1)[0], 660) > 0.05

@@ -6,11 +6,6 @@ neither take its tasks nor hand it theirs.
 """
 
 import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,8 +13,9 @@ import pytest
 import redis
 from django.conf import settings
 
+from events import harness
+from events.harness import database_url
 from tests.conftest import scaled_out
-from tests.live import BASE_DIR, database_url, free_port, stop_group
 from tests.supervision.network_line import NETWORK_LINE_HOST
 
 # Another suite running beside this one (a soak, say) can be given another database.
@@ -68,37 +64,15 @@ class Supervisor:
         return self.log.read_text(errors="replace")
 
 
-def _spawn(command: list[str], env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen(
-        command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
 @contextmanager
 def local_supervisor(hls_root: Path):
     """daphne with the embedded runner: mixers are its children, its watchdog a thread."""
     env = supervisor_env(hls_root) | {"MIXER_RUNNER": "local"}
     log_path = hls_root / "supervisor.log"
-    port = free_port()
-    with open(log_path, "wb") as log:
-        server = _spawn(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], env, log
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                # The first request hands the server's loop to the runner and starts its watchdog.
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/hls/0/live.m3u8", timeout=2)
-            except urllib.error.HTTPError:
-                break  # a 404 from the HLS view: the server is up
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"daphne did not start:\n{log_path.read_text()}") from None
-                time.sleep(0.2)
+    # The first request hands the server's loop to the runner and starts its watchdog (a 404
+    # from the HLS view is an answer).
+    with harness.running_server(env, log_path, ready_path="/hls/0/live.m3u8"):
         yield Supervisor("local", log_path)
-    finally:
-        stop_group(server)
 
 
 @contextmanager
@@ -107,36 +81,18 @@ def celery_supervisor(hls_root: Path):
     env = supervisor_env(hls_root) | {"MIXER_RUNNER": "celery", "MIXER_QUEUE": "mixer-test"}
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()
     log_path = hls_root / "supervisor.log"
-    celery = [sys.executable, "-m", "celery", "-A", "config"]
-    mixer_worker = [
-        *celery, "worker", "-Q", "mixer-test", "--concurrency", "1", "--prefetch-multiplier", "1", "-O", "fair",
-        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip
-    processes = []
-    with open(log_path, "wb") as log:
-        processes.append(_spawn([*mixer_worker, "-n", "mixer1@%h"], env, log))
-        processes.append(_spawn([*mixer_worker, "-n", "mixer2@%h"], env, log))
-        processes.append(
-            _spawn(
-                [*celery, "worker", "-Q", "celery", "--concurrency", "1", "-n", "control@%h", "--loglevel", "INFO",
-                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                env,
-                log,
-            )
-        )  # fmt: skip
-        processes.append(
-            _spawn(
-                [*celery, "beat", "--schedule", str(hls_root / "beat-schedule"), "--max-interval", "1",
-                 "--loglevel", "INFO"],
-                env,
-                log,
-            )
-        )  # fmt: skip
-    try:
+    quiet = ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    mixer_worker = ["worker", "-Q", "mixer-test", "--concurrency", "1", "--prefetch-multiplier", "1", "-O", "fair"]
+    commands = [
+        harness.celery(*mixer_worker, *quiet, "-n", "mixer1@%h"),
+        harness.celery(*mixer_worker, *quiet, "-n", "mixer2@%h"),
+        harness.celery("worker", "-Q", "celery", "--concurrency", "1", "-n", "control@%h", *quiet),
+        harness.celery(
+            "beat", "--schedule", str(hls_root / "beat-schedule"), "--max-interval", "1", "--loglevel", "INFO"
+        ),
+    ]
+    with harness.running(commands, env, log_path):
         yield Supervisor("celery", log_path)
-    finally:
-        for process in processes:
-            stop_group(process)
 
 
 # Celery needs Redis: the embedded pass runs the local runner only.

@@ -1,10 +1,14 @@
 """Reading our live and VOD playlists, and a poller that checks them the way a player sees them."""
 
+import json
 import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from events.harness import wait_for
+from streaming.core.playlist import STATE_FILE
 
 SR = 48000
 
@@ -52,6 +56,21 @@ def parse(text: str) -> Playlist:
         int(tags.get("EXT-X-DISCONTINUITY-SEQUENCE", 0)),
         entries,
         "#EXT-X-ENDLIST" in text,
+    )
+
+
+def published(directory: Path) -> int:
+    """How many segments the mixer has published to the playlist in `directory` (its whole
+    history, not the live window)."""
+    path = directory / STATE_FILE
+    return json.loads(path.read_text())["next_segment_index"] if path.exists() else 0
+
+
+def wait_published(directory: Path, count: int, after: int = 0, timeout: float = 30) -> int:
+    """Wait until `count` segments more than `after` are published in `directory`; return how many are.
+    Segments are the mixer's own clock: waiting on them, not on the wall clock, holds on a slow machine."""
+    return wait_for(
+        lambda: (done := published(directory)) >= after + count and done, timeout, f"{count} segments after {after}"
     )
 
 

@@ -6,11 +6,12 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
+from events.harness import wait_for
 from streaming.models import MixerLease
 from tests.factories import make_event, make_tone_presenter
-from tests.live import BASE_DIR, wait_for
 from tests.supervision.conftest import supervisor_env
 from tests.supervision.playlists import parse
 from tests.supervision.test_mixer_faults import Show
@@ -29,7 +30,7 @@ def test_operator_runs_a_mixer_by_slug_and_sigterm_stops_it_cleanly(hls_root):
     show.command("set_on_air", line=show.line, on_air=True)
     mixer = subprocess.Popen(
         [sys.executable, "manage.py", "mixer", show.event.slug],
-        cwd=BASE_DIR,
+        cwd=settings.BASE_DIR,
         env=supervisor_env(hls_root),
         stderr=subprocess.PIPE,
         text=True,
@@ -58,7 +59,7 @@ def test_unknown_event_is_an_error(hls_root):
     make_tone_presenter(make_event("other"), "Ann", 440)
     result = subprocess.run(
         [sys.executable, "manage.py", "mixer", "no-such-show"],
-        cwd=BASE_DIR,
+        cwd=settings.BASE_DIR,
         env=supervisor_env(hls_root),
         capture_output=True,
         text=True,

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from events.harness import wait_for
 from stage import store
 from streaming.models import MixerLease
 from tests.audio import decode, decoded_samples, tones_present
 from tests.factories import make_event, make_tone_presenter
-from tests.live import wait_for
 from tests.supervision.conftest import LEASE_SECONDS, SEGMENT_FRAMES, WINDOW
 from tests.supervision.playlists import SR, PlayerView, parse
 

@@ -5,16 +5,15 @@ replay is complete."""
 import json
 import os
 import signal
-import time
 
 import numpy as np
 import pytest
 
+from events.harness import wait_for
 from events.models import Presenter
 from stage.models import StageLogEntry
 from tests.audio import decode, decoded_samples, tone_level
 from tests.factories import make_tone_presenter
-from tests.live import wait_for
 from tests.supervision.network_line import NetworkLine, write_tone
 from tests.supervision.playlists import SR, PlayerView, parse
 from tests.supervision.test_mixer_faults import Show
@@ -51,7 +50,7 @@ def test_a_show_with_a_dropped_line_a_killed_mixer_and_a_dozen_changes(superviso
         first = show.running(1)
         wait_for(lambda: health(show, alice) == "ok", 15, "Alice's line")
         player = PlayerView(show.directory)
-        time.sleep(2)
+        show.segments_after(show.state()["next_segment_index"], 2)  # Alice heard before the drop
 
         network.drop()
         wait_for(lambda: health(show, alice) == "faulted", 10, "the drop to be seen")

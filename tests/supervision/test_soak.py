@@ -10,10 +10,10 @@ import time
 
 import pytest
 
+from events.harness import wait_for
 from events.models import Presenter
 from tests.audio import decoded_samples
 from tests.factories import make_tone_presenter
-from tests.live import wait_for
 from tests.supervision.network_line import NetworkLine, write_tone
 from tests.supervision.playlists import SR, PlayerView, parse
 from tests.supervision.test_mixer_faults import Show

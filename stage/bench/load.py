@@ -1,4 +1,4 @@
-"""The load generator of `bench_stage`, run as its own process: `python -m stage.benchmark.load PLAN`.
+"""The load generator of `bench_stage`, run as its own process: `python -m stage.bench.load PLAN`.
 
 Connects every client of the plan (a JSON file), waits for each one's snapshot, then has the
 sender send cues one after another: each cue's latency at a client is the time from the send to

@@ -11,7 +11,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from stage.benchmark.consumers import BenchPresenterConsumer, TextbookConsumer  # noqa: E402
+from stage.bench.consumers import BenchPresenterConsumer, TextbookConsumer  # noqa: E402
 from stage.direct import ServerSendMiddleware  # noqa: E402
 from stage.process import tune_garbage_collector  # noqa: E402
 from stage.routing import websocket_urlpatterns  # noqa: E402

@@ -1,0 +1,165 @@
+"""Registrations per second through the real view, against the bare INSERT of the same rows.
+
+Ours: N distinct registrants POST the event page through Django's WSGI application (every
+middleware, the CSRF check, the rate limiter, form validation, the registration service's INSERT,
+the confirmation task enqueued on the broker, the redirect to the thank-you page).
+Bare: the same rows inserted with plain psycopg, one autocommitted INSERT each, values prepared
+beforehand: the lower bound of a registration. Both in one run, against PostgreSQL, one request
+or row at a time. Mail tasks go to a throwaway queue that is purged at the end.
+`manage.py bench_registration` runs it.
+"""
+
+import argparse
+import io
+import json
+import secrets
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import psycopg
+from celery import current_app
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.core.wsgi import get_wsgi_application
+from django.db import connection
+from django.utils import timezone
+
+from events.access import new_access_key
+from events.models import Event, FieldMode, Registration
+
+QUEUE = "bench-registration"
+WARM_UP = 20
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `manage.py bench_registration`."""
+    parser.add_argument("--n", type=int, default=2000, help="registrants to time (default 2000)")
+    parser.add_argument("--capacity", type=int, default=None,
+                        help="seat limit of the bench event (default: none; with one, each registration "
+                             "counts seats under the event row lock)")
+    parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
+
+
+def run_with(options: dict, write: Callable[[str], object]) -> dict:
+    """Time both sides for the parsed options; print the figures (or one JSON object)."""
+    return run(n=options["n"], capacity=options["capacity"], as_json=options["as_json"], write=write)
+
+
+def run(*, n: int, capacity: int | None, as_json: bool, write: Callable[[str], object]) -> dict:
+    """Time `n` registrations through the view and `n` bare INSERTs; returns the rates and their ratio."""
+    if connection.vendor != "postgresql":
+        raise CommandError("bench_registration measures against PostgreSQL: set DATABASE_URL=postgres://…")
+    if n < 1:
+        raise CommandError("--n must be at least 1")
+    # The confirmation task is published to the broker, not run here; a queue of its own keeps
+    # it away from real workers and lets us count and purge what was enqueued.
+    eager, routes = settings.CELERY_TASK_ALWAYS_EAGER, current_app.conf.task_routes
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    current_app.conf.task_routes = {"events.tasks.send_registration_mail": {"queue": QUEUE}}
+    tag = secrets.token_hex(4)
+    start = timezone.now() + timedelta(days=30)
+    event = Event.objects.create(slug=f"bench-{tag}", title="Bench", starts_at=start, capacity=capacity,
+                                 organisation_field=FieldMode.OPTIONAL)
+    bare_event = Event.objects.create(slug=f"bench-bare-{tag}", title="Bench", starts_at=start)
+    try:
+        ours = _time_ours(event, n)
+        enqueued = _purge_queue()
+        if enqueued is not None and enqueued != n + WARM_UP:
+            raise CommandError(f"expected {n + WARM_UP} mail tasks on the broker, found {enqueued}")
+        if event.registrations.count() != n + WARM_UP:
+            raise CommandError("not every registration was stored")
+        bare = _time_bare(bare_event, n)
+    finally:
+        _purge_queue()
+        Event.objects.filter(pk__in=[event.pk, bare_event.pk]).delete()
+        settings.CELERY_TASK_ALWAYS_EAGER, current_app.conf.task_routes = eager, routes
+
+    result = {"ours_per_s": round(ours, 1), "bare_insert_per_s": round(bare, 1), "ratio": round(ours / bare, 3)}
+    if as_json:
+        write(json.dumps(result))
+        return result
+    write(f"bench_registration: {n} registrants, PostgreSQL, capacity {capacity or 'unlimited'}")
+    write(f"  ours (HTTP view: CSRF, rate limit, form, INSERT, mail task enqueued): {ours:9.1f} /s")
+    write(f"  bare psycopg INSERT, one autocommitted row each:                     {bare:9.1f} /s")
+    write(f"  ratio: {result['ratio']:.3f}")
+    return result
+
+
+def _time_ours(event: Event, n: int) -> float:
+    # Django's WSGI application, called as a WSGI server calls it: every middleware, the CSRF
+    # check, URL routing, the view. (The test client would add its own instrumentation.)
+    application = get_wsgi_application()
+    host = next((h for h in settings.ALLOWED_HOSTS if h not in ("*", "")), "localhost").lstrip(".")
+    scheme = "https" if settings.SECURE_SSL_REDIRECT else "http"
+    path = event.get_absolute_url()
+
+    def call(method: str, body: bytes = b"", cookie: str = "", address: str = "127.0.0.1"):
+        environ = {
+            "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": host,
+            "SERVER_PORT": "443" if scheme == "https" else "80", "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host, "HTTP_ORIGIN": f"{scheme}://{host}", "HTTP_COOKIE": cookie,
+            "REMOTE_ADDR": address, "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": scheme,
+            "wsgi.errors": sys.stderr,
+        }
+        started = []
+        body = b"".join(application(environ, lambda status, headers, *_: started.append((status, headers))))
+        return started[0]
+
+    _, headers = call("GET")
+    cookie = next(value.strip().split(";")[0] for name, value in headers
+                  if name == "Set-Cookie" and value.strip().startswith("csrftoken="))
+    token = cookie.split("=", 1)[1]
+
+    def register(i: int) -> None:
+        data = urlencode({"csrfmiddlewaretoken": token, "name": f"Bench Person {i}",
+                          "email": f"bench{i}@example.com", "organisation": "Example Ltd"}).encode()
+        # Distinct people from distinct addresses, as the rate limiter expects.
+        status, _ = call("POST", data, cookie, f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}")
+        if not status.startswith("303"):  # registered: redirected to the thank-you page
+            raise CommandError(f"registration {i} answered {status}")
+
+    for i in range(n, n + WARM_UP):
+        register(i)
+    began = time.perf_counter()
+    for i in range(n):
+        register(i)
+    return n / (time.perf_counter() - began)
+
+
+def _time_bare(event: Event, n: int) -> float:
+    now = timezone.now()
+    rows = [
+        (event.pk, f"Bench Person {i}", f"bench{i}@example.com", "Example Ltd", "", "{}",
+         Registration.Status.CONFIRMED, new_access_key(), now, now, 0)
+        for i in range(n + WARM_UP)
+    ]
+    sql = (
+        "INSERT INTO events_registration (event_id, name, email, organisation, job_title, answers, status, "
+        "access_key, created_at, status_changed_at, reminder_level) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+    )
+    db = connection.settings_dict
+    bare = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+                           host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True)
+    with bare, bare.cursor() as cursor:
+        for row in rows[n:]:
+            cursor.execute(sql, row)
+        began = time.perf_counter()
+        for row in rows[:n]:
+            cursor.execute(sql, row)
+            cursor.fetchone()
+        elapsed = time.perf_counter() - began
+    return n / elapsed
+
+
+def _purge_queue() -> int | None:
+    """Drop the bench's mail tasks from the broker; returns how many there were."""
+    try:
+        with current_app.connection_for_write() as broker:
+            return broker.default_channel.queue_purge(QUEUE)
+    except Exception:  # a broker without the queue has nothing to purge
+        return None
