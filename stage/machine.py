@@ -1,13 +1,14 @@
 """The stage state machine: `apply(state, command, now=...) -> (state, events)`.
 
 Pure: no Django, no I/O, no clock read inside (`now` is passed in), and `apply` never mutates its
-input. Commands arrive validated (stage/protocol.py). The phases live here; the run-of-show, the
+input. Commands arrive validated (stage/contract/commands.py). The phases live here; the run-of-show, the
 bridge, cues and Q&A each have a module of their own, and this one puts them together.
 """
 
 from collections.abc import Callable
 
 from stage import bridge, cues, qna, rundown
+from stage.contract.enums import CARRYING_HEALTH
 from stage.state import (
     DONE,
     ENDED,
@@ -39,9 +40,6 @@ __all__ = [
     "new_presenter",
     "new_segment",
 ]
-
-# Line health in which a line carries the program (a quiet line still does).
-CARRYING = ("ok", "silent")
 
 
 def initial_state(
@@ -191,7 +189,7 @@ def mix_plan(state: State) -> dict:
     gains = audible_gains(state)
     mixing = state["phase"] in MIXING_PHASES
     carrying = any(
-        gain is not None and state["lines"][line_id].get("health") in CARRYING for line_id, gain in gains.items()
+        gain is not None and state["lines"][line_id].get("health") in CARRYING_HEALTH for line_id, gain in gains.items()
     )
     fallback = state["fallback"] if mixing and (state.get("hold", False) or not carrying) else None
     return {"gains": gains, "public": state["phase"] == LIVE, "fallback": fallback, "hold": state.get("hold", False)}

@@ -1,0 +1,11 @@
+"""The stage contract: every message in both directions and every enumeration the pages use,
+declared once. Pure (no Django).
+
+- `enums.py`: the enumerations (phases, health states, statuses, cue kinds, …) with their labels,
+  the close codes and the limits the pages show;
+- `fields.py`: how a field is declared and checked;
+- `commands.py`: what clients may send, and who may send it;
+- `records.py`: the stage state's records and the events of a change, as each audience gets them;
+- `messages.py`: what the server sends each audience (console, green room, microphone uplink);
+- `document.py`: all of it as one JSON document, which the pages import as a module.
+"""
