@@ -105,37 +105,9 @@ def _check_object(name: str, spec: Field, value: dict) -> None:
         check_record(name, {spec.tag: Field(str)} | dict(variant), value)
 
 
-_KIND_NAMES = {
-    str: ("a string", "string"),
-    int: ("an integer", "integer"),
-    float: ("a number", "number"),
-    bool: ("true or false", "boolean"),
-    list: ("a list", "list"),
-    dict: ("an object", "object"),
-}
+_KIND_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
 
 
 def _kind_name(spec: Field) -> str:
-    return _KIND_NAMES[spec.kind][0] + (" or null" if spec.nullable else "")
+    return _KIND_NAMES.get(spec.kind, "an object") + (" or null" if spec.nullable else "")
 
-
-def described(spec: Field) -> dict:
-    """The declaration as JSON, for the pages: only what differs from the defaults."""
-    out: dict[str, Any] = {"kind": _KIND_NAMES[spec.kind][1]}
-    for option in ("required", "nullable", "minimum", "maximum", "max_length", "blank", "unique"):
-        value = getattr(spec, option)
-        if value != getattr(Field, option):
-            out[option] = value
-    if spec.choices is not None:
-        out["choices"] = list(spec.choices)
-    if spec.items is not None:
-        out["items"] = described(spec.items)
-    if spec.record is not None:
-        out["record"] = {key: described(field) for key, field in spec.record.items()}
-    if spec.values is not None:
-        out["values"] = described(spec.values)
-    if spec.variants is not None:
-        out["variants"] = {
-            tag: {key: described(field) for key, field in record.items()} for tag, record in spec.variants.items()
-        }
-    return out

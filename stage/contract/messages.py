@@ -28,7 +28,6 @@ from stage.contract.records import (
 )
 
 UPLINK = "uplink"
-AUDIENCES = (CONSOLE, GREENROOM, UPLINK)
 # Who makes a message: the server's socket itself, or the event's mixer (reports forwarded as
 # they are).
 SERVER, MIXER = "server", "mixer"
@@ -37,7 +36,6 @@ SERVER, MIXER = "server", "mixer"
 @dataclass(frozen=True)
 class MessageSpec:
     fields: dict[str, Field]
-    when: str
     origin: str = SERVER
     # Rules across fields, for the audience the message went to; raise ProtocolError.
     check: Callable[[dict, str], None] | None = None
@@ -115,12 +113,15 @@ def _stage_messages(audience: str) -> dict[str, MessageSpec]:
     else:
         snapshot["conversation"] = Field(list, items=CHAT_LINE)
     return {
-        "snapshot": MessageSpec(snapshot, "on connect, and when asked with {\"type\": \"snapshot\"}"),
-        "delta": MessageSpec(delta, "after every applied command; apply it only at version `base`", check=_check_delta),
+        # On connect, and when asked with {"type": "snapshot"}.
+        "snapshot": MessageSpec(snapshot),
+        # After every applied command; a client applies it only at version `base`.
+        "delta": MessageSpec(delta, check=_check_delta),
+        # The sender's command was applied, changed nothing, or was a retry.
         "ack": MessageSpec(
-            {"client_id": CLIENT_ID, "version": VERSION, "applied": Field(bool), "duplicate": Field(bool)},
-            "your command was applied, changed nothing, or was a retry",
+            {"client_id": CLIENT_ID, "version": VERSION, "applied": Field(bool), "duplicate": Field(bool)}
         ),
+        # The sender's command was invalid, forbidden or not possible now; a stale one gets the state.
         "refused": MessageSpec(
             {
                 "client_id": CLIENT_ID,
@@ -128,16 +129,17 @@ def _stage_messages(audience: str) -> dict[str, MessageSpec]:
                 "version": Field(int, required=False, minimum=0),
                 "state": Field(dict, required=False, record=STATES[audience]),
             },
-            "your command was invalid, forbidden or not possible now; a stale one gets the state",
             check=_check_refusal,
         ),
-        "error": MessageSpec({"error": ERROR}, "not JSON, not an object, too long, or the socket is closing"),
+        # Not JSON, not an object, too long; or why the socket is about to be closed.
+        "error": MessageSpec({"error": ERROR}),
     }
 
 
 MESSAGES: dict[str, dict[str, MessageSpec]] = {
     CONSOLE: _stage_messages(CONSOLE)
     | {
+        # Ten times a second while the mixer runs: each line's and the program's levels.
         "meters": MessageSpec(
             {
                 "lines": Field(dict, values=Field(dict, record=LINE_METER)),
@@ -145,33 +147,26 @@ MESSAGES: dict[str, dict[str, MessageSpec]] = {
                 "fallback": Field(bool),
                 "public": Field(bool),
             },
-            "ten times a second while the mixer runs: each line's and the program's peak and RMS",
             MIXER,
         ),
+        # A line's health changed (a refused source says why).
         "line_health": MessageSpec(
-            {
-                "line": ID,
-                "health": Field(str, choices=REPORTED_HEALTH),
-                "fault": Field(str, required=False),
-            },
-            "a line's health changed (a refused source says why)",
-            MIXER,
+            {"line": ID, "health": Field(str, choices=REPORTED_HEALTH), "fault": Field(str, required=False)}, MIXER
         ),
-        "alarm": MessageSpec(
-            {"alarm": Field(str, choices=ALARM.values), "line": ID, "active": Field(bool)},
-            "a line on air fell silent, or speaks again",
-            MIXER,
-        ),
-        "fallback": MessageSpec({"active": Field(bool)}, "the fallback source started or stopped playing", MIXER),
+        # A line on air fell silent, or speaks again.
+        "alarm": MessageSpec({"alarm": Field(str, choices=ALARM.values), "line": ID, "active": Field(bool)}, MIXER),
+        # The fallback source started or stopped playing.
+        "fallback": MessageSpec({"active": Field(bool)}, MIXER),
     },
-    GREENROOM: _stage_messages(GREENROOM)
-    | {"message": MessageSpec({"message": CHAT_LINE}, "a new line of this presenter's chat with the producers")},
+    # A new line of this presenter's chat with the producers.
+    GREENROOM: _stage_messages(GREENROOM) | {"message": MessageSpec({"message": CHAT_LINE})},
     UPLINK: {
+        # About once a second while audio arrives.
         "uplink": MessageSpec(
-            {"receiving": Field(bool), "bytes": Field(int, minimum=0), "chunks": Field(int, minimum=0)},
-            "about once a second while audio arrives",
+            {"receiving": Field(bool), "bytes": Field(int, minimum=0), "chunks": Field(int, minimum=0)}
         ),
-        "error": MessageSpec({"error": ERROR}, "a refusal, just before the socket is closed"),
+        # Why the socket is about to be closed.
+        "error": MessageSpec({"error": ERROR}),
     },
 }
 
@@ -189,7 +184,3 @@ def validate_server_message(message: Any, audience: str) -> dict:
         spec.check(message, audience)
     return message
 
-
-def report_types(audience: str = CONSOLE) -> tuple[str, ...]:
-    """The mixer's reports this audience gets."""
-    return tuple(kind for kind, spec in MESSAGES[audience].items() if spec.origin == MIXER)
