@@ -1,4 +1,4 @@
-"""The contract as one JSON document, and as the ES module the pages import. Pure.
+"""What the pages need of the contract as one JSON document, and as the ES module they import. Pure.
 
 The pages get the contract as a generated module (operator/static/operator/contract.js) rather
 than a json_script block per page: the shared views of the state (stage-views.js) import it the
