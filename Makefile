@@ -9,7 +9,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/webcast
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint services vendor-hlsjs
+.PHONY: run test js-test install lint services vendor-hlsjs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,14 @@ services:
 test: install services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(MAKE) js-test
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m both_modes
+
+# The pages' shared views of the state, on the same cases as the stage's Python (no npm package).
+js-test:
+	@command -v node >/dev/null || { echo "make test needs Node.js 20.19+ for 'node --test' (apt-get install nodejs)" >&2; exit 1; }
+	node --test tests/js/*.test.js
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -18,12 +18,13 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from events import ratelimit
-from stage.protocol import NOBODY
+from stage.contract.commands import NOBODY
+from stage.contract.enums import CLOSE_CODES
 
 log = logging.getLogger(__name__)
 
-CLOSE_FORBIDDEN = 4403
-CLOSE_TOO_FAST = 4429
+CLOSE_FORBIDDEN = CLOSE_CODES["forbidden"]
+CLOSE_TOO_FAST = CLOSE_CODES["too_fast"]
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from stage import store
-from stage.delta import diff, without
+from stage.contract.commands import ProtocolError, authorise, validate_command
+from stage.delta import diff
 from stage.groups import stage_group
-from stage.projections import CONSOLE, GREENROOM, GREENROOM_PRIVATE, GREENROOM_PRIVATE_EVENTS
-from stage.protocol import ProtocolError, authorise, validate_command
+from stage.projections import CONSOLE, GREENROOM, greenroom_events, greenroom_view
 from stage.store import Outcome
 
 log = logging.getLogger(__name__)
@@ -46,15 +46,13 @@ async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role:
 
 def push_message(outcome: Outcome) -> dict:
     """The layer message for an applied command: the delta, serialised once per audience, and
-    each new chat line for its presenter alone."""
+    each new chat line for its presenter alone. The green room's delta is the change between two
+    of its own views, so it holds exactly what its snapshots hold."""
     state, previous = outcome.state, outcome.previous
-    change = diff(previous, state)
     head = {"type": "delta", "version": state["version"], "base": previous["version"], "server_time": time.time()}
-    console = head | change | {"events": outcome.events, "audit": outcome.entry}
+    console = head | diff(previous, state) | {"events": outcome.events, "audit": outcome.entry}
     greenroom = (
-        head
-        | without(change, GREENROOM_PRIVATE)
-        | {"events": [e for e in outcome.events if e["type"] not in GREENROOM_PRIVATE_EVENTS]}
+        head | diff(greenroom_view(previous), greenroom_view(state)) | {"events": greenroom_events(outcome.events)}
     )
     private = {}
     for event in outcome.events:

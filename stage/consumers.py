@@ -18,9 +18,9 @@ from events.models import Event
 from stage import fanout, store
 from stage.admission import Admission, AdmittedSocket, Refusal
 from stage.broadcast import apply_and_broadcast
+from stage.contract.commands import PRODUCER, ProtocolError
 from stage.direct import prepared_writer
 from stage.projections import CONSOLE, conversation, greenroom_view
-from stage.protocol import PRODUCER, ProtocolError
 
 log = logging.getLogger(__name__)
 

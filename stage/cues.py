@@ -4,6 +4,7 @@ A cue goes to one presenter or to all of them. A presenter's newest cue is the o
 the console shows who has not acknowledged theirs (`unacknowledged`).
 """
 
+from stage.contract.commands import ALL
 from stage.state import (
     MAX_CUES,
     MAX_MESSAGES,
@@ -14,11 +15,9 @@ from stage.state import (
     next_id,
     presenter_of,
     require_not_ended,
+    serial,
     trim,
 )
-
-ALL = "all"
-CUE_KINDS = ("standby", "on", "wrap_up", "custom")
 
 
 def recipients(state: State, cue: dict) -> list[str]:
@@ -75,7 +74,7 @@ def clear_cue(state: State, command: dict, ctx: Context) -> list[Event]:
 def latest_cues(state: State) -> dict[str, str]:
     """Each presenter's newest cue id (presenters never cued are left out)."""
     latest: dict[str, str] = {}
-    for cue_id in sorted(state["cues"], key=lambda cid: int(cid[1:])):
+    for cue_id in sorted(state["cues"], key=serial):
         for presenter_id in recipients(state, state["cues"][cue_id]):
             latest[presenter_id] = cue_id
     return latest

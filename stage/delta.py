@@ -51,10 +51,3 @@ def apply_delta(state: dict, delta: dict, version: int) -> dict:
     result["version"] = version
     return result
 
-
-def without(delta: dict, private_keys: tuple[str, ...]) -> dict:
-    """The delta as seen by someone who does not get `private_keys` of the state."""
-    return {
-        "set": {path: value for path, value in delta["set"].items() if path.partition(".")[0] not in private_keys},
-        "unset": [path for path in delta["unset"] if path.partition(".")[0] not in private_keys],
-    }

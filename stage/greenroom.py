@@ -24,9 +24,9 @@ from stage.admission import (
 )
 from stage.broadcast import apply_and_broadcast
 from stage.consumers import StageSocketConsumer
+from stage.contract.commands import PRESENTER, SYSTEM, presenter_actor
 from stage.groups import presenter_group
 from stage.projections import GREENROOM
-from stage.protocol import PRESENTER, SYSTEM, presenter_actor
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The stage state machine: `apply(state, command, now=...) -> (state, events)`.
 
 Pure: no Django, no I/O, no clock read inside (`now` is passed in), and `apply` never mutates its
-input. Commands arrive validated (stage/protocol.py). The phases live here; the run-of-show, the
+input. Commands arrive validated (stage/contract/commands.py). The phases live here; the run-of-show, the
 bridge, cues and Q&A each have a module of their own, and this one puts them together.
 """
 
@@ -39,6 +39,7 @@ __all__ = [
     "new_presenter",
     "new_segment",
 ]
+
 
 def initial_state(
     lines: dict[str, dict],

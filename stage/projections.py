@@ -1,29 +1,55 @@
 """The stage state as each audience sees it. Pure.
 
 Consoles see everything. Green rooms see the show but not the private chat (each presenter gets
-their own conversation separately) nor the Q&A moderation queue. Viewers see only what is on air.
+their own conversation separately) nor the Q&A moderation queue, and of each line only what the
+green room shows: never its source, which may hold a stream key or a password, but the kind of
+input it is. Snapshots and deltas both go through `greenroom_view`, so neither can leak what the
+other hides. Viewers see only what is on air.
 """
 
+from stage.contract.records import (
+    CONSOLE,
+    GREENROOM,
+    GREENROOM_HIDDEN_LINE_FIELDS,
+    GREENROOM_LINE,
+    GREENROOM_PRIVATE,
+    GREENROOM_PRIVATE_EVENTS,
+)
 from stage.cues import unacknowledged
 from stage.qna import on_screen
-from stage.state import State, current_segment, on_air_presenters
+from stage.sources.kinds import source_kind
+from stage.state import Event, State, current_segment, on_air_presenters, serial
 
-CONSOLE, GREENROOM = "console", "greenroom"
 AUDIENCES = (CONSOLE, GREENROOM)
-# Keys of the state the green room does not get.
-GREENROOM_PRIVATE = ("messages", "questions")
-# Event types the green room does not get.
-GREENROOM_PRIVATE_EVENTS = ("message", "question")
+_SHOWN_LINE_FIELDS = tuple(field for field in GREENROOM_LINE if field != "source_kind")
+
+
+def greenroom_line(line: dict) -> dict:
+    """A line as presenters see it: on air, muted, healthy, and what kind of input it is."""
+    shown = {field: line[field] for field in _SHOWN_LINE_FIELDS}
+    return shown | {"source_kind": source_kind(line["source"], line["format"])}
 
 
 def greenroom_view(state: State) -> State:
-    return {key: value for key, value in state.items() if key not in GREENROOM_PRIVATE}
+    view = {key: value for key, value in state.items() if key not in GREENROOM_PRIVATE}
+    view["lines"] = {line_id: greenroom_line(line) for line_id, line in state["lines"].items()}
+    return view
+
+
+def greenroom_events(events: list[Event]) -> list[Event]:
+    """The events of a change as green rooms get them: no chat or Q&A, nothing hidden of a line."""
+    hidden = {"line": GREENROOM_HIDDEN_LINE_FIELDS}
+    return [
+        {key: value for key, value in event.items() if key not in hidden.get(event["type"], ())}
+        for event in events
+        if event["type"] not in GREENROOM_PRIVATE_EVENTS
+    ]
 
 
 def conversation(state: State, presenter_id: str) -> list[dict]:
     """A presenter's chat with the producers, oldest first."""
-    found = [(int(mid[1:]), mid, m) for mid, m in state["messages"].items() if m["presenter"] == presenter_id]
-    return [{"id": mid} | message for _, mid, message in sorted(found)]
+    mine = sorted((mid for mid, m in state["messages"].items() if m["presenter"] == presenter_id), key=serial)
+    return [{"id": mid} | state["messages"][mid] for mid in mine]
 
 
 def public_view(state: State) -> dict:
@@ -40,4 +66,4 @@ def public_view(state: State) -> dict:
     }
 
 
-__all__ = ["conversation", "greenroom_view", "public_view", "unacknowledged"]
+__all__ = ["conversation", "greenroom_events", "greenroom_view", "public_view", "unacknowledged"]

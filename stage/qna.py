@@ -3,10 +3,10 @@
 At most one question is on screen; putting another there marks the previous one answered.
 """
 
+from stage.contract.enums import QUESTION_STATUS
 from stage.state import MAX_QUESTIONS, CommandRefused, Context, Event, State, next_id, require_not_ended
 
-PENDING, APPROVED, DISMISSED, ANSWERED, ON_SCREEN = "pending", "approved", "dismissed", "answered", "on_screen"
-QUESTION_STATUSES = (PENDING, APPROVED, DISMISSED, ANSWERED, ON_SCREEN)
+PENDING, APPROVED, DISMISSED, ANSWERED, ON_SCREEN = QUESTION_STATUS.values
 
 
 def ask_question(state: State, command: dict, ctx: Context) -> list[Event]:

@@ -1,10 +1,10 @@
 """The run-of-show: ordered segments, their status, and "next". Pure."""
 
+from stage.contract.enums import NOT_STARTED
 from stage.cues import send_cue
 from stage.state import (
     MAX_LINES_ON_AIR,
     MAX_SEGMENTS,
-    ON_AIR,
     QUEUED,
     SKIPPED,
     STANDBY,
@@ -12,6 +12,7 @@ from stage.state import (
     Context,
     Event,
     State,
+    current_segment,
     new_segment,
     next_id,
     presenter_of,
@@ -19,9 +20,6 @@ from stage.state import (
     segment_of,
     standby_segment,
 )
-
-# Segments that have not happened yet; only they may be removed or put on standby.
-NOT_STARTED = (QUEUED, STANDBY, SKIPPED)
 
 
 def _check_presenters(state: State, presenters: list[str]) -> None:
@@ -96,7 +94,7 @@ def skip_segment(state: State, command: dict, ctx: Context) -> list[Event]:
     require_not_ended(state)
     segment = segment_of(state, command["segment"])
     if command["skipped"]:
-        if segment["status"] not in (QUEUED, STANDBY, SKIPPED):
+        if segment["status"] not in NOT_STARTED:
             raise CommandRefused(
                 "segment_started", f"A segment that is {segment['status']} cannot be skipped.", "segment"
             )
@@ -129,17 +127,27 @@ def standby(state: State, command: dict, ctx: Context) -> list[Event]:
     return put_on_standby(state, command["segment"], ctx)
 
 
+def following_segment(state: State) -> str | None:
+    """What "next" puts on standby: the first queued segment after the one on standby (or on
+    air), then from the top, so a segment moved back up is not lost."""
+    rundown = state["rundown"]
+    anchor = standby_segment(state) or current_segment(state)
+    start = rundown.index(anchor) + 1 if anchor is not None else 0
+    return next((sid for sid in rundown[start:] + rundown[:start] if state["segments"][sid]["status"] == QUEUED), None)
+
+
+def next_segment(state: State) -> str | None:
+    """The segment that is next: the one on standby, else the one "next" would put there."""
+    return standby_segment(state) or following_segment(state)
+
+
 def advance(state: State, command: dict, ctx: Context) -> list[Event]:
     """'Next': the first queued segment after the one on standby (or on air) goes on standby."""
     require_not_ended(state)
-    rundown = state["rundown"]
-    anchor = standby_segment(state) or next((s for s in rundown if state["segments"][s]["status"] == ON_AIR), None)
-    start = rundown.index(anchor) + 1 if anchor is not None else 0
-    # After the anchor first, then from the top: a segment moved back up is not lost.
-    following = [sid for sid in rundown[start:] + rundown[:start] if state["segments"][sid]["status"] == QUEUED]
-    if not following:
+    following = following_segment(state)
+    if following is None:
         raise CommandRefused("end_of_rundown", "No queued segment follows.", "type")
-    return put_on_standby(state, following[0], ctx)
+    return put_on_standby(state, following, ctx)
 
 
 HANDLERS = {

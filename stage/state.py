@@ -8,41 +8,22 @@ record is a small delta; order, where it matters, is a list of ids (`rundown`).
 from dataclasses import dataclass
 from typing import Any
 
+from stage.contract.enums import MIXING_PHASES as MIXING_PHASES
+from stage.contract.enums import PHASE, SEGMENT_STATUS
+from stage.contract.errors import StageError as StageError
+from stage.contract.limits import MAX_LINES_ON_AIR as MAX_LINES_ON_AIR
+
 State = dict[str, Any]
 Event = dict[str, Any]
 
-PRESHOW, REHEARSAL, LIVE, ENDED = "preshow", "rehearsal", "live", "ended"
-PHASES = (PRESHOW, REHEARSAL, LIVE, ENDED)
-# Phases in which the mixer runs and lines are audible (to the public only when live).
-MIXING_PHASES = (REHEARSAL, LIVE)
-
-MAX_LINES_ON_AIR = 4
-HEALTH_STATES = ("connecting", "ok", "silent", "faulted")
-FALLBACK_SOURCES = ("hold_music", "slate_tone")
-# What a presenter tells the producers beside their line's meter (the back-channel).
-PRESENTER_STATUSES = ("ok", "audio_problem", "need_a_moment", "dropping_off")
-
-QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = "queued", "standby", "on_air", "done", "skipped"
-SEGMENT_STATUSES = (QUEUED, STANDBY, ON_AIR, DONE, SKIPPED)
+PRESHOW, REHEARSAL, LIVE, ENDED = PHASE.values
+QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = SEGMENT_STATUS.values
 
 # Bounds that keep the state (persisted and sent on every connect) small.
 MAX_CUES = 50
 MAX_MESSAGES = 200
 MAX_QUESTIONS = 500
 MAX_SEGMENTS = 200
-
-
-class StageError(Exception):
-    """A command the stage will not apply: a typed code, a message, and the field it is about."""
-
-    def __init__(self, code: str, message: str, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.message = message
-
-    def as_dict(self) -> dict:
-        return {"code": self.code, "field": self.field, "message": self.message}
 
 
 class CommandRefused(StageError):
@@ -144,15 +125,28 @@ def standby_segment(state: State) -> str | None:
 
 
 def tally(state: State, presenter_id: str) -> str:
-    """What a presenter's tally light shows: program (on air), preview (up next) or off."""
-    if presenter_id in on_air_presenters(state):
-        return "program"
+    """What a presenter's tally light shows: "program" only when their line is mixed into what
+    people hear; on air but not heard says why (idle before the show, hold, muted); "preview"
+    when they go on at the next take; else "off". The pages run the same rules (stage-views.js)."""
+    presenter = state["presenters"].get(presenter_id)
+    line = state["lines"].get(presenter["line"]) if presenter else None
+    if line is not None and line["on_air"]:
+        if state["phase"] not in MIXING_PHASES:
+            return "idle"
+        if state["hold"]:
+            return "hold"
+        return "muted" if line["muted"] else "program"
     if presenter_id in state["preview"]["presenters"]:
         return "preview"
     return "off"
 
 
+def serial(record_id: str) -> int:
+    """The creation number in a record id ("c12" is the twelfth record made): ids sort by it."""
+    return int(record_id[1:])
+
+
 def trim(records: dict, limit: int) -> None:
     """Drop the oldest records (lowest serial number) beyond `limit`."""
     while len(records) > limit:
-        del records[min(records, key=lambda record_id: int(record_id[1:]))]
+        del records[min(records, key=serial)]

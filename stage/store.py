@@ -13,8 +13,8 @@ from django.db import transaction
 
 from events.models import Event
 from stage import machine
+from stage.contract.commands import FACT_ROLES, PRODUCER
 from stage.models import StageLogEntry, StageState
-from stage.protocol import FACT_ROLES, PRODUCER
 from stage.signals import stage_changed
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,10 @@
-"""The show's clocks and the planned-versus-actual run report. Pure: `now` is passed in."""
+"""The show's clocks, how they are written and the planned-versus-actual run report. Pure: `now`
+is passed in. The pages run the same rules (operator/static/operator/stage-views.js), checked on
+the same cases (tests/js/stage-views.cases.json)."""
 
+import math
+
+from stage.contract.limits import WARN_FRACTION, WARN_SECONDS
 from stage.state import DONE, LIVE, ON_AIR, REHEARSAL, SKIPPED, State, current_segment
 
 
@@ -21,7 +26,27 @@ def segment_timer(state: State, now: float) -> dict | None:
     segment = state["segments"][segment_id]
     elapsed = max(0.0, now - segment["actual_start"])
     remaining = segment["planned_seconds"] - elapsed
-    return {"segment": segment_id, "elapsed": elapsed, "remaining": remaining, "overrun": remaining < 0}
+    return {
+        "segment": segment_id,
+        "elapsed": elapsed,
+        "remaining": remaining,
+        "overrun": remaining < 0,
+        "level": clock_level(segment["planned_seconds"], remaining),
+    }
+
+
+def clock_level(planned_seconds: float, remaining: float) -> str:
+    """How a segment's clock looks with `remaining` seconds left: ok, warn or over."""
+    warn_at = min(WARN_SECONDS, planned_seconds * WARN_FRACTION)
+    return "over" if remaining < 0 else "warn" if remaining <= warn_at else "ok"
+
+
+def format_clock(seconds: float, hours: bool = False) -> str:
+    """Whole seconds as `mm:ss`, or `hh:mm:ss` when asked or past an hour; "−" before a negative."""
+    sign = "\u2212" if seconds < 0 else ""
+    total = math.floor(abs(seconds))
+    rest = f"{total // 60 % 60:02d}:{total % 60:02d}"
+    return sign + (f"{total // 3600:02d}:{rest}" if hours or total >= 3600 else rest)
 
 
 def run_report(state: State) -> list[dict]:
@@ -51,4 +76,4 @@ def run_report(state: State) -> list[dict]:
     return rows
 
 
-__all__ = ["DONE", "ON_AIR", "run_report", "segment_timer", "show_clock"]
+__all__ = ["DONE", "ON_AIR", "clock_level", "format_clock", "run_report", "segment_timer", "show_clock"]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from events import keyed
 from events.access import access_key_matches
 from events.models import Event, Presenter
-from stage.sources.checks import FORMATS
+from stage.contract.document import contract_document
 
 
 @require_GET
@@ -20,8 +20,9 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(Event, pk=event_id)
     if not event.is_producer(request.user):
         return render(request, "stage/forbidden.html", {"event": event}, status=403)
-    config = {"cue_ack_seconds": settings.STAGE_CUE_ACK_SECONDS, "source_formats": sorted(FORMATS)}
-    return render(request, "stage/console.html", {"event": event, "console_config": config})
+    config = {"cue_ack_seconds": settings.STAGE_CUE_ACK_SECONDS}
+    context = {"event": event, "console_config": config, "contract": contract_document()}
+    return render(request, "stage/console.html", context)
 
 
 # The key in the path is the credential, and a CSRF refusal would log the path with it (the page
@@ -52,7 +53,8 @@ def greenroom(request: HttpRequest, presenter_id: int, key: str) -> HttpResponse
         "starts_at": event.starts_at.timestamp(),
         "cue_sound": False,
     }
-    response = render(request, "stage/greenroom.html", {"presenter": presenter, "event": event, "config": config})
+    context = {"presenter": presenter, "event": event, "config": config, "contract": contract_document()}
+    response = render(request, "stage/greenroom.html", context)
     # The page carries the presenter's key: never cached by a proxy, never sent on as a referrer.
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"

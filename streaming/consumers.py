@@ -12,9 +12,10 @@ import time
 import uuid
 
 from stage.admission import Admission, AdmittedSocket, Refusal, TokenBucket
+from stage.contract.commands import PRESENTER, presenter_actor
+from stage.contract.enums import CLOSE_CODES
 from stage.greenroom import REVOKED, admit_by_link
 from stage.groups import presenter_group, uplink_group
-from stage.protocol import PRESENTER, presenter_actor
 from streaming.core.uplink import EBML_MAGIC
 from streaming.uplink import uplink_sender
 
@@ -27,8 +28,8 @@ MAX_SLICE_BYTES = 64 * 1024
 MAX_BYTES_PER_SECOND = 32 * 1024
 MAX_BURST_BYTES = 320 * 1024
 STATUS_EVERY_SECONDS = 1.0
-CLOSE_BAD_MEDIA = 4400
-CLOSE_SUPERSEDED = 4409
+CLOSE_BAD_MEDIA = CLOSE_CODES["bad_media"]
+CLOSE_SUPERSEDED = CLOSE_CODES["superseded"]
 SUPERSEDED = Refusal("superseded", "This line is now sent from another connection.", CLOSE_SUPERSEDED)
 TOO_LARGE = Refusal("bad_media", "An audio slice is at most 64 KiB; record in short slices.", CLOSE_BAD_MEDIA)
 TOO_MUCH = Refusal("too_fast", "More audio than a microphone sends; the uplink starts over.", CLOSE_BAD_MEDIA)

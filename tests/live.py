@@ -19,6 +19,7 @@ from websockets.sync.client import connect as ws_connect
 from events import harness
 from events.harness import database_url, free_port, wait_for
 from stage.delta import apply_delta
+from tests.messages import audience_of, received
 
 
 @contextmanager
@@ -84,11 +85,13 @@ class Browser:
 
 
 class StageClient:
-    """A console socket that keeps the stage state from its snapshot and deltas, sends commands
-    with the version it saw and waits for their outcome."""
+    """A console (or green-room) socket that keeps the stage state from its snapshot and deltas,
+    sends commands with the version it saw and waits for their outcome. Every message it receives
+    is checked against the stage contract."""
 
     def __init__(self, socket):
         self.socket = socket
+        self.audience = audience_of(socket.request.path)
         self.state = None
         self.state = self.receive("snapshot")["state"]
         self.sent = 0
@@ -96,7 +99,7 @@ class StageClient:
     def receive(self, *types: str, timeout: float = 10) -> dict:
         deadline = time.monotonic() + timeout
         while True:
-            message = json.loads(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())))
+            message = received(self.socket.recv(timeout=max(0.01, deadline - time.monotonic())), self.audience)
             if message["type"] == "snapshot" or (message["type"] == "refused" and "state" in message):
                 self.state = message["state"]
             elif message["type"] == "delta" and self.state is not None:

@@ -11,7 +11,14 @@ from django.conf import settings
 BASE = Path(settings.BASE_DIR)
 # Emails are not pages: mail programs need inline styles, and no CSP applies to them.
 TEMPLATES = [path for path in sorted(BASE.glob("*/templates/**/*.html")) if "/email/" not in str(path)]
-SCRIPTS = [path for path in sorted(BASE.glob("*/static/**/*.js")) if "/vendor/" not in str(path)]
+# Ours only: not vendored code, nor the copies collectstatic makes (Django's admin among them)
+# under VAR_DIR, this run's or the default one a run in the other mode left in the checkout.
+COLLECTED = (Path(settings.STATIC_ROOT), BASE / "var")
+SCRIPTS = [
+    path
+    for path in sorted(BASE.glob("*/static/**/*.js"))
+    if "/vendor/" not in str(path) and not any(path.is_relative_to(root) for root in COLLECTED)
+]
 
 INLINE_IN_TEMPLATES = {
     "an inline script": re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE),

@@ -39,13 +39,10 @@ def test_viewer_hears_the_live_program_in_chromium(tmp_path, settings):
                 assert page.url.endswith("/e/keynote/watch/")
                 wait_for_script(page, "window.Hls && Hls.isSupported()", timeout=10_000)
                 # Playing means the media clock runs: hls.js fetched, demuxed and buffered the AAC.
-                wait_for_script(
-                    page, "document.getElementById('program').currentTime > 2", timeout=45_000
-                )
+                wait_for_script(page, "document.getElementById('program').currentTime > 2", timeout=45_000)
                 # ...and keeps running: another second of media plays, and the player is not paused.
                 played_at = page.evaluate("document.getElementById('program').currentTime")
-                page.wait_for_function(
-                    f"document.getElementById('program').currentTime > {played_at + 1}", timeout=30_000
-                )
+                later = f"document.getElementById('program').currentTime > {played_at + 1}"
+                wait_for_script(page, later, timeout=30_000)
                 assert page.evaluate("document.getElementById('program').paused") is False
                 assert outside == []

@@ -9,8 +9,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from stage import store
 from stage.broadcast import push_message
+from stage.contract.commands import PRODUCER, validate_command
 from stage.greenroom import GreenRoomConsumer
-from stage.protocol import PRODUCER, validate_command
 
 TEXTBOOK_GROUP = "bench.textbook.{event_id}"
 

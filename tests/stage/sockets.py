@@ -1,5 +1,6 @@
 """Console sockets in-process: the real WebSocket stack (origin check, session auth, routing)
-driven by Channels' WebsocketCommunicator, keeping the state from the snapshot and the deltas."""
+driven by Channels' WebsocketCommunicator, keeping the state from the snapshot and the deltas.
+Every message received is checked against the stage contract (tests/messages.py)."""
 
 import json
 
@@ -11,6 +12,7 @@ from django.test import Client
 
 from stage.delta import apply_delta
 from stage.routing import websocket_urlpatterns
+from tests.messages import CONSOLE, audience_of, received
 
 application = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -40,7 +42,7 @@ class Console:
         return self
 
     async def next(self) -> dict:
-        message = json.loads(await self.socket.receive_from(timeout=TIMEOUT))
+        message = received(await self.socket.receive_from(timeout=TIMEOUT), CONSOLE)
         if message["type"] == "snapshot":
             self.state, self.audit = message["state"], message["audit"]
         elif message["type"] == "refused" and "state" in message:
@@ -90,4 +92,4 @@ async def refusal_of(socket: WebsocketCommunicator) -> tuple[dict, int]:
     assert told["type"] == "websocket.send", told
     closing = await socket.receive_output(timeout=TIMEOUT)
     assert closing["type"] == "websocket.close", closing
-    return json.loads(told["text"])["error"], closing["code"]
+    return received(told["text"], audience_of(socket.scope["path"]))["error"], closing["code"]

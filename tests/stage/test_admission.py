@@ -22,6 +22,7 @@ from stage.models import StageLogEntry
 from stage.routing import websocket_urlpatterns as stage_sockets
 from streaming.routing import websocket_urlpatterns as uplink_sockets
 from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.messages import CONSOLE, received
 from tests.stage.sockets import ORIGIN, Console, refusal_of, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
@@ -156,7 +157,7 @@ async def test_a_flood_is_cut_off_before_the_database(show, monkeypatch):
         output = await console.socket.receive_output(timeout=5)
         if output["type"] == "websocket.close":
             break
-        answers.append(json.loads(output["text"]))
+        answers.append(received(output["text"], CONSOLE))
     assert output["code"] == 4429
     assert [a["version"] for a in answers if a["type"] == "ack"] == [1, 2, 3, 4, 5]
     assert answers[-1] == {

@@ -285,7 +285,9 @@ async def test_a_reconnecting_console_gets_the_current_snapshot(show):
 async def test_mixer_meters_reach_every_console_as_they_were_sent(show):
     alice = await Console(show["event"], show["alice"]).open()
     bob = await Console(show["event"], show["bob"]).open()
-    report = {"type": "meters", "lines": {show["ada"]: {"peak_db": -6.5, "rms_db": -18.0, "health": "ok"}}}
+    program = {"peak_db": -6.5, "rms_db": -18.0, "momentary_lufs": -20.1, "short_term_lufs": None, "gain_db": 0.0}
+    line = {"peak_db": -6.5, "rms_db": -18.0, "health": "ok", "gaps": 0}
+    report = {"type": "meters", "lines": {show["ada"]: line}, "program": program, "fallback": False, "public": True}
     await get_channel_layer().group_send(meters_group(show["event"]), {"type": "mixer.report", "report": report})
     assert await alice.next() == report
     assert await bob.next() == report

@@ -1,6 +1,6 @@
 """Deltas carry what changed, one record deep, and rebuild the new state exactly."""
 
-from stage.delta import apply_delta, diff, without
+from stage.delta import apply_delta, diff
 
 
 def test_a_delta_names_changed_records_not_whole_collections():
@@ -18,7 +18,3 @@ def test_removed_records_and_keys_are_unset_and_lists_replaced_whole():
     assert apply_delta(old, delta, 2) == new
     assert old["cues"] == {"c1": {}, "c2": {}}  # the input is left alone
 
-
-def test_private_keys_are_left_out_for_the_green_room():
-    delta = {"set": {"messages.m1": {"text": "hi"}, "phase": "live"}, "unset": ["questions.q1", "cues.c1"]}
-    assert without(delta, ("messages", "questions")) == {"set": {"phase": "live"}, "unset": ["cues.c1"]}

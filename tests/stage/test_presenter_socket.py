@@ -1,5 +1,6 @@
 """The green room's stage socket: a presenter's view without the private chat of others, their
-own chat pushed to them alone, only commands about themselves, and their presence."""
+own chat pushed to them alone, only commands about themselves, and their presence. Every
+message it receives is checked against the stage contract."""
 
 import json
 
@@ -11,8 +12,11 @@ from channels.testing import WebsocketCommunicator
 
 from events.invitations import reissue_link
 from stage import store
+from stage.broadcast import apply_and_broadcast
+from stage.contract.commands import MIXER
 from stage.routing import websocket_urlpatterns
 from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.messages import GREENROOM, received
 from tests.stage.sockets import Console, refusal_of, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
@@ -32,13 +36,17 @@ async def green_room(event_id: int, presenter, key: str | None = None) -> tuple[
     path = f"/ws/events/{event_id}/greenroom/{presenter.pk}/{key or presenter.access_key}/"
     socket = WebsocketCommunicator(application, path)
     assert (await socket.connect())[0]
-    message = await socket.receive_json_from(timeout=5)
+    message = await next_message(socket)
     return socket, message
+
+
+async def next_message(socket: WebsocketCommunicator) -> dict:
+    return received(await socket.receive_from(timeout=5), GREENROOM)
 
 
 async def until(socket: WebsocketCommunicator, type_: str) -> dict:
     while True:
-        message = await socket.receive_json_from(timeout=5)
+        message = await next_message(socket)
         if message["type"] == type_:
             return message
 
@@ -96,7 +104,7 @@ async def test_a_presenter_acknowledges_their_cue_but_not_someone_elses(show):
     # The ack and the push may arrive in either order.
     seen = {}
     while set(seen) != {"ack", "delta"}:
-        message = await ada.receive_json_from(timeout=5)
+        message = await next_message(ada)
         seen[message["type"]] = message
     assert seen["ack"]["version"] == seen["delta"]["version"] == 3  # 2 was Ada's presence
     acks = seen["delta"]["set"][f"cues.{cue_id}"]["acks"]
@@ -127,7 +135,7 @@ async def command(socket: WebsocketCommunicator, type_: str, **fields) -> dict:
     client_id = f"{type_}-{state['version']}"
     await socket.send_to(json.dumps({"type": type_, "version": state["version"], "client_id": client_id} | fields))
     while True:
-        message = await socket.receive_json_from(timeout=5)
+        message = await next_message(socket)
         if message.get("client_id") == client_id:
             return message
 
@@ -174,3 +182,29 @@ async def test_revoking_a_link_closes_the_sockets_it_opened(show):
     assert message["error"]["code"] == "revoked"
     assert await ada.receive_output(timeout=5) == {"type": "websocket.close", "code": 4403}
     await ada.disconnect()
+
+
+async def test_a_line_source_holding_a_secret_never_reaches_a_green_room(show):
+    secret = "sk-7f3c9a0e"
+    url = f"rtmp://publish:{secret}@encoder.example/live/{secret}"
+    bea = show["bea"].line_id
+    producer = await Console(show["event"], show["alice"]).open()
+    ada, snapshot = await green_room(show["event"], show["ada"])
+    assert snapshot["state"]["lines"][bea]["source_kind"] == "test_tone"
+    assert (await producer.command("set_line_source", line=bea, source=url, format="flv"))["type"] == "ack"
+    fault = {"type": "set_line_health", "line": bea, "health": "faulted", "fault": f"{url} was refused"}
+    assert (await apply_and_broadcast(show["event"], fault, actor="mixer", role=MIXER)).applied
+    seen = []
+    while not seen or seen[-1]["set"].get(f"lines.{bea}", {}).get("health") != "faulted":
+        seen.append(await until(ada, "delta"))
+    assert [delta["set"][f"lines.{bea}"] for delta in seen if f"lines.{bea}" in delta["set"]] == [
+        {"presenter": bea, "on_air": False, "muted": False, "health": "unknown", "source_kind": "encoder"},
+        {"presenter": bea, "on_air": False, "muted": False, "health": "faulted", "source_kind": "encoder"},
+    ]
+    again, snapshot = await green_room(show["event"], show["ada"])
+    assert snapshot["state"]["lines"][bea]["source_kind"] == "encoder"
+    assert secret not in json.dumps(seen) and secret not in json.dumps(snapshot)
+    assert producer.state["lines"][bea]["source"] == url  # the producers' console keeps it
+    for socket in (ada, again):
+        await socket.disconnect()
+    await producer.close()

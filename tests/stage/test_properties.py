@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stage import machine
+from stage.contract.commands import COMMANDS, FACT_ROLES, PRESENTER, presenter_actor, validate_command
 from stage.delta import apply_delta, diff
-from stage.protocol import COMMANDS, FACT_ROLES, PRESENTER, presenter_actor, validate_command
 from stage.state import MAX_LINES_ON_AIR, ON_AIR, STANDBY
 from tests.stage.show import PRESENTERS, START, initial
 

@@ -3,7 +3,7 @@ refused with a typed error naming the field; roles decide who may send what."""
 
 import pytest
 
-from stage.protocol import (
+from stage.contract.commands import (
     COMMANDS,
     MIXER,
     PRESENTER,

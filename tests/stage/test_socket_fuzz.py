@@ -4,7 +4,8 @@ Messages are drawn from the protocol's own declarations (each field valid or not
 out, unknown fields added, junk text) and sent over the real socket stack. Whatever arrives:
 no exception escapes a consumer, every message is answered (or, on a refused socket, nothing
 is), and nothing changes the stage unless the sender's role may send it and it is valid. A
-presenter never gets a producer's command through, nor acts for someone else."""
+presenter never gets a producer's command through, nor acts for someone else. Every answer and
+push, whatever the fuzzed commands did to the stage, is one the stage contract declares."""
 
 import json
 
@@ -18,10 +19,11 @@ from hypothesis import strategies as st
 
 from events.models import Segment
 from stage import store
+from stage.contract.commands import COMMANDS, PRESENTER, PRODUCER, Field, ProtocolError, authorise, validate_command
 from stage.models import StageLogEntry
-from stage.protocol import COMMANDS, PRESENTER, PRODUCER, Field, ProtocolError, authorise, validate_command
 from stage.routing import websocket_urlpatterns
 from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.messages import audience_of, received
 from tests.stage.sockets import ORIGIN, refusal_of, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
@@ -129,7 +131,7 @@ async def exchange(socket: WebsocketCommunicator, event_id: int, message, role: 
     text = message if isinstance(message, str) else json.dumps(message)
     await socket.send_input({"type": "websocket.receive", "text": text})
     while True:
-        answer = json.loads(await socket.receive_from(timeout=10))
+        answer = received(await socket.receive_from(timeout=10), audience_of(socket.scope["path"]))
         if answer["type"] in ("ack", "refused", "error"):
             break
     after = await database_sync_to_async(record)(event_id)
@@ -155,7 +157,7 @@ async def open_socket(path: str, cookie: bytes | None = None) -> WebsocketCommun
 async def settle_presence(socket: WebsocketCommunicator, me: str) -> None:
     """The green room reports its presenter connected right after the snapshot: wait for it."""
     while True:
-        message = json.loads(await socket.receive_from(timeout=10))
+        message = received(await socket.receive_from(timeout=10), audience_of(socket.scope["path"]))
         if message["type"] == "snapshot" and message["state"]["presenters"][me]["connected"]:
             return
         if message["type"] == "delta" and message["set"].get(f"presenters.{me}", {}).get("connected"):
@@ -167,7 +169,7 @@ async def settle_presence(socket: WebsocketCommunicator, me: str) -> None:
 async def test_a_producer_of_the_event_gets_exactly_what_the_protocol_allows(show, data):
     batch = data.draw(st.lists(messages(show["ids"]), min_size=1, max_size=8))
     socket = await open_socket(f"/ws/events/{show['event']}/console/", show["alice"])
-    assert json.loads(await socket.receive_from(timeout=10))["type"] == "snapshot"
+    assert received(await socket.receive_from(timeout=10), audience_of(socket.scope["path"]))["type"] == "snapshot"
     for message in batch:
         await exchange(socket, show["event"], message, PRODUCER, "user:alice")
     await socket.disconnect()

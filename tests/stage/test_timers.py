@@ -19,7 +19,7 @@ def test_the_rehearsal_clock_runs_from_the_rehearsal_start():
     assert show_clock(show.state, START + 31) == 30.0
 
 
-def test_the_segment_countdown_turns_into_overrun():
+def test_the_segment_countdown_warns_then_turns_into_overrun():
     show = Show()
     show.do("go_live")
     assert segment_timer(show.state, START + 10) is None
@@ -30,12 +30,15 @@ def test_the_segment_countdown_turns_into_overrun():
         "elapsed": 100.0,
         "remaining": 200.0,
         "overrun": False,
+        "level": "ok",
     }
+    assert segment_timer(show.state, START + 243)["level"] == "warn"  # the last minute of five
     assert segment_timer(show.state, START + 313) == {
         "segment": "s1",
         "elapsed": 310.0,
         "remaining": -10.0,
         "overrun": True,
+        "level": "over",
     }
 
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from events.harness import wait_for
+from stage.contract.messages import validate_server_message
+from stage.contract.records import CONSOLE
 from streaming.core.clock import FreeRunningClock
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
@@ -195,6 +197,8 @@ def test_fallback_plays_alone_after_a_second_of_dead_air_until_a_line_carries_ag
     assert changes[-2] == {"type": "line_health", "line": "a", "health": "ok"}
     meters = [r for r in reports if r["type"] == "meters"]
     assert "fallback" not in meters[-1]["lines"]  # the fallback is no line of the stage
+    # Consoles get the reports as they are: each one is a console message of the stage contract.
+    assert [validate_server_message(report, CONSOLE) for report in reports] == reports
     assert [m["fallback"] for m in meters[9:11]] == [False, True]
 
     program = decode_segments(tmp_path, playlist_uris(tmp_path / "live.m3u8"))[0]
@@ -231,6 +235,7 @@ def test_silence_on_an_on_air_line_raises_an_alarm_after_three_seconds(tmp_path)
     _run_ticks(engine, threading.Event(), engine.clock, ticks=250)
     alarms = [(i, r) for i, r in enumerate(reports) if r["type"] == "alarm"]
     assert [r for _, r in alarms] == [{"type": "alarm", "alarm": "silence", "line": "quiet", "active": True}]
+    assert [validate_server_message(report, CONSOLE) for report in reports] == reports
     meters_before = sum(1 for r in reports[: alarms[0][0]] if r["type"] == "meters")
     # The reader decodes up to 10 frames ahead of the mix: 3 s = 150 ticks, 140 at the earliest.
     assert 28 <= meters_before <= 30

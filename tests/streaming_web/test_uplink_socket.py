@@ -28,6 +28,7 @@ from streaming.uplink import Uplinks, headers_key, stream_key, uses_redis
 from streaming.worker import line_specs
 from tests.audio import tone_level, webm_opus_tone
 from tests.factories import make_event
+from tests.messages import UPLINK, received
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
 
@@ -70,10 +71,15 @@ def uplink(event, line: str, presenter: Presenter, key: str | None = None) -> We
     return WebsocketCommunicator(application, path)
 
 
+async def next_message(socket: WebsocketCommunicator) -> dict:
+    """What the socket says, checked against the stage contract."""
+    return received(await socket.receive_from(timeout=5), UPLINK)
+
+
 async def refused(socket: WebsocketCommunicator) -> tuple[dict, int]:
-    message = await socket.receive_json_from(timeout=5)
+    message = await next_message(socket)
     while message["type"] == "uplink":  # a status sent before the refusal
-        message = await socket.receive_json_from(timeout=5)
+        message = await next_message(socket)
     closed = await socket.receive_output(timeout=5)
     assert closed["type"] == "websocket.close"
     return message["error"], closed["code"]
@@ -96,7 +102,7 @@ async def test_a_presenters_slices_reach_their_line_in_the_mixer_byte_for_byte(s
     assert (await socket.connect())[0]
     for piece in slices:
         await socket.send_to(bytes_data=piece)
-    status = await socket.receive_json_from(timeout=5)
+    status = await next_message(socket)
     assert status["type"] == "uplink" and status["receiving"] is True
     sent = b"".join(slices)
 
@@ -131,7 +137,7 @@ async def test_garbage_instead_of_a_webm_header_is_refused_and_goes_nowhere(show
     text = uplink(event, ada.line_id, ada)
     assert (await text.connect())[0]
     await text.send_to(text_data='{"type": "audio"}')
-    assert (await text.receive_json_from(timeout=5))["error"]["code"] == "malformed"
+    assert (await next_message(text))["error"]["code"] == "malformed"
     await text.disconnect()
     assert mixer_side.buffer(ada.line_id).received == 0
 

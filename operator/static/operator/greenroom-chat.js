@@ -1,8 +1,7 @@
 // The presenter's private chat with the producers: lines from the snapshot's conversation and
 // from pushes, each shown once and in order of id; audience questions the producer passed on
 // stand out.
-
-const number = (id) => Number(id.slice(1));
+import { serial } from "./stage-views.js";
 
 export class Chat {
   constructor(log, panel, clockTime, onProducerLine = () => {}) {
@@ -27,7 +26,7 @@ export class Chat {
     text.className = "chat-text";
     text.textContent = line.text;
     item.append(meta, text);
-    const after = [...this.log.children].find((other) => number(other.dataset.message) > number(line.id));
+    const after = [...this.log.children].find((other) => serial(other.dataset.message) > serial(line.id));
     this.log.insertBefore(item, after || null);
     this.log.scrollTop = this.log.scrollHeight;
     if (pushed && line.from === "producer") {

@@ -2,12 +2,16 @@
 // slice a binary WebSocket frame on the line's uplink socket. Every connection is a session of its
 // own that must start with a fresh WebM header, so a reconnect starts a new recorder and the old
 // recorder's later slices are never sent on the new socket.
+import CONTRACT from "./contract.js";
 
+const CLOSE_CODES = CONTRACT.close_codes;
 const MIME_TYPE = "audio/webm;codecs=opus";
 const SLICE_MS = 100;
 // Codes after which trying again cannot help: not allowed, or another tab took the line over.
-const FINAL_CLOSES = { 4403: "This link may not send audio to this line.", 4409: "Your microphone was connected from another tab or device, which now sends to the show." };
-const CLOSE_BAD_MEDIA = 4400;
+const FINAL_CLOSES = {
+  [CLOSE_CODES.forbidden]: "This link may not send audio to this line.",
+  [CLOSE_CODES.superseded]: "Your microphone was connected from another tab or device, which now sends to the show.",
+};
 const MAX_BAD_MEDIA = 3;
 // About half a minute of audio waiting in the socket: start over rather than fall further behind.
 const MAX_BUFFERED_BYTES = 256 * 1024;
@@ -158,7 +162,7 @@ export class Uplink {
       this.stop(this.error || FINAL_CLOSES[event.code]);
       return;
     }
-    if (event.code === CLOSE_BAD_MEDIA && ++this.badMedia >= MAX_BAD_MEDIA) {
+    if (event.code === CLOSE_CODES.bad_media && ++this.badMedia >= MAX_BAD_MEDIA) {
       this.stop(this.error || "The studio could not read the audio from this browser.");
       return;
     }

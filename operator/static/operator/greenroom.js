@@ -7,39 +7,15 @@ import { Chat } from "./greenroom-chat.js";
 import { Chime } from "./greenroom-chime.js";
 import { ProgramReturn } from "./greenroom-program.js";
 import { Microphone, micTest } from "./greenroom-mic.js";
-import {
-  describeSource, formatClock, formatMinutes, latestCue, myClock, mySegments, plannedStart, tally,
-} from "./greenroom-show.js";
+import { formatMinutes, latestCue, myClock, mySegments, plannedStart } from "./greenroom-show.js";
 import { Uplink } from "./greenroom-uplink.js";
+import { CUE_WORDS, HEALTH_WORDS, SOURCE_WORDS, TALLY_WORDS } from "./greenroom-words.js";
+import { formatClock, label, tally } from "./stage-views.js";
 
 const $ = (id) => document.getElementById(id);
 const config = JSON.parse($("greenroom-config").textContent);
 const me = config.line; // the presenter's stage id is their line's id
 
-const PHASE_LABELS = { preshow: "Pre-show", rehearsal: "Rehearsal", live: "LIVE", ended: "Ended" };
-const TALLY = {
-  program: ["ON AIR", "The audience hears you."],
-  rehearsal: ["ON AIR · rehearsal", "The producers hear you. This is a rehearsal: the audience does not."],
-  muted: ["OFF AIR · muted", "Your line is up, but the producer has muted it."],
-  hold: ["ON HOLD", "The show is on a short break. Nobody hears you until it resumes."],
-  preview: ["STANDING BY", "You are in preview: you go on air at the producer's next take."],
-  idle: ["OFF AIR", "Your line is up; the show has not started yet."],
-  off: ["OFF AIR", "You are in the green room. The audience cannot hear you."],
-  ended: ["OFF AIR", "The show has ended. Thank you!"],
-};
-const CUES = {
-  standby: ["STAND BY", (cue) => (cue.text ? `Get ready: “${cue.text}” is next.` : "Get ready, you are on soon.")],
-  on: ["YOU'RE ON", () => "Go ahead: you're on air now."],
-  wrap_up: ["WRAP UP", (cue) => `Please finish within ${cue.seconds} seconds.`],
-  custom: ["FROM THE PRODUCER", (cue) => cue.text],
-};
-const HEALTH = {
-  unknown: "no audio from you yet",
-  connecting: "connecting…",
-  ok: "receiving your audio ✓",
-  silent: "receiving, but silent: check your microphone",
-  faulted: "a problem with your audio: the producers can see it",
-};
 const ACKED_CUE_SHOWN_SECONDS = 60;
 
 let state = null;
@@ -89,7 +65,7 @@ function render() {
   if (!state) return;
   const phase = $("phase");
   phase.dataset.phase = state.hold && state.phase !== "ended" ? "hold" : state.phase;
-  phase.textContent = state.hold && state.phase !== "ended" ? "ON HOLD" : PHASE_LABELS[state.phase];
+  phase.textContent = state.hold && state.phase !== "ended" ? "ON HOLD" : label("phase", state.phase);
   renderTally();
   renderCue();
   renderSteps();
@@ -103,14 +79,14 @@ function render() {
 function renderTally() {
   let which = state.phase === "ended" ? "ended" : tally(state, me);
   if (which === "program" && state.phase === "rehearsal") which = "rehearsal";
-  const [label, detail] = TALLY[which];
+  const [title, detail] = TALLY_WORDS[which];
   const box = $("tally");
   box.dataset.tally = which === "rehearsal" ? "program" : which;
   box.dataset.rehearsal = String(state.phase === "rehearsal");
-  $("tally-label").textContent = label;
+  $("tally-label").textContent = title;
   $("tally-detail").textContent = detail;
   // On air from this browser with no microphone connected: the one thing worth shouting about.
-  const browserLine = state.lines[me] && !state.lines[me].source;
+  const browserLine = state.lines[me]?.source_kind === "browser";
   $("tally-warning").hidden = !(["program", "rehearsal", "preview"].includes(which) && browserLine && !uplink.wanted);
 }
 
@@ -126,7 +102,7 @@ function renderCue() {
     document.title = baseTitle;
     return;
   }
-  const [kind, text] = CUES[cue.kind] || ["CUE", () => cue.text];
+  const [kind, text] = CUE_WORDS[cue.kind];
   banner.hidden = settled(cue, stage.serverNow());
   banner.dataset.kind = cue.kind;
   banner.dataset.acked = String(cue.acked);
@@ -152,7 +128,7 @@ function renderSteps() {
     : "Let the producers know you have arrived.";
   $("check-in").textContent = self.checked_in ? "Check out" : "Check in";
   $("check-in").classList.toggle("primary", !self.checked_in);
-  const external = Boolean(state.lines[me] && state.lines[me].source);
+  const external = Boolean(state.lines[me]) && state.lines[me].source_kind !== "browser";
   const micDone = tester.tested || ["ok", "silent"].includes(state.lines[me]?.health);
   $("step-mic").dataset.done = String(micDone);
   if (micDone) $("mic-state").textContent = external
@@ -174,17 +150,18 @@ function renderStatus() {
   }
 }
 
+// The server says what kind of input the line is, never its address (which may hold a key).
 function renderLine() {
   const line = state.lines[me];
-  const source = line ? line.source : null;
-  $("uplink-browser").hidden = Boolean(source);
-  $("uplink-external").hidden = !source;
-  if (source) {
-    $("uplink-external").textContent = `Your audio comes from ${describeSource(source)}, not from this browser. Keep it running; the producers hear it on your line.`;
+  const external = Boolean(line) && line.source_kind !== "browser";
+  $("uplink-browser").hidden = external;
+  $("uplink-external").hidden = !external;
+  if (external) {
+    $("uplink-external").textContent = `Your audio comes from ${SOURCE_WORDS[line.source_kind]}, not from this browser. Keep it running; the producers hear it on your line.`;
     if (uplink.wanted) uplink.stop();
   }
   const health = line ? line.health : "unknown";
-  $("line-health").textContent = HEALTH[health] || health;
+  $("line-health").textContent = HEALTH_WORDS[health];
   $("line-health").dataset.health = health;
 }
 
@@ -218,7 +195,7 @@ function renderRundown() {
       segment.presenters.map((pid) => state.presenters[pid]?.name || pid).join(", "),
       formatMinutes(segment.planned_seconds),
     ].filter(Boolean).join(" · ");
-    row.querySelector(".segment-status").textContent = { on_air: "ON AIR", standby: "standby" }[segment.status] || segment.status;
+    row.querySelector(".segment-status").textContent = label("segment_status", segment.status);
     return row;
   });
   list.replaceChildren(...ordered);
@@ -235,31 +212,31 @@ function tick() {
   const now = stage.serverNow();
   const clock = myClock(state, me, now, config.starts_at);
   const panel = $("clock");
-  let label = "";
+  let heading = "";
   let value = "";
   let detail = "";
   panel.dataset.next = "false";
   if (clock.mode === "on") {
     const over = clock.remaining < 0;
-    label = over ? "Over time" : "Time left in your segment";
-    value = `${over ? "+" : ""}${formatClock(clock.remaining)}`;
+    heading = over ? "Over time" : "Time left in your segment";
+    value = `${over ? "+" : ""}${formatClock(Math.abs(clock.remaining))}`;
     detail = state.segments[clock.segment].title;
     panel.dataset.level = clock.level;
   } else if (clock.mode === "upcoming") {
     const segment = state.segments[clock.segment];
     panel.dataset.level = "idle";
     panel.dataset.next = String(clock.next);
-    label = clock.next ? "You're next" : "Your segment starts in";
+    heading = clock.next ? "You're next" : "Your segment starts in";
     value = clock.until > 0 ? formatClock(clock.until) : "any moment";
     detail = `“${segment.title}”, planned at ${clockTime(clock.start)}`;
     if (state.phase === "preshow") detail += " if the show starts on time";
   } else {
     panel.dataset.level = "idle";
-    label = { done: "Your part is done", none: "Your segment", ended: "The show has ended" }[clock.mode];
+    heading = { done: "Your part is done", none: "Your segment", ended: "The show has ended" }[clock.mode];
     value = { done: "Thank you!", none: "--:--", ended: "Thank you!" }[clock.mode];
     detail = clock.mode === "none" ? "You are not in the run-of-show yet; the producers will tell you." : "";
   }
-  setText("clock-label", label);
+  setText("clock-label", heading);
   setText("clock-value", value);
   setText("clock-detail", detail);
   tickCue(now);

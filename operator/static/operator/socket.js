@@ -2,7 +2,9 @@
 // snapshot on every (re)connect, applies deltas in version order and asks for a snapshot on any
 // gap, and stamps commands with the version the sender saw and a client id so a retried command
 // is applied once. Commands are absolute; one refused as stale is re-sent once at the new version
-// (unless its `retryIf` says the new state no longer matches what the sender meant).
+// (unless its `retryIf` says the new state no longer matches what the sender meant). The messages
+// it expects are the stage contract's (contract.js, from stage/contract/messages.py).
+import CONTRACT from "./contract.js";
 
 export function applyDelta(state, delta) {
   const next = { ...state };
@@ -28,7 +30,10 @@ export function applyDelta(state, delta) {
   return next;
 }
 
-const REPORT_TYPES = new Set(["meters", "alarm", "fallback", "line_health"]);
+// The mixer's reports, which a console gets as the mixer sent them.
+const REPORT_TYPES = new Set(
+  Object.entries(CONTRACT.messages.console).filter(([, origin]) => origin === "mixer").map(([type]) => type),
+);
 
 export class StageSocket {
   constructor(path, handlers) {
@@ -59,7 +64,7 @@ export class StageSocket {
     socket.onmessage = (event) => this.receive(JSON.parse(event.data));
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
-      if (event.code === 4403) {
+      if (event.code === CONTRACT.close_codes.forbidden) {
         this.stopped = true;
         this.handlers.onConnection("forbidden");
         return;

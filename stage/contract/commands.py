@@ -14,51 +14,31 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stage.cues import ALL, CUE_KINDS
-from stage.qna import QUESTION_STATUSES
+from stage.contract.enums import CUE_KIND, FALLBACK_SOURCE, PRESENTER_STATUS, QUESTION_STATUS, REPORTED_HEALTH, ROLE
+from stage.contract.errors import ProtocolError
+from stage.contract.fields import Field, check_field
+from stage.contract.limits import (
+    MAX_CLIENT_ID_LENGTH,
+    MAX_CUE_SECONDS,
+    MAX_GAIN_DB,
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_SEGMENT_PRESENTERS,
+    MAX_SEGMENT_SECONDS,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    MIN_GAIN_DB,
+)
 from stage.sources.checks import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
 from stage.sources.policy import SourcePolicy
-from stage.state import FALLBACK_SOURCES, HEALTH_STATES, MAX_LINES_ON_AIR, PRESENTER_STATUSES, StageError
 
-PRODUCER = "producer"
-PRESENTER = "presenter"
-MIXER = "mixer"
-SYSTEM = "system"
-VIEWER = "viewer"
-# A socket's role until it is admitted (stage/admission.py): it may send nothing at all.
-NOBODY = "nobody"
-ROLES = (PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER, NOBODY)
+PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER, NOBODY = ROLE.values
+ROLES = ROLE.values
 # Roles that report facts: applied at the head version, never refused as stale.
 FACT_ROLES = frozenset({MIXER, SYSTEM})
 
-MAX_ID_LENGTH = 32
-MAX_CLIENT_ID_LENGTH = 64
-MIN_GAIN_DB = -60.0
-MAX_GAIN_DB = 12.0
-MAX_TITLE_LENGTH = 200
-MAX_TEXT_LENGTH = 500
-MAX_NAME_LENGTH = 80
-MAX_SEGMENT_SECONDS = 24 * 3600
-MAX_CUE_SECONDS = 3600
-MAX_SEGMENT_PRESENTERS = MAX_LINES_ON_AIR
-
-
-class ProtocolError(StageError):
-    """A message that is not a valid command; `field` names the offending part."""
-
-
-@dataclass(frozen=True)
-class Field:
-    kind: type
-    required: bool = True
-    nullable: bool = False
-    minimum: float | None = None
-    maximum: float | None = None
-    max_length: int | None = None
-    choices: tuple | None = None
-    # Lists: the kind of each item (a Field) and whether items must differ.
-    items: "Field | None" = None
-    unique: bool = False
+# A cue to every presenter.
+ALL = "all"
 
 
 @dataclass(frozen=True)
@@ -116,7 +96,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "go_live": CommandSpec({}, _PRODUCERS),
     "end_show": CommandSpec({}, _PRODUCERS),
     "set_hold": CommandSpec({"hold": Field(bool)}, _PRODUCERS),
-    "set_fallback": CommandSpec({"source": Field(str, choices=FALLBACK_SOURCES)}, _PRODUCERS),
+    "set_fallback": CommandSpec({"source": Field(str, choices=FALLBACK_SOURCE.values)}, _PRODUCERS),
     # The bridge.
     "set_on_air": CommandSpec({"line": _id(), "on_air": Field(bool)}, _PRODUCERS),
     "set_mute": CommandSpec({"line": _id(), "muted": Field(bool)}, _PRODUCERS),
@@ -126,7 +106,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "set_line_health": CommandSpec(
         {
             "line": _id(),
-            "health": Field(str, choices=HEALTH_STATES),
+            "health": Field(str, choices=REPORTED_HEALTH),
             # Why the mixer refused to open the line's source (its source policy's reason).
             "fault": Field(str, required=False, nullable=True, max_length=MAX_REASON_LENGTH),
         },
@@ -155,7 +135,7 @@ COMMANDS: dict[str, CommandSpec] = {
         {"presenter": _id(), "connected": Field(bool)}, frozenset({PRESENTER, SYSTEM}), own_presenter=True
     ),
     "set_status": CommandSpec(
-        {"presenter": _id(), "status": Field(str, choices=PRESENTER_STATUSES)},
+        {"presenter": _id(), "status": Field(str, choices=PRESENTER_STATUS.values)},
         frozenset({PRODUCER, PRESENTER}),
         own_presenter=True,
     ),
@@ -188,7 +168,7 @@ COMMANDS: dict[str, CommandSpec] = {
     "cue": CommandSpec(
         {
             "to": _id(),
-            "kind": Field(str, choices=CUE_KINDS),
+            "kind": Field(str, choices=CUE_KIND.values),
             "seconds": Field(int, required=False, minimum=1, maximum=MAX_CUE_SECONDS),
             "text": Field(str, required=False, max_length=MAX_TEXT_LENGTH),
         },
@@ -212,7 +192,7 @@ COMMANDS: dict[str, CommandSpec] = {
         frozenset({VIEWER, PRODUCER}),
     ),
     "set_question_status": CommandSpec(
-        {"question": _id(), "status": Field(str, choices=QUESTION_STATUSES)}, _PRODUCERS
+        {"question": _id(), "status": Field(str, choices=QUESTION_STATUS.values)}, _PRODUCERS
     ),
 }
 
@@ -235,7 +215,7 @@ def validate_command(message: Any, role: str = PRODUCER, source_policy: SourcePo
     if not isinstance(message, dict):
         raise ProtocolError("malformed", "A command is a JSON object.")
     envelope = FACT_ENVELOPE if role in FACT_ROLES else ENVELOPE
-    _check_field("type", envelope["type"], message.get("type"), "type" in message)
+    check_field("type", envelope["type"], message.get("type"), "type" in message)
     spec = COMMANDS.get(message["type"])
     if spec is None:
         raise ProtocolError("unknown_command", f"Unknown command {message['type']!r}.", "type")
@@ -244,49 +224,12 @@ def validate_command(message: Any, role: str = PRODUCER, source_policy: SourcePo
         if name not in allowed:
             raise ProtocolError("unknown_field", f"Unknown field {name!r}.", str(name))
     for name, spec_field in allowed.items():
-        _check_field(name, spec_field, message.get(name), name in message)
+        check_field(name, spec_field, message.get(name), name in message)
     if spec.check is not None:
         spec.check(message)
     if message["type"] == "set_line_source":
         check_line_source(message, source_policy or SourcePolicy())
     return message
-
-
-def _check_field(name: str, spec: Field, value: Any, present: bool) -> None:
-    if not present:
-        if spec.required:
-            raise ProtocolError("missing_field", f"{name} is required.", name)
-        return
-    if value is None and spec.nullable:
-        return
-    # bool is an int in Python; a gain of `true` or a version of `false` is still wrong.
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if spec.kind is float and is_number:
-        value = float(value)
-    if isinstance(value, bool) is not (spec.kind is bool) or not isinstance(value, spec.kind):
-        raise ProtocolError("wrong_type", f"{name} must be {_kind_name(spec)}.", name)
-    if spec.kind is float and value != value:  # NaN compares unequal to itself and passes every bound
-        raise ProtocolError("out_of_range", f"{name} must be a number.", name)
-    if spec.minimum is not None and value < spec.minimum:
-        raise ProtocolError("out_of_range", f"{name} must be at least {spec.minimum}.", name)
-    if spec.maximum is not None and value > spec.maximum:
-        raise ProtocolError("out_of_range", f"{name} must be at most {spec.maximum}.", name)
-    if spec.kind is str and spec.max_length is not None and not 0 < len(value.strip()) <= spec.max_length:
-        raise ProtocolError("out_of_range", f"{name} must be 1 to {spec.max_length} characters.", name)
-    if spec.kind is list:
-        if spec.max_length is not None and len(value) > spec.max_length:
-            raise ProtocolError("out_of_range", f"{name} may hold at most {spec.max_length} items.", name)
-        for index, item in enumerate(value):
-            _check_field(f"{name}[{index}]", spec.items, item, True)
-        if spec.unique and len(set(value)) != len(value):
-            raise ProtocolError("out_of_range", f"{name} must not repeat an item.", name)
-    if spec.choices is not None and value not in spec.choices:
-        raise ProtocolError("out_of_range", f"{name} must be one of {', '.join(spec.choices)}.", name)
-
-
-def _kind_name(spec: Field) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false", list: "a list"}
-    return names[spec.kind] + (" or null" if spec.nullable else "")
 
 
 def may_send(role: str, command_type: str) -> bool:
@@ -310,4 +253,4 @@ def presenter_actor(presenter_id: str) -> str:
     return f"presenter:{presenter_id}"
 
 
-__all__ = ["ALL", "COMMANDS", "ProtocolError", "authorise", "may_send", "validate_command"]
+__all__ = ["ALL", "COMMANDS", "Field", "ProtocolError", "authorise", "may_send", "validate_command"]

@@ -1,0 +1,191 @@
+"""The stage state as each audience gets it, record by record, and the events of a change. Pure.
+
+Consoles get the whole state. Green rooms get the show without the private chat and the Q&A
+queue, and each line as the green room shows it: whether it is on air, muted and healthy and what
+kind of input it is (`source_kind`), never its source (a URL may hold a stream key), format or
+fault text (stage/projections.py makes that view; these declarations hold it to it).
+"""
+
+from stage.contract.commands import COMMANDS
+from stage.contract.enums import (
+    CHAT_FROM,
+    CUE_KIND,
+    FALLBACK_SOURCE,
+    LINE_HEALTH,
+    PHASE,
+    PRESENTER_STATUS,
+    QUESTION_STATUS,
+    ROLE,
+    SEGMENT_STATUS,
+    SOURCE_KIND,
+)
+from stage.contract.fields import Field
+from stage.contract.limits import MAX_ID_LENGTH
+
+CONSOLE, GREENROOM = "console", "greenroom"
+
+ID = Field(str, max_length=MAX_ID_LENGTH)
+OPTIONAL_ID = Field(str, max_length=MAX_ID_LENGTH, nullable=True)
+TEXT = Field(str)
+ANY_TEXT = Field(str, blank=True)
+TIME = Field(float)
+OPTIONAL_TIME = Field(float, nullable=True)
+FLAG = Field(bool)
+IDS = Field(list, items=ID)
+
+
+def _enum(enumeration, **options) -> Field:
+    return Field(str, choices=enumeration.values, **options)
+
+
+def _map(record: dict[str, Field]) -> Field:
+    """Records keyed by id (lines, presenters, segments, cues, messages, questions)."""
+    return Field(dict, values=Field(dict, record=record))
+
+
+LINE = {
+    "label": TEXT,
+    "presenter": OPTIONAL_ID,
+    "source": Field(str, nullable=True),
+    "format": Field(str, nullable=True),
+    "on_air": FLAG,
+    "muted": FLAG,
+    "gain_db": Field(float),
+    "health": _enum(LINE_HEALTH),
+    "fault": Field(str, nullable=True),
+}
+GREENROOM_LINE = {
+    "presenter": OPTIONAL_ID,
+    "on_air": FLAG,
+    "muted": FLAG,
+    "health": _enum(LINE_HEALTH),
+    "source_kind": _enum(SOURCE_KIND),
+}
+PRESENTER = {
+    "name": TEXT,
+    "line": ID,
+    "connected": FLAG,
+    "checked_in": FLAG,
+    "ready": FLAG,
+    "status": _enum(PRESENTER_STATUS),
+}
+SEGMENT = {
+    "title": TEXT,
+    "presenters": IDS,
+    "planned_seconds": Field(int, minimum=1),
+    "status": _enum(SEGMENT_STATUS),
+    "actual_start": OPTIONAL_TIME,
+    "actual_end": OPTIONAL_TIME,
+}
+PREVIEW = {"segment": OPTIONAL_ID, "presenters": IDS}
+CUE = {
+    "kind": _enum(CUE_KIND),
+    "to": ID,  # a presenter, or "all"
+    "text": ANY_TEXT,
+    "seconds": Field(int, nullable=True, minimum=1),
+    "sent_at": TIME,
+    "by": ANY_TEXT,
+    "acks": Field(dict, values=TIME),
+}
+# A line of the private chat; one that carries an audience question names it.
+MESSAGE = {
+    "presenter": ID,
+    "from": _enum(CHAT_FROM),
+    "by": ANY_TEXT,
+    "text": TEXT,
+    "at": TIME,
+    "question": Field(str, required=False, max_length=MAX_ID_LENGTH),
+}
+QUESTION = {"text": TEXT, "name": ANY_TEXT, "status": _enum(QUESTION_STATUS), "asked_at": TIME}
+
+STATE = {
+    "version": Field(int, minimum=0),
+    "phase": _enum(PHASE),
+    "hold": FLAG,
+    "fallback": _enum(FALLBACK_SOURCE),
+    "rehearsal_since": OPTIONAL_TIME,
+    "live_since": OPTIONAL_TIME,
+    "ended_at": OPTIONAL_TIME,
+    "lines": _map(LINE),
+    "presenters": _map(PRESENTER),
+    "rundown": IDS,
+    "segments": _map(SEGMENT),
+    "preview": Field(dict, record=PREVIEW),
+    "cues": _map(CUE),
+    "messages": _map(MESSAGE),
+    "questions": _map(QUESTION),
+    "serial": Field(int, minimum=0),
+}
+# Keys of the state the green room does not get.
+GREENROOM_PRIVATE = ("messages", "questions")
+GREENROOM_STATE = {key: field for key, field in STATE.items() if key not in GREENROOM_PRIVATE} | {
+    "lines": _map(GREENROOM_LINE)
+}
+STATES = {CONSOLE: STATE, GREENROOM: GREENROOM_STATE}
+
+# A chat line as it is pushed to its presenter, or listed in their snapshot's conversation.
+CHAT_LINE = Field(dict, record={"id": ID} | MESSAGE)
+
+# One entry of the audit log as the console shows it (stage/store.py audit_entry).
+AUDIT_ENTRY = Field(
+    dict,
+    record={
+        "version": Field(int, minimum=1),
+        "actor": TEXT,
+        "role": _enum(ROLE),
+        "type": Field(str, choices=tuple(COMMANDS)),
+        "details": Field(dict),
+        "at": TIME,
+        "chapter": ANY_TEXT,
+    },
+)
+
+_LINE_EVENT = {
+    "line": ID,
+    "on_air": Field(bool, required=False),
+    "muted": Field(bool, required=False),
+    "gain_db": Field(float, required=False),
+    "health": _enum(LINE_HEALTH, required=False),
+    "fault": Field(str, required=False, nullable=True),
+    "source": Field(str, required=False, nullable=True),
+}
+# What each event of an applied command says (stage/machine.py and the modules it puts together).
+EVENTS = {
+    "phase": {"phase": _enum(PHASE)},
+    "hold": {"hold": FLAG},
+    "fallback": {"source": _enum(FALLBACK_SOURCE)},
+    "line": _LINE_EVENT,
+    "preview": PREVIEW,
+    "take": {"segment": OPTIONAL_ID, "presenters": IDS, "chapter": ANY_TEXT, "now_speaking": Field(list, items=TEXT)},
+    "green_room": {"presenter": ID},
+    "presenter": {
+        "presenter": ID,
+        "checked_in": Field(bool, required=False),
+        "ready": Field(bool, required=False),
+        "connected": Field(bool, required=False),
+        "status": _enum(PRESENTER_STATUS, required=False),
+    },
+    "segment": {
+        "segment": ID,
+        "added": Field(bool, required=False),
+        "removed": Field(bool, required=False),
+        "status": _enum(SEGMENT_STATUS, required=False),
+    },
+    "rundown": {"rundown": IDS},
+    "standby": {"segment": ID, "presenters": IDS},
+    "cue": {"cue": ID, "to": ID, "kind": _enum(CUE_KIND)},
+    "ack": {"cue": ID, "presenter": ID},
+    "cue_cleared": {"cue": ID},
+    "message": {"message": ID, "presenter": ID},
+    "question": {"question": ID, "status": _enum(QUESTION_STATUS)},
+}
+# Event types the green room does not get, and what it does not get of a line's event.
+GREENROOM_PRIVATE_EVENTS = ("message", "question")
+GREENROOM_HIDDEN_LINE_FIELDS = tuple(sorted(set(LINE) - set(GREENROOM_LINE)))
+GREENROOM_EVENTS = {kind: record for kind, record in EVENTS.items() if kind not in GREENROOM_PRIVATE_EVENTS} | {
+    "line": {key: field for key, field in _LINE_EVENT.items() if key not in GREENROOM_HIDDEN_LINE_FIELDS}
+}
+EVENT_LISTS = {
+    audience: Field(list, items=Field(dict, variants=events))
+    for audience, events in ((CONSOLE, EVENTS), (GREENROOM, GREENROOM_EVENTS))
+}

@@ -1,0 +1,42 @@
+"""The stage's own views of its state (tally, current and next segment, cue order, clocks and how
+they are written) on the cases the pages' module is tested on too (tests/js/stage-views.test.js):
+one set of rules, whichever side runs it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stage.cues import latest_cues, unacknowledged
+from stage.rundown import next_segment
+from stage.state import current_segment, on_air_presenters, tally
+from stage.timers import clock_level, format_clock, segment_timer, show_clock
+
+CASES = json.loads((Path(__file__).parents[1] / "js" / "stage-views.cases.json").read_text())
+STATES = CASES["states"]
+# Each view as the cases name it, and how a case's inputs reach it.
+VIEWS = {
+    "tally": lambda case: tally(STATES[case["state"]], case["presenter"]),
+    "on_air_presenters": lambda case: on_air_presenters(STATES[case["state"]]),
+    "current_segment": lambda case: current_segment(STATES[case["state"]]),
+    "next_segment": lambda case: next_segment(STATES[case["state"]]),
+    "latest_cues": lambda case: latest_cues(STATES[case["state"]]),
+    "unacknowledged": lambda case: unacknowledged(STATES[case["state"]]),
+    "show_clock": lambda case: show_clock(STATES[case["state"]], case["now"]),
+    "segment_timer": lambda case: segment_timer(STATES[case["state"]], case["now"]),
+    "clock_level": lambda case: clock_level(case["planned_seconds"], case["remaining"]),
+    "format_clock": lambda case: format_clock(case["seconds"], hours=case["hours"]),
+}
+
+
+def test_every_view_in_the_cases_is_checked_here():
+    assert set(CASES) - {"about", "states"} == set(VIEWS)
+
+
+@pytest.mark.parametrize(
+    ("view", "case"),
+    [(view, case) for view in VIEWS for case in CASES[view]],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_the_stage_derives_what_the_cases_expect(view, case):
+    assert VIEWS[view](case) == case["expected"]
