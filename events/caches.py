@@ -1,15 +1,18 @@
 """A small store for counters and logs: Redis scaled out, process memory in the embedded default.
 
 The rate limiter and the presence log need two things Django's cache API does slowly or not at
-all: an atomic counter that expires (add + incr is three Redis round trips, and builds a new
-client object for each), and an append-only list. Scaled out, both are one round trip on the
+all: a log of recent attempts (a sliding window: its count, and when its oldest attempt leaves
+it), and an append-only list. Scaled out, both are one round trip on the
 Redis that REDIS_URL names (the one behind the cache and the broker). In the embedded default one
 server process serves every request, so a dictionary under a lock does the same job; Django's
 local-memory cache would not (it keeps 300 entries, then culls a third of them).
 """
 
+import collections
 import threading
 import time
+import uuid
+from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
 
@@ -17,12 +20,21 @@ import redis
 from django.conf import settings
 
 
-class Store(Protocol):
-    def incr(self, key: str, ttl: int) -> int:
-        """Add one to `key` (created at 0, expiring `ttl` seconds after creation); the new value."""
+@dataclass(frozen=True)
+class Window:
+    """Attempts within a sliding window: how many, and the time of the oldest (None if none)."""
 
-    def get_int(self, key: str) -> int:
-        """The counter's value, 0 if absent."""
+    count: int
+    oldest: float | None
+
+
+class Store(Protocol):
+    def attempt(self, key: str, now: float, window: float, keep: int) -> Window:
+        """Log an attempt at `now` and return the attempts within the `window` seconds up to it
+        (at most `keep` newest are kept: more cannot change a verdict)."""
+
+    def attempts(self, key: str, now: float, window: float) -> Window:
+        """The attempts within the `window` seconds up to `now`, without logging one."""
 
     def add(self, key: str, ttl: int) -> bool:
         """Set a marker unless present; True if this call set it."""
@@ -41,14 +53,24 @@ class RedisStore:
         # Blocking socket reads without the 5 s default are not needed here: every call is short.
         self.client = redis.Redis.from_url(url, decode_responses=True)
 
-    def incr(self, key: str, ttl: int) -> int:
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, ttl, nx=True)
-            return pipe.execute()[0]
+    def attempt(self, key: str, now: float, window: float, keep: int) -> Window:
+        # One round trip: forget what left the window, log this attempt, keep the newest `keep`.
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now - window)
+            pipe.zadd(key, {f"{now}:{uuid.uuid4().hex[:8]}": now})
+            pipe.zremrangebyrank(key, 0, -(keep + 1))
+            pipe.zcard(key)
+            pipe.zrange(key, 0, 0, withscores=True)
+            pipe.expire(key, int(window) + 1)
+            *_, count, oldest, _ = pipe.execute()
+        return Window(count, oldest[0][1] if oldest else None)
 
-    def get_int(self, key: str) -> int:
-        return int(self.client.get(key) or 0)
+    def attempts(self, key: str, now: float, window: float) -> Window:
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.zcount(key, f"({now - window}", "+inf")
+            pipe.zrangebyscore(key, f"({now - window}", "+inf", start=0, num=1, withscores=True)
+            count, oldest = pipe.execute()
+        return Window(count, oldest[0][1] if oldest else None)
 
     def add(self, key: str, ttl: int) -> bool:
         return bool(self.client.set(key, 1, ex=ttl, nx=True))
@@ -90,19 +112,20 @@ class LocalStore:
             self._swept = now
             self._values = {key: entry for key, entry in self._values.items() if entry[0] > now}
 
-    def incr(self, key: str, ttl: int) -> int:
-        now = time.monotonic()
+    def attempt(self, key: str, now: float, window: float, keep: int) -> Window:
+        clock = time.monotonic()
         with self._lock:
-            self._sweep(now)
-            entry = self._live(key, now)
-            expires, value = entry if entry else (now + ttl, 0)
-            self._values[key] = (expires, value + 1)
-            return value + 1
+            self._sweep(clock)
+            entry = self._live(key, clock)
+            log = entry[1] if entry else collections.deque(maxlen=keep)
+            log.append(now)
+            self._values[key] = (clock + window + 1, log)
+            return _window(log, now, window)
 
-    def get_int(self, key: str) -> int:
+    def attempts(self, key: str, now: float, window: float) -> Window:
         with self._lock:
             entry = self._live(key, time.monotonic())
-            return entry[1] if entry else 0
+            return _window(entry[1], now, window) if entry else Window(0, None)
 
     def add(self, key: str, ttl: int) -> bool:
         now = time.monotonic()
@@ -130,6 +153,11 @@ class LocalStore:
         with self._lock:
             for key in keys:
                 self._values.pop(key, None)
+
+
+def _window(log: collections.deque[float], now: float, window: float) -> Window:
+    inside = [at for at in log if at > now - window]
+    return Window(len(inside), min(inside) if inside else None)
 
 
 @cache

@@ -2,7 +2,7 @@
 
 Rows are read by primary-key ranges (keyset pagination), so 50,000 registrants never sit in
 memory together. Under ASGI the response iterates asynchronously: Django would otherwise buffer
-a synchronous iterator whole (research/ecosystem.md §0.6).
+a synchronous iterator whole (django/http/response.py; whitenoise#531).
 """
 
 import csv

@@ -1,16 +1,17 @@
-"""A small fixed-window rate limiter (Redis scaled out, process memory embedded).
+"""A small sliding-window rate limiter (Redis scaled out, process memory embedded).
 
-django-ratelimit refuses local-memory caches and covers HTTP only (research/ecosystem.md §0.5);
+django-ratelimit refuses local-memory caches and covers HTTP only (its check E003, and a sync decorator);
 this one costs one Redis round trip a hit (events.caches) and can guard any entry point.
 """
 
 import ipaddress
+import math
 import time
 from dataclasses import dataclass
 
 from django.http import HttpRequest
 
-from events.caches import store
+from events.caches import Window, store
 
 KEY_PREFIX = "ratelimit"
 
@@ -60,23 +61,26 @@ def address_of(raw: str) -> str:
     return str(address)
 
 
-def _key(limit: Limit, who: str, window: int) -> str:
-    return f"{KEY_PREFIX}:{limit.scope}:{who}:{window}"
+def _key(limit: Limit, who: str) -> str:
+    return f"{KEY_PREFIX}:{limit.scope}:{who}"
 
 
 def hit(limit: Limit, who: str, now: float | None = None) -> Verdict:
-    """Count one attempt by `who`; allowed while the window holds at most `limit.count` of them."""
+    """Count one attempt by `who`; allowed while the last `limit.seconds` hold at most
+    `limit.count` of them (a sliding window: no burst straddling two windows gets twice)."""
     now = time.time() if now is None else now
-    window = int(now // limit.seconds)
-    key = _key(limit, who, window)
-    retry_after = max(1, int((window + 1) * limit.seconds - now))
-    count = store().incr(key, limit.seconds + 1)
-    return Verdict(allowed=count <= limit.count, retry_after=retry_after)
+    window = store().attempt(_key(limit, who), now, limit.seconds, keep=limit.count + 1)
+    return _verdict(limit, window, now, allowed=window.count <= limit.count)
 
 
 def blocked(limit: Limit, who: str, now: float | None = None) -> Verdict:
     """Whether `who` has used up the window already, without counting an attempt."""
     now = time.time() if now is None else now
-    window = int(now // limit.seconds)
-    count = store().get_int(_key(limit, who, window))
-    return Verdict(allowed=count < limit.count, retry_after=max(1, int((window + 1) * limit.seconds - now)))
+    window = store().attempts(_key(limit, who), now, limit.seconds)
+    return _verdict(limit, window, now, allowed=window.count < limit.count)
+
+
+def _verdict(limit: Limit, window: Window, now: float, *, allowed: bool) -> Verdict:
+    # The wait until the oldest attempt leaves the window (at least a second).
+    leaves = (window.oldest + limit.seconds - now) if window.oldest is not None else limit.seconds
+    return Verdict(allowed=allowed, retry_after=max(1, min(limit.seconds, math.ceil(leaves))))

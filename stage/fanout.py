@@ -5,7 +5,7 @@ layer message, one decode and one `dispatch` (with its thread hop to close old d
 connections) per socket. Here each process keeps one feed per event: a single channel in the
 event's groups whose receive loop hands each push, already serialised by the sender, to every
 local socket of that event with a plain `send`. No ORM runs on this path, so nothing needs the
-connection-closing hop (research/performance.md §4).
+connection-closing hop, about 0.2 ms per recipient as bench_stage measured it.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The stage's rules for line sources, registered with events for the organisers' admin.
 
-Producers' sources are checked by the stage protocol (`set_line_source`); organisers' by the
-admin through these rules. Both hold the operator's policy (settings.LINE_SOURCE_POLICY), and
-organisers may also give a test tone. The mixer checks again at every open.
+Producers' sources are checked with their command (`set_line_source` in stage/contract/commands.py),
+organisers' by the admin through these rules. Both hold the operator's policy
+(settings.LINE_SOURCE_POLICY), and organisers may also give a test tone. The mixer checks again at every open.
 """
 
 from django.conf import settings

@@ -48,7 +48,7 @@ class StageFollower(threading.Thread):
         next_renewal = 0.0
         while not self.stop.is_set():
             if time.monotonic() >= next_renewal:
-                # Hours-long processes outlive database connections (research/ecosystem.md B3).
+                # Hours-long processes outlive database connections: the server closes idle ones.
                 close_old_connections()
                 if self.holder.renew() is False:
                     log.warning(

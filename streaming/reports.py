@@ -15,8 +15,8 @@ from concurrent.futures import Future
 from channels.layers import get_channel_layer
 
 from stage.broadcast import apply_and_broadcast
+from stage.contract.commands import MIXER
 from stage.groups import meters_group
-from stage.protocol import MIXER
 from streaming.stage_link import health_command
 
 log = logging.getLogger(__name__)

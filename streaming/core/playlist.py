@@ -1,7 +1,7 @@
 """Our own RFC 8216 live playlist: persisted sequence numbers, discontinuities, atomic writes.
 
 FFmpeg's hls muxer never writes EXT-X-DISCONTINUITY-SEQUENCE and lets program date-time run
-backwards across a restart (research/ecosystem.md B5), so the playlist is written here.
+backwards across a restart (as bundled in PyAV 18.1), so the playlist is written here.
 """
 
 from __future__ import annotations

@@ -141,11 +141,20 @@ def test_a_flood_from_one_address_is_refused_with_a_clear_message(client):
     assert other.status_code == 303
 
 
-def test_the_rate_limit_window_ends():
-    verdicts = [ratelimit.hit(ratelimit.Limit("t", 2, 60), "198.51.100.1", now=120.0 + i) for i in range(3)]
+def test_the_rate_limit_window_slides():
+    limit = ratelimit.Limit("t", 2, 60)
+    verdicts = [ratelimit.hit(limit, "198.51.100.1", now=120.0 + i) for i in range(3)]
     assert [v.allowed for v in verdicts] == [True, True, False]
-    assert verdicts[2].retry_after == 58
-    assert ratelimit.hit(ratelimit.Limit("t", 2, 60), "198.51.100.1", now=180.0).allowed
+    assert verdicts[2].retry_after == 58  # when the attempt at 120 leaves the window
+    assert not ratelimit.blocked(limit, "198.51.100.1", now=180.5).allowed  # 121 and 122 are still in it
+    assert ratelimit.hit(limit, "198.51.100.1", now=181.5).allowed  # 120 and 121 have left it
+
+
+def test_a_burst_across_a_minute_boundary_is_held_to_the_limit():
+    """Fixed windows would let a burst straddling their boundary have twice the limit."""
+    limit = ratelimit.Limit("t", 2, 60)
+    verdicts = [ratelimit.hit(limit, "198.51.100.2", now=at) for at in (59.0, 59.5, 60.5, 61.0)]
+    assert [v.allowed for v in verdicts] == [True, True, False, False]
 
 
 def test_ipv6_addresses_are_limited_per_64_network(rf):
