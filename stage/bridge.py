@@ -7,7 +7,7 @@ from stage.state import (
     QUEUED,
     CommandRefused,
     Context,
-    Event,
+    Happening,
     State,
     current_segment,
     line_of,
@@ -27,7 +27,7 @@ def _put_on_air(state: State, line_ids: list[str]) -> None:
         line["on_air"] = line_id in line_ids
 
 
-def set_on_air(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_on_air(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     line = line_of(state, command["line"])
     if command["on_air"] and not line["on_air"] and len(lines_on_air(state)) >= MAX_LINES_ON_AIR:
@@ -36,21 +36,21 @@ def set_on_air(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "line", "line": command["line"], "on_air": line["on_air"]}]
 
 
-def set_mute(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_mute(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     line = line_of(state, command["line"])
     line["muted"] = command["muted"]
     return [{"type": "line", "line": command["line"], "muted": line["muted"]}]
 
 
-def set_gain(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_gain(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     line = line_of(state, command["line"])
     line["gain_db"] = float(command["gain_db"])
     return [{"type": "line", "line": command["line"], "gain_db": line["gain_db"]}]
 
 
-def set_line_health(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_line_health(state: State, command: dict, ctx: Context) -> list[Happening]:
     """The mixer reports a fact about a line; it applies in every phase. A faulted line may say
     why (its source was refused), which the console shows on the line's card."""
     line = line_of(state, command["line"])
@@ -59,7 +59,7 @@ def set_line_health(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "line", "line": command["line"], "health": line["health"], "fault": line["fault"]}]
 
 
-def set_line_source(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_line_source(state: State, command: dict, ctx: Context) -> list[Happening]:
     """Where a line's audio comes from: an encoder or dial-in URL, or (None) the presenter's browser.
     The URL was checked by the protocol; the mixer reopens the line when it changes."""
     require_not_ended(state)
@@ -69,7 +69,7 @@ def set_line_source(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "line", "line": command["line"], "source": line["source"]}]
 
 
-def set_preview(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_preview(state: State, command: dict, ctx: Context) -> list[Happening]:
     """Queue presenters for the next take, outside the run-of-show."""
     require_not_ended(state)
     for index, presenter_id in enumerate(command["presenters"]):
@@ -81,7 +81,7 @@ def set_preview(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "preview", "segment": None, "presenters": state["preview"]["presenters"]}]
 
 
-def take(state: State, command: dict, ctx: Context) -> list[Event]:
+def take(state: State, command: dict, ctx: Context) -> list[Happening]:
     """One move: the previewed presenters to air, the previous ones back to the green room,
     the previewed segment's countdown started; the event names the replay chapter."""
     require_not_ended(state)
@@ -115,7 +115,7 @@ def take(state: State, command: dict, ctx: Context) -> list[Event]:
     ]
 
 
-def send_to_green_room(state: State, command: dict, ctx: Context) -> list[Event]:
+def send_to_green_room(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     presenter = presenter_of(state, command["presenter"])
     _leave_air(state, command["presenter"], presenter)
@@ -129,21 +129,21 @@ def _leave_air(state: State, presenter_id: str, presenter: dict) -> None:
         state["preview"]["presenters"].remove(presenter_id)
 
 
-def set_check_in(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_check_in(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     presenter = presenter_of(state, command["presenter"])
     presenter["checked_in"] = command["checked_in"]
     return [{"type": "presenter", "presenter": command["presenter"], "checked_in": presenter["checked_in"]}]
 
 
-def set_ready(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_ready(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     presenter = presenter_of(state, command["presenter"])
     presenter["ready"] = command["ready"]
     return [{"type": "presenter", "presenter": command["presenter"], "ready": presenter["ready"]}]
 
 
-def set_presence(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_presence(state: State, command: dict, ctx: Context) -> list[Happening]:
     """A presenter's green-room connection came or went. A dropped presenter leaves the air and
     the preview, so coming back lands in the green room, never straight on air."""
     presenter = presenter_of(state, command["presenter"])
@@ -155,7 +155,7 @@ def set_presence(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "presenter", "presenter": command["presenter"], "connected": presenter["connected"]}]
 
 
-def set_status(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_status(state: State, command: dict, ctx: Context) -> list[Happening]:
     """The presenter's back-channel: how they are (ready, audio problem, need a moment, dropping off)."""
     presenter = presenter_of(state, command["presenter"])
     presenter["status"] = command["status"]

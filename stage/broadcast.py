@@ -17,7 +17,7 @@ from stage import store
 from stage.contract.commands import ProtocolError, authorise, validate_command
 from stage.delta import diff
 from stage.groups import stage_group
-from stage.projections import CONSOLE, GREENROOM, greenroom_events, greenroom_view
+from stage.projections import CONSOLE, GREENROOM, greenroom_happenings, greenroom_view
 from stage.store import Outcome
 
 log = logging.getLogger(__name__)
@@ -50,15 +50,17 @@ def push_message(outcome: Outcome) -> dict:
     of its own views, so it holds exactly what its snapshots hold."""
     state, previous = outcome.state, outcome.previous
     head = {"type": "delta", "version": state["version"], "base": previous["version"], "server_time": time.time()}
-    console = head | diff(previous, state) | {"events": outcome.events, "audit": outcome.entry}
+    console = head | diff(previous, state) | {"happenings": outcome.happenings, "audit": outcome.entry}
     greenroom = (
-        head | diff(greenroom_view(previous), greenroom_view(state)) | {"events": greenroom_events(outcome.events)}
+        head
+        | diff(greenroom_view(previous), greenroom_view(state))
+        | {"happenings": greenroom_happenings(outcome.happenings)}
     )
     private = {}
-    for event in outcome.events:
-        if event["type"] == "message":
-            line = {"id": event["message"]} | state["messages"][event["message"]]
-            private[event["presenter"]] = json.dumps({"type": "message", "message": line})
+    for happening in outcome.happenings:
+        if happening["type"] == "message":
+            line = {"id": happening["message"]} | state["messages"][happening["message"]]
+            private[happening["presenter"]] = json.dumps({"type": "message", "message": line})
     return {
         "type": "stage.push",
         "version": state["version"],

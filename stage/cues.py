@@ -10,7 +10,7 @@ from stage.state import (
     MAX_MESSAGES,
     CommandRefused,
     Context,
-    Event,
+    Happening,
     State,
     next_id,
     presenter_of,
@@ -26,7 +26,7 @@ def recipients(state: State, cue: dict) -> list[str]:
 
 def send_cue(
     state: State, to: str, kind: str, ctx: Context, *, text: str = "", seconds: int | None = None
-) -> list[Event]:
+) -> list[Happening]:
     cue_id = next_id(state, "c")
     state["cues"][cue_id] = {
         "kind": kind,
@@ -41,7 +41,7 @@ def send_cue(
     return [{"type": "cue", "cue": cue_id, "to": to, "kind": kind}]
 
 
-def cue(state: State, command: dict, ctx: Context) -> list[Event]:
+def cue(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     if command["to"] == ALL:
         if not state["presenters"]:
@@ -53,7 +53,7 @@ def cue(state: State, command: dict, ctx: Context) -> list[Event]:
     )
 
 
-def ack_cue(state: State, command: dict, ctx: Context) -> list[Event]:
+def ack_cue(state: State, command: dict, ctx: Context) -> list[Happening]:
     found = state["cues"].get(command["cue"])
     if found is None:
         raise CommandRefused("unknown_cue", f"No cue {command['cue']!r} is outstanding.", "cue")
@@ -64,7 +64,7 @@ def ack_cue(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "ack", "cue": command["cue"], "presenter": command["presenter"]}]
 
 
-def clear_cue(state: State, command: dict, ctx: Context) -> list[Event]:
+def clear_cue(state: State, command: dict, ctx: Context) -> list[Happening]:
     if command["cue"] not in state["cues"]:
         raise CommandRefused("unknown_cue", f"No cue {command['cue']!r} is outstanding.", "cue")
     del state["cues"][command["cue"]]
@@ -85,7 +85,7 @@ def unacknowledged(state: State) -> dict[str, str]:
     return {pid: cid for pid, cid in latest_cues(state).items() if pid not in state["cues"][cid]["acks"]}
 
 
-def message(state: State, command: dict, ctx: Context) -> list[Event]:
+def message(state: State, command: dict, ctx: Context) -> list[Happening]:
     """One line of the private chat between the producers and a presenter; the role says who wrote it."""
     presenter_of(state, command["presenter"])
     message_id = next_id(state, "m")
@@ -100,7 +100,7 @@ def message(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "message", "message": message_id, "presenter": command["presenter"]}]
 
 
-def send_question(state: State, command: dict, ctx: Context) -> list[Event]:
+def send_question(state: State, command: dict, ctx: Context) -> list[Happening]:
     """Push an audience question to a presenter: a chat line that carries the question, so it is
     kept in the event's record with the rest of their conversation."""
     question = state["questions"].get(command["question"])

@@ -1,4 +1,4 @@
-"""The stage state machine: `apply(state, command, now=...) -> (state, events)`.
+"""The stage state machine: `apply(state, command, now=...) -> (state, happenings)`.
 
 Pure: no Django, no I/O, no clock read inside (`now` is passed in), and `apply` never mutates its
 input. Commands arrive validated (stage/contract/commands.py). The phases live here; the run-of-show, the
@@ -19,7 +19,7 @@ from stage.state import (
     SKIPPED,
     CommandRefused,
     Context,
-    Event,
+    Happening,
     State,
     current_segment,
     new_line,
@@ -70,16 +70,16 @@ def initial_state(
 
 def apply(
     state: State, command: dict, *, now: float, actor: str = "", role: str = "producer"
-) -> tuple[State, list[Event]]:
-    """Apply a validated command. A change returns the new state at version + 1 and its events;
-    a command that changes nothing returns the very same state and no events."""
+) -> tuple[State, list[Happening]]:
+    """Apply a validated command. A change returns the new state at version + 1 and its happenings;
+    a command that changes nothing returns the very same state and no happenings."""
     handler = HANDLERS[command["type"]]
     new_state = _copy(state)
-    events = handler(new_state, command, Context(now=now, actor=actor, role=role))
+    happenings = handler(new_state, command, Context(now=now, actor=actor, role=role))
     if new_state == state:
         return state, []
     new_state["version"] = state["version"] + 1
-    return new_state, events
+    return new_state, happenings
 
 
 def _copy(value):
@@ -104,14 +104,14 @@ def _reset_run(state: State) -> None:
     state["hold"] = False
 
 
-def start_rehearsal(state: State, command: dict, ctx: Context) -> list[Event]:
+def start_rehearsal(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_phase(state, PRESHOW)
     state["phase"] = REHEARSAL
     state["rehearsal_since"] = ctx.now
     return [{"type": "phase", "phase": REHEARSAL}]
 
 
-def stop_rehearsal(state: State, command: dict, ctx: Context) -> list[Event]:
+def stop_rehearsal(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_phase(state, REHEARSAL)
     _reset_run(state)
     state["phase"] = PRESHOW
@@ -119,7 +119,7 @@ def stop_rehearsal(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "phase", "phase": PRESHOW}]
 
 
-def go_live(state: State, command: dict, ctx: Context) -> list[Event]:
+def go_live(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_phase(state, PRESHOW, REHEARSAL)
     if state["phase"] == REHEARSAL:
         _reset_run(state)
@@ -129,7 +129,7 @@ def go_live(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "phase", "phase": LIVE}]
 
 
-def end_show(state: State, command: dict, ctx: Context) -> list[Event]:
+def end_show(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_phase(state, LIVE)
     segment_id = current_segment(state)
     if segment_id is not None:
@@ -144,20 +144,20 @@ def end_show(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "phase", "phase": ENDED}]
 
 
-def set_hold(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_hold(state: State, command: dict, ctx: Context) -> list[Happening]:
     """ "We'll be right back": the lines fall silent and the fallback source plays."""
     require_phase(state, *MIXING_PHASES)
     state["hold"] = command["hold"]
     return [{"type": "hold", "hold": state["hold"]}]
 
 
-def set_fallback(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_fallback(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     state["fallback"] = command["source"]
     return [{"type": "fallback", "source": state["fallback"]}]
 
 
-HANDLERS: dict[str, Callable[[State, dict, Context], list[Event]]] = {
+HANDLERS: dict[str, Callable[[State, dict, Context], list[Happening]]] = {
     "start_rehearsal": start_rehearsal,
     "stop_rehearsal": stop_rehearsal,
     "go_live": go_live,

@@ -13,12 +13,12 @@ from stage.contract.records import (
     GREENROOM_HIDDEN_LINE_FIELDS,
     GREENROOM_LINE,
     GREENROOM_PRIVATE,
-    GREENROOM_PRIVATE_EVENTS,
+    GREENROOM_PRIVATE_HAPPENINGS,
 )
 from stage.cues import unacknowledged
 from stage.qna import on_screen
 from stage.sources.kinds import source_kind
-from stage.state import Event, State, current_segment, on_air_presenters, serial
+from stage.state import Happening, State, current_segment, on_air_presenters, serial
 
 AUDIENCES = (CONSOLE, GREENROOM)
 _SHOWN_LINE_FIELDS = tuple(field for field in GREENROOM_LINE if field != "source_kind")
@@ -36,13 +36,13 @@ def greenroom_view(state: State) -> State:
     return view
 
 
-def greenroom_events(events: list[Event]) -> list[Event]:
-    """The events of a change as green rooms get them: no chat or Q&A, nothing hidden of a line."""
+def greenroom_happenings(happenings: list[Happening]) -> list[Happening]:
+    """The happenings of a change as green rooms get them: no chat or Q&A, nothing hidden of a line."""
     hidden = {"line": GREENROOM_HIDDEN_LINE_FIELDS}
     return [
-        {key: value for key, value in event.items() if key not in hidden.get(event["type"], ())}
-        for event in events
-        if event["type"] not in GREENROOM_PRIVATE_EVENTS
+        {key: value for key, value in happening.items() if key not in hidden.get(happening["type"], ())}
+        for happening in happenings
+        if happening["type"] not in GREENROOM_PRIVATE_HAPPENINGS
     ]
 
 
@@ -66,4 +66,4 @@ def public_view(state: State) -> dict:
     }
 
 
-__all__ = ["conversation", "greenroom_events", "greenroom_view", "public_view", "unacknowledged"]
+__all__ = ["conversation", "greenroom_happenings", "greenroom_view", "public_view", "unacknowledged"]

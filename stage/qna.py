@@ -4,12 +4,12 @@ At most one question is on screen; putting another there marks the previous one 
 """
 
 from stage.contract.enums import QUESTION_STATUS
-from stage.state import MAX_QUESTIONS, CommandRefused, Context, Event, State, next_id, require_not_ended
+from stage.state import MAX_QUESTIONS, CommandRefused, Context, Happening, State, next_id, require_not_ended
 
 PENDING, APPROVED, DISMISSED, ANSWERED, ON_SCREEN = QUESTION_STATUS.values
 
 
-def ask_question(state: State, command: dict, ctx: Context) -> list[Event]:
+def ask_question(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     if len(state["questions"]) >= MAX_QUESTIONS:
         raise CommandRefused("too_many_questions", "The question list of this show is full.", "type")
@@ -23,7 +23,7 @@ def ask_question(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "question", "question": question_id, "status": PENDING}]
 
 
-def set_question_status(state: State, command: dict, ctx: Context) -> list[Event]:
+def set_question_status(state: State, command: dict, ctx: Context) -> list[Happening]:
     question = state["questions"].get(command["question"])
     if question is None:
         raise CommandRefused("unknown_question", f"No question {command['question']!r}.", "question")

@@ -10,7 +10,7 @@ from stage.state import (
     STANDBY,
     CommandRefused,
     Context,
-    Event,
+    Happening,
     State,
     current_segment,
     new_segment,
@@ -40,7 +40,7 @@ def _place(state: State, segment_id: str, before: str | None) -> None:
     state["rundown"].insert(index, segment_id)
 
 
-def add_segment(state: State, command: dict, ctx: Context) -> list[Event]:
+def add_segment(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     if len(state["segments"]) >= MAX_SEGMENTS:
         raise CommandRefused("too_many_segments", f"A run-of-show has at most {MAX_SEGMENTS} segments.", "type")
@@ -54,7 +54,7 @@ def add_segment(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "segment", "segment": segment_id, "added": True}]
 
 
-def update_segment(state: State, command: dict, ctx: Context) -> list[Event]:
+def update_segment(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     segment = segment_of(state, command["segment"])
     if "presenters" in command:
@@ -68,7 +68,7 @@ def update_segment(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "segment", "segment": command["segment"]}]
 
 
-def remove_segment(state: State, command: dict, ctx: Context) -> list[Event]:
+def remove_segment(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     segment = segment_of(state, command["segment"])
     if segment["status"] not in NOT_STARTED:
@@ -82,7 +82,7 @@ def remove_segment(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "segment", "segment": command["segment"], "removed": True}]
 
 
-def move_segment(state: State, command: dict, ctx: Context) -> list[Event]:
+def move_segment(state: State, command: dict, ctx: Context) -> list[Happening]:
     """Place a segment before another one (or last): absolute, so a re-sent move is harmless."""
     require_not_ended(state)
     segment_of(state, command["segment"])
@@ -90,7 +90,7 @@ def move_segment(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "rundown", "rundown": list(state["rundown"])}]
 
 
-def skip_segment(state: State, command: dict, ctx: Context) -> list[Event]:
+def skip_segment(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     segment = segment_of(state, command["segment"])
     if command["skipped"]:
@@ -106,7 +106,7 @@ def skip_segment(state: State, command: dict, ctx: Context) -> list[Event]:
     return [{"type": "segment", "segment": command["segment"], "status": segment["status"]}]
 
 
-def put_on_standby(state: State, segment_id: str, ctx: Context, field: str = "segment") -> list[Event]:
+def put_on_standby(state: State, segment_id: str, ctx: Context, field: str = "segment") -> list[Happening]:
     """The segment's presenters to preview and a standby cue to each; any other standby back to queued."""
     segment = segment_of(state, segment_id, field)
     if segment["status"] not in (QUEUED, STANDBY):
@@ -116,13 +116,13 @@ def put_on_standby(state: State, segment_id: str, ctx: Context, field: str = "se
         state["segments"][previous]["status"] = QUEUED
     segment["status"] = STANDBY
     state["preview"] = {"segment": segment_id, "presenters": list(segment["presenters"])}
-    events = [{"type": "standby", "segment": segment_id, "presenters": list(segment["presenters"])}]
+    happenings = [{"type": "standby", "segment": segment_id, "presenters": list(segment["presenters"])}]
     for presenter_id in segment["presenters"]:
-        events += send_cue(state, presenter_id, "standby", ctx, text=segment["title"])
-    return events
+        happenings += send_cue(state, presenter_id, "standby", ctx, text=segment["title"])
+    return happenings
 
 
-def standby(state: State, command: dict, ctx: Context) -> list[Event]:
+def standby(state: State, command: dict, ctx: Context) -> list[Happening]:
     require_not_ended(state)
     return put_on_standby(state, command["segment"], ctx)
 
@@ -141,7 +141,7 @@ def next_segment(state: State) -> str | None:
     return standby_segment(state) or following_segment(state)
 
 
-def advance(state: State, command: dict, ctx: Context) -> list[Event]:
+def advance(state: State, command: dict, ctx: Context) -> list[Happening]:
     """'Next': the first queued segment after the one on standby (or on air) goes on standby."""
     require_not_ended(state)
     following = following_segment(state)

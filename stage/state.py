@@ -14,7 +14,9 @@ from stage.contract.errors import StageError as StageError
 from stage.contract.limits import MAX_LINES_ON_AIR as MAX_LINES_ON_AIR
 
 State = dict[str, Any]
-Event = dict[str, Any]
+# What a command made happen (a take, a cue, a phase change), for the pushes and the audit log.
+# Not "event": that is the show itself (events.models.Event).
+Happening = dict[str, Any]
 
 PRESHOW, REHEARSAL, LIVE, ENDED = PHASE.values
 QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = SEGMENT_STATUS.values

@@ -24,11 +24,11 @@ AUDIT_ENTRIES_IN_SNAPSHOT = 50
 
 @dataclass
 class Outcome:
-    """What became of a command: applied (with events and its audit entry), a no-op or a
+    """What became of a command: applied (with happenings and its audit entry), a no-op or a
     duplicate (nothing to do), or refused (with a reason and, when stale, the current state)."""
 
     state: dict | None
-    events: list = field(default_factory=list)
+    happenings: list = field(default_factory=list)
     applied: bool = False
     error: dict | None = None
     duplicate: bool = False
@@ -136,7 +136,7 @@ def submit(event_id: int, command: dict, *, actor: str, role: str = PRODUCER, no
             return Outcome(state=stage.document, error=error)
         previous = stage.document
         try:
-            new_state, events = machine.apply(previous, command, now=now, actor=actor, role=role)
+            new_state, happenings = machine.apply(previous, command, now=now, actor=actor, role=role)
         except machine.CommandRefused as refused:
             _log_refusal(event_id, command, actor, refused.as_dict())
             return Outcome(state=previous, error=refused.as_dict())
@@ -153,10 +153,10 @@ def submit(event_id: int, command: dict, *, actor: str, role: str = PRODUCER, no
             client_id=command["client_id"],
             command=command,
             applied_at=now,
-            chapter=next((e["chapter"] for e in events if e["type"] == "take"), "")[:200],
+            chapter=next((e["chapter"] for e in happenings if e["type"] == "take"), "")[:200],
         )
         transaction.on_commit(lambda: stage_changed.send(None, event_id=event_id, state=new_state))
-    return Outcome(state=new_state, events=events, applied=True, previous=previous, entry=audit_entry(entry))
+    return Outcome(state=new_state, happenings=happenings, applied=True, previous=previous, entry=audit_entry(entry))
 
 
 def _stale(event_id: int, seen: int, head: int) -> bool:

@@ -27,7 +27,7 @@ class Field:
     items: "Field | None" = None
     unique: bool = False
     # Objects: their named fields (a record), or the kind of every value (a map keyed by id), or
-    # records told apart by `tag` (events). An object with none of these may hold anything.
+    # records told apart by `tag` (happenings). An object with none of these may hold anything.
     record: "Mapping[str, Field] | None" = None
     values: "Field | None" = None
     variants: "Mapping[str, Mapping[str, Field]] | None" = None

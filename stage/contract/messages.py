@@ -19,8 +19,8 @@ from stage.contract.records import (
     AUDIT_ENTRY,
     CHAT_LINE,
     CONSOLE,
-    EVENT_LISTS,
     GREENROOM,
+    HAPPENING_LISTS,
     ID,
     STATES,
     TEXT,
@@ -104,7 +104,7 @@ def _stage_messages(audience: str) -> dict[str, MessageSpec]:
         "base": VERSION,
         "set": Field(dict),
         "unset": Field(list, items=Field(str)),
-        "events": EVENT_LISTS[audience],
+        "happenings": HAPPENING_LISTS[audience],
         "server_time": TIME,
     }
     if audience == CONSOLE:

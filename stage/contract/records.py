@@ -1,4 +1,4 @@
-"""The stage state as each audience gets it, record by record, and the events of a change. Pure.
+"""The stage state as each audience gets it, record by record, and the happenings of a change. Pure.
 
 Consoles get the whole state. Green rooms get the show without the private chat and the Q&A
 queue, and each line as the green room shows it: whether it is on air, muted and healthy and what
@@ -140,7 +140,7 @@ AUDIT_ENTRY = Field(
     },
 )
 
-_LINE_EVENT = {
+_LINE_HAPPENING = {
     "line": ID,
     "on_air": Field(bool, required=False),
     "muted": Field(bool, required=False),
@@ -150,11 +150,11 @@ _LINE_EVENT = {
     "source": Field(str, required=False, nullable=True),
 }
 # What each event of an applied command says (stage/machine.py and the modules it puts together).
-EVENTS = {
+HAPPENINGS = {
     "phase": {"phase": _enum(PHASE)},
     "hold": {"hold": FLAG},
     "fallback": {"source": _enum(FALLBACK_SOURCE)},
-    "line": _LINE_EVENT,
+    "line": _LINE_HAPPENING,
     "preview": PREVIEW,
     "take": {"segment": OPTIONAL_ID, "presenters": IDS, "chapter": ANY_TEXT, "now_speaking": Field(list, items=TEXT)},
     "green_room": {"presenter": ID},
@@ -180,12 +180,12 @@ EVENTS = {
     "question": {"question": ID, "status": _enum(QUESTION_STATUS)},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
-GREENROOM_PRIVATE_EVENTS = ("message", "question")
+GREENROOM_PRIVATE_HAPPENINGS = ("message", "question")
 GREENROOM_HIDDEN_LINE_FIELDS = tuple(sorted(set(LINE) - set(GREENROOM_LINE)))
-GREENROOM_EVENTS = {kind: record for kind, record in EVENTS.items() if kind not in GREENROOM_PRIVATE_EVENTS} | {
-    "line": {key: field for key, field in _LINE_EVENT.items() if key not in GREENROOM_HIDDEN_LINE_FIELDS}
-}
-EVENT_LISTS = {
-    audience: Field(list, items=Field(dict, variants=events))
-    for audience, events in ((CONSOLE, EVENTS), (GREENROOM, GREENROOM_EVENTS))
+GREENROOM_HAPPENINGS = {
+    kind: record for kind, record in HAPPENINGS.items() if kind not in GREENROOM_PRIVATE_HAPPENINGS
+} | {"line": {key: field for key, field in _LINE_HAPPENING.items() if key not in GREENROOM_HIDDEN_LINE_FIELDS}}
+HAPPENING_LISTS = {
+    audience: Field(list, items=Field(dict, variants=happenings))
+    for audience, happenings in ((CONSOLE, HAPPENINGS), (GREENROOM, GREENROOM_HAPPENINGS))
 }

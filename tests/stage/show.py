@@ -20,7 +20,7 @@ def initial() -> dict:
 
 
 class Show:
-    """The state of a show and the clock; `do` applies a command and returns its events."""
+    """The state of a show and the clock; `do` applies a command and returns its happenings."""
 
     def __init__(self, state: dict | None = None):
         self.state = state if state is not None else initial()
@@ -28,8 +28,9 @@ class Show:
 
     def do(self, type_: str, *, role: str = "producer", actor: str = "user:pat", after: float = 1.0, **fields):
         self.now += after
-        self.state, events = machine.apply(self.state, {"type": type_} | fields, now=self.now, actor=actor, role=role)
-        return events
+        command = {"type": type_} | fields
+        self.state, happenings = machine.apply(self.state, command, now=self.now, actor=actor, role=role)
+        return happenings
 
     def refused(self, type_: str, **fields) -> machine.CommandRefused:
         before = self.state

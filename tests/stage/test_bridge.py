@@ -13,8 +13,8 @@ def live_show() -> Show:
 
 def test_next_puts_the_first_segment_on_standby_with_its_presenters_in_preview_and_cued():
     show = live_show()
-    events = show.do("next")
-    assert events == [
+    happenings = show.do("next")
+    assert happenings == [
         {"type": "standby", "segment": "s1", "presenters": ["p1"]},
         {"type": "cue", "cue": "c1", "to": "p1", "kind": "standby"},
     ]
@@ -31,8 +31,8 @@ def test_take_routes_preview_to_air_returns_the_previous_and_starts_the_countdow
     assert show.on_air() == ["p1"] and tally(show.state, "p1") == "program"
     show.do("next")
     assert (tally(show.state, "p2"), tally(show.state, "p3")) == ("preview", "preview")
-    events = show.do("take", after=5)
-    assert events == [
+    happenings = show.do("take", after=5)
+    assert happenings == [
         {
             "type": "take",
             "segment": "s2",
@@ -55,8 +55,8 @@ def test_take_of_an_ad_hoc_preview_keeps_the_segment_running():
     show.do("take")
     show.do("set_preview", presenters=["p1", "p5"])
     assert show.statuses()["s1"] == "on_air"
-    events = show.do("take")
-    assert events[0]["chapter"] == "Ada, Eli" and events[0]["segment"] is None
+    happenings = show.do("take")
+    assert happenings[0]["chapter"] == "Ada, Eli" and happenings[0]["segment"] is None
     assert show.on_air() == ["p1", "p5"] and show.statuses()["s1"] == "on_air"
 
 
@@ -172,8 +172,8 @@ def test_gain_is_stored_as_a_float():
 
 def test_the_back_channel_status_is_the_presenters_own_and_absolute():
     show = Show()
-    events = show.do("set_status", presenter="p2", status="audio_problem", role="presenter", actor="presenter:p2")
-    assert events == [{"type": "presenter", "presenter": "p2", "status": "audio_problem"}]
+    happenings = show.do("set_status", presenter="p2", status="audio_problem", role="presenter", actor="presenter:p2")
+    assert happenings == [{"type": "presenter", "presenter": "p2", "status": "audio_problem"}]
     assert show.state["presenters"]["p2"]["status"] == "audio_problem"
     show.do("set_status", presenter="p2", status="ok")  # a producer clears it once solved
     assert show.state["presenters"]["p2"]["status"] == "ok"

@@ -62,11 +62,11 @@ def scripted_pushes():
     show = Show()
     for index, (type_, fields, role, actor) in enumerate(SCRIPT):
         previous = show.state
-        events = show.do(type_, role=role, actor=actor, **fields)
+        happenings = show.do(type_, role=role, actor=actor, **fields)
         assert show.state["version"] == previous["version"] + 1, type_
         entry = {"version": show.state["version"], "actor": actor, "role": role, "type": type_, "details": fields,
                  "at": show.now, "chapter": ""}
-        outcome = Outcome(state=show.state, events=events, applied=True, previous=previous, entry=entry)
+        outcome = Outcome(state=show.state, happenings=happenings, applied=True, previous=previous, entry=entry)
         yield index, show.state, push_message(outcome)
 
 
@@ -117,14 +117,14 @@ def test_a_message_the_contract_does_not_declare_fails_validation():
     leaky["state"]["lines"]["p1"]["source"] = "rtmp://x/live/key"
     assert refusal(leaky, GREENROOM) == ("unknown_field", "state.lines.p1.source")
     assert refusal(snapshot | {"state": state}, GREENROOM) == ("unknown_field", "state.messages")
-    delta = {"type": "delta", "version": 2, "base": 1, "set": {}, "unset": [], "events": [], "server_time": 1.0}
+    delta = {"type": "delta", "version": 2, "base": 1, "set": {}, "unset": [], "happenings": [], "server_time": 1.0}
     validate_server_message(delta, GREENROOM)
     assert refusal(delta | {"set": {"messages.m1": {}}}, GREENROOM) == ("unknown_field", "set.messages.m1")
     console_line = {"lines.p1": state["lines"]["p1"]}
     assert refusal(delta | {"set": console_line}, GREENROOM) == ("unknown_field", "set.lines.p1.label")
-    assert refusal(delta | {"events": [{"type": "line", "line": "p1", "source": "x"}]}, GREENROOM) == (
+    assert refusal(delta | {"happenings": [{"type": "line", "line": "p1", "source": "x"}]}, GREENROOM) == (
         "unknown_field",
-        "events[0].source",
+        "happenings[0].source",
     )
     assert refusal(delta | {"base": 0}, GREENROOM) == ("out_of_range", "version")
 

@@ -111,8 +111,8 @@ def test_a_question_pushed_to_a_presenter_joins_their_conversation():
     show.do("ask_question", text="Will it scale?", name="Kim", role="viewer", actor="viewer")
     show.do("ask_question", text="Spam", role="viewer", actor="viewer")
     show.do("set_question_status", question="q2", status="dismissed")
-    events = show.do("send_question", question="q1", presenter="p2")
-    assert events == [{"type": "message", "message": "m3", "presenter": "p2"}]
+    happenings = show.do("send_question", question="q1", presenter="p2")
+    assert happenings == [{"type": "message", "message": "m3", "presenter": "p2"}]
     assert conversation(show.state, "p2") == [
         {
             "id": "m3",

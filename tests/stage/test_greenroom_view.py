@@ -20,10 +20,10 @@ URL = f"rtmp://publish:{SECRET}@encoder.example/live/{SECRET}"
 def applied(show: Show, type_: str, **fields) -> dict:
     """The layer message the command's push makes, as stage/broadcast.py sends it."""
     previous = show.state
-    events = show.do(type_, **fields)
+    happenings = show.do(type_, **fields)
     entry = {"version": show.state["version"], "actor": "user:pat", "role": "producer", "type": type_,
              "details": fields, "at": show.now, "chapter": ""}
-    return push_message(Outcome(state=show.state, events=events, applied=True, previous=previous, entry=entry))
+    return push_message(Outcome(state=show.state, happenings=happenings, applied=True, previous=previous, entry=entry))
 
 
 def test_the_green_room_sees_the_kind_of_a_lines_input_never_its_source_or_fault():
@@ -51,7 +51,7 @@ def test_a_green_room_delta_after_set_line_source_never_holds_the_secret():
     assert greenroom["set"] == {
         "lines.p2": {"presenter": "p2", "on_air": False, "muted": False, "health": "unknown", "source_kind": "encoder"}
     }
-    assert greenroom["events"] == [{"type": "line", "line": "p2"}]
+    assert greenroom["happenings"] == [{"type": "line", "line": "p2"}]
     assert SECRET not in push["greenroom"]
     assert SECRET in push["console"]
     fault = applied(show, "set_line_health", role="mixer", line="p2", health="faulted", fault=f"{URL} was refused")
@@ -63,7 +63,7 @@ def test_a_change_the_green_room_does_not_see_gives_it_an_empty_delta():
     show = Show()
     push = applied(show, "set_gain", line="p1", gain_db=-6.0)
     greenroom = json.loads(push["greenroom"])
-    assert (greenroom["set"], greenroom["unset"], greenroom["events"]) == ({}, [], [{"type": "line", "line": "p1"}])
+    assert (greenroom["set"], greenroom["unset"], greenroom["happenings"]) == ({}, [], [{"type": "line", "line": "p1"}])
     assert (greenroom["version"], greenroom["base"]) == (1, 0)
 
 

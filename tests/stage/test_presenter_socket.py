@@ -64,7 +64,7 @@ async def test_a_presenter_sees_the_show_and_their_own_conversation_only(show):
 
     await producer.command("message", presenter=show["ada"].line_id, text="For Ada")
     delta = await until(ada, "delta")
-    assert (delta["version"], delta["base"], delta["set"], delta["unset"], delta["events"]) == (
+    assert (delta["version"], delta["base"], delta["set"], delta["unset"], delta["happenings"]) == (
         3,
         2,
         {"serial": 2},

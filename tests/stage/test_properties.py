@@ -107,12 +107,12 @@ def test_random_command_sequences_keep_the_stage_consistent(steps):
         )
         now += 1.5
         try:
-            new_state, events = machine.apply(state, command, now=now, actor=actor, role=role)
+            new_state, happenings = machine.apply(state, command, now=now, actor=actor, role=role)
         except machine.CommandRefused as refusal:
             assert refusal.code and refusal.message
             continue
         if new_state is state:
-            assert events == []
+            assert happenings == []
             continue
         assert new_state["version"] == state["version"] + 1
         assert new_state != state

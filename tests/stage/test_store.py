@@ -159,8 +159,8 @@ def test_a_push_is_serialised_once_per_audience_and_chat_goes_to_its_presenter_a
     assert set(message) == {"type", "version", "console", "greenroom", "private"}
     console, greenroom = json.loads(message["console"]), json.loads(message["greenroom"])
     assert console["set"] == {"messages.m1": outcome.state["messages"]["m1"], "serial": 1}
-    assert console["audit"]["type"] == "message" and console["events"][0]["type"] == "message"
-    assert (greenroom["set"], greenroom["unset"], greenroom["events"]) == ({"serial": 1}, [], [])
+    assert console["audit"]["type"] == "message" and console["happenings"][0]["type"] == "message"
+    assert (greenroom["set"], greenroom["unset"], greenroom["happenings"]) == ({"serial": 1}, [], [])
     assert "audit" not in greenroom and (greenroom["version"], greenroom["base"]) == (1, 0)
     assert json.loads(message["private"][ada]) == {
         "type": "message",
