@@ -7,7 +7,7 @@ Who is in which group:
 - `uplink.<event>.<line>`: the microphone socket sending a browser line (a newer one takes over).
 - `presenter.<event>.<presenter>`: that presenter's own sockets (green rooms and microphone
   uplinks), closed at once when their link is revoked.
-Viewers are not on WebSockets: they poll a small cacheable status (`projections.public_view`).
+Viewers are not on WebSockets: they poll a small cacheable status (events/status.py).
 """
 
 

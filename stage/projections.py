@@ -4,7 +4,7 @@ Consoles see everything. Green rooms see the show but not the private chat (each
 their own conversation separately) nor the Q&A moderation queue, and of each line only what the
 green room shows: never its source, which may hold a stream key or a password, but the kind of
 input it is. Snapshots and deltas both go through `greenroom_view`, so neither can leak what the
-other hides. Viewers see only what is on air.
+other hides. Viewers hold no socket: they see the public status (events/status.py).
 """
 
 from stage.contract.records import (
@@ -15,10 +15,8 @@ from stage.contract.records import (
     GREENROOM_PRIVATE,
     GREENROOM_PRIVATE_HAPPENINGS,
 )
-from stage.cues import unacknowledged
-from stage.qna import on_screen
 from stage.sources.kinds import source_kind
-from stage.state import Happening, State, current_segment, on_air_presenters, serial
+from stage.state import Happening, State, serial
 
 AUDIENCES = (CONSOLE, GREENROOM)
 _SHOWN_LINE_FIELDS = tuple(field for field in GREENROOM_LINE if field != "source_kind")
@@ -52,18 +50,3 @@ def conversation(state: State, presenter_id: str) -> list[dict]:
     return [{"id": mid} | state["messages"][mid] for mid in mine]
 
 
-def public_view(state: State) -> dict:
-    """What viewers may know: the phase, hold, who is speaking, the segment and the question on screen."""
-    segment_id = current_segment(state)
-    question_id = on_screen(state)
-    return {
-        "version": state["version"],
-        "phase": state["phase"],
-        "hold": state["hold"],
-        "now_speaking": [state["presenters"][pid]["name"] for pid in on_air_presenters(state)],
-        "segment": state["segments"][segment_id]["title"] if segment_id else None,
-        "question": state["questions"][question_id]["text"] if question_id else None,
-    }
-
-
-__all__ = ["conversation", "greenroom_happenings", "greenroom_view", "public_view", "unacknowledged"]

@@ -81,7 +81,7 @@ SOURCE_KIND = Enumeration(
     }
 )
 ALARM = Enumeration({"silence": "silence"})
-# The on-air segment's clock: fine, in its last stretch, or over time (stage/timers.py).
+# The on-air segment's clock: fine, in its last stretch, or over time.
 CLOCK_LEVEL = Enumeration({"ok": "remaining", "warn": "remaining", "over": "overrun"})
 
 ENUMERATIONS: dict[str, Enumeration] = {

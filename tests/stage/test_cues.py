@@ -1,7 +1,7 @@
 """Cues and their acknowledgements, the private chat, and Q&A moderation."""
 
 from stage.cues import unacknowledged
-from stage.projections import conversation, public_view
+from stage.projections import conversation
 from tests.stage.show import START, Show
 
 
@@ -84,26 +84,10 @@ def test_questions_move_through_moderation_with_one_on_screen():
     show.do("set_question_status", question="q1", status="on_screen")
     show.do("set_question_status", question="q2", status="on_screen")
     assert {q: v["status"] for q, v in show.state["questions"].items()} == {"q1": "answered", "q2": "on_screen"}
-    assert public_view(show.state)["question"] == "Where?"
+    assert [q for q, v in show.state["questions"].items() if v["status"] == "on_screen"] == ["q2"]
     show.do("set_question_status", question="q1", status="dismissed")
     assert show.refused("set_question_status", question="q1", status="on_screen").code == "dismissed"
     assert show.refused("set_question_status", question="q8", status="approved").code == "unknown_question"
-
-
-def test_public_view_names_who_is_speaking_and_the_segment():
-    show = Show()
-    show.do("go_live")
-    show.do("next")
-    show.do("next")
-    show.do("take")
-    assert public_view(show.state) == {
-        "version": 4,
-        "phase": "live",
-        "hold": False,
-        "now_speaking": ["Bea", "Cem"],
-        "segment": "Panel",
-        "question": None,
-    }
 
 
 def test_a_question_pushed_to_a_presenter_joins_their_conversation():

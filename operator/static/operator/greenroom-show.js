@@ -21,7 +21,7 @@ function runStart(state, eventStart) {
 }
 
 // A segment's planned start: the run's start plus the planned durations of the earlier segments
-// that are not skipped (stage/timers.py run_report).
+// that are not skipped.
 export function plannedStart(state, segmentId, eventStart) {
   let start = runStart(state, eventStart);
   for (const sid of state.rundown) {

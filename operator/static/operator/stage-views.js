@@ -1,7 +1,8 @@
 // What the pages derive from the stage state, as plain functions of the state (and the server's
-// clock): the console and the green room both use these, and they are the same rules as the
-// stage's own Python (stage/state.py, stage/rundown.py, stage/cues.py, stage/timers.py), checked on
-// the same cases (tests/js/stage-views.cases.json) by node's test runner and by pytest.
+// clock): the console and the green room both use these. Where the stage has the same view in
+// Python (tally, current and next segment, cue order: stage/state.py, stage/rundown.py,
+// stage/cues.py), both are checked on the same cases (tests/js/stage-views.cases.json) by node's
+// test runner and by pytest; the clocks are the pages' alone, held to the same file by node.
 import CONTRACT from "./contract.js";
 
 const { mixing_phases: MIXING_PHASES } = CONTRACT.groups;
