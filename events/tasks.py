@@ -42,9 +42,9 @@ def flush_attendance() -> int:
 
 
 @shared_task
-def send_greenroom_invitation(presenter_id: int) -> None:
+def send_greenroom_invitation(presenter_pk: int) -> None:
     """Email a presenter their personal green-room link (events.mail.build_invitation)."""
-    presenter = Presenter.objects.select_related("event").filter(pk=presenter_id).first()
+    presenter = Presenter.objects.select_related("event").filter(pk=presenter_pk).first()
     if presenter is None or not presenter.email:  # deleted, or the address removed, before it went out
         return
     mail.build_invitation(presenter).send()

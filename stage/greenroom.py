@@ -54,7 +54,7 @@ async def admit_by_link(socket: AdmittedSocket, event_id: int) -> str | Refusal:
     if await link_guessing_blocked(address):
         return GUESSING
     kwargs = socket.scope["url_route"]["kwargs"]
-    presenter = await admitted_presenter(event_id, kwargs["presenter_id"], kwargs["key"])
+    presenter = await admitted_presenter(event_id, kwargs["presenter_pk"], kwargs["key"])
     if presenter is None:
         await count_wrong_link(address)
         log.warning("stage %s: a socket was refused (wrong or revoked link)", event_id)

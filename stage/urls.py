@@ -6,5 +6,5 @@ app_name = "stage"
 
 urlpatterns = [
     path("console/<int:event_id>/", views.console, name="console"),
-    path("greenroom/<int:presenter_id>/<str:key>/", views.greenroom, name="greenroom"),
+    path("greenroom/<int:presenter_pk>/<str:key>/", views.greenroom, name="greenroom"),
 ]

@@ -28,14 +28,14 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
 # The key in the path is the credential, and a CSRF refusal would log the path with it (the page
 # changes nothing: its commands go over the socket).
 @csrf_exempt
-def greenroom(request: HttpRequest, presenter_id: int, key: str) -> HttpResponse:
+def greenroom(request: HttpRequest, presenter_pk: int, key: str) -> HttpResponse:
     """A presenter's green room, by their personal link; wrong keys are throttled like join links."""
     if request.method not in ("GET", "HEAD"):
         return keyed.method_not_allowed("GET")
     refusal = keyed.too_many_wrong_keys(request)
     if refusal is not None:
         return refusal
-    presenter = Presenter.objects.select_related("event").filter(pk=presenter_id).first()
+    presenter = Presenter.objects.select_related("event").filter(pk=presenter_pk).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
         return keyed.wrong_key(request)
     event = presenter.event

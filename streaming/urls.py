@@ -8,7 +8,7 @@ from streaming.views import hls_file, presenter_private_hls_file, private_hls_fi
 
 urlpatterns = [
     path(
-        "hls/<int:event_id>/private/<int:presenter_id>/<str:key>/<str:name>",
+        "hls/<int:event_id>/private/<int:presenter_pk>/<str:key>/<str:name>",
         presenter_private_hls_file,
         name="hls-presenter-private-file",
     ),

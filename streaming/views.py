@@ -134,7 +134,7 @@ def private_hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResp
 
 
 def presenter_private_hls_file(
-    request: HttpRequest, event_id: int, presenter_id: int, key: str, name: str
+    request: HttpRequest, event_id: int, presenter_pk: int, key: str, name: str
 ) -> HttpResponse:
     """The same for a presenter, by their green-room key in the path (so the playlist's relative
     segment URIs carry it too). Wrong keys are throttled like join links; no answer here is
@@ -144,7 +144,7 @@ def presenter_private_hls_file(
     refusal = keyed.too_many_wrong_keys(request, page=False)
     if refusal is not None:
         return refusal
-    presenter = Presenter.objects.filter(pk=presenter_id, event_id=event_id).first()
+    presenter = Presenter.objects.filter(pk=presenter_pk, event_id=event_id).first()
     if presenter is None or not access_key_matches(presenter.access_key, key):
         return keyed.wrong_key(request, page=False)
     response = _private_file(event_id, name)

@@ -18,7 +18,7 @@ from stage.routing import websocket_urlpatterns  # noqa: E402
 
 routes = [
     *websocket_urlpatterns,
-    path("ws/bench/<int:event_id>/presenter/<int:presenter_id>/<str:key>/", BenchPresenterConsumer.as_asgi()),
+    path("ws/bench/<int:event_id>/presenter/<int:presenter_pk>/<str:key>/", BenchPresenterConsumer.as_asgi()),
     path("ws/bench/<int:event_id>/textbook/", TextbookConsumer.as_asgi()),
 ]
 

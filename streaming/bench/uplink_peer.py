@@ -50,7 +50,7 @@ application = ProtocolTypeRouter(
             [
                 *websocket_urlpatterns,
                 path(
-                    "ws/bench/<int:event_id>/lines/<str:line>/uplink/<int:presenter_id>/<str:key>/",
+                    "ws/bench/<int:event_id>/lines/<str:line>/uplink/<int:presenter_pk>/<str:key>/",
                     ChannelLayerUplinkConsumer.as_asgi(),
                 ),
             ]
