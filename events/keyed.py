@@ -4,11 +4,24 @@ every key waits (the right one too, or guessing would go on); none of these answ
 because Django's log line would print the path and so the key.
 """
 
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
 from events import ratelimit
-from events.access import unlogged
+from events.access import access_key_matches, unlogged
+
+
+def find_by_link(request: HttpRequest, rows: QuerySet, pk: int, key: str, *, page: bool = True) -> Model | HttpResponse:
+    """The row (with an `access_key`) a personal link names, or the response to answer a wrong
+    or flooding link with: looked up by id, the key compared in constant time."""
+    refusal = too_many_wrong_keys(request, page=page)
+    if refusal is not None:
+        return refusal
+    row = rows.filter(pk=pk).first()
+    if row is None or not access_key_matches(row.access_key, key):
+        return wrong_key(request, page=page)
+    return row
 
 
 def too_many_wrong_keys(request: HttpRequest, *, page: bool = True) -> HttpResponse | None:

@@ -9,7 +9,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from events import keyed
-from events.access import access_key_matches
 from events.models import Event, Presenter
 from stage.contract.document import contract_document
 
@@ -32,12 +31,9 @@ def greenroom(request: HttpRequest, presenter_pk: int, key: str) -> HttpResponse
     """A presenter's green room, by their personal link; wrong keys are throttled like join links."""
     if request.method not in ("GET", "HEAD"):
         return keyed.method_not_allowed("GET")
-    refusal = keyed.too_many_wrong_keys(request)
-    if refusal is not None:
-        return refusal
-    presenter = Presenter.objects.select_related("event").filter(pk=presenter_pk).first()
-    if presenter is None or not access_key_matches(presenter.access_key, key):
-        return keyed.wrong_key(request)
+    presenter = keyed.find_by_link(request, Presenter.objects.select_related("event"), presenter_pk, key)
+    if isinstance(presenter, HttpResponse):
+        return presenter
     event = presenter.event
     line = presenter.line_id
     config = {

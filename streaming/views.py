@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
 
 from events import keyed
-from events.access import access_key_matches, unlogged
+from events.access import unlogged
 from events.models import Event, Presenter
 from streaming.core.engine import PRIVATE_DIR
 
@@ -141,12 +141,9 @@ def presenter_private_hls_file(
     logged (Django's 404 and 405 log lines would print the path with the key)."""
     if request.method not in ("GET", "HEAD"):
         return keyed.method_not_allowed("GET")
-    refusal = keyed.too_many_wrong_keys(request, page=False)
-    if refusal is not None:
-        return refusal
-    presenter = Presenter.objects.filter(pk=presenter_pk, event_id=event_id).first()
-    if presenter is None or not access_key_matches(presenter.access_key, key):
-        return keyed.wrong_key(request, page=False)
+    presenter = keyed.find_by_link(request, Presenter.objects.filter(event_id=event_id), presenter_pk, key, page=False)
+    if isinstance(presenter, HttpResponse):
+        return presenter
     response = _private_file(event_id, name)
     if response is None:  # not written yet (no rehearsal), or no such name: not a wrong key
         return unlogged(HttpResponseNotFound("No such file.", content_type="text/plain"))

@@ -71,14 +71,3 @@ def webm_opus_tone(frequency: float, seconds: float, slice_bytes: int = 1500) ->
         container.mux(stream.encode(None))
     data = out.getvalue()
     return [data[start : start + slice_bytes] for start in range(0, len(data), slice_bytes)]
-
-
-def write_wav(path: Path, samples: np.ndarray) -> None:
-    """Mono float samples (-1..1) at 48 kHz as a 16-bit WAV file (a fake microphone's input)."""
-    pcm = (np.asarray(samples) * 32767).astype(np.int16)[None, :]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="mono")
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))

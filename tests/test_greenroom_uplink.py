@@ -12,7 +12,8 @@ import pytest
 
 from events.harness import wait_for
 from events.models import Presenter
-from tests.audio import SAMPLE_RATE, decode, playlist_segments, tone_level, write_wav
+from streaming.bench.signals import write_wav
+from tests.audio import SAMPLE_RATE, decode, playlist_segments, tone_level
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_event, make_producer
 from tests.live import Browser, StageClient, running_server

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from events import attendance, keyed
-from events.access import access_key_matches, key_digest, unlogged
+from events.access import key_digest, unlogged
 from events.models import Event, Registration
 from events.registration import cancel as cancel_registration
 from events.status import public_status
@@ -28,13 +28,7 @@ MAX_BEAT_BYTES = 1024
 
 def _registration_for(request: HttpRequest, registration_id: int, key: str) -> Registration | HttpResponse:
     """The registration a personal link names, or the page to answer a wrong or flooding link with."""
-    refusal = keyed.too_many_wrong_keys(request)
-    if refusal is not None:
-        return refusal
-    registration = Registration.objects.select_related("event").filter(pk=registration_id).first()
-    if registration is None or not access_key_matches(registration.access_key, key):
-        return keyed.wrong_key(request)
-    return registration
+    return keyed.find_by_link(request, Registration.objects.select_related("event"), registration_id, key)
 
 
 # A personal link is its own credential (a forger would need the key), and a CSRF refusal would

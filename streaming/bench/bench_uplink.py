@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from events import harness
 from events.models import Event, Presenter
+from streaming.bench.signals import write_wav
 from streaming.bench.uplink_peer import peer_channel
 from streaming.core.uplink import UplinkBuffer
 from streaming.uplink import Uplinks, headers_key, stream_key
@@ -66,13 +67,7 @@ def write_clicks(path: Path, seconds: int = 4) -> None:
     for second in range(seconds):
         start = second * SAMPLE_RATE + SAMPLE_RATE // 4
         samples[start : start + 240] = burst
-    pcm = (samples * 32767).astype(np.int16)[None, :]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_s16le", rate=SAMPLE_RATE, layout="mono")
-        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+    write_wav(path, samples)
 
 
 def clicks_decoded(buffer: UplinkBuffer, stop: threading.Event, found: list[tuple[float, float]]) -> None:

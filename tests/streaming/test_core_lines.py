@@ -2,13 +2,12 @@
 
 import time
 
-import av
 import numpy as np
-import pytest
 
 from events.harness import wait_for
+from streaming.bench.signals import write_wav
 from streaming.core import TICK_SECONDS
-from streaming.core.lines import BACKOFF_FIRST, PACE_SLACK_FRAMES, LineReader, LineSpec
+from streaming.core.lines import BACKOFF_FIRST, PACE_SLACK_FRAMES, LineSpec
 from streaming.core.uplink import UplinkBuffer
 
 SR = 48000
@@ -18,30 +17,10 @@ def sine(line_id: str, frequency: int) -> LineSpec:
     return LineSpec(line_id, f"sine=frequency={frequency}:sample_rate={SR}", format="lavfi")
 
 
-def write_wav(path, seconds: float, frequency: float = 500.0) -> None:
-    t = np.arange(round(seconds * SR)) / SR
-    samples = (0.5 * 32767 * np.sin(2 * np.pi * frequency * t)).astype(np.int16)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("pcm_s16le", rate=SR, layout="mono")
-        frame = av.AudioFrame.from_ndarray(samples[None, :], format="s16", layout="mono")
-        frame.sample_rate = SR
-        container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
+def write_tone(path, seconds: float, frequency: float = 500.0) -> None:
+    write_wav(path, 0.5 * np.sin(2 * np.pi * frequency * np.arange(round(seconds * SR)) / SR))
 
 
-@pytest.fixture
-def readers():
-    started = []
-
-    def start(spec: LineSpec, **kwargs) -> LineReader:
-        reader = LineReader(spec, **kwargs)
-        reader.start()
-        started.append(reader)
-        return reader
-
-    yield start
-    for reader in started:
-        reader.stop()
 
 
 def test_lavfi_sine_line_delivers_stereo_frames_at_its_frequency(readers):
@@ -88,7 +67,7 @@ def test_broken_lines_fault_without_delaying_a_healthy_line(readers, tmp_path):
     garbage = tmp_path / "garbage.wav"
     garbage.write_bytes(np.random.default_rng(0).bytes(20000))
     ended = tmp_path / "short.wav"
-    write_wav(ended, 0.2)
+    write_tone(ended, 0.2)
     broken = [
         readers(LineSpec("garbage", str(garbage))),
         readers(LineSpec("refused", "http://127.0.0.1:9/x")),
@@ -125,7 +104,7 @@ def test_faulted_line_retries_with_back_off(readers):
 
 def test_looping_file_starts_again_and_stays_healthy(readers, tmp_path):
     path = tmp_path / "loop.wav"
-    write_wav(path, 0.2)  # 10 frames
+    write_tone(path, 0.2)  # 10 frames
     reader = readers(LineSpec("loop", str(path), loop=True), realtime=False)
     frames = [reader.read_frame(wait=2.0) for _ in range(35)]
     assert reader.underruns == 0

@@ -3,6 +3,7 @@ to open (protocol and demuxer whitelists, no redirects), at which address, and w
 when it refuses. 127.0.0.2 plays an address outside the policy: loopback, never off this machine."""
 
 import contextlib
+import functools
 import io
 import socket
 import threading
@@ -13,10 +14,11 @@ import av
 import numpy as np
 import pytest
 
+from events.harness import wait_for
 from stage.sources.checks import PROBED_FORMATS, admit_source
 from stage.sources.policy import SourcePolicy
 from streaming.core.engine import MixEngine
-from streaming.core.lines import HEALTH_FAULTED, HEALTH_OK, LineReader, LineSpec
+from streaming.core.lines import HEALTH_FAULTED, HEALTH_OK
 from streaming.policed import policed_spec
 
 SR = 48000
@@ -95,34 +97,18 @@ def sites():
 
 
 @pytest.fixture
-def readers():
-    started = []
-
-    def start(spec: LineSpec, **kwargs) -> LineReader:
-        reader = LineReader(spec, realtime=False, **kwargs)
-        reader.start()
-        started.append(reader)
-        return reader
-
-    yield start
-    for reader in started:
-        reader.stop()
+def readers(readers):
+    """Readers that decode as fast as they are read (the sources here are files and loopback)."""
+    return functools.partial(readers, realtime=False)
 
 
-def wait_for(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 def test_a_redirect_is_not_followed_to_an_address_the_policy_never_checked(sites, readers):
     target = sites(OUTSIDE, {"/tone.wav": (200, {}, WAV)})
     redirector = sites(ALLOWED, {"/line": (302, {"Location": f"{target.url}/tone.wav"}, b"")})
     reader = readers(policed_spec("a", f"{redirector.url}/line", policy=POLICY, resolve=no_names))
-    assert wait_for(lambda: reader.health == HEALTH_FAULTED and reader.opens >= 2)
+    wait_for(lambda: reader.health == HEALTH_FAULTED and reader.opens >= 2, 5, "the line's health")
     assert redirector.requests and target.requests == []
     assert reader.fault is None  # not the policy's refusal: FFmpeg's own "no redirects"
     # Left to itself FFmpeg follows the redirect: the fence above is what kept it off the target.
@@ -151,7 +137,7 @@ def test_a_name_resolving_outside_the_policy_is_refused_and_never_contacted(site
     reader = readers(
         policed_spec("a", f"http://encoder.test:{port}/tone.wav", policy=POLICY, resolve=lambda host: [OUTSIDE])
     )
-    assert wait_for(lambda: reader.health == HEALTH_FAULTED)
+    wait_for(lambda: reader.health == HEALTH_FAULTED, 5, "the line's health")
     assert (
         reader.fault == "encoder.test resolves to 127.0.0.2, a loopback address: lines may not reach it on this server."
     )
@@ -202,7 +188,7 @@ def test_a_playlist_that_would_open_further_urls_is_refused_by_the_demuxer_white
     playlist = hls_playlist(f"{segments.url}/key", f"{segments.url}/0.ts")
     site = sites(ALLOWED, {"/live.m3u8": (200, {}, playlist)})
     reader = readers(policed_spec("a", f"{site.url}/live.m3u8", policy=POLICY, resolve=no_names))
-    assert wait_for(lambda: reader.health == HEALTH_FAULTED and reader.opens >= 2)
+    wait_for(lambda: reader.health == HEALTH_FAULTED and reader.opens >= 2, 5, "the line's health")
     assert site.requests and segments.requests == []
     # The hls demuxer, were it allowed, would fetch the key and segments nobody checked.
     admission = admit_source(f"{site.url}/live.m3u8", None, POLICY, no_names)
@@ -264,7 +250,7 @@ def test_a_file_reached_through_a_symlink_out_of_the_media_folder_is_refused_at_
     (media / "walk-in.wav").unlink()
     (media / "walk-in.wav").symlink_to(outside)
     again = readers(policed_spec("b", f"{media}/walk-in.wav", policy=policy, resolve=no_names))
-    assert wait_for(lambda: again.health == HEALTH_FAULTED)
+    wait_for(lambda: again.health == HEALTH_FAULTED, 5, "the line's health")
     assert again.fault == f"{media}/walk-in.wav is outside the media folder {media}."
 
 
@@ -319,8 +305,8 @@ def test_an_sdp_line_plays_rtp_from_an_allowed_address_and_is_refused_for_anothe
     with rtp_sender(port):
         reader = readers(policed_spec("a", f"{media}/studio.sdp", policy=policy, resolve=no_names))
         refused = readers(policed_spec("b", f"{media}/other.sdp", policy=policy, resolve=no_names))
-        assert wait_for(lambda: reader.health == HEALTH_OK, timeout=10)
-        assert wait_for(lambda: refused.health == HEALTH_FAULTED)
+        wait_for(lambda: reader.health == HEALTH_OK, 10, "the line's health")
+        wait_for(lambda: refused.health == HEALTH_FAULTED, 5, "the line's health")
         reader.stop()  # while RTP still flows, so its read ends at once
     assert refused.fault == (
         "The SDP file connects to 127.0.0.2, a loopback address: lines may not reach it on this server."
@@ -335,7 +321,7 @@ def test_the_mixer_reports_why_a_line_was_refused(tmp_path):
     thread = threading.Thread(target=engine.run, args=(stop,))
     thread.start()
     try:
-        assert wait_for(lambda: any(r.get("health") == HEALTH_FAULTED for r in reports))
+        wait_for(lambda: any(r.get("health") == HEALTH_FAULTED for r in reports), 5, "the line's health")
     finally:
         stop.set()
         thread.join(5)
