@@ -16,7 +16,7 @@ from events.registration import register
 from tests.factories import make_event
 from tests.live import running_server
 
-pytestmark = [pytest.mark.live, pytest.mark.both_modes, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
 
 
 def status_of(url: str, method: str = "GET") -> int:

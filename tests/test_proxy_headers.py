@@ -17,7 +17,7 @@ from events.registration import register
 from tests.factories import make_event
 from tests.live import running_server
 
-pytestmark = [pytest.mark.live, pytest.mark.both_modes, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.live, pytest.mark.timeout(120)]
 
 
 def get(base: str, path: str, *, source: str, forwarded_for: str) -> http.client.HTTPResponse:

@@ -30,7 +30,7 @@ pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True), p
 
 application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 FUZZ = settings(
-    max_examples=100,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
