@@ -16,6 +16,7 @@ from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Segment
 from .lines import LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
+from .peers import PeerAudio
 from .playlist import PlaylistWriter, target_duration_for
 from .watch import LineWatch
 
@@ -82,6 +83,7 @@ class MixEngine:
         self._writers: dict[bool, PlaylistWriter] = {}
         self._recorder: AacRecorder | None = None
         self._anchor_wall = 0.0
+        self._peers: dict[str, PeerAudio] = {}
 
     def set_lines(self, specs: list[LineSpec]) -> None:
         """Make these the lines: start readers for new or changed ones, stop removed ones."""
@@ -96,6 +98,15 @@ class MixEngine:
         applied at the next tick."""
         with self._lock:
             self._pending_mix = (dict(gains_db), public, hold)
+
+    def set_peer(self, peer_id: str, peer: PeerAudio | None) -> None:
+        """Add (or with None remove) a WebRTC peer: a presenter's voice and return, or a
+        producer's talkback and monitor (streaming/core/peers.py)."""
+        with self._lock:
+            if peer is None:
+                self._peers.pop(peer_id, None)
+            else:
+                self._peers[peer_id] = peer
 
     def set_fallback(self, spec: LineSpec | None) -> None:
         """The source played alone on hold or when the on-air lines carry no audio."""

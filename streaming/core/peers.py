@@ -1,0 +1,90 @@
+"""The bridge's talk-back side as the engine sees it: one `PeerAudio` per WebRTC connection.
+
+A peer is a presenter (its id is the presenter's stage id, which is also their line's id) or a
+producer (its id is their stage actor, "user:<name>"). What the peer says arrives as decoded
+20 ms frames in `inbound`, pushed by the WebRTC adapter's thread; what the peer hears (their
+return, or a producer's monitor) leaves through `send_return`, called by the mix loop once per
+tick. Pure: threads and arrays, no Django, no network.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from . import TICK_SECONDS
+
+PRESENTER_PEER = "presenter"
+PRODUCER_PEER = "producer"
+# What a producer's monitor carries (`PeerAudio.monitor`): the program at bridge latency, the
+# preview bus (the presenters of the next take), the backstage bus, or "line:<id>" (pre-fader).
+MONITOR_CHOICES = ("program", "preview", "backstage")
+LINE_MONITOR_PREFIX = "line:"
+
+
+class FrameQueue:
+    """A small jitter buffer of (channels, samples) float32 frames: pushed by one thread, popped
+    by the mix loop. It starts playing once `prefill` frames wait, and drops the oldest frame
+    beyond `capacity`, so a peer whose clock runs fast cannot build up delay."""
+
+    def __init__(self, *, prefill: int = 2, capacity: int = 6) -> None:
+        self.prefill = prefill
+        self._frames: collections.deque[np.ndarray] = collections.deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._playing = False
+        self.last_push = 0.0  # time.monotonic() of the newest frame, 0 before the first
+        self.pushed = 0
+        self.underruns = 0
+        self.dropped = 0
+
+    def push(self, frame: np.ndarray) -> None:
+        with self._lock:
+            if len(self._frames) == self._frames.maxlen:
+                self.dropped += 1
+            self._frames.append(frame)
+            self.pushed += 1
+            self.last_push = time.monotonic()
+
+    def pop(self) -> np.ndarray | None:
+        """The next frame, or None while prefilling or on underrun (the caller plays silence)."""
+        with self._lock:
+            if not self._playing:
+                if len(self._frames) < self.prefill:
+                    return None
+                self._playing = True
+            if self._frames:
+                return self._frames.popleft()
+            # Empty: count the gap and build the cushion up again before playing on.
+            self._playing = False
+            self.underruns += 1
+            return None
+
+    def active(self, within: float = 25 * TICK_SECONDS) -> bool:
+        """Whether frames arrived lately (half a second by default): the peer is speaking to us."""
+        return self.last_push > 0 and time.monotonic() - self.last_push < within
+
+
+class PeerAudio:
+    """One connected peer: its inbound frames, its return, and (producers) what it monitors."""
+
+    def __init__(self, peer_id: str, kind: str) -> None:
+        if kind not in (PRESENTER_PEER, PRODUCER_PEER):
+            raise ValueError(f"unknown peer kind {kind!r}")
+        self.peer_id = peer_id
+        self.kind = kind
+        self.inbound = FrameQueue()
+        self.monitor = "program"
+        # Set by the WebRTC adapter: takes each return frame, from the mix thread; must not block.
+        self.listener: Callable[[np.ndarray], None] | None = None
+        # Link figures the adapter reads from the connection's statistics (rtt_ms, jitter_ms,
+        # loss_pct, state); the engine reports them with the line's meters.
+        self.stats: dict = {}
+
+    def send_return(self, frame: np.ndarray) -> None:
+        listener = self.listener
+        if listener is not None:
+            listener(frame)
