@@ -194,21 +194,34 @@ def running_server(
 @contextmanager
 def chromium(*extra_args: str, executable: str = CHROMIUM):
     """A headless Chromium driven by Playwright's sync API; extra args for fake media devices
-    and the like. Playwright is a development requirement, imported only here."""
+    and the like."""
+    with chromiums([extra_args], executable=executable) as (browser,):
+        yield browser
+
+
+@contextmanager
+def chromiums(arg_lists: Sequence[Sequence[str]], *, executable: str = CHROMIUM):
+    """Several headless Chromiums from one Playwright (its sync API runs one per thread), each
+    with its own extra args: a fake microphone is per browser, so two presenters who must sound
+    different need two. Playwright is a development requirement, imported only here."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; ORM calls made between its calls
-    # are plain blocking calls and stay safe. Only while the browser runs: servers started
+    # are plain blocking calls and stay safe. Only while the browsers run: servers started
     # later must keep Django's check.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args])
+            browsers = []
             try:
-                yield browser
+                for extra_args in arg_lists:
+                    args = [*CHROMIUM_ARGS, *extra_args]
+                    browsers.append(playwright.chromium.launch(executable_path=executable, args=args))
+                yield browsers
             finally:
-                browser.close()
+                for browser in browsers:
+                    browser.close()
                 # ORM calls made while Playwright's loop ran got connections of their own (Django's
                 # are per context); a pooled one left open keeps a test database from being dropped.
                 connections.close_all()
