@@ -2,11 +2,19 @@
 
 import timeit
 
+import av
 import numpy as np
 import pytest
 
+from stage.contract.messages import validate_server_message
+from stage.contract.records import CONSOLE
+from streaming.core.clock import FreeRunningClock
+from streaming.core.engine import MixEngine
+from streaming.core.lines import LineSpec
 from streaming.core.mixer import Mixer
+from streaming.core.peers import PRESENTER_PEER, PRODUCER_PEER, PeerAudio
 from streaming.core.returns import ProducerIn, ReturnPlan, Returns
+from tests.streaming.test_core_engine import _run_ticks_with, decode_segments, level_at, playlist_uris
 
 SR = 48000
 N = 960
@@ -206,3 +214,68 @@ def test_ten_peers_cost_well_under_a_millisecond_a_tick():
     seconds = timeit.timeit(lambda: returns.compute(plan, frames, program, lines, set(lines), producers), number=runs)
     print(f"returns for 10 peers: {seconds / runs * 1e6:.0f} µs a tick")
     assert seconds / runs < 0.002
+
+
+def test_the_engine_sends_returns_and_nothing_of_them_reaches_the_segments_or_the_recording(tmp_path):
+    """p1 on air from a file-like line, p2 on air over WebRTC, p3 off air over WebRTC (backstage);
+    a producer talks back to p2, another listens to p3 before the fader and speaks on backstage."""
+    reports = []
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append)
+    engine.set_lines(
+        [
+            LineSpec("p1", f"sine=frequency=1000:sample_rate={SR}", format="lavfi"),
+            # The uplink fallbacks of the WebRTC presenters: silent, and not read while the peer speaks.
+            LineSpec("p2", f"anullsrc=r={SR}:cl=stereo", format="lavfi"),
+            LineSpec("p3", f"anullsrc=r={SR}:cl=stereo", format="lavfi"),
+        ]
+    )
+    engine.set_mix({"p1": 0.0, "p2": 0.0, "p3": None})
+    engine.set_returns(ReturnPlan(on_air=frozenset({"p1", "p2"}), talkback={"user:pat": frozenset({"p2"})}))
+    voices = {"p2": 700, "p3": 1500, "user:pat": 2500, "user:kim": 3100}
+    peers = {
+        peer_id: PeerAudio(peer_id, PRESENTER_PEER if peer_id.startswith("p") else PRODUCER_PEER) for peer_id in voices
+    }
+    peers["user:kim"].monitor = "line:p3"
+    heard = {peer_id: [] for peer_id in peers}
+    for peer_id, peer in peers.items():
+        peer.listener = heard[peer_id].append
+        peer.stats = {"rtt_ms": 12, "jitter_ms": 3.5}
+        engine.set_peer(peer_id, peer)
+    spoken = [0]
+
+    def speak() -> None:
+        for peer_id, peer in peers.items():
+            peer.inbound.push(tone(voices[peer_id], spoken[0]))
+        spoken[0] += 1
+
+    speak()
+    speak()  # the jitter buffers' prefill
+    _run_ticks_with(engine, 250, dict.fromkeys(range(1, 251), speak))
+    engine.end_show()
+
+    last = slice(-SR, None)
+    program = decode_segments(tmp_path, playlist_uris(tmp_path / "live.m3u8"))[0][1024:]
+    with av.open(str(tmp_path / "program.aac")) as container:
+        recording = np.concatenate([f.to_ndarray() for f in container.decode(audio=0)], axis=1)[0][1024:]
+    for published in (program, recording):
+        assert level_at(published[-2 * SR : -SR], 1000) > 0.08  # lavfi's sine: 1/8 full scale, -3 dB
+        assert level_at(published[-2 * SR : -SR], 700) > 0.09  # the WebRTC voice on air
+        for private in (1500, 2500, 3100):  # backstage, talkback, the PFL'd line and backstage talk
+            assert level_at(published[-2 * SR : -SR], private) < 1e-4
+
+    def tones(peer_id: str) -> dict[int, float]:
+        signal = np.concatenate(heard[peer_id], axis=1)[:, last]
+        return {frequency: level_db(signal, frequency) for frequency in (1000, *voices.values())}
+
+    assert len(heard["p2"]) == 250 and len(heard["user:kim"]) == 250
+    p2, p3, kim = tones("p2"), tones("p3"), tones("user:kim")
+    assert p2[2500] == pytest.approx(TONE_DB, abs=0.1) and p2[700] < TONE_DB - 60  # talkback, not themselves
+    assert p2[1000] == pytest.approx(-18.06 - 3.01 - 15, abs=0.1)  # the program, ducked
+    assert p3[1000] > -25 and p3[700] > TONE_DB - 1 and p3[3100] == pytest.approx(TONE_DB, abs=0.1)
+    assert p3[1500] < TONE_DB - 60 and p3[2500] < TONE_DB - 100
+    assert kim[1500] == pytest.approx(TONE_DB, abs=0.1) and kim[1000] < TONE_DB - 100  # pre-fader p3
+    meters = [report for report in reports if report["type"] == "meters"]
+    assert meters[-1]["lines"]["p2"]["link"] == {"path": "webrtc", "rtt_ms": 12.0, "jitter_ms": 3.5, "loss_pct": None}
+    assert "link" not in meters[-1]["lines"]["p1"]
+    assert meters[-1]["lines"]["p3"]["health"] == "ok"
+    assert [validate_server_message(report, CONSOLE) for report in reports] == reports
