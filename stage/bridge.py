@@ -1,5 +1,7 @@
-"""The audio bridge as the stage sees it: lines, presenters, preview and take. Pure."""
+"""The audio bridge as the stage sees it: lines, presenters, preview and take, and what the
+presenters hear besides the program (talkback, backstage). Pure."""
 
+from stage.contract.commands import SYSTEM
 from stage.state import (
     DONE,
     MAX_LINES_ON_AIR,
@@ -16,6 +18,7 @@ from stage.state import (
     presenter_of,
     require_not_ended,
     standby_segment,
+    talked_to,
 )
 
 
@@ -25,6 +28,15 @@ def _put_on_air(state: State, line_ids: list[str]) -> None:
         raise CommandRefused("too_many_on_air", f"At most {MAX_LINES_ON_AIR} lines can be on air.", "line")
     for line_id, line in state["lines"].items():
         line["on_air"] = line_id in line_ids
+    _close_backstage_off_air(state)
+
+
+def _close_backstage_off_air(state: State) -> None:
+    """Backstage opened to an on-air presenter closes when they leave the air (off air, they
+    hear backstage anyway), so coming back on air never reopens it by surprise."""
+    state["backstage_open"] = [
+        pid for pid in state["backstage_open"] if state["lines"].get(state["presenters"][pid]["line"], {}).get("on_air")
+    ]
 
 
 def set_on_air(state: State, command: dict, ctx: Context) -> list[Happening]:
@@ -33,6 +45,7 @@ def set_on_air(state: State, command: dict, ctx: Context) -> list[Happening]:
     if command["on_air"] and not line["on_air"] and len(lines_on_air(state)) >= MAX_LINES_ON_AIR:
         raise CommandRefused("too_many_on_air", f"At most {MAX_LINES_ON_AIR} lines can be on air.", "line")
     line["on_air"] = command["on_air"]
+    _close_backstage_off_air(state)
     return [{"type": "line", "line": command["line"], "on_air": line["on_air"]}]
 
 
@@ -127,6 +140,7 @@ def _leave_air(state: State, presenter_id: str, presenter: dict) -> None:
         state["lines"][presenter["line"]]["on_air"] = False
     if presenter_id in state["preview"]["presenters"]:
         state["preview"]["presenters"].remove(presenter_id)
+    _close_backstage_off_air(state)
 
 
 def set_check_in(state: State, command: dict, ctx: Context) -> list[Happening]:
@@ -162,6 +176,38 @@ def set_status(state: State, command: dict, ctx: Context) -> list[Happening]:
     return [{"type": "presenter", "presenter": command["presenter"], "status": presenter["status"]}]
 
 
+def set_talkback(state: State, command: dict, ctx: Context) -> list[Happening]:
+    """The sending producer (`ctx.actor`) talks to these presenters, or all of them; nobody and
+    not all stops them. The system stops a producer whose last console closed."""
+    talking = bool(command["presenters"]) or command["all"]
+    if talking:
+        if ctx.role == SYSTEM:
+            raise CommandRefused("forbidden", "The system only stops a producer's talkback.", "presenters")
+        require_not_ended(state)
+        for index, presenter_id in enumerate(command["presenters"]):
+            presenter_of(state, presenter_id, f"presenters[{index}]")
+        presenters = [] if command["all"] else list(command["presenters"])
+        state["talkback"][ctx.actor] = {"presenters": presenters, "all": command["all"]}
+    else:
+        state["talkback"].pop(ctx.actor, None)
+    return [{"type": "talkback", "presenters": talked_to(state)}]
+
+
+def set_backstage(state: State, command: dict, ctx: Context) -> list[Happening]:
+    """An on-air presenter also hears backstage (the presenters off air), or stops hearing it."""
+    require_not_ended(state)
+    presenter = presenter_of(state, command["presenter"])
+    opened = state["backstage_open"]
+    if command["open"]:
+        if not state["lines"].get(presenter["line"], {}).get("on_air"):
+            raise CommandRefused("not_on_air", "Off air, a presenter hears backstage already.", "presenter")
+        if command["presenter"] not in opened:
+            opened.append(command["presenter"])
+    elif command["presenter"] in opened:
+        opened.remove(command["presenter"])
+    return [{"type": "backstage", "presenter": command["presenter"], "open": command["open"]}]
+
+
 HANDLERS = {
     "set_on_air": set_on_air,
     "set_mute": set_mute,
@@ -175,4 +221,6 @@ HANDLERS = {
     "set_presence": set_presence,
     "set_status": set_status,
     "set_line_source": set_line_source,
+    "set_talkback": set_talkback,
+    "set_backstage": set_backstage,
 }

@@ -8,6 +8,7 @@ the green room is another (stage/greenroom.py): set `audience` and `presenter`, 
 """
 
 import asyncio
+import collections
 import json
 import logging
 import time
@@ -18,7 +19,7 @@ from events.models import Event
 from stage import fanout, store
 from stage.admission import Admission, AdmittedSocket, Refusal
 from stage.broadcast import apply_and_broadcast
-from stage.contract.commands import PRODUCER, ProtocolError
+from stage.contract.commands import PRODUCER, SYSTEM, ProtocolError
 from stage.direct import prepared_writer
 from stage.projections import CONSOLE, conversation, greenroom_view
 
@@ -160,10 +161,30 @@ def _is_producer(event_id: int, user) -> bool:
     return event is not None and event.is_producer(user)
 
 
+# (event id, producer actor) -> consoles open in this process.
+_open_consoles: collections.Counter = collections.Counter()
+
+
 class ConsoleConsumer(StageSocketConsumer):
     """The producers' console of one event: producers of that event only."""
 
     audience = CONSOLE
+
+    async def joined(self) -> None:
+        _open_consoles[(self.event_id, self.actor)] += 1
+
+    async def left(self) -> None:
+        """A producer whose last console here closed stops talking back: nobody is left to let go
+        of the talk button. A fact about now, reported by the server (`system`)."""
+        key = (self.event_id, self.actor)
+        _open_consoles[key] -= 1
+        if _open_consoles[key] > 0:
+            return
+        del _open_consoles[key]
+        stop = {"type": "set_talkback", "presenters": [], "all": False}
+        outcome = await apply_and_broadcast(self.event_id, stop, actor=self.actor, role=SYSTEM)
+        if outcome.error is not None:
+            log.warning("stage %s: talkback of %s not stopped: %s", self.event_id, self.actor, outcome.error)
 
     async def admit(self) -> Admission | Refusal:
         user = self.scope.get("user")

@@ -27,6 +27,7 @@ from stage.state import (
     new_segment,
     require_not_ended,
     require_phase,
+    with_defaults,
 )
 
 __all__ = [
@@ -65,6 +66,8 @@ def initial_state(
         "messages": {},
         "questions": {},
         "serial": 0,
+        "talkback": {},
+        "backstage_open": [],
     }
 
 
@@ -72,11 +75,13 @@ def apply(
     state: State, command: dict, *, now: float, actor: str = "", role: str = "producer"
 ) -> tuple[State, list[Happening]]:
     """Apply a validated command. A change returns the new state at version + 1 and its happenings;
-    a command that changes nothing returns the very same state and no happenings."""
+    a command that changes nothing returns the very same state and no happenings. A state
+    persisted before keys were added to it (`ADDED_KEYS`) gets them here, with the first change."""
     handler = HANDLERS[command["type"]]
-    new_state = _copy(state)
+    current = with_defaults(state)
+    new_state = _copy(current)
     happenings = handler(new_state, command, Context(now=now, actor=actor, role=role))
-    if new_state == state:
+    if new_state == current:
         return state, []
     new_state["version"] = state["version"] + 1
     return new_state, happenings
@@ -102,6 +107,7 @@ def _reset_run(state: State) -> None:
     state["preview"] = {"segment": None, "presenters": []}
     state["cues"] = {}
     state["hold"] = False
+    state["backstage_open"] = []
 
 
 def start_rehearsal(state: State, command: dict, ctx: Context) -> list[Happening]:
@@ -139,6 +145,8 @@ def end_show(state: State, command: dict, ctx: Context) -> list[Happening]:
         line["on_air"] = False
     state["preview"] = {"segment": None, "presenters": []}
     state["hold"] = False
+    state["backstage_open"] = []
+    state["talkback"] = {}
     state["phase"] = ENDED
     state["ended_at"] = ctx.now
     return [{"type": "phase", "phase": ENDED}]
@@ -184,10 +192,20 @@ def audible_gains(state: State) -> dict[str, float | None]:
 def mix_plan(state: State) -> dict:
     """Everything the mixer takes from the stage: gains per line, whether the program is public
     (live) or private (rehearsal), whether the show is on hold, and which fallback source plays
-    alone on hold or while no on-air line carries audio (the mixer sees that, tick by tick)."""
+    alone on hold or while no on-air line carries audio (the mixer sees that, tick by tick); and
+    for the returns: the presenters' lines in preview, the lines of on-air presenters who also
+    hear backstage, and each talking producer's target lines (all: every presenter's)."""
+    presenters = state["presenters"]
+    talkback = state.get("talkback", {})
     return {
         "gains": audible_gains(state),
         "public": state["phase"] == LIVE,
         "hold": state.get("hold", False),
         "fallback": state["fallback"],
+        "preview": [presenters[pid]["line"] for pid in state["preview"]["presenters"] if pid in presenters],
+        "backstage_open": [presenters[pid]["line"] for pid in state.get("backstage_open", []) if pid in presenters],
+        "talkback": {
+            actor: sorted(p["line"] for pid, p in presenters.items() if entry["all"] or pid in entry["presenters"])
+            for actor, entry in talkback.items()
+        },
     }

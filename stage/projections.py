@@ -1,7 +1,8 @@
 """The stage state as each audience sees it. Pure.
 
 Consoles see everything. Green rooms see the show but not the private chat (each presenter gets
-their own conversation separately) nor the Q&A moderation queue, and of each line only what the
+their own conversation separately) nor the Q&A moderation queue nor which producer talks back
+(only whom they talk to), and of each line only what the
 green room shows: never its source, which may hold a stream key or a password, but the kind of
 input it is. Snapshots and deltas both go through `greenroom_view`, so neither can leak what the
 other hides. Viewers hold no socket: they see the public status (events/status.py).
@@ -16,7 +17,7 @@ from stage.contract.records import (
     GREENROOM_PRIVATE_HAPPENINGS,
 )
 from stage.sources.kinds import source_kind
-from stage.state import Happening, State, serial
+from stage.state import Happening, State, serial, talked_to, with_defaults
 
 AUDIENCES = (CONSOLE, GREENROOM)
 _SHOWN_LINE_FIELDS = tuple(field for field in GREENROOM_LINE if field != "source_kind")
@@ -29,8 +30,11 @@ def greenroom_line(line: dict) -> dict:
 
 
 def greenroom_view(state: State) -> State:
+    state = with_defaults(state)
     view = {key: value for key, value in state.items() if key not in GREENROOM_PRIVATE}
     view["lines"] = {line_id: greenroom_line(line) for line_id, line in state["lines"].items()}
+    # "Producer talking" on a presenter's page, without saying which producer.
+    view["talkback_to"] = talked_to(state)
     return view
 
 
@@ -48,5 +52,3 @@ def conversation(state: State, presenter_id: str) -> list[dict]:
     """A presenter's chat with the producers, oldest first."""
     mine = sorted((mid for mid, m in state["messages"].items() if m["presenter"] == presenter_id), key=serial)
     return [{"id": mid} | state["messages"][mid] for mid in mine]
-
-

@@ -28,6 +28,19 @@ MAX_QUESTIONS = 500
 MAX_SEGMENTS = 200
 
 
+# Keys the state gained after shows were persisted, with their value in a state that lacks them.
+# A stored document is read through `with_defaults`, so an older one loads and applies as it is.
+ADDED_KEYS: dict[str, Any] = {"talkback": {}, "backstage_open": []}
+
+
+def with_defaults(state: State) -> State:
+    """`state` itself when it has every key, else a shallow copy with the missing ones at their defaults."""
+    missing = {key: value for key, value in ADDED_KEYS.items() if key not in state}
+    if not missing:
+        return state
+    return state | {key: type(value)() for key, value in missing.items()}
+
+
 class CommandRefused(StageError):
     """A valid command that the current state does not allow."""
 
@@ -124,6 +137,14 @@ def current_segment(state: State) -> str | None:
 
 def standby_segment(state: State) -> str | None:
     return next((sid for sid in state["rundown"] if state["segments"][sid]["status"] == STANDBY), None)
+
+
+def talked_to(state: State) -> list[str]:
+    """The presenters a producer is talking back to now (whoever it is), in roster order."""
+    talkback = state.get("talkback", {}).values()
+    every = any(entry["all"] for entry in talkback)
+    named = {presenter for entry in talkback for presenter in entry["presenters"]}
+    return [pid for pid in state["presenters"] if every or pid in named]
 
 
 def tally(state: State, presenter_id: str) -> str:

@@ -16,6 +16,7 @@ from stage import machine
 from stage.contract.commands import FACT_ROLES, PRODUCER
 from stage.models import StageLogEntry, StageState
 from stage.signals import stage_changed
+from stage.state import with_defaults
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def refresh_unstarted(event_id: int) -> None:
 
 
 def snapshot(event_id: int) -> dict:
-    return load_state(Event.objects.get(pk=event_id)).document
+    return with_defaults(load_state(Event.objects.get(pk=event_id)).document)
 
 
 def audit_entry(entry: StageLogEntry) -> dict:
@@ -123,9 +124,10 @@ def submit(event_id: int, command: dict, *, actor: str, role: str = PRODUCER, no
         command = command | {"client_id": f"{role}-{uuid.uuid4().hex}"}
     with transaction.atomic():
         stage = _locked_stage(event_id)
+        document = with_defaults(stage.document)
         if StageLogEntry.objects.filter(event_id=event_id, client_id=command["client_id"]).exists():
             # A retried command: it was applied once already; the sender just needs the state.
-            return Outcome(state=stage.document, duplicate=True)
+            return Outcome(state=document, duplicate=True)
         if role not in FACT_ROLES and _stale(event_id, command["version"], stage.version):
             error = {
                 "code": "stale_version",
@@ -133,8 +135,8 @@ def submit(event_id: int, command: dict, *, actor: str, role: str = PRODUCER, no
                 "message": f"The stage is at version {stage.version}, not {command['version']}.",
             }
             _log_refusal(event_id, command, actor, error)
-            return Outcome(state=stage.document, error=error)
-        previous = stage.document
+            return Outcome(state=document, error=error)
+        previous = document
         try:
             new_state, happenings = machine.apply(previous, command, now=now, actor=actor, role=role)
         except machine.CommandRefused as refused:

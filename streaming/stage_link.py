@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stage import machine
 from stage.state import MIXING_PHASES
+from streaming.core.returns import ReturnPlan
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class MixSettings:
     public: bool = True
     hold: bool = False
     fallback: str | None = None  # the stage's choice of fallback source, by name
+    returns: ReturnPlan = field(default_factory=ReturnPlan)  # what the WebRTC peers hear
 
 
 def needs_mixer(state: dict) -> bool:
@@ -24,9 +26,16 @@ def needs_mixer(state: dict) -> bool:
 
 
 def mix_settings(state: dict) -> MixSettings:
-    """The stage state as the mixer's gains and routing."""
+    """The stage state as the mixer's gains, routing and returns. "On air" for the returns is what
+    the program mixes: a muted line, or every line on hold, is backstage."""
     plan = machine.mix_plan(state)
-    return MixSettings(dict(plan["gains"]), plan["public"], plan["hold"], plan["fallback"])
+    returns = ReturnPlan(
+        on_air=frozenset(line for line, gain in plan["gains"].items() if gain is not None),
+        preview=frozenset(plan["preview"]),
+        backstage_open=frozenset(plan["backstage_open"]),
+        talkback={actor: frozenset(lines) for actor, lines in plan["talkback"].items()},
+    )
+    return MixSettings(dict(plan["gains"]), plan["public"], plan["hold"], plan["fallback"], returns)
 
 
 def health_command(report: dict) -> dict | None:

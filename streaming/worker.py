@@ -144,6 +144,7 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         mix = mix_settings(state)
         engine.set_fallback(fallback_spec(mix.fallback))
         engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)
+        engine.set_returns(mix.returns)
         first_state.set()
 
     follower = StageFollower(holder, on_state, stop)

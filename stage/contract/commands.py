@@ -25,6 +25,7 @@ from stage.contract.limits import (
     MAX_NAME_LENGTH,
     MAX_SEGMENT_PRESENTERS,
     MAX_SEGMENT_SECONDS,
+    MAX_TALKBACK_PRESENTERS,
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     MIN_GAIN_DB,
@@ -124,6 +125,13 @@ COMMANDS: dict[str, CommandSpec] = {
     "set_preview": CommandSpec({"presenters": _PRESENTER_IDS}, _PRODUCERS),
     "take": CommandSpec({}, _PRODUCERS),
     "send_to_green_room": CommandSpec({"presenter": _id()}, _PRODUCERS),
+    # What presenters hear besides the program. Talkback is the sender's own (empty and not all:
+    # stop); the system sends the stop when a producer's last console closes.
+    "set_talkback": CommandSpec(
+        {"presenters": Field(list, max_length=MAX_TALKBACK_PRESENTERS, items=_id(), unique=True), "all": Field(bool)},
+        frozenset({PRODUCER, SYSTEM}),
+    ),
+    "set_backstage": CommandSpec({"presenter": _id(), "open": Field(bool)}, _PRODUCERS),
     # Presenters.
     "set_check_in": CommandSpec(
         {"presenter": _id(), "checked_in": Field(bool)}, frozenset({PRODUCER, PRESENTER}), own_presenter=True

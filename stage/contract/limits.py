@@ -12,6 +12,8 @@ MAX_CUE_SECONDS = 3600
 # The mix takes at most this many lines at once; a segment has at most as many presenters.
 MAX_LINES_ON_AIR = 4
 MAX_SEGMENT_PRESENTERS = MAX_LINES_ON_AIR
+# A producer talks back to a few presenters at once (or to all of them, with `all`).
+MAX_TALKBACK_PRESENTERS = 32
 
 # The on-air segment's clock turns amber in its last minute or its last fifth, whichever is
 # shorter (a two-minute segment warns at 24 s, not halfway through), and red once it runs over.

@@ -54,6 +54,18 @@ LINE_METER = {
     "rms_db": LEVEL_DB,
     "health": Field(str, choices=REPORTED_HEALTH),
     "gaps": Field(int, minimum=0),  # 20 ms frames the line had nothing for since it opened
+    # A presenter's line while they have a WebRTC connection to the mixer: whether their voice
+    # comes over it or over the WebSocket uplink, and the connection's figures (null until known).
+    "link": Field(
+        dict,
+        required=False,
+        record={
+            "path": Field(str, choices=("webrtc", "websocket")),
+            "rtt_ms": Field(float, nullable=True, minimum=0),
+            "jitter_ms": Field(float, nullable=True, minimum=0),
+            "loss_pct": Field(float, nullable=True, minimum=0, maximum=100),
+        },
+    ),
 }
 PROGRAM_METER = {
     "peak_db": LEVEL_DB,
@@ -183,4 +195,3 @@ def validate_server_message(message: Any, audience: str) -> dict:
     if spec.check is not None:
         spec.check(message, audience)
     return message
-

@@ -96,6 +96,8 @@ MESSAGE = {
     "at": TIME,
     "question": Field(str, required=False, max_length=MAX_ID_LENGTH),
 }
+# A producer talking back: to these presenters, or to all of them.
+TALKBACK = {"presenters": IDS, "all": FLAG}
 QUESTION = {"text": TEXT, "name": ANY_TEXT, "status": _enum(QUESTION_STATUS), "asked_at": TIME}
 
 STATE = {
@@ -115,11 +117,17 @@ STATE = {
     "messages": _map(MESSAGE),
     "questions": _map(QUESTION),
     "serial": Field(int, minimum=0),
+    # Keyed by the producer's actor: only producers talking now.
+    "talkback": Field(dict, values=Field(dict, record=TALKBACK)),
+    # On-air presenters who also hear backstage.
+    "backstage_open": IDS,
 }
-# Keys of the state the green room does not get.
-GREENROOM_PRIVATE = ("messages", "questions")
+# Keys of the state the green room does not get: the chat, the Q&A queue, and who talks back
+# (producers' names); it gets the presenters being talked to instead (`talkback_to`).
+GREENROOM_PRIVATE = ("messages", "questions", "talkback")
 GREENROOM_STATE = {key: field for key, field in STATE.items() if key not in GREENROOM_PRIVATE} | {
-    "lines": _map(GREENROOM_LINE)
+    "lines": _map(GREENROOM_LINE),
+    "talkback_to": IDS,
 }
 STATES = {CONSOLE: STATE, GREENROOM: GREENROOM_STATE}
 
@@ -178,6 +186,9 @@ HAPPENINGS = {
     "cue_cleared": {"cue": ID},
     "message": {"message": ID, "presenter": ID},
     "question": {"question": ID, "status": _enum(QUESTION_STATUS)},
+    # Who is being talked back to now, by anyone (never who talks).
+    "talkback": {"presenters": IDS},
+    "backstage": {"presenter": ID, "open": FLAG},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
 GREENROOM_PRIVATE_HAPPENINGS = ("message", "question")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,11 +13,12 @@ import numpy as np
 from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
 from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Segment
-from .lines import LineReader, LineSpec
+from .lines import HEALTH_OK, LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
-from .peers import PeerAudio
+from .peers import PRESENTER_PEER, PeerAudio
 from .playlist import PlaylistWriter, target_duration_for
+from .returns import ProducerIn, ReturnPlan, Returns
 from .watch import LineWatch
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,8 @@ class MixEngine:
         self._recorder: AacRecorder | None = None
         self._anchor_wall = 0.0
         self._peers: dict[str, PeerAudio] = {}
+        self._returns_plan = ReturnPlan()
+        self.returns = Returns(self.mixer)
 
     def set_lines(self, specs: list[LineSpec]) -> None:
         """Make these the lines: start readers for new or changed ones, stop removed ones."""
@@ -107,6 +110,11 @@ class MixEngine:
                 self._peers.pop(peer_id, None)
             else:
                 self._peers[peer_id] = peer
+
+    def set_returns(self, plan: ReturnPlan) -> None:
+        """What the peers hear (streaming/core/returns.py), from the next tick on."""
+        with self._lock:
+            self._returns_plan = plan
 
     def set_fallback(self, spec: LineSpec | None) -> None:
         """The source played alone on hold or when the on-air lines carry no audio."""
@@ -155,15 +163,29 @@ class MixEngine:
     def _tick(self, segmenter: AacSegmenter) -> None:
         with self._lock:
             readers = dict(self._readers)
+            peers = dict(self._peers)
+            plan = self._returns_plan
             pending, self._pending_mix = self._pending_mix, None
         if pending is not None:
             self._gains, public, self._hold = pending
             if public != self._public:
                 self._reroute(segmenter, public)
-        self._watch(readers)
+        # A presenter speaking over WebRTC: their line's input is their peer's, not the uplink's.
+        speaking = {
+            line_id: peer
+            for line_id, peer in peers.items()
+            if peer.kind == PRESENTER_PEER and line_id in readers and peer.inbound.active()
+        }
+        self._watch(readers, speaking.keys())
         wait = 0.0 if self.clock.realtime else FREE_RUNNING_WAIT
-        frames = {line_id: reader.read_frame(wait) for line_id, reader in readers.items()}
+        frames = {
+            line_id: self._peer_frame(speaking[line_id]) if line_id in speaking else reader.read_frame(wait)
+            for line_id, reader in readers.items()
+        }
         program = self.mixer.mix(frames)
+        if peers:
+            # Before the encoder's share of the tick: the returns' latency is the mix's alone.
+            self._send_returns(plan, frames, program, peers, speaking.keys())
         # Feed-forward: with normalisation on, the sum before the normaliser's own gain is what is
         # measured, which keeps the 3 s short-term window out of a feedback loop that would hunt.
         self._measure.append(program if self.normaliser is None else self.mixer.last_sum)
@@ -177,9 +199,36 @@ class MixEngine:
         for segment in segmenter.push(program):
             self._publish(segment, self._public)
 
-    def _watch(self, readers: dict[str, LineReader]) -> None:
-        """Report health changes and alarms; put the fallback on or off air."""
+    def _peer_frame(self, peer: PeerAudio) -> np.ndarray:
+        frame = peer.inbound.pop()
+        return frame if frame is not None else np.zeros((self.mixer.channels, self.mixer.frame_samples), np.float32)
+
+    def _send_returns(
+        self,
+        plan: ReturnPlan,
+        frames: dict[str, np.ndarray],
+        program: np.ndarray,
+        peers: dict[str, PeerAudio],
+        speaking: Iterable[str],
+    ) -> None:
+        presenters = [peer_id for peer_id, peer in peers.items() if peer.kind == PRESENTER_PEER]
+        producers = {
+            peer_id: ProducerIn(peer.inbound.pop(), peer.monitor)
+            for peer_id, peer in peers.items()
+            if peer.kind != PRESENTER_PEER
+        }
+        returns = self.returns.compute(plan, frames, program, presenters, set(speaking), producers)
+        for peer_id, frame in returns.items():
+            try:
+                peers[peer_id].send_return(frame)
+            except Exception:  # one broken connection must not stop the program or the others
+                log.exception("return to peer %s failed", peer_id)
+
+    def _watch(self, readers: dict[str, LineReader], speaking: Iterable[str] = ()) -> None:
+        """Report health changes and alarms; put the fallback on or off air. A line whose
+        presenter speaks over WebRTC is healthy whatever its uplink reader says."""
         health = {line_id: reader.health for line_id, reader in readers.items() if line_id != FALLBACK_ID}
+        health |= {line_id: HEALTH_OK for line_id in speaking if line_id in health}
         faults = {line_id: readers[line_id].fault for line_id in health}
         on_air = {line_id for line_id, gain in self._gains.items() if gain is not None and line_id in health}
         reports = self.watch.update(health, on_air, faults)
@@ -247,11 +296,17 @@ class MixEngine:
         meters = self.mixer.meters()
         with self._lock:
             readers = {line_id: reader for line_id, reader in self._readers.items() if line_id != FALLBACK_ID}
-        # Gaps: 20 ms frames the line had nothing for since it opened (its contribution's dropouts).
+            # Gaps: 20 ms frames the line had nothing for since it opened (its contribution's dropouts).
+            peers = {peer_id: peer for peer_id, peer in self._peers.items() if peer.kind == PRESENTER_PEER}
         lines = {
             line_id: {**meters["lines"].get(line_id, _SILENT_METER), "health": reader.health, "gaps": reader.underruns}
             for line_id, reader in readers.items()
         }
+        for line_id, meter in lines.items():
+            if line_id in peers:
+                meter["link"] = _link(peers[line_id])
+                if meter["link"]["path"] == "webrtc":
+                    meter["health"] = HEALTH_OK  # as the watch counts it (see _watch)
         gain_db = self.normaliser.gain_db if self.normaliser is not None else 0.0
         program = {
             **meters["program"],
@@ -275,6 +330,18 @@ class MixEngine:
             self.on_report(report)
         except Exception:  # a broken listener must not stop the program
             log.exception("mixer report failed")
+
+
+def _link(peer: PeerAudio) -> dict:
+    """How a presenter's line reaches the mixer: their WebRTC peer while it delivers audio, else
+    the WebSocket uplink; with the peer connection's figures (None until the adapter has them)."""
+    stats = peer.stats
+    figures = {name: _number(stats.get(name)) for name in ("rtt_ms", "jitter_ms", "loss_pct")}
+    return {"path": "webrtc" if peer.inbound.active() else "websocket", **figures}
+
+
+def _number(value) -> float | None:
+    return None if value is None else round(float(value), 2)
 
 
 def _plus(lufs: float | None, gain_db: float) -> float | None:

@@ -77,6 +77,16 @@ class Mixer:
         self._program_ramp = _Ramp()
         self._program_ramp.current = self._program_ramp.target = 1.0
         self.last_sum = np.zeros((channels, frame_samples), dtype=np.float32)
+        # The last tick as it was mixed, so the returns (streaming/core/returns.py) can take a
+        # line's own contribution out of the sum without mixing again: its lines, their inputs,
+        # the steady gain vector (0 for a ramping line), each ramping line's per-sample gain, and
+        # what turned the sum into the program (program gain, limiter envelope; None when unity).
+        self._last_index: dict[str, int] = {}
+        self._last_stack = np.zeros((0, channels, frame_samples), dtype=np.float32)
+        self._last_steady = np.zeros(0, dtype=np.float32)
+        self._last_ramping: dict[int, np.ndarray] = {}
+        self._last_program_gain: np.ndarray | None = None
+        self._last_envelope: np.ndarray | None = None
         self._window = MeterWindow()
 
     def set_gains(self, gains_db: dict[str, float | None]) -> None:
@@ -114,19 +124,24 @@ class Mixer:
                 steady.append(0.0)
                 ramping.append((index, ramp.advance(self.frame_samples)))
         gains = np.array(steady, dtype=np.float32)
+        self._last_index = {line: index for index, line in enumerate(line_ids)}
+        self._last_stack, self._last_steady = stack, gains
+        self._last_ramping = {index: gain.astype(np.float32) for index, gain in ramping}
         for line in self._targets.keys() - set(line_ids):
             self._ramp_of(line).advance(self.frame_samples)  # no frame: its ramp still moves on
         # einsum, not matmul: OpenBLAS would start a thread per core that spins on the CPU the
         # other lines and the encoder need (one mixer per process is the design).
         program = np.einsum("i,ij->j", gains, flat).reshape(self.channels, self.frame_samples)
-        for index, gain in ramping:
-            program += stack[index] * gain.astype(np.float32)
+        for index, gain in self._last_ramping.items():
+            program += stack[index] * gain
         self._forget_silent_lines(line_ids)
         # The sum before the program gain: what loudness normalisation measures (feed-forward).
         self.last_sum = program
         program_gain = self._program_ramp.advance(self.frame_samples)
+        self._last_program_gain = None
         if not (np.isscalar(program_gain) and program_gain == 1.0):
-            program = program * np.asarray(program_gain, dtype=np.float32)
+            self._last_program_gain = np.asarray(program_gain, dtype=np.float32)
+            program = program * self._last_program_gain
         program = self._limit(program)
         self._window.add(line_ids, flat, program)
         return program
@@ -161,6 +176,7 @@ class Mixer:
     def _limit(self, program: np.ndarray) -> np.ndarray:
         """Instant attack, linear release, then a hard clamp so the ceiling holds exactly."""
         peak = np.abs(program).max(axis=0)
+        self._last_envelope = None
         if self._limiter_gain >= 1.0 and float(peak.max()) <= self.ceiling:
             return program
         with np.errstate(divide="ignore"):
@@ -172,8 +188,38 @@ class Mixer:
         envelope = np.minimum(envelope, self._limiter_gain + ramp + self.release_step)
         envelope = np.minimum(envelope, 1.0)
         self._limiter_gain = float(envelope[-1])
-        limited = program * envelope.astype(np.float32)
+        self._last_envelope = envelope.astype(np.float32)
+        limited = program * self._last_envelope
         return np.clip(limited, -self.ceiling, self.ceiling, out=limited)
+
+    def contributions(self, line_ids: list[str]) -> np.ndarray:
+        """What each of these lines added to the last tick's sum, gain x input as it was mixed
+        (ramps included): (len(line_ids), channels, frame_samples); zeros for a line not mixed."""
+        out = np.zeros((len(line_ids), self.channels, self.frame_samples), dtype=np.float32)
+        for row, line in enumerate(line_ids):
+            index = self._last_index.get(line)
+            if index is None:
+                continue
+            gain = self._last_ramping.get(index)
+            if gain is None:
+                gain = self._last_steady[index]
+                if gain == 0.0:
+                    continue
+            np.multiply(self._last_stack[index], gain, out=out[row])
+        return out
+
+    def like_program(self, sums: np.ndarray) -> np.ndarray:
+        """Sums shaped like the last tick's (…, channels, frame_samples) taken to the program
+        the way its sum was: the same program gain, the same limiter envelope, the same ceiling.
+        A sum equal to the last one comes out equal to the program, sample for sample."""
+        out = sums
+        if self._last_program_gain is not None:
+            out = out * self._last_program_gain
+        if self._last_envelope is not None:
+            out = out * self._last_envelope
+        if out is sums:
+            out = sums.copy()
+        return np.clip(out, -self.ceiling, self.ceiling, out=out)
 
 
 class MeterWindow:

@@ -34,6 +34,8 @@ SCRIPT = [
     ("next", {}, "producer", "user:pat"),
     ("ack_cue", {"cue": "c1", "presenter": "p1"}, "presenter", "presenter:p1"),
     ("take", {}, "producer", "user:pat"),
+    ("set_backstage", {"presenter": "p1", "open": True}, "producer", "user:pat"),
+    ("set_talkback", {"presenters": ["p2"], "all": False}, "producer", "user:pat"),
     ("set_line_source", {"line": "p2", "source": "rtmp://encoder.example/live/sk-SECRET", "format": "flv"}, "producer",
      "user:pat"),
     ("set_line_health", {"line": "p2", "health": "faulted", "fault": "encoder.example is private"}, "mixer", "mixer"),

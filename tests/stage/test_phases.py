@@ -89,6 +89,9 @@ def test_lines_are_silent_before_the_show_and_after_it():
         "public": False,
         "hold": False,
         "fallback": "hold_music",
+        "preview": [],
+        "backstage_open": [],
+        "talkback": {},
     }
 
 

@@ -30,6 +30,8 @@ FIELDS = {
     "set_line_health": {"line": presenter, "health": st.sampled_from(["connecting", "ok", "silent", "faulted"])},
     "set_preview": {"presenters": presenters},
     "send_to_green_room": {"presenter": presenter},
+    "set_talkback": {"presenters": presenters, "all": st.booleans()},
+    "set_backstage": {"presenter": presenter, "open": st.booleans()},
     "set_check_in": {"presenter": presenter, "checked_in": st.booleans()},
     "set_ready": {"presenter": presenter, "ready": st.booleans()},
     "set_presence": {"presenter": presenter, "connected": st.booleans()},
@@ -81,6 +83,9 @@ def check_invariants(state: dict) -> None:
     assert sum(q["status"] == "on_screen" for q in state["questions"].values()) <= 1
     if state["phase"] == "ended":
         assert not any(line["on_air"] for line in state["lines"].values())
+        assert state["talkback"] == {}
+    # Backstage is opened only to presenters on air, and closes when they leave it.
+    assert all(state["lines"][state["presenters"][pid]["line"]]["on_air"] for pid in state["backstage_open"])
 
 
 # Lines going on air, often enough to press against the limit.
