@@ -304,6 +304,8 @@ class MixEngine:
         }
         for line_id, meter in lines.items():
             if line_id in peers:
+                # Ticks the peer's jitter buffer ran dry count as the line's gaps too.
+                meter["gaps"] += peers[line_id].inbound.underruns
                 meter["link"] = _link(peers[line_id])
                 if meter["link"]["path"] == "webrtc":
                     meter["health"] = HEALTH_OK  # as the watch counts it (see _watch)
