@@ -4,6 +4,7 @@ Unset variables give the embedded default: SQLite, the in-memory channel layer a
 child processes of the server. DATABASE_URL and REDIS_URL switch to the scaled-out mode.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -189,6 +190,30 @@ try:
     )
 except ValueError as error:
     raise ImproperlyConfigured(str(error)) from None
+
+# --- the two-way bridge (WebRTC between browsers and the mixer, streaming/core/rtc.py). ICE
+# servers are JSON lists of {"urls", "username"?, "credential"?}: the mixer's, and the ones the
+# pages get (default: the same). Empty means none at all, never aiortc's public default. The
+# mixer offers RTC_HOST_ADDRESSES (empty: every interface address but loopback, aioice's own
+# choice), tries only remote candidates in RTC_CANDIDATE_NETWORKS (CIDRs; empty: any; TCP ones
+# never while it is set) and binds UDP ports from RTC_PORT_MIN to RTC_PORT_MAX (0: any).
+RTC_ENABLED = env.bool("RTC_ENABLED", default=True)
+RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
+RTC_BROWSER_ICE_SERVERS = env.json("RTC_BROWSER_ICE_SERVERS", default=RTC_ICE_SERVERS)
+RTC_HOST_ADDRESSES = env.list("RTC_HOST_ADDRESSES", default=[])
+RTC_CANDIDATE_NETWORKS = env.list("RTC_CANDIDATE_NETWORKS", default=[])
+RTC_PORT_MIN = env.int("RTC_PORT_MIN", default=0)
+RTC_PORT_MAX = env.int("RTC_PORT_MAX", default=0)
+try:
+    for _network in RTC_CANDIDATE_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as error:
+    raise ImproperlyConfigured(f"RTC_CANDIDATE_NETWORKS: {error}") from None
+if (RTC_PORT_MIN or RTC_PORT_MAX) and not 0 < RTC_PORT_MIN <= RTC_PORT_MAX < 65536:
+    raise ImproperlyConfigured("RTC_PORT_MIN and RTC_PORT_MAX: both 0 (any port), or 1 to 65535, low to high")
+for _servers in (RTC_ICE_SERVERS, RTC_BROWSER_ICE_SERVERS):
+    if not isinstance(_servers, list) or not all(isinstance(server, dict) and "urls" in server for server in _servers):
+        raise ImproperlyConfigured('RTC ICE servers are a JSON list of {"urls", "username"?, "credential"?}')
 
 # --- email: the console backend unless EMAIL_URL says otherwise
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -16,10 +16,11 @@ import time
 from channels.db import database_sync_to_async
 
 from events.models import Event
-from stage import fanout, store
+from stage import fanout, mixer_mail, store
 from stage.admission import Admission, AdmittedSocket, Refusal
 from stage.broadcast import apply_and_broadcast
-from stage.contract.commands import PRODUCER, SYSTEM, ProtocolError
+from stage.contract.commands import PRESENTER, PRODUCER, SYSTEM, ProtocolError
+from stage.contract.signals import is_session, is_signal, monitor_choice, validate_signal
 from stage.direct import prepared_writer
 from stage.projections import CONSOLE, conversation, greenroom_view
 
@@ -80,6 +81,9 @@ class StageSocketConsumer(AdmittedSocket):
         if message == {"type": "snapshot"}:
             await self.request_snapshot()
             return
+        if is_signal(message):
+            await self.signal(message)
+            return
         outcome = await apply_and_broadcast(self.event_id, message, actor=self.actor, role=self.role)
         client_id = message.get("client_id") if isinstance(message.get("client_id"), str) else None
         if outcome.error is None:
@@ -90,6 +94,41 @@ class StageSocketConsumer(AdmittedSocket):
         if outcome.state is not None and outcome.error["code"] == "stale_version":
             refusal |= {"version": outcome.state["version"], "state": self.view(outcome.state)}
         await self.send_json(refusal)
+
+    async def signal(self, message: dict) -> None:
+        """Hand a WebRTC signal (stage/contract/signals.py) to the event's mixer, which answers
+        this socket alone (`stage_signal`); refuse an offer at once when no mixer can answer."""
+        session = message.get("session")
+        try:
+            validate_signal(message, self.role)
+        except ProtocolError as error:
+            log.warning("stage %s: bad signal from %s: %s", self.event_id, self.actor, error.message)
+            # An offer whose session is readable is refused as that session's; anything else is an error.
+            if message["type"] == "rtc_offer" and error.field != "session" and is_session(session):
+                await self.send_json({"type": "rtc_refused", "session": session, "error": error.as_dict()})
+            else:
+                await self.send_json({"type": "error", "error": error.as_dict()})
+            return
+        # A presenter's peer is their line; a producer's is their actor name.
+        peer = self.presenter if self.role == PRESENTER else self.actor
+        if message["type"] == "monitor":
+            mail = {"type": "monitor", "peer": peer, "listen": monitor_choice(message)}
+        else:
+            kind = "presenter" if self.role == PRESENTER else "producer"
+            mail = {"type": "rtc_offer", "peer": peer, "kind": kind, "session": session, "sdp": message["sdp"]}
+            mail["reply_to"] = self.channel_name
+        if not await mixer_mail.mixer_expected(self.event_id):
+            why = "The bridge runs during rehearsal and the show only."
+        elif not await mixer_mail.send(self.event_id, mail):
+            why = "The bridge cannot be reached."
+        else:
+            return
+        if message["type"] == "rtc_offer":
+            await self.send_json({"type": "rtc_refused", "session": session, "error": bridge_off(why)})
+
+    async def stage_signal(self, message: dict) -> None:
+        """The mixer's answer to this socket's signal (streaming/reports.py sends it here)."""
+        await self.send_json(message["message"])
 
     async def request_snapshot(self) -> None:
         """A snapshot now, or, within a second of the last one, one when the second is up."""
@@ -140,6 +179,10 @@ class StageSocketConsumer(AdmittedSocket):
         elif self.presenter is not None:
             message["conversation"] = conversation(state, self.presenter)
         return message | {"server_time": time.time()}
+
+
+def bridge_off(message: str) -> dict:
+    return {"code": "bridge_unavailable", "field": None, "message": message}
 
 
 def parse(text_data: str | None) -> dict:

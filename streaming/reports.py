@@ -1,5 +1,6 @@
 """Where a mixer's reports go: every report to the event's consoles (the meters group), and line
-health changes to the stage itself, as the mixer's own command, when the stage accepts them.
+health changes to the stage itself, as the mixer's own command, when the stage accepts them. A
+report addressed `to` one socket (the answer to its WebRTC offer) goes to that socket alone.
 
 Reports come from the mix thread (Celery) or a pipe reader (local), so nothing here may block:
 sends are handed to an event loop and meters are dropped while too many are still in flight.
@@ -35,6 +36,10 @@ class Forwarder:
         self._lock = threading.Lock()
 
     def forward(self, event_id: int, report: dict) -> None:
+        if "to" in report:
+            message = {key: value for key, value in report.items() if key != "to"}
+            self._submit(get_channel_layer().send(report["to"], {"type": "stage.signal", "message": message}))
+            return
         command = health_command(report)
         if report.get("type") == "meters" and self.in_flight >= MAX_IN_FLIGHT:
             self.dropped += 1  # meters are superseded ten times a second; changes are never dropped

@@ -43,6 +43,9 @@ class MixerRunner(Protocol):
     def stop_all(self) -> None:
         """Stop the mixers this runner started (the server is going down)."""
 
+    def send_control(self, event_id: int, frame: bytes) -> bool:
+        """Pass a control frame to the event's mixer over a pipe; False when there is none."""
+
 
 def events_needing_a_mixer() -> list[int]:
     """Events whose stage needs a mixer but whose lease has lapsed (never started, or died)."""
@@ -167,6 +170,16 @@ class LocalRunner:
         if feed is not None:
             feed.put(frame)
 
+    def send_control(self, event_id: int, frame: bytes) -> bool:
+        """Pass a control frame (streaming/uplink.py) to the event's mixer child, if it has one."""
+        with self.lock:
+            feed = self.inputs.get(event_id)
+            child = self.children.get(event_id)
+        if feed is None or child is None or child.poll() is not None:
+            return False
+        feed.put(frame)
+        return True
+
     def stop_all(self) -> None:
         self.stopping.set()
         with self.lock:
@@ -205,6 +218,10 @@ class LocalRunner:
 
 class CeleryRunner:
     """Mixers as tasks on the mixer queue (one per worker process: concurrency 1, prefetch 1)."""
+
+    def send_control(self, event_id: int, frame: bytes) -> bool:
+        """Control messages reach Celery's mixers through Redis, never a pipe (streaming/uplink.py)."""
+        return False
 
     def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Nothing to do: Celery beat runs the watchdog."""

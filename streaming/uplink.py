@@ -5,15 +5,20 @@ each line's newest WebM header in a hash, so a mixer started or restarted mid-se
 decode the line; the mixer reads the stream with blocking XREADs. In the embedded default the
 server writes framed slices to its mixer child's stdin (streaming/runners.py) and the child
 reads them here. Either way the mixer ends up with one `UplinkBuffer` per line.
+
+The same way carries control messages to the mixer (WebRTC signals from the stage sockets,
+stage/mixer_mail.py): a control frame on the pipe (never kept as a line's header), an entry with
+a "c" field in the stream. The mixer's `Uplinks` hands them to its `on_control` callback.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 import redis
@@ -28,7 +33,8 @@ log = logging.getLogger(__name__)
 # uplinks' byte rate (which the socket limits), not by a count of slices of any size.
 STREAM_KEEP_MS = 60_000
 HEADERS_TTL_SECONDS = 24 * 3600
-# Pipe frames: line, session (each length-prefixed), sequence number, then the slice.
+# Pipe frames: line, session (each length-prefixed), sequence number, then the slice. A control
+# frame has an empty line (a line id never is) and JSON for its slice.
 _FRAME_HEAD = struct.Struct("!I")
 _FIELDS = struct.Struct("!BBI")
 
@@ -88,6 +94,22 @@ class PipeUplinkSender:
         pass
 
 
+async def send_control(event_id: int, message: dict) -> bool:
+    """Hand a control message to the event's mixer (registered with stage/mixer_mail.py); False
+    when there is no way to it (embedded: no mixer child of this process)."""
+    if uses_redis():
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+        try:
+            minid = int(time.time() * 1000) - STREAM_KEEP_MS
+            await client.xadd(stream_key(event_id), {"c": json.dumps(message)}, minid=minid, approximate=True)
+        finally:
+            await client.aclose()
+        return True
+    from streaming.runners import get_runner
+
+    return get_runner().send_control(event_id, encode_control(message))
+
+
 def uplink_sender(event_id: int) -> RedisUplinkSender | PipeUplinkSender:
     return RedisUplinkSender(event_id) if uses_redis() else PipeUplinkSender(event_id)
 
@@ -96,6 +118,10 @@ def encode_frame(line_id: str, session: str, seq: int, chunk: bytes) -> bytes:
     line, sess = line_id.encode(), session.encode()
     body = _FIELDS.pack(len(line), len(sess), seq) + line + sess + chunk
     return _FRAME_HEAD.pack(len(body)) + body
+
+
+def encode_control(message: dict) -> bytes:
+    return encode_frame("", "", 0, json.dumps(message).encode())
 
 
 def read_frames(stream: BinaryIO) -> Iterator[tuple[str, str, int, bytes]]:
@@ -117,8 +143,9 @@ def read_frames(stream: BinaryIO) -> Iterator[tuple[str, str, int, bytes]]:
 class Uplinks:
     """The mixer's buffer per browser line, filled by one receiver thread from either transport."""
 
-    def __init__(self, event_id: int) -> None:
+    def __init__(self, event_id: int, on_control: Callable[[dict], None] | None = None) -> None:
         self.event_id = event_id
+        self.on_control = on_control
         self._buffers: dict[str, UplinkBuffer] = {}
         self._lock = threading.Lock()
 
@@ -130,6 +157,20 @@ class Uplinks:
 
     def push(self, line_id: str, session: str, seq: int, chunk: bytes) -> None:
         self.buffer(line_id).push(session, seq, chunk)
+
+    def control(self, data: bytes) -> None:
+        """A control message: to the callback, never to a line; a broken one is logged and dropped."""
+        try:
+            message = json.loads(data)
+        except ValueError:
+            log.warning("uplinks of event %s: an unreadable control message was dropped", self.event_id)
+            return
+        if self.on_control is None:
+            return
+        try:
+            self.on_control(message)
+        except Exception:
+            log.exception("uplinks of event %s: a control message failed", self.event_id)
 
     def receive_from_pipe(self, stream: BinaryIO) -> threading.Thread:
         return self._start(self._read_pipe, stream)
@@ -144,7 +185,10 @@ class Uplinks:
 
     def _read_pipe(self, stream: BinaryIO) -> None:
         for line_id, session, seq, chunk in read_frames(stream):
-            self.push(line_id, session, seq, chunk)
+            if line_id:
+                self.push(line_id, session, seq, chunk)
+            else:
+                self.control(chunk)
 
     def _read_redis(self, stop: threading.Event) -> None:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=10)
@@ -161,6 +205,9 @@ class Uplinks:
             for _, entries in found or []:
                 for entry_id, fields in entries:
                     last_id = entry_id
+                    if b"c" in fields:
+                        self.control(fields[b"c"])
+                        continue
                     self.push(fields[b"l"].decode(), fields[b"s"].decode(), int(fields[b"n"]), fields[b"d"])
         client.close()
 

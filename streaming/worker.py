@@ -26,6 +26,7 @@ from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
 from streaming.policed import policed_spec
 from streaming.replay import finish_replay
+from streaming.signalling import Signalling
 from streaming.stage_link import mix_settings
 from streaming.uplink import Uplinks, uses_redis
 
@@ -131,7 +132,9 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         # SIGTERM finishes the current segment and releases the lease instead of dying mid-write.
         previous_handler = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     engine = build_engine(holder, report)
-    uplinks = Uplinks(event_id)
+    # Browsers' WebRTC offers arrive as control messages on the uplinks' way in.
+    signalling = Signalling(engine.set_peer, report, enabled=settings.RTC_ENABLED)
+    uplinks = Uplinks(event_id, on_control=signalling.on_control)
     if uplink_stream is not None:
         uplinks.receive_from_pipe(uplink_stream)
     elif uses_redis():
@@ -157,6 +160,7 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         engine.run(stop)
     finally:
         stop.set()
+        signalling.close()
         follower.join(timeout=5)
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)

@@ -2,6 +2,7 @@
 Redis in the test command's first pass, the embedded default (SQLite, in-memory layer) in its
 second."""
 
+import os
 import uuid
 
 import pytest
@@ -9,6 +10,13 @@ from django.conf import settings
 from django.core.management import call_command
 
 from events import attendance, ratelimit
+
+# WebRTC in tests stays on loopback: no ICE server, the mixer offers 127.0.0.1 only and tries only
+# 127.0.0.0/8 candidates. Set here so every server and mixer a test starts inherits it (tests/live.py
+# and the harness pass os.environ on); `_loopback_rtc` sets the same for this process, whose
+# settings were read before this file.
+LOOPBACK_RTC = {"RTC_ICE_SERVERS": "[]", "RTC_HOST_ADDRESSES": "127.0.0.1", "RTC_CANDIDATE_NETWORKS": "127.0.0.0/8"}
+os.environ.update(LOOPBACK_RTC)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,6 +50,13 @@ def _own_cache_keys(monkeypatch, request):
     tag = uuid.uuid4().hex[:10]
     monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
     monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
+
+
+@pytest.fixture(autouse=True)
+def _loopback_rtc(settings):
+    settings.RTC_ICE_SERVERS = settings.RTC_BROWSER_ICE_SERVERS = []
+    settings.RTC_HOST_ADDRESSES = ["127.0.0.1"]
+    settings.RTC_CANDIDATE_NETWORKS = ["127.0.0.0/8"]
 
 
 @pytest.fixture

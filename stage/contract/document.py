@@ -24,6 +24,7 @@ from stage.contract.limits import (
     WARN_SECONDS,
 )
 from stage.contract.messages import MESSAGES
+from stage.contract.signals import MAX_SDP_LENGTH, MAX_SESSION_LENGTH, MONITOR_CHOICES, SIGNALS
 from stage.sources.checks import FORMATS, MAX_SOURCE_LENGTH
 
 MODULE_HEADER = """\
@@ -52,6 +53,8 @@ def contract_document() -> dict:
             "lines_on_air": MAX_LINES_ON_AIR,
             "talkback_presenters": MAX_TALKBACK_PRESENTERS,
             "gain_db": {"min": MIN_GAIN_DB, "max": MAX_GAIN_DB},
+            "rtc_session": MAX_SESSION_LENGTH,
+            "sdp": MAX_SDP_LENGTH,
         },
         "clock": {"warn_seconds": WARN_SECONDS, "warn_fraction": WARN_FRACTION},
         # Each audience's messages and who makes them (the server, or the mixer's reports).
@@ -60,6 +63,9 @@ def contract_document() -> dict:
         },
         # Each command and the roles that may send it (the fields: stage/contract/commands.py).
         "commands": {kind: sorted(spec.roles) for kind, spec in COMMANDS.items()},
+        # The WebRTC signals (stage/contract/signals.py), who may send them, and what a monitor plays.
+        "signals": {kind: sorted(spec.roles) for kind, spec in SIGNALS.items()},
+        "monitor_choices": list(MONITOR_CHOICES),
     }
 
 

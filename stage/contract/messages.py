@@ -26,6 +26,7 @@ from stage.contract.records import (
     TEXT,
     TIME,
 )
+from stage.contract.signals import MAX_SDP_LENGTH, MAX_SESSION_LENGTH
 
 UPLINK = "uplink"
 # Who makes a message: the server's socket itself, or the event's mixer (reports forwarded as
@@ -107,6 +108,15 @@ def _check_refusal(message: dict, audience: str) -> None:
         raise ProtocolError("out_of_range", "The refusal's version is its state's.", "version")
 
 
+# The mixer's answers to one socket's WebRTC offer (stage/contract/signals.py), sent to it alone.
+SESSION = Field(str, max_length=MAX_SESSION_LENGTH)
+RTC_MESSAGES = {
+    "rtc_answer": MessageSpec({"session": SESSION, "sdp": Field(str, max_length=MAX_SDP_LENGTH)}, MIXER),
+    # No mixer runs (before the show or after it), or the offer could not be answered.
+    "rtc_refused": MessageSpec({"session": SESSION, "error": ERROR}),
+}
+
+
 def _stage_messages(audience: str) -> dict[str, MessageSpec]:
     """What every stage socket gets, in this audience's view of the state."""
     state = Field(dict, record=STATES[audience])
@@ -145,7 +155,7 @@ def _stage_messages(audience: str) -> dict[str, MessageSpec]:
         ),
         # Not JSON, not an object, too long; or why the socket is about to be closed.
         "error": MessageSpec({"error": ERROR}),
-    }
+    } | RTC_MESSAGES
 
 
 MESSAGES: dict[str, dict[str, MessageSpec]] = {

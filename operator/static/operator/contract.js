@@ -28,12 +28,14 @@ export default freeze({
   "close_codes": {"bad_media": 4400, "forbidden": 4403, "superseded": 4409, "too_fast": 4429},
   "cue_to_all": "all",
   "source_formats": ["aac", "flv", "matroska", "mov", "mp3", "mpegts", "ogg", "sdp", "wav"],
-  "limits": {"id": 32, "title": 200, "text": 500, "name": 80, "source": 500, "segment_seconds": 86400, "lines_on_air": 4, "talkback_presenters": 32, "gain_db": {"min": -60.0, "max": 12.0}},
+  "limits": {"id": 32, "title": 200, "text": 500, "name": 80, "source": 500, "segment_seconds": 86400, "lines_on_air": 4, "talkback_presenters": 32, "gain_db": {"min": -60.0, "max": 12.0}, "rtc_session": 64, "sdp": 12000},
   "clock": {"warn_seconds": 60, "warn_fraction": 0.2},
   "messages": {
-    "console": {"snapshot": "server", "delta": "server", "ack": "server", "refused": "server", "error": "server", "meters": "mixer", "line_health": "mixer", "alarm": "mixer", "fallback": "mixer"},
-    "greenroom": {"snapshot": "server", "delta": "server", "ack": "server", "refused": "server", "error": "server", "message": "server"},
+    "console": {"snapshot": "server", "delta": "server", "ack": "server", "refused": "server", "error": "server", "rtc_answer": "mixer", "rtc_refused": "server", "meters": "mixer", "line_health": "mixer", "alarm": "mixer", "fallback": "mixer"},
+    "greenroom": {"snapshot": "server", "delta": "server", "ack": "server", "refused": "server", "error": "server", "rtc_answer": "mixer", "rtc_refused": "server", "message": "server"},
     "uplink": {"uplink": "server", "error": "server"},
   },
   "commands": {"start_rehearsal": ["producer"], "stop_rehearsal": ["producer"], "go_live": ["producer"], "end_show": ["producer"], "set_hold": ["producer"], "set_fallback": ["producer"], "set_on_air": ["producer"], "set_mute": ["producer"], "set_gain": ["producer"], "set_line_health": ["mixer"], "set_line_source": ["producer"], "set_preview": ["producer"], "take": ["producer"], "send_to_green_room": ["producer"], "set_talkback": ["producer", "system"], "set_backstage": ["producer"], "set_check_in": ["presenter", "producer"], "set_ready": ["presenter", "producer"], "set_presence": ["presenter", "system"], "set_status": ["presenter", "producer"], "add_segment": ["producer"], "update_segment": ["producer"], "remove_segment": ["producer"], "move_segment": ["producer"], "skip_segment": ["producer"], "standby": ["producer"], "next": ["producer"], "cue": ["producer"], "ack_cue": ["presenter"], "clear_cue": ["producer"], "message": ["presenter", "producer"], "send_question": ["producer"], "ask_question": ["producer", "viewer"], "set_question_status": ["producer"]},
+  "signals": {"rtc_offer": ["presenter", "producer"], "monitor": ["producer"]},
+  "monitor_choices": ["program", "preview", "backstage", "line"],
 });

@@ -1,0 +1,236 @@
+"""The mixer's WebRTC adapter (streaming/core/rtc.py): where its packets may go, decided by pure
+functions and our loop, and a real call between two aiortc peers on 127.0.0.1 only."""
+
+import asyncio
+import ipaddress
+import socket
+import threading
+import time
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from events.harness import wait_for
+from streaming.core import FRAME_SAMPLES, SAMPLE_RATE
+from streaming.core.peers import PRESENTER_PEER, PeerAudio
+from streaming.core.rtc import (
+    InboundAudio,
+    RtcBridge,
+    RtcConfig,
+    RtcLoop,
+    bind_in_range,
+    candidate_allowed,
+    filter_candidates,
+    to_audio_frame,
+)
+from tests.audio import tone_level
+from tests.rtc_client import RtcClient
+
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+# Candidates as Chromium offers them (documentation and ULA addresses stand in for the host's).
+OFFER = "\r\n".join(
+    [
+        "v=0",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0",
+        "a=candidate:2 1 udp 2122260223 192.0.2.10 50001 typ host generation 0",
+        "a=candidate:3 1 udp 2122262783 fd00::1 50002 typ host generation 0",
+        "a=candidate:4 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0",
+        "a=candidate:5 1 udp 2122260223 0f3c2a1e-aaaa.local 50003 typ host generation 0",
+        "a=candidate:6 1 udp 1686052607 203.0.113.7 50004 typ srflx raddr 192.0.2.10 rport 50001",
+        "a=candidate:7 1 udp 2122260223 ::1 50005 typ host generation 0",
+        "a=end-of-candidates",
+        "",
+    ]
+)
+
+
+def test_only_udp_candidates_on_allowed_networks_stay():
+    kept = filter_candidates(OFFER, LOOPBACK)
+    candidates = [line for line in kept.splitlines() if line.startswith("a=candidate:")]
+    assert candidates == ["a=candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host generation 0"]
+    assert "m=audio 9 UDP/TLS/RTP/SAVPF 111" in kept and "a=end-of-candidates" in kept
+
+
+def test_the_candidate_decision():
+    ipv6_loopback = (ipaddress.ip_network("::1/128"),)
+    assert candidate_allowed("candidate:7 1 udp 1 ::1 5 typ host", ipv6_loopback)
+    assert not candidate_allowed("candidate:7 1 udp 1 ::1 5 typ host", LOOPBACK)  # families never mix
+    assert not candidate_allowed("candidate:1 1 UDP 1 10.0.0.1 5 typ host", LOOPBACK)
+    assert candidate_allowed("candidate:1 1 UDP 1 127.0.0.2 5 typ host", LOOPBACK)
+    assert not candidate_allowed("candidate:1 1 tcp 1 127.0.0.1 9 typ host", LOOPBACK)
+    assert not candidate_allowed("candidate:1 1 udp", LOOPBACK)  # malformed: dropped
+
+
+def test_without_a_filter_the_offer_is_unchanged():
+    assert filter_candidates(OFFER, ()) == OFFER
+
+
+def test_the_configuration_is_always_explicit():
+    assert RtcConfig().rtc_configuration().iceServers == []
+    config = RtcConfig(ice_servers=[{"urls": "turn:127.0.0.1:3478", "username": "u", "credential": "p"}])
+    (server,) = config.rtc_configuration().iceServers
+    assert (server.urls, server.username, server.credential) == ("turn:127.0.0.1:3478", "u", "p")
+    with pytest.raises(ValueError):
+        RtcConfig(port_range=(5000, 4000))
+    with pytest.raises(ValueError):
+        RtcConfig(candidate_networks=["not a network"])
+
+
+def free_udp_range(size: int) -> tuple[int, int]:
+    """Some UDP ports on 127.0.0.1 free a moment ago (the test binds them itself)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        low = probe.getsockname()[1]
+    low = min(low, 65535 - size)
+    return low, low + size - 1
+
+
+def test_ports_come_from_the_range_and_run_out_clearly():
+    low, high = free_udp_range(2)
+    first = bind_in_range("127.0.0.1", (low, high))
+    second = bind_in_range("127.0.0.1", (low, high))
+    try:
+        assert {first.getsockname()[1], second.getsockname()[1]} == {low, high}
+        with pytest.raises(OSError, match="no free UDP port"):
+            bind_in_range("127.0.0.1", (low, high))
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_loop_maps_port_zero_to_the_range_and_names_its_host_addresses():
+    import aioice.ice
+
+    low, high = free_udp_range(4)
+    loop = RtcLoop(host_addresses=["127.0.0.1"], port_range=(low, high))
+
+    async def endpoint():
+        transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+        port = transport.get_extra_info("sockname")[1]
+        transport.close()
+        return port, aioice.ice.get_host_addresses(True, True)
+
+    try:
+        port, addresses = loop.run_until_complete(endpoint())
+    finally:
+        loop.close()
+    assert low <= port <= high
+    assert addresses == ["127.0.0.1"]
+
+
+def test_frames_both_ways():
+    inbound = InboundAudio()
+    t = np.arange(3 * FRAME_SAMPLES // 2) / SAMPLE_RATE
+    tone = np.tile(0.5 * np.sin(2 * np.pi * 440 * t), (2, 1)).astype(np.float32)
+    audio = to_audio_frame(tone, 960)
+    assert (audio.format.name, audio.layout.name, audio.sample_rate) == ("s16", "stereo", SAMPLE_RATE)
+    assert (audio.pts, audio.time_base) == (960, Fraction(1, SAMPLE_RATE))
+    frames = inbound.frames(audio) + inbound.frames(to_audio_frame(tone, 960 + len(t)))
+    assert [frame.shape for frame in frames] == [(2, FRAME_SAMPLES)] * 3
+    assert all(frame.dtype == np.float32 for frame in frames)
+    assert np.allclose(np.concatenate(frames, axis=1)[:, : len(t)], tone, atol=1e-3)
+
+
+class Peers:
+    """What the engine would be told by the bridge's `on_peer`."""
+
+    def __init__(self):
+        self.current: dict[str, PeerAudio] = {}
+        self.calls: list[tuple[str, PeerAudio | None]] = []
+
+    def __call__(self, peer_id, peer):
+        self.calls.append((peer_id, peer))
+        if peer is None:
+            self.current.pop(peer_id, None)
+        else:
+            self.current[peer_id] = peer
+
+
+class Mix(threading.Thread):
+    """The mix thread's part: every 20 ms a return frame (a tone) to each peer."""
+
+    def __init__(self, peers: Peers, frequency: float):
+        super().__init__(daemon=True)
+        self.peers, self.frequency, self.stop = peers, frequency, threading.Event()
+
+    def run(self):
+        start, ticks = time.monotonic(), 0
+        while not self.stop.is_set():
+            t = (ticks * FRAME_SAMPLES + np.arange(FRAME_SAMPLES)) / SAMPLE_RATE
+            frame = np.tile(0.3 * np.sin(2 * np.pi * self.frequency * t), (2, 1)).astype(np.float32)
+            for peer in list(self.peers.current.values()):
+                peer.send_return(frame)
+            ticks += 1
+            self.stop.wait(max(0.0, start + ticks * FRAME_SAMPLES / SAMPLE_RATE - time.monotonic()))
+
+
+def inbound_samples(peer: PeerAudio, frames: list) -> tuple[np.ndarray] | None:
+    """Drain the peer's inbound queue into `frames`; one second of it, mono, once there is."""
+    while (frame := peer.inbound.pop()) is not None:
+        frames.append(frame[0])
+    return (np.concatenate(frames[-50:]),) if len(frames) >= 50 else None
+
+
+@pytest.mark.timeout(60)
+def test_a_peer_talks_to_the_bridge_and_hears_its_return():
+    peers = Peers()
+    low, high = free_udp_range(20)
+    bridge = RtcBridge(
+        RtcConfig(host_addresses=["127.0.0.1"], candidate_networks=["127.0.0.0/8"], port_range=(low, high)), peers
+    )
+    client = RtcClient(frequency=440.0)
+    mix = Mix(peers, frequency=880.0)
+    mix.start()
+    try:
+        answer = bridge.answer("p1", PRESENTER_PEER, client.make_offer())
+        candidates = [line.split()[4:6] for line in answer.splitlines() if line.startswith("a=candidate:")]
+        assert candidates and all(address == "127.0.0.1" and low <= int(port) <= high for address, port in candidates)
+        client.accept(answer)
+        peer = peers.current["p1"]
+        wait_for(lambda: client.state == "connected", 15, "the call to connect")
+
+        frames: list = []
+        (heard,) = wait_for(lambda: inbound_samples(peer, frames), 15, "a second of the peer's voice")
+        assert tone_level(heard, 440.0) > 0.2, "the peer's tone reaches the engine"
+        assert peer.inbound.active()
+
+        wait_for(lambda: tone_level(client.heard(), 880.0) > 0.2, 15, "the return reaching the peer")
+        stats = wait_for(lambda: peer.stats.get("jitter_ms") is not None and peer.stats, 10, "link statistics")
+        assert stats["state"] == "connected" and stats["loss_pct"] is not None
+
+        # A network change: a new offer for the same peer replaces the call and keeps its PeerAudio.
+        client.accept(bridge.answer("p1", PRESENTER_PEER, client.make_offer(hang_up=False)))
+        wait_for(lambda: client.state == "connected", 15, "the new call to connect")
+        assert peers.current["p1"] is peer and (("p1", None) not in peers.calls)
+        frames.clear()
+        wait_for(lambda: inbound_samples(peer, frames), 15, "the voice again after the change")
+
+        # A reload: the old call hangs up first; the peer is back with the new one.
+        client.accept(bridge.answer("p1", PRESENTER_PEER, client.make_offer()))
+        wait_for(lambda: client.state == "connected", 15, "the call after the reload")
+        frames.clear()
+        wait_for(lambda: inbound_samples(peers.current["p1"], frames), 15, "the voice again after the reload")
+
+        # The peer hangs up: the bridge tells the engine it is gone.
+        client.run(client.pc.close())
+        wait_for(lambda: "p1" not in peers.current, 40, "the peer removed")
+    finally:
+        mix.stop.set()
+        client.close()
+        bridge.close()
+    assert peers.calls[-1] == ("p1", None)
+
+
+def test_a_bad_offer_is_refused_and_the_bridge_closes_cleanly():
+    peers = Peers()
+    bridge = RtcBridge(RtcConfig(host_addresses=["127.0.0.1"], candidate_networks=["127.0.0.0/8"]), peers)
+    try:
+        with pytest.raises(ValueError, match="no audio"):
+            bridge.answer("p1", PRESENTER_PEER, "v=0\r\n")
+        with pytest.raises(ValueError, match="could not be answered"):
+            bridge.answer("p1", PRESENTER_PEER, "v=0\r\nm=audio 9 nonsense\r\n")
+    finally:
+        bridge.close()
+    assert peers.current == {}
