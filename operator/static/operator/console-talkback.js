@@ -329,6 +329,7 @@ export function createTalkback(page, { actor, iceServers }) {
       card.querySelector(".talk-select").checked = selected.has(pid);
     }
     $("talk-all").setAttribute("aria-pressed", String(mine.all));
+    $("talk-all").disabled = state.phase === "ended";
     renderGroup(state);
     renderMonitorOptions(state);
     const text = mine.all ? "You talk to everyone" : mine.presenters.length ? `You talk to ${names(state, mine.presenters)}` : "Not talking";

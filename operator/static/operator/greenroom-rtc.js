@@ -11,6 +11,8 @@ import { RtcLink, rtcSupported } from "./rtc-link.js";
 const MIXING_PHASES = CONTRACT.groups.mixing_phases;
 const VOLUME_KEY = "greenroom.returnVolume";
 
+const FAILED_WORDS = "WebRTC could not connect from this network: your microphone reaches the show over the WebSocket. Disconnect and connect again to retry.";
+
 export const PATH_WORDS = {
   webrtc: "Connected by WebRTC",
   websocket: "Connected over WebSocket (fallback)",
@@ -67,7 +69,8 @@ export class MicLine {
       path: this.plan.path,
       rtc: this.link.status,
       session: this.link.session,
-      error: this.error || this.link.error,
+      // Why WebRTC is not used, once it gave up; its passing refusals and retries are no news.
+      error: this.error || (this.link.status === "failed" ? FAILED_WORDS : ""),
       uplink: this.uplink.state(),
     };
   }
