@@ -144,6 +144,10 @@ MIXER_FALLBACK_FORMAT = env("MIXER_FALLBACK_FORMAT", default="")
 # Optional slow loudness normalisation of the program (LUFS), off when unset.
 MIXER_LOUDNESS_TARGET = env.float("MIXER_LOUDNESS_TARGET", default=None)
 
+# --- the bridge's WebRTC: the ICE servers (a JSON list of RTCIceServer dicts, STUN/TURN) the green
+# room and the console give their browsers' RTCPeerConnection; none by default (host candidates).
+RTC_BROWSER_ICE_SERVERS = env.json("RTC_BROWSER_ICE_SERVERS", default=[])
+
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)

@@ -19,7 +19,12 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(Event, pk=event_id)
     if not event.is_producer(request.user):
         return render(request, "stage/forbidden.html", {"event": event}, status=403)
-    config = {"cue_ack_seconds": settings.STAGE_CUE_ACK_SECONDS}
+    config = {
+        "cue_ack_seconds": settings.STAGE_CUE_ACK_SECONDS,
+        # The producer's own name on the stage (the console socket's actor), to show their talkback.
+        "actor": f"user:{request.user.get_username()}",
+        "ice_servers": settings.RTC_BROWSER_ICE_SERVERS,
+    }
     context = {"event": event, "console_config": config, "contract": contract_document()}
     return render(request, "stage/console.html", context)
 
@@ -48,6 +53,7 @@ def greenroom(request: HttpRequest, presenter_pk: int, key: str) -> HttpResponse
         "rehearsal": reverse("hls-presenter-private-file", args=[event.pk, presenter.pk, key, "live.m3u8"]),
         "starts_at": event.starts_at.timestamp(),
         "cue_sound": False,
+        "ice_servers": settings.RTC_BROWSER_ICE_SERVERS,
     }
     context = {"presenter": presenter, "event": event, "config": config, "contract": contract_document()}
     response = render(request, "stage/greenroom.html", context)

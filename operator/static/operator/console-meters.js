@@ -1,8 +1,9 @@
 // The mixer's reports: line health and faults on the cards, silence alarms, whether the fallback
-// plays, and the meters, coalesced to one paint per frame and drawn with transforms so nothing
+// plays, and the meters (with a line's link figures when the presenter has a WebRTC peer), coalesced to one paint per frame and drawn with transforms so nothing
 // reflows ten times a second.
 import { $ } from "./console-ui.js";
 import { showFault, showHealth } from "./console-lines.js";
+import { showLink } from "./console-talkback.js";
 
 const METER_FLOOR = -60;
 
@@ -41,6 +42,7 @@ export function createMeters(page) {
       if (!card) continue;
       setMeter(card.querySelector(".meter"), reading);
       if (reading.health) showHealth(card, reading.health);
+      showLink(card, reading.link);
       const gaps = card.querySelector(".gaps");
       gaps.hidden = typeof reading.gaps !== "number";
       if (!gaps.hidden) {

@@ -10,6 +10,7 @@ import { createQuestions } from "./console-questions.js";
 import { createRundown } from "./console-rundown.js";
 import { listenForShortcuts } from "./console-shortcuts.js";
 import { createSwitcher } from "./console-switcher.js";
+import { createTalkback } from "./console-talkback.js";
 import { $, notify } from "./console-ui.js";
 import { StageSocket } from "./socket.js";
 
@@ -20,6 +21,7 @@ let state = null;
 const page = {
   state: () => state,
   send: (type, fields = {}, options = {}) => stage.send(type, fields, options),
+  signal: (message) => stage.signal(message),
   serverNow: () => stage.serverNow(),
   notify,
   render,
@@ -28,6 +30,7 @@ page.bar = createBar(page);
 page.rundown = createRundown(page);
 page.switcher = createSwitcher(page);
 page.lines = createLines(page, { cueAckSeconds: config.cue_ack_seconds });
+page.talkback = createTalkback(page, { actor: config.actor, iceServers: config.ice_servers });
 page.meters = createMeters(page);
 page.chat = createChat(page);
 page.questions = createQuestions(page);
@@ -36,7 +39,7 @@ listenForShortcuts(page);
 
 function render() {
   if (!state) return;
-  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.chat, page.questions]) part.render(state);
+  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions]) part.render(state);
   tick();
 }
 
@@ -59,7 +62,9 @@ const stage = new StageSocket($("console").dataset.socket, {
     $("connection").dataset.state = connection;
     $("connection").textContent = connection;
     document.body.classList.toggle("offline", connection !== "connected");
+    page.talkback.connection(connection);
   },
+  onSignal: (message) => page.talkback.signalled(message),
   onRefused: (error, type) => {
     if (!page.lines.refused(error, type)) notify(`${type ? `${type}: ` : ""}${error.message}`);
   },

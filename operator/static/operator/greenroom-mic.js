@@ -1,9 +1,33 @@
 // The presenter's microphone: one stream (the chosen device, with the browser's echo cancellation,
-// noise suppression and gain control) shared by the microphone test and the uplink to the show,
-// a level from a WebAudio analyser, and a short recording to play back.
+// noise suppression and gain control unless the presenter says it is a studio microphone) shared
+// by the microphone test and both paths to the show, a level from a WebAudio analyser, and a short
+// recording to play back.
 
 const DEVICE_KEY = "greenroom.microphone";
+const STUDIO_KEY = "greenroom.studioMicrophone";
 const FLOOR_DB = -60;
+
+// getUserMedia's audio constraints. A studio microphone (a good microphone, through an interface,
+// often with headphones) sounds worse through the browser's processing, which is meant for laptop
+// microphones and speakers: "studio" switches all three off.
+export function micConstraints(deviceId, studio) {
+  const processing = !studio;
+  const audio = { echoCancellation: processing, noiseSuppression: processing, autoGainControl: processing };
+  if (deviceId) audio.deviceId = { exact: deviceId };
+  return audio;
+}
+
+// RMS and peak of `samples` in dBFS, floored at FLOOR_DB.
+export function levelOf(samples) {
+  let sum = 0;
+  let peak = 0;
+  for (const sample of samples) {
+    sum += sample * sample;
+    peak = Math.max(peak, Math.abs(sample));
+  }
+  const db = (value) => Math.max(FLOOR_DB, 20 * Math.log10(value || 1e-9));
+  return { rms: db(Math.sqrt(sum / (samples.length || 1))), peak: db(peak) };
+}
 
 export class Microphone {
   constructor() {
@@ -12,6 +36,7 @@ export class Microphone {
     this.analyser = null;
     this.samples = null;
     this.deviceId = localStorage.getItem(DEVICE_KEY) || "";
+    this.studio = localStorage.getItem(STUDIO_KEY) === "on";
     this.listeners = new Set();
   }
 
@@ -25,8 +50,7 @@ export class Microphone {
 
   // Call from a click: the permission prompt and the audio context both want a user gesture.
   async start(deviceId = this.deviceId) {
-    const audio = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
-    if (deviceId) audio.deviceId = { exact: deviceId };
+    const audio = micConstraints(deviceId, this.studio);
     let stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio });
@@ -51,6 +75,13 @@ export class Microphone {
     return stream;
   }
 
+  // Processing on or off: remembered, and an open microphone is opened again with it.
+  async setStudio(studio) {
+    this.studio = studio;
+    localStorage.setItem(STUDIO_KEY, studio ? "on" : "off");
+    if (this.open) await this.start(this.deviceId);
+  }
+
   stop() {
     if (this.source) this.source.disconnect();
     if (this.stream) for (const track of this.stream.getTracks()) track.stop();
@@ -72,14 +103,7 @@ export class Microphone {
   level() {
     if (!this.analyser) return { rms: FLOOR_DB, peak: FLOOR_DB };
     this.analyser.getFloatTimeDomainData(this.samples);
-    let sum = 0;
-    let peak = 0;
-    for (const sample of this.samples) {
-      sum += sample * sample;
-      peak = Math.max(peak, Math.abs(sample));
-    }
-    const db = (value) => Math.max(FLOOR_DB, 20 * Math.log10(value || 1e-9));
-    return { rms: db(Math.sqrt(sum / this.samples.length)), peak: db(peak) };
+    return levelOf(this.samples);
   }
 
   // Record `seconds` of the microphone; resolves with the recording as a Blob.
@@ -122,7 +146,7 @@ export function microphoneProblem(error) {
 
 // The microphone test's panel: device choice, a live level meter, record and play back.
 export function micTest(mic, elements, { onTested, onProblem }) {
-  const { allow, controls, select, level, fill, hint, record, playback } = elements;
+  const { allow, controls, select, studio, level, fill, hint, record, playback } = elements;
   let heardAt = -Infinity;
   let openedAt = 0;
   let tested = false;
@@ -172,6 +196,15 @@ export function micTest(mic, elements, { onTested, onProblem }) {
 
   allow.addEventListener("click", () => open(mic.deviceId));
   select.addEventListener("change", () => open(select.value));
+  studio.checked = mic.studio;
+  studio.addEventListener("change", async () => {
+    try {
+      await mic.setStudio(studio.checked);
+      onProblem("");
+    } catch (error) {
+      onProblem(microphoneProblem(error));
+    }
+  });
   navigator.mediaDevices?.addEventListener?.("devicechange", () => { if (mic.open) listDevices(); });
   mic.onChange((what) => {
     if (what === "ended") onProblem("Your microphone was disconnected. Plug it back in or pick another one.");

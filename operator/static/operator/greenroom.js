@@ -1,12 +1,14 @@
 // The presenter's green room: what the stage says about them (tally, cues, their place in the
-// run-of-show, the clock), their own commands (check in, ready, status, acknowledge, chat), the
-// microphone test, the microphone uplink to the show and the program return. Everything shown
-// about the show comes from the stage state; the page never guesses.
+// run-of-show, the clock, a producer talking to them), their own commands (check in, ready, status,
+// acknowledge, chat), the microphone test, the microphone to the show (WebRTC with the studio's
+// return while a mixer runs, else the WebSocket uplink: greenroom-rtc.js) and the program. Everything
+// shown about the show comes from the stage state; the page never guesses.
 import { StageSocket } from "./socket.js";
 import { Chat } from "./greenroom-chat.js";
 import { Chime } from "./greenroom-chime.js";
 import { ProgramReturn } from "./greenroom-program.js";
 import { Microphone, micTest } from "./greenroom-mic.js";
+import { MicLine, PATH_WORDS, ReturnPlayer, producerTalking } from "./greenroom-rtc.js";
 import { formatMinutes, latestCue, myClock, mySegments, plannedStart } from "./greenroom-show.js";
 import { Uplink } from "./greenroom-uplink.js";
 import { CUE_WORDS, HEALTH_WORDS, SOURCE_WORDS, TALLY_WORDS } from "./greenroom-words.js";
@@ -52,7 +54,7 @@ function showConnection(connection) {
   // A command needs the stage: its buttons wait for the connection rather than lose a click.
   online = connection === "connected";
   for (const button of document.querySelectorAll("[data-stage-command]")) button.disabled = !online;
-  if (connection === "forbidden" && uplink.wanted) uplink.stop("This green-room link is no longer valid.");
+  if (connection === "forbidden" && line.wanted) line.stop("This green-room link is no longer valid.");
 }
 
 // --- rendering the state ---
@@ -72,6 +74,8 @@ function render() {
   renderStatus();
   renderLine();
   renderRundown();
+  renderTalkback();
+  line.follow(state.phase);
   program.follow(state.phase === "live" ? config.program : state.phase === "rehearsal" ? config.rehearsal : null);
   tick();
 }
@@ -87,7 +91,15 @@ function renderTally() {
   $("tally-detail").textContent = detail;
   // On air from this browser with no microphone connected: the one thing worth shouting about.
   const browserLine = state.lines[me]?.source_kind === "browser";
-  $("tally-warning").hidden = !(["program", "rehearsal", "preview"].includes(which) && browserLine && !uplink.wanted);
+  $("tally-warning").hidden = !(["program", "rehearsal", "preview"].includes(which) && browserLine && !line.wanted);
+}
+
+function renderTalkback() {
+  const talking = producerTalking(state, me);
+  const box = $("talkback");
+  if (box.dataset.talking === String(talking)) return;
+  box.dataset.talking = String(talking);
+  box.textContent = talking ? "Producer talking" : "";
 }
 
 function renderCue() {
@@ -158,7 +170,7 @@ function renderLine() {
   $("uplink-external").hidden = !external;
   if (external) {
     $("uplink-external").textContent = `Your audio comes from ${SOURCE_WORDS[line.source_kind]}, not from this browser. Keep it running; the producers hear it on your line.`;
-    if (uplink.wanted) uplink.stop();
+    if (line.wanted) line.stop();
   }
   const health = line ? line.health : "unknown";
   $("line-health").textContent = HEALTH_WORDS[health];
@@ -316,6 +328,7 @@ const tester = micTest(
   {
     allow: $("mic-allow"), controls: $("mic-controls"), select: $("mic-device"), level: $("mic-level"),
     fill: $("mic-level-fill"), hint: $("mic-hint"), record: $("mic-record"), playback: $("mic-playback"),
+    studio: $("mic-studio"),
   },
   {
     onTested: () => render(),
@@ -323,40 +336,65 @@ const tester = micTest(
   },
 );
 
-const uplink = new Uplink(config.uplink, async () => (mic.open ? mic.stream : tester.open().then(() => {
+const getStream = async () => (mic.open ? mic.stream : tester.open().then(() => {
   if (!mic.open) throw new Error("No microphone: allow it in the test above first.");
   return mic.stream;
-})), showUplink);
+}));
+const uplink = new Uplink(config.uplink, getStream, (info) => line.uplinkChanged(info));
+const studioReturn = new ReturnPlayer({
+  audio: $("return-audio"), volume: $("return-volume"), level: $("return-level"), fill: $("return-level-fill"),
+  panel: $("return"),
+});
+const line = new MicLine({
+  uplink,
+  iceServers: config.ice_servers,
+  signal: (message) => stage.signal(message),
+  getStream,
+  onChange: showLine,
+  onReturn: (stream) => studioReturn.play(stream),
+});
 
-mic.onChange((what) => { if (what === "stream" && uplink.wanted) uplink.restart(); });
+mic.onChange((what) => { if (what === "stream" && line.wanted) line.newStream(mic.stream); });
+addEventListener("online", () => line.resume());
 
-function showUplink(info) {
+function showLine(info) {
   const status = $("uplink-status");
-  status.dataset.status = info.status;
-  const kilobytes = `${Math.round(info.bytes / 1024)} KB sent`;
-  status.textContent = {
-    connecting: "Connecting…",
-    sending: `Sending · ${kilobytes}${info.receiving ? " · the studio receives you ✓" : ""}`,
-    reconnecting: `Reconnecting… (${kilobytes})`,
-    stopped: info.bytes ? `Stopped (${kilobytes})` : "Not connected",
-  }[info.status] || info.status;
+  const ws = info.uplink;
+  const kilobytes = `${Math.round(ws.bytes / 1024)} KB sent`;
+  if (info.path === "webrtc") {
+    status.dataset.status = "sending";
+    status.textContent = "Sending · the studio receives you ✓";
+  } else {
+    status.dataset.status = ws.status;
+    status.textContent = {
+      connecting: "Connecting…",
+      sending: `Sending · ${kilobytes}${ws.receiving ? " · the studio receives you ✓" : ""}`,
+      reconnecting: `Reconnecting… (${kilobytes})`,
+      stopped: ws.bytes ? `Stopped (${kilobytes})` : "Not connected",
+    }[ws.status] || ws.status;
+  }
+  const path = $("link-path");
+  path.dataset.path = info.path;
+  path.dataset.rtc = info.rtc;
+  const trying = info.path === "websocket" && ["connecting", "retrying"].includes(info.rtc) ? " · trying WebRTC…" : "";
+  path.textContent = PATH_WORDS[info.path] + trying;
   $("uplink-detail").textContent = info.error;
   if (state) renderTally();
   const toggle = $("uplink-toggle");
-  toggle.setAttribute("aria-pressed", String(uplink.wanted));
-  toggle.textContent = uplink.wanted ? "Disconnect my microphone" : "Connect my microphone to the show";
+  toggle.setAttribute("aria-pressed", String(info.wanted));
+  toggle.textContent = info.wanted ? "Disconnect my microphone" : "Connect my microphone to the show";
 }
 
 $("uplink-toggle").addEventListener("click", () => {
-  if (uplink.wanted) uplink.stop();
+  if (line.wanted) line.stop();
   else if (!uplink.supported) $("uplink-detail").textContent = "This browser cannot send Opus audio; please use a current Chrome, Edge or Firefox.";
-  else uplink.start();
+  else line.start();
 });
 
 addEventListener("beforeunload", (event) => {
-  if (uplink.wanted || (state && tally(state, me) === "program")) event.preventDefault();
+  if (line.wanted || (state && tally(state, me) === "program")) event.preventDefault();
 });
-addEventListener("pagehide", () => { if (uplink.wanted) uplink.stop(); });
+addEventListener("pagehide", () => { if (line.wanted) line.stop(); });
 
 // --- the program return ---
 
@@ -386,6 +424,7 @@ $("program-unmute").addEventListener("click", () => {
 // A small hook for tests and support: what the page believes, never more than it shows.
 window.greenroom = {
   uplinkState: () => uplink.state(),
+  lineState: () => line.state(),
   state: () => state,
   micTested: () => tester.tested,
 };
@@ -395,11 +434,12 @@ const stage = new StageSocket(config.socket, {
   onState: (next, message) => {
     state = next;
     if (message && message.type === "snapshot" && message.conversation) {
-      for (const line of message.conversation) chat.add(line, false);
+      for (const entry of message.conversation) chat.add(entry, false);
     }
     render();
   },
-  onMessage: (line) => chat.add(line, true),
+  onMessage: (text) => chat.add(text, true),
+  onSignal: (message) => line.signalled(message),
   onConnection: showConnection,
   onRefused: (error, type) => notify(type === "offline" || !type ? error.message : `Not done: ${error.message}`),
 });

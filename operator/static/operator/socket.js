@@ -3,7 +3,9 @@
 // gap, and stamps commands with the version the sender saw and a client id so a retried command
 // is applied once. Commands are absolute; one refused as stale is re-sent once at the new version
 // (unless its `retryIf` says the new state no longer matches what the sender meant). The messages
-// it expects are the stage contract's (contract.js, from stage/contract/messages.py).
+// it expects are the stage contract's (contract.js, from stage/contract/messages.py). WebRTC
+// signalling is not a command: `signal()` sends an offer or a monitor choice as it is (no version,
+// no client id), and the answers (rtc_answer, rtc_refused) go to `onSignal`.
 import CONTRACT from "./contract.js";
 
 export function applyDelta(state, delta) {
@@ -39,7 +41,7 @@ export class StageSocket {
   constructor(path, handlers) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     this.handlers = {
-      onState() {}, onAudit() {}, onReport() {}, onConnection() {}, onRefused() {}, onMessage() {},
+      onState() {}, onAudit() {}, onReport() {}, onConnection() {}, onRefused() {}, onMessage() {}, onSignal() {},
       ...handlers,
     };
     this.state = null;
@@ -110,6 +112,10 @@ export class StageSocket {
       case "message":
         this.handlers.onMessage(message.message);
         break;
+      case "rtc_answer":
+      case "rtc_refused":
+        this.handlers.onSignal(message);
+        break;
       default:
         if (REPORT_TYPES.has(message.type)) this.handlers.onReport(message);
     }
@@ -161,6 +167,14 @@ export class StageSocket {
     this.pending.set(clientId, { type, fields, retryIf, retried, seen: this.state });
     this.socket.send(JSON.stringify({ type, version: this.state.version, client_id: clientId, ...values }));
     return clientId;
+  }
+
+  // A signalling message, sent now or not at all (an offer is worth nothing later: its sender
+  // times out and makes a new one). Says whether it went.
+  signal(message) {
+    if (!this.connected) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
   }
 
   clockSample(serverTime) {
