@@ -144,9 +144,6 @@ MIXER_FALLBACK_FORMAT = env("MIXER_FALLBACK_FORMAT", default="")
 # Optional slow loudness normalisation of the program (LUFS), off when unset.
 MIXER_LOUDNESS_TARGET = env.float("MIXER_LOUDNESS_TARGET", default=None)
 
-# --- the bridge's WebRTC: the ICE servers (a JSON list of RTCIceServer dicts, STUN/TURN) the green
-# room and the console give their browsers' RTCPeerConnection; none by default (host candidates).
-RTC_BROWSER_ICE_SERVERS = env.json("RTC_BROWSER_ICE_SERVERS", default=[])
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_IGNORE_RESULT = True
@@ -204,6 +201,10 @@ except ValueError as error:
 RTC_ENABLED = env.bool("RTC_ENABLED", default=True)
 RTC_ICE_SERVERS = env.json("RTC_ICE_SERVERS", default=[])
 RTC_BROWSER_ICE_SERVERS = env.json("RTC_BROWSER_ICE_SERVERS", default=RTC_ICE_SERVERS)
+# The secret a coturn with `use-auth-secret` shares: pages then get short-lived TURN credentials
+# (stage/ice.py) instead of a fixed password. "relay" makes browsers send only through TURN.
+RTC_TURN_SECRET = env("RTC_TURN_SECRET", default="")
+RTC_BROWSER_ICE_TRANSPORT_POLICY = env("RTC_BROWSER_ICE_TRANSPORT_POLICY", default="all")
 RTC_HOST_ADDRESSES = env.list("RTC_HOST_ADDRESSES", default=[])
 RTC_CANDIDATE_NETWORKS = env.list("RTC_CANDIDATE_NETWORKS", default=[])
 RTC_PORT_MIN = env.int("RTC_PORT_MIN", default=0)
@@ -218,6 +219,8 @@ if (RTC_PORT_MIN or RTC_PORT_MAX) and not 0 < RTC_PORT_MIN <= RTC_PORT_MAX < 655
 for _servers in (RTC_ICE_SERVERS, RTC_BROWSER_ICE_SERVERS):
     if not isinstance(_servers, list) or not all(isinstance(server, dict) and "urls" in server for server in _servers):
         raise ImproperlyConfigured('RTC ICE servers are a JSON list of {"urls", "username"?, "credential"?}')
+if RTC_BROWSER_ICE_TRANSPORT_POLICY not in ("all", "relay"):
+    raise ImproperlyConfigured('RTC_BROWSER_ICE_TRANSPORT_POLICY is "all" or "relay"')
 
 # --- email: the console backend unless EMAIL_URL says otherwise
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -1,5 +1,7 @@
 """The producers' console and the presenters' green room pages."""
 
+import time
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +13,15 @@ from django.views.decorators.http import require_GET
 from events import keyed
 from events.models import Event, Presenter
 from stage.contract.document import contract_document
+from stage.ice import ice_servers_for
+
+
+def browser_rtc(user: str) -> dict:
+    """The page's RTCPeerConnection configuration: the operator's ICE servers (TURN ones with
+    short-lived credentials for `user` when RTC_TURN_SECRET is set) and transport policy."""
+    servers = settings.RTC_BROWSER_ICE_SERVERS
+    servers = ice_servers_for(servers, user, turn_secret=settings.RTC_TURN_SECRET, now=time.time())
+    return {"iceServers": servers, "iceTransportPolicy": settings.RTC_BROWSER_ICE_TRANSPORT_POLICY}
 
 
 @require_GET
@@ -23,7 +34,7 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
         "cue_ack_seconds": settings.STAGE_CUE_ACK_SECONDS,
         # The producer's own name on the stage (the console socket's actor), to show their talkback.
         "actor": f"user:{request.user.get_username()}",
-        "ice_servers": settings.RTC_BROWSER_ICE_SERVERS,
+        "rtc": browser_rtc(f"user:{request.user.pk}"),
     }
     context = {"event": event, "console_config": config, "contract": contract_document()}
     return render(request, "stage/console.html", context)
@@ -53,7 +64,7 @@ def greenroom(request: HttpRequest, presenter_pk: int, key: str) -> HttpResponse
         "rehearsal": reverse("hls-presenter-private-file", args=[event.pk, presenter.pk, key, "live.m3u8"]),
         "starts_at": event.starts_at.timestamp(),
         "cue_sound": False,
-        "ice_servers": settings.RTC_BROWSER_ICE_SERVERS,
+        "rtc": browser_rtc(line),
     }
     context = {"presenter": presenter, "event": event, "config": config, "contract": contract_document()}
     response = render(request, "stage/greenroom.html", context)

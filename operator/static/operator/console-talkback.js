@@ -125,7 +125,7 @@ const STATUS_WORDS = {
   failed: "WebRTC could not connect",
 };
 
-export function createTalkback(page, { actor, iceServers }) {
+export function createTalkback(page, { actor, configuration }) {
   const grid = $("presenters");
   const audio = $("monitor-audio");
   const select = $("monitor-listen");
@@ -139,7 +139,7 @@ export function createTalkback(page, { actor, iceServers }) {
 
   const talk = new Talk((target) => page.send("set_talkback", target));
   const link = new RtcLink({
-    iceServers,
+    configuration,
     signal: (message) => page.signal(message),
     onStatus: (status) => {
       if (status === "connected") page.signal(monitorMessage(monitor));

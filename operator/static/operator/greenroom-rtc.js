@@ -40,7 +40,7 @@ export function producerTalking(state, me) {
 export class MicLine {
   // `getStream` resolves with the microphone (opening it if needed); `onChange` hears every change
   // of either path. The uplink is made by the caller with `line.uplinkChanged` as its listener.
-  constructor({ uplink, iceServers, signal, getStream, onChange = () => {}, onReturn = () => {} }) {
+  constructor({ uplink, configuration, signal, getStream, onChange = () => {}, onReturn = () => {} }) {
     this.uplink = uplink;
     this.getStream = getStream;
     this.onChange = onChange;
@@ -49,7 +49,7 @@ export class MicLine {
     this.stream = null;
     this.error = "";
     this.link = new RtcLink({
-      iceServers,
+      configuration,
       signal,
       onStatus: (status) => {
         if (status !== "connected") onReturn(null);

@@ -347,7 +347,7 @@ const studioReturn = new ReturnPlayer({
 });
 const line = new MicLine({
   uplink,
-  iceServers: config.ice_servers,
+  configuration: config.rtc,
   signal: (message) => stage.signal(message),
   getStream,
   onChange: showLine,

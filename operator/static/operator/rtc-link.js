@@ -62,8 +62,9 @@ export function rtcSupported() {
 export class RtcLink {
   // `signal(message)` sends on the stage socket and says whether it went; `onStatus(status)` hears
   // idle | connecting | connected | retrying | failed; `onStream(stream)` gets the remote audio.
-  constructor({ iceServers = [], signal, onStatus = () => {}, onStream = () => {} }) {
-    this.iceServers = iceServers;
+  // `configuration` is the RTCPeerConnection's (ICE servers, transport policy), from the server.
+  constructor({ configuration = { iceServers: [] }, signal, onStatus = () => {}, onStream = () => {} }) {
+    this.configuration = configuration;
     this.signal = signal;
     this.onStatus = onStatus;
     this.onStream = onStream;
@@ -132,7 +133,7 @@ export class RtcLink {
     this.close();
     let pc;
     try {
-      pc = new RTCPeerConnection({ iceServers: this.iceServers });
+      pc = new RTCPeerConnection(this.configuration);
     } catch (error) {
       // A malformed ICE server list: no retry can fix it.
       this.error = error.message || String(error);
