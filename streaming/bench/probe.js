@@ -23,6 +23,13 @@
   };
   window.RTCPeerConnection.prototype = NativePeerConnection.prototype;
 
+  // Cut the newest connection as a network loss would: closed, and the page told of it.
+  probe.cut = () => {
+    const connection = probe.connections.at(-1);
+    connection.close();
+    connection.dispatchEvent(new Event("connectionstatechange"));
+  };
+
   function context() {
     probe.context ||= new AudioContext({ sampleRate: 48000 });
     if (probe.context.state !== "running") probe.context.resume();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import av
@@ -48,8 +49,14 @@ class LoudnessMeter:
                 return
             metadata = measured.metadata
             if "lavfi.r128.S" in metadata:
-                self.momentary = float(metadata["lavfi.r128.M"])
-                self.short_term = float(metadata["lavfi.r128.S"])
+                self.momentary = _finite(metadata["lavfi.r128.M"])
+                self.short_term = _finite(metadata["lavfi.r128.S"])
+
+
+def _finite(value: str) -> float | None:
+    """A measurement, or None where ebur128 has none to give (it can print -inf or nan)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 class LoudnessNormaliser:

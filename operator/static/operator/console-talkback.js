@@ -137,7 +137,19 @@ export function createTalkback(page, { actor, configuration }) {
   let stream = null;
   let monitor = "program";
 
-  const talk = new Talk((target) => page.send("set_talkback", target));
+  let backstageTalk = false;
+  const talk = new Talk((target) => {
+    page.send("set_talkback", target);
+    openMicrophone();
+  });
+
+  // The producer's microphone is push-to-talk: open only while they talk back to someone or
+  // hold TALK BACKSTAGE, so nothing they say to the room around them reaches a presenter.
+  function openMicrophone() {
+    const open = backstageTalk || talk.sent.all || talk.sent.presenters.length > 0;
+    if (stream) for (const track of stream.getAudioTracks()) track.enabled = open;
+    $("talk-backstage").setAttribute("aria-pressed", String(backstageTalk));
+  }
   const link = new RtcLink({
     configuration,
     signal: (message) => page.signal(message),
@@ -189,6 +201,7 @@ export function createTalkback(page, { actor, configuration }) {
       showStatus();
       return;
     }
+    openMicrophone();
     if (wanted) follow();
     else for (const track of stream.getTracks()) track.stop();
   }
@@ -242,7 +255,31 @@ export function createTalkback(page, { actor, configuration }) {
 
   holdToTalk($("talk-all"), "all", () => ({ presenters: [], all: true }));
   holdToTalk($("talk-group"), "group", () => ({ presenters: [...selected], all: false }));
-  addEventListener("blur", () => talk.releaseAll());
+
+  // TALK BACKSTAGE: the producer's voice on the backstage bus (presenters off air hear it),
+  // held with the pointer or Space; not a stage command, as backstage is a conversation.
+  const backstageButton = $("talk-backstage");
+  function holdBackstage(held) {
+    if (held) connect();
+    backstageTalk = held;
+    openMicrophone();
+  }
+  backstageButton.addEventListener("pointerdown", (event) => event.button === 0 && holdBackstage(true));
+  for (const type of ["pointerup", "pointerleave", "pointercancel", "blur"]) {
+    backstageButton.addEventListener(type, () => backstageTalk && holdBackstage(false));
+  }
+  backstageButton.addEventListener("keydown", (event) => {
+    if (event.key !== " ") return;
+    event.preventDefault();
+    if (!event.repeat) holdBackstage(true);
+  });
+  backstageButton.addEventListener("keyup", (event) => {
+    if (event.key === " ") holdBackstage(false);
+  });
+  addEventListener("blur", () => {
+    talk.releaseAll();
+    if (backstageTalk) holdBackstage(false);
+  });
   document.addEventListener("visibilitychange", () => { if (document.hidden) talk.releaseAll(); });
 
   function setMonitor(choice) {

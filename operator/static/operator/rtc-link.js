@@ -213,7 +213,8 @@ export class RtcLink {
       this.iceFailures = 0;
       this.error = "";
       this.set("connected");
-    } else if (state === "failed") {
+    } else if (state === "failed" || state === "closed") {
+      // Closed under the page (the browser tore it down): as good as failed, try again.
       this.retry(attempt, "ice");
     } else if (state === "disconnected") {
       clearTimeout(attempt.timers.grace);
