@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from django.conf import settings
+from websockets.sync.client import connect as ws_connect
 
 from events.harness import chromiums, wait_for
 from events.models import Presenter
@@ -25,9 +26,8 @@ from streaming.bench.bench_bridge import PROBE, WEBRTC_ARGS
 from streaming.bench.signals import write_wav
 from tests.audio import SAMPLE_RATE, decode, tone_level
 from tests.factories import make_event, make_producer
-from tests.live import running_server
+from tests.live import StageClient, running_server
 from tests.stage.test_console_browser import session_key, signed_in
-from tests.stage.test_console_presenters_browser import stage_socket
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.both_modes, pytest.mark.timeout(300)]
 
@@ -76,6 +76,16 @@ def open_green_room(browser, base: str, presenter: Presenter, *, webrtc: bool = 
     return page
 
 
+def console_socket(sockets: ExitStack, base: str, event, session: str) -> StageClient:
+    """The producer's console socket. Meters arrive ten times a second and are read only at
+    commands: no queue bound, and no keepalive pings, whose pongs would wait behind them."""
+    url = f"ws://{base.removeprefix('http://')}/ws/events/{event.pk}/console/"
+    headers = {"Origin": base, "Cookie": f"sessionid={session}"}
+    return StageClient(
+        sockets.enter_context(ws_connect(url, additional_headers=headers, max_queue=None, ping_interval=None))
+    )
+
+
 def mixer_runner() -> dict[str, str]:
     """Scaled out, the mixer runs in a Celery worker (its own queue); embedded, a child process."""
     if settings.REDIS_URL:
@@ -121,7 +131,7 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
         chromiums([microphone(path) for path in files]) as (ada_browser, bob_browser, producer_browser),
         ExitStack() as sockets,
     ):
-        console = stage_socket(sockets, base, f"/ws/events/{event.pk}/console/", session)
+        console = console_socket(sockets, base, event, session)
         do(console, "go_live")
         ada_page = open_green_room(ada_browser, base, ada)
         bob_page = open_green_room(bob_browser, base, bob)

@@ -29,10 +29,19 @@ LINE_MONITOR_PREFIX = "line:"
 class FrameQueue:
     """A small jitter buffer of (channels, samples) float32 frames: pushed by one thread, popped
     by the mix loop. It starts playing once `prefill` frames wait, and drops the oldest frame
-    beyond `capacity`, so a peer whose clock runs fast cannot build up delay."""
+    beyond `capacity`, so a peer whose clock runs fast cannot build up delay.
 
-    def __init__(self, *, prefill: int = 2, capacity: int = 6) -> None:
+    A burst fills it up, and as frames then come as fast as they go, it would stay full: every
+    frame of the line late by the whole buffer. So it watches the fewest frames that waited over
+    each `trim_every` pops, and when even that is above `prefill`, the cushion was never needed:
+    it drops the surplus (oldest first), a click's worth of audio for a lasting cut in delay."""
+
+    def __init__(self, *, prefill: int = 2, capacity: int = 6, trim_every: int = 50) -> None:
         self.prefill = prefill
+        self.trim_every = trim_every
+        self._fewest = capacity
+        self._pops = 0
+        self.trimmed = 0
         self._frames: collections.deque[np.ndarray] = collections.deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._playing = False
@@ -57,11 +66,24 @@ class FrameQueue:
                     return None
                 self._playing = True
             if self._frames:
+                self._watch_depth()
                 return self._frames.popleft()
             # Empty: count the gap and build the cushion up again before playing on.
             self._playing = False
             self.underruns += 1
             return None
+
+    def _watch_depth(self) -> None:
+        """Count this pop; at the end of a window, trim a standing surplus (caller holds the lock)."""
+        self._fewest = min(self._fewest, len(self._frames))
+        self._pops += 1
+        if self._pops < self.trim_every:
+            return
+        surplus = self._fewest - self.prefill
+        for _ in range(max(0, surplus)):
+            self._frames.popleft()
+            self.trimmed += 1
+        self._pops, self._fewest = 0, self._frames.maxlen
 
     def active(self, within: float = 25 * TICK_SECONDS) -> bool:
         """Whether frames arrived lately (half a second by default): the peer is speaking to us."""

@@ -37,6 +37,7 @@ import aioice.ice
 import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.jitterbuffer import JitterBuffer
 from aiortc.mediastreams import MediaStreamError
 
 from . import FRAME_SAMPLES, SAMPLE_RATE
@@ -48,8 +49,10 @@ STATS_SECONDS = 1.0
 # A connection that has not connected by then is given up (its candidates may all have been
 # filtered away, and aioice waits for more until it is told there are none).
 CONNECT_TIMEOUT_SECONDS = 30.0
-# Return frames waiting for the encoder: more means the peer's clock lags; the oldest go.
-MAX_QUEUED_RETURN_FRAMES = 10
+# Return frames waiting for the encoder. Frames come and go at the mix's pace, so a queue that a
+# slow moment of this loop filled would stay full, every frame late by all of it: beyond this
+# the oldest go (the browser's jitter buffer conceals the skip and absorbs the jitter).
+MAX_QUEUED_RETURN_FRAMES = 2
 OFFER_TIMEOUT_SECONDS = 20.0
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -212,8 +215,12 @@ class ReturnTrack(MediaStreamTrack):
 
     def _put(self, frame: np.ndarray) -> None:
         if self.queue.qsize() >= MAX_QUEUED_RETURN_FRAMES:
-            self.queue.get_nowait()
+            skipped = self.queue.get_nowait()
             self.dropped += 1
+            # The timestamps keep the mix's time: a skipped frame is a gap the browser conceals.
+            # Counted on from the frames sent instead, every skip would look like the network
+            # delaying the stream by 20 ms more, and the browser's buffer would grow to match.
+            self.samples += skipped.shape[1]
         self.queue.put_nowait(frame)
 
     async def recv(self) -> av.AudioFrame:
@@ -259,6 +266,17 @@ class _Connection:
         self.peer = peer
         self.track = track
         self.tasks: list[asyncio.Task] = []
+
+
+# aiortc decodes an audio packet only once 4 more are in: 80 ms held on every line. The engine's
+# FrameQueue is this bridge's jitter buffer, so aiortc's need only put packets back in order.
+AUDIO_PREFETCH = 1
+
+
+def shorten_jitter_buffer(receiver) -> None:
+    """Give an audio receiver a jitter buffer of AUDIO_PREFETCH packets, before any packet came.
+    aiortc has no option for it: its receiver keeps the buffer in a private attribute."""
+    receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=AUDIO_PREFETCH)
 
 
 class RtcBridge:
@@ -330,6 +348,9 @@ class RtcBridge:
         try:
             remote = filter_candidates(sdp, self.config.networks)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=remote, type="offer"))
+            for transceiver in pc.getTransceivers():
+                if transceiver.kind == "audio":
+                    shorten_jitter_buffer(transceiver.receiver)
             pc.addTrack(track)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:

@@ -16,6 +16,7 @@ from streaming.core import FRAME_SAMPLES, SAMPLE_RATE
 from streaming.core.peers import PRESENTER_PEER, PeerAudio
 from streaming.core.rtc import (
     InboundAudio,
+    ReturnTrack,
     RtcBridge,
     RtcConfig,
     RtcLoop,
@@ -234,3 +235,16 @@ def test_a_bad_offer_is_refused_and_the_bridge_closes_cleanly():
     finally:
         bridge.close()
     assert peers.current == {}
+
+
+def test_returns_the_loop_could_not_send_in_time_leave_a_gap_in_the_timestamps():
+    """Frames come at the mix's pace; those skipped because the loop fell behind must not pull
+    the stream's timestamps back (the browser would take it for network delay and buffer more)."""
+
+    async def run() -> list[int]:
+        track = ReturnTrack(asyncio.get_running_loop())
+        for number in range(5):  # the loop was busy for five ticks: two wait, three were skipped
+            track._put(np.full((2, 960), number / 10, dtype=np.float32))
+        return [(await track.recv()).pts for _ in range(2)]
+
+    assert asyncio.run(run()) == [3 * 960, 4 * 960]

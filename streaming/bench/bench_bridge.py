@@ -1,0 +1,301 @@
+"""Mouth-to-ear latency between presenters through the bridge, beside a direct browser-to-browser
+WebRTC call (the floor), and the mixer's CPU per connected presenter.
+
+Two Chromiums on loopback: presenter A's fake microphone plays a click every second; the others'
+play silence. In the browsers themselves (streaming/bench/probe.js, injected through DevTools),
+each click's onset is timed in A's own microphone input and in B's received audio, on the same
+machine clock: the difference is the mouth-to-ear delay. Ours: A and B (and the other presenters)
+in their green rooms, connected to the event's mixer by WebRTC, A on air, so B hears A in their
+mix-minus return. The floor: A and B in one direct RTCPeerConnection, no server in between, the
+same capture and playback path. `manage.py bench_bridge` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+from django.utils import timezone
+from websockets.sync.client import connect as websocket_connect
+
+from events import harness
+from events.models import Event, Presenter
+from streaming.bench.bench_uplink import cpu_seconds, write_clicks
+from streaming.bench.signals import write_wav
+
+PROBE = (Path(__file__).parent / "probe.js").read_text()
+SAMPLE_RATE = 48000
+# Chromium's WebRTC on loopback: a 127.0.0.1 candidate, no mDNS names, no user gesture for audio.
+WEBRTC_ARGS = (
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+)
+WARM_UP_SECONDS = 3.0
+# The mixer's CPU before anyone connects, measured this long, is what presenters add to.
+IDLE_SECONDS = 6.0
+# Every packet stays on 127.0.0.1: the mixer offers and tries loopback candidates only.
+LOOPBACK_RTC = {"RTC_ICE_SERVERS": "[]", "RTC_HOST_ADDRESSES": "127.0.0.1", "RTC_CANDIDATE_NETWORKS": "127.0.0.0/8"}
+# A click heard more than this long after A's is not that click's (the next comes a second later).
+MAX_DELAY_MS = 900.0
+
+OFFER = """async () => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+  const connection = new RTCPeerConnection({iceServers: []});
+  stream.getTracks().forEach((track) => connection.addTrack(track, stream));
+  window.__direct = connection;
+  await connection.setLocalDescription(await connection.createOffer());
+  await new Promise((done) => {
+    if (connection.iceGatheringState === "complete") return done();
+    connection.addEventListener("icegatheringstatechange", () => connection.iceGatheringState === "complete" && done());
+  });
+  return window.__probe.loopbackOnly(connection.localDescription.sdp);
+}"""
+ANSWER = """async (offer) => {
+  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+  const connection = new RTCPeerConnection({iceServers: []});
+  stream.getTracks().forEach((track) => connection.addTrack(track, stream));
+  window.__direct = connection;
+  await connection.setRemoteDescription({type: "offer", sdp: offer});
+  await connection.setLocalDescription(await connection.createAnswer());
+  await new Promise((done) => {
+    if (connection.iceGatheringState === "complete") return done();
+    connection.addEventListener("icegatheringstatechange", () => connection.iceGatheringState === "complete" && done());
+  });
+  return window.__probe.loopbackOnly(connection.localDescription.sdp);
+}"""
+ACCEPT = """async (answer) => { await window.__direct.setRemoteDescription({type: "answer", sdp: answer}); }"""
+
+
+def write_silence(path: Path, seconds: int = 4) -> None:
+    write_wav(path, np.zeros(seconds * SAMPLE_RATE, dtype=np.float32))
+
+
+def delays(spoken: list[float], heard: list[float]) -> list[float]:
+    """Each spoken onset paired with the first heard onset after it (within MAX_DELAY_MS): ms."""
+    found = []
+    for at in spoken:
+        later = [time for time in heard if 0 <= time - at <= MAX_DELAY_MS]
+        if later:
+            found.append(later[0] - at)
+    return found
+
+
+def direct_call(speaker_page, listener_page, seconds: float) -> list[float]:
+    """Mouth-to-ear delays of a direct browser-to-browser call (no server): the floor."""
+    offer = speaker_page.evaluate(OFFER)
+    answer = listener_page.evaluate(ANSWER, offer)
+    speaker_page.evaluate(ACCEPT, answer)
+    return onsets_between(speaker_page, "input", listener_page, "remote", seconds)
+
+
+def onsets_between(speaker_page, spoken: str, listener_page, heard: str, seconds: float) -> list[float]:
+    """Watch the speaker's `spoken` stream and the listener's `heard` stream for `seconds` after a
+    warm-up; the delays of the clicks found in both."""
+    harness.wait_for(lambda: speaker_page.evaluate(f"window.__probe.watchOnsets({spoken!r})"), 20, "A's microphone")
+    harness.wait_for(lambda: listener_page.evaluate(f"window.__probe.watchOnsets({heard!r})"), 20, "B's return")
+    time.sleep(WARM_UP_SECONDS + seconds)
+    start = (time.time() - seconds) * 1000
+    said = [at for at in speaker_page.evaluate(f"window.__probe.onsets[{spoken!r}]") if at >= start]
+    got = listener_page.evaluate(f"window.__probe.onsets[{heard!r}]")
+    return delays(said, got)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `manage.py bench_bridge`."""
+    parser.add_argument("--presenters", type=int, nargs="+", default=[2, 8])
+    parser.add_argument("--seconds", type=float, default=15.0, help="Measured seconds per run.")
+    parser.add_argument("--chromium", default=harness.CHROMIUM, help="The Chromium to run (Debian's by default).")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"p50_ms": None, "p95_ms": None, "clicks": 0}
+    return {
+        "p50_ms": round(harness.percentile(values, 0.5), 1),
+        "p95_ms": round(harness.percentile(values, 0.95), 1),
+        "clicks": len(values),
+    }
+
+
+def run_with(options: dict, write: Callable[[str], object]) -> dict:
+    """Measure each presenter count through the bridge and the direct call; print the figures."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench_bridge-"))
+    # The server runs with DEBUG off, so its pages need the collected static files (as `make run`).
+    call_command("collectstatic", interactive=False, verbosity=0)
+    write_clicks(workdir / "clicks.wav")
+    write_silence(workdir / "silence.wav")
+    env = {**os.environ, "DATABASE_URL": harness.database_url(), "PLAIN_HTTP": "true", **LOOPBACK_RTC}
+    env["HLS_ROOT"] = str(workdir / "hls")
+    producer = User.objects.create_user(f"bench-{uuid.uuid4().hex[:8]}", is_staff=True)
+    client = Client()
+    client.force_login(producer)
+    session = client.cookies["sessionid"].value
+    results: dict = {"presenters": {}}
+    cpu_shares = []
+    microphones = [[*WEBRTC_ARGS, f"--use-file-for-fake-audio-capture={workdir / name}"] for name in FILES]
+    try:
+        with (
+            harness.running_server(env, workdir / "daphne.log") as server,
+            harness.chromiums(microphones, executable=options["chromium"]) as (speaking, listening),
+        ):
+            for count in options["presenters"]:
+                floor = measure_direct(server, speaking, listening, options["seconds"])
+                ours, cpu = measure_ours(server, session, speaking, listening, count, options["seconds"])
+                cpu_shares.append(cpu)
+                results["presenters"][str(count)] = {
+                    "ours_p50_ms": ours["p50_ms"],
+                    "ours_p95_ms": ours["p95_ms"],
+                    "direct_p50_ms": floor["p50_ms"],
+                    "direct_p95_ms": floor["p95_ms"],
+                    "clicks": {"ours": ours["clicks"], "direct": floor["clicks"]},
+                }
+    finally:
+        producer.delete()
+    results["cpu_per_presenter"] = round(max(cpu_shares), 4) if cpu_shares else None
+    report(results, options["json"], write)
+    return results
+
+
+FILES = ("clicks.wav", "silence.wav")
+
+
+def measure_direct(server: harness.Server, speaking, listening, seconds: float) -> dict:
+    """The floor: A's and B's pages in one RTCPeerConnection, nothing in between."""
+    contexts = [speaking.new_context(), listening.new_context()]
+    try:
+        pages = []
+        for context in contexts:
+            context.add_init_script(PROBE)
+            page = context.new_page()
+            page.goto(f"{server.url}/")
+            pages.append(page)
+        return summary(direct_call(pages[0], pages[1], seconds))
+    finally:
+        for context in contexts:
+            context.close()
+
+
+class Console:
+    """The producer's console socket, enough to run a show: commands with the version seen."""
+
+    def __init__(self, server: harness.Server, event: Event, session: str) -> None:
+        url = f"ws://127.0.0.1:{server.port}/ws/events/{event.pk}/console/"
+        headers = {"Origin": server.url, "Cookie": f"sessionid={session}"}
+        # Meters arrive ten times a second and are read only at commands: no queue bound, and no
+        # keepalive pings, whose pongs would wait behind them.
+        self.socket = websocket_connect(url, additional_headers=headers, max_queue=None, ping_interval=None)
+        self.version = self._next()["version"]
+
+    def _next(self) -> dict:
+        message = json.loads(self.socket.recv(timeout=15))
+        if message["type"] in ("snapshot", "delta"):
+            self.version = max(self.version if hasattr(self, "version") else 0, message["version"])
+        return message
+
+    def command(self, type_: str, **fields) -> None:
+        for _ in range(10):  # presenters arriving move the version on: send again when stale
+            client_id = uuid.uuid4().hex
+            self.socket.send(json.dumps({"type": type_, "version": self.version, "client_id": client_id} | fields))
+            while (reply := self._next()).get("client_id") != client_id:
+                pass
+            if reply["type"] == "ack":
+                return
+            if reply["error"]["code"] != "stale_version":
+                raise CommandError(f"{type_} refused: {reply['error']['message']}")
+            self.version = reply["version"]
+        raise CommandError(f"{type_} stayed stale")
+
+    def close(self) -> None:
+        self.socket.close()
+
+
+def mixer_pid(event: Event) -> int | None:
+    """The embedded mixer child of the event (`manage.py mixer <event> …`), found in /proc."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+                if b"mixer" in command and str(event.pk).encode() in command:
+                    return int(entry.name)
+    return None
+
+
+def green_room(context, server: harness.Server, presenter: Presenter):
+    page = context.new_page()
+    page.goto(server.url + presenter.get_greenroom_url())
+    page.click("#check-in")
+    page.click("#uplink-toggle")
+    return page
+
+
+def measure_ours(server, session, speaking, listening, count: int, seconds: float) -> tuple[dict, float]:
+    """A and count - 1 others in their green rooms, connected to the mixer by WebRTC; A on air.
+    Returns B's delays and the mixer's CPU per connected presenter (a share of one core)."""
+    slug = f"bench-bridge-{uuid.uuid4().hex[:8]}"
+    event = Event.objects.create(slug=slug, title="bench", starts_at=timezone.now())
+    presenters = [Presenter.objects.create(event=event, name=f"Bench {i}", position=i) for i in range(count)]
+    console = Console(server, event, session)
+    contexts = [speaking.new_context(), listening.new_context()]
+    try:
+        console.command("go_live")
+        pid = harness.wait_for(lambda: mixer_pid(event), 30, "the event's mixer")
+        idle = cpu_share(pid, IDLE_SECONDS)
+        for context in contexts:
+            context.add_init_script(PROBE)
+        pages = [green_room(contexts[0], server, presenters[0])]
+        pages += [green_room(contexts[1], server, presenter) for presenter in presenters[1:]]
+        for page in pages:
+            page.wait_for_selector("#link-path[data-path=webrtc][data-rtc=connected]", timeout=60_000)
+        console.command("set_on_air", line=presenters[0].line_id, on_air=True)
+        before, started = cpu_seconds(pid), time.monotonic()
+        delays_found = onsets_between(pages[0], "input", pages[1], "remote", seconds)
+        busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
+        console.command("end_show")
+    finally:
+        console.close()
+        for context in contexts:
+            context.close()
+        # A show left live would get a mixer from every later server's watchdog (and its CPU).
+        event.delete()
+    return summary(delays_found), max(0.0, busy - idle) / count
+
+
+def cpu_share(pid: int, seconds: float) -> float:
+    """The share of one core `pid` used over the next `seconds`."""
+    before, started = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / (time.monotonic() - started)
+
+
+def report(results: dict, as_json: bool, write: Callable[[str], object]) -> None:
+    write(
+        "bench_bridge: mouth-to-ear, A's fake microphone (clicks) → B's ears, timed in both browsers; "
+        "ours = through the mixer (WebRTC both ways, B's mix-minus return), direct = browser to browser"
+    )
+    for count, figures in results["presenters"].items():
+        ours95, direct95 = figures["ours_p95_ms"], figures["direct_p95_ms"]
+        above = round(ours95 - direct95, 1) if ours95 is not None and direct95 is not None else None
+        write(
+            f"  {count:>2} presenters: ours p50 {figures['ours_p50_ms']} ms p95 {ours95} ms | direct p50 "
+            f"{figures['direct_p50_ms']} ms p95 {direct95} ms | ours above direct at p95: {above} ms"
+            f"   [{figures['clicks']['ours']}/{figures['clicks']['direct']} clicks]"
+        )
+    if results["cpu_per_presenter"] is not None:
+        write(f"  mixer CPU per connected presenter: {100 * results['cpu_per_presenter']:.2f} % of one core")
+    if as_json:
+        write(json.dumps(results))
