@@ -96,13 +96,7 @@ def candidate_allowed(line: str, networks: Iterable[Network]) -> bool:
     if len(parts) < 8:
         return False
     transport, address = parts[2], parts[4]
-    if transport.lower() != "udp":
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip.version == network.version and ip in network for network in networks)
+    return transport.lower() == "udp" and address_allowed(address, networks)
 
 
 def filter_candidates(sdp: str, networks: Sequence[Network]) -> str:
@@ -135,23 +129,55 @@ aioice.ice.get_host_addresses = _host_addresses
 
 
 class RtcLoop(asyncio.SelectorEventLoop):
-    """An event loop whose UDP endpoints bound to port 0 take a free port of `port_range`, and
-    which tells aioice which host addresses to offer."""
+    """An event loop whose UDP endpoints bound to port 0 take a free port of `port_range`, which
+    tells aioice which host addresses to offer, and whose UDP endpoints ignore every datagram
+    from outside `networks` (when set): a browser also sends checks from its other interfaces'
+    sockets, and an answer (or a peer-reflexive pair) must never go back to those addresses."""
 
-    def __init__(self, host_addresses: Sequence[str] = (), port_range: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        host_addresses: Sequence[str] = (),
+        port_range: tuple[int, int] | None = None,
+        networks: Sequence[Network] = (),
+    ) -> None:
         super().__init__()
         self.host_addresses = tuple(host_addresses)
         self.port_range = port_range
+        self.networks = tuple(networks)
 
     async def create_datagram_endpoint(self, protocol_factory, local_addr=None, remote_addr=None, **kwargs):
         # aioice binds each host candidate's socket as (address, 0); other endpoints (a TURN
         # client's, which only talks out to its server) keep the system's ephemeral ports.
         if self.port_range is None or local_addr is None or local_addr[1] != 0 or remote_addr or kwargs:
-            return await super().create_datagram_endpoint(
+            endpoint = await super().create_datagram_endpoint(
                 protocol_factory, local_addr=local_addr, remote_addr=remote_addr, **kwargs
             )
-        sock = bind_in_range(local_addr[0], self.port_range)
-        return await super().create_datagram_endpoint(protocol_factory, sock=sock)
+        else:
+            sock = bind_in_range(local_addr[0], self.port_range)
+            endpoint = await super().create_datagram_endpoint(protocol_factory, sock=sock)
+        if self.networks:
+            _only_from(endpoint[1], self.networks)
+        return endpoint
+
+
+def _only_from(protocol: asyncio.DatagramProtocol, networks: Sequence[Network]) -> None:
+    """Make `protocol` deaf to datagrams whose source is outside `networks`."""
+    receive = protocol.datagram_received
+
+    def datagram_received(data: bytes, address: tuple) -> None:
+        if address_allowed(address[0], networks):
+            receive(data, address)
+
+    protocol.datagram_received = datagram_received
+
+
+def address_allowed(address: str, networks: Iterable[Network]) -> bool:
+    """Whether an IP address lies in one of `networks`."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    return any(ip.version == network.version and ip in network for network in networks)
 
 
 def bind_in_range(host: str, port_range: tuple[int, int]) -> socket.socket:
@@ -287,7 +313,7 @@ class RtcBridge:
     def __init__(self, config: RtcConfig, on_peer: Callable[[str, PeerAudio | None], None]) -> None:
         self.config = config
         self.on_peer = on_peer
-        self.loop = RtcLoop(config.host_addresses, config.port_range)
+        self.loop = RtcLoop(config.host_addresses, config.port_range, config.networks)
         self._connections: dict[str, _Connection] = {}
         self._thread = threading.Thread(target=self._run, name="rtc-bridge", daemon=True)
         self._thread.start()

@@ -20,6 +20,7 @@ from streaming.core.rtc import (
     RtcBridge,
     RtcConfig,
     RtcLoop,
+    address_allowed,
     bind_in_range,
     candidate_allowed,
     filter_candidates,
@@ -248,3 +249,32 @@ def test_returns_the_loop_could_not_send_in_time_leave_a_gap_in_the_timestamps()
         return [(await track.recv()).pts for _ in range(2)]
 
     assert asyncio.run(run()) == [3 * 960, 4 * 960]
+
+
+def test_the_loop_is_deaf_to_datagrams_from_outside_its_networks():
+    """Decided by the source address alone: no packet is sent anywhere."""
+    networks = [ipaddress.ip_network("127.0.0.0/8")]
+    assert address_allowed("127.0.0.1", networks) and not address_allowed("192.0.2.2", networks)
+    assert not address_allowed("fe80::1%eth0", networks) and not address_allowed("host.local", networks)
+
+    class Heard(asyncio.DatagramProtocol):
+        def __init__(self) -> None:
+            self.heard = []
+
+        def datagram_received(self, data, address) -> None:
+            self.heard.append(address[0])
+
+    async def run() -> list[str]:
+        transport, protocol = await asyncio.get_running_loop().create_datagram_endpoint(
+            Heard, local_addr=("127.0.0.1", 0)
+        )
+        transport.close()
+        protocol.datagram_received(b"check", ("192.0.2.2", 40000))  # what the transport would call
+        protocol.datagram_received(b"check", ("127.0.0.1", 40000))
+        return protocol.heard
+
+    loop = RtcLoop(host_addresses=["127.0.0.1"], networks=networks)
+    try:
+        assert loop.run_until_complete(run()) == ["127.0.0.1"]
+    finally:
+        loop.close()
