@@ -113,6 +113,8 @@ class StageSocketConsumer(AdmittedSocket):
         peer = self.presenter if self.role == PRESENTER else self.actor
         if message["type"] == "monitor":
             mail = {"type": "monitor", "peer": peer, "listen": monitor_choice(message)}
+        elif message["type"] == "talk_backstage":
+            mail = {"type": "talk_backstage", "peer": peer, "on": message["on"]}
         else:
             kind = "presenter" if self.role == PRESENTER else "producer"
             mail = {"type": "rtc_offer", "peer": peer, "kind": kind, "session": session, "sdp": message["sdp"]}

@@ -55,11 +55,20 @@ class Signalling:
         elif kind == "monitor":
             with self._lock:
                 self.monitors[message["peer"]] = message["listen"]
-            peer = self.bridge.peers().get(message["peer"]) if self.bridge is not None else None
-            if peer is not None and peer.kind == PRODUCER_PEER:
+            peer = self._producer(message["peer"])
+            if peer is not None:
                 peer.monitor = message["listen"]
+        elif kind == "talk_backstage":
+            # Not remembered for a next connection: a producer reconnecting starts silent.
+            peer = self._producer(message["peer"])
+            if peer is not None:
+                peer.backstage_talk = bool(message["on"])
         else:
             log.warning("unknown control message %r dropped", kind)
+
+    def _producer(self, peer_id: str) -> PeerAudio | None:
+        peer = self.bridge.peers().get(peer_id) if self.bridge is not None else None
+        return peer if peer is not None and peer.kind == PRODUCER_PEER else None
 
     def offer(self, message: dict) -> None:
         session, reply_to = message["session"], message["reply_to"]

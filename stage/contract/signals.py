@@ -51,6 +51,8 @@ SIGNALS: dict[str, SignalSpec] = {
         frozenset({PRODUCER}),
         check=_check_monitor,
     ),
+    # The producer's voice on the backstage bus (TALK BACKSTAGE held), or off it.
+    "talk_backstage": SignalSpec({"on": Field(bool)}, frozenset({PRODUCER})),
 }
 
 

@@ -213,7 +213,7 @@ class MixEngine:
     ) -> None:
         presenters = [peer_id for peer_id, peer in peers.items() if peer.kind == PRESENTER_PEER]
         producers = {
-            peer_id: ProducerIn(peer.inbound.pop(), peer.monitor)
+            peer_id: ProducerIn(peer.inbound.pop(), peer.monitor, peer.backstage_talk)
             for peer_id, peer in peers.items()
             if peer.kind != PRESENTER_PEER
         }

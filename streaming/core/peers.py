@@ -100,6 +100,8 @@ class PeerAudio:
         self.kind = kind
         self.inbound = FrameQueue()
         self.monitor = "program"
+        # A producer speaking on the backstage bus (their TALK BACKSTAGE held).
+        self.backstage_talk = False
         # Set by the WebRTC adapter: takes each return frame, from the mix thread; must not block.
         self.listener: Callable[[np.ndarray], None] | None = None
         # Link figures the adapter reads from the connection's statistics (rtt_ms, jitter_ms,

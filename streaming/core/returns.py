@@ -5,7 +5,8 @@ their own contribution, then the program's gain, limiter envelope and ceiling: o
 per presenter, never a mix of its own), ducked by `duck_db` while a producer talks back to them,
 plus those producers' voices, plus the backstage bus without their own voice when they are off
 air (or on air with backstage opened to them). The backstage bus is the unity sum of the off-air
-presenters speaking over WebRTC and of producers speaking who are not talking back to anyone.
+presenters speaking over WebRTC and of producers holding TALK BACKSTAGE (who are not talking
+back to anyone): a producer's voice goes nowhere they did not send it.
 A producer hears their monitor choice: the program, the preview bus (the next take's presenters
 at unity), the backstage bus (less their own voice) or one line's input before its fader (PFL).
 Nothing here feeds the program: the engine mixes first and asks for the returns after.
@@ -42,6 +43,7 @@ class ProducerIn:
 
     voice: np.ndarray | None
     monitor: str = "program"
+    backstage: bool = False  # holding TALK BACKSTAGE
 
 
 class Returns:
@@ -87,7 +89,7 @@ class Returns:
         """The backstage bus (None when nobody speaks on it) and each speaker's own part of it."""
         voices = {line: frames[line] for line in speaking if line not in plan.on_air and line in frames}
         for actor, producer in producers.items():
-            if producer.voice is not None and not plan.talkback.get(actor):
+            if producer.voice is not None and producer.backstage and not plan.talkback.get(actor):
                 voices[actor] = producer.voice
         if not voices:
             return None, {}

@@ -51,7 +51,7 @@ class Desk:
         self.plan = plan
         self.presenters = list(presenters)
         self.speaking = set(speaking)
-        self.producers = producers or {}  # actor: (monitor, speaking?)
+        self.producers = producers or {}  # actor: (monitor, speaking?[, holding TALK BACKSTAGE?])
         self.heard: dict[str, list[np.ndarray]] = {}
         self.program: list[np.ndarray] = []
 
@@ -60,8 +60,8 @@ class Desk:
             frames = {line: tone(TONES[line], tick) for line in self.lines}
             program = self.mixer.mix(frames)
             producers = {
-                actor: ProducerIn(tone(TONES[actor], tick) if speaks else None, monitor)
-                for actor, (monitor, speaks) in self.producers.items()
+                actor: ProducerIn(tone(TONES[actor], tick) if spec[1] else None, spec[0], *spec[2:])
+                for actor, spec in self.producers.items()
             }
             returns = self.returns.compute(self.plan, frames, program, self.presenters, self.speaking, producers)
             self.program.append(program.copy())
@@ -148,7 +148,7 @@ def test_backstage_is_heard_off_air_and_on_air_only_when_opened():
     gains = {"p1": 0.0, "p2": None, "p3": None}
     plan = ReturnPlan(on_air=frozenset({"p1"}))
     speakers = dict(presenters=["p1", "p2", "p3"], speaking={"p1", "p2", "p3"})
-    producers = {"user:pat": ("backstage", True), "user:kim": ("program", False)}
+    producers = {"user:pat": ("backstage", True, True), "user:kim": ("program", False)}
     desk = Desk(gains, plan, **speakers, producers=producers).run()
     p1, p2, p3, pat = (desk.levels(peer) for peer in ("p1", "p2", "p3", "user:pat"))
     floor = TONE_DB - 60
@@ -168,10 +168,19 @@ def test_backstage_is_heard_off_air_and_on_air_only_when_opened():
     assert p1["p1"] < floor
 
 
+def test_a_producer_is_on_the_backstage_bus_only_while_holding_talk_backstage():
+    gains = {"p1": None, "p2": None}
+    speaking = {"user:pat": ("program", True)}  # their voice arrives, but no TALK BACKSTAGE held
+    desk = Desk(gains, ReturnPlan(), presenters=["p1", "p2"], speaking={"p1", "p2"}, producers=speaking)
+    desk.run()
+    assert desk.levels("p1")["user:pat"] < TONE_DB - 100 and desk.levels("p2")["user:pat"] < TONE_DB - 100
+
+
 def test_a_producer_talking_back_is_not_on_the_backstage_bus():
     gains = {"p1": None, "p2": None}
     plan = ReturnPlan(talkback={"user:pat": frozenset({"p1"})})
-    desk = Desk(gains, plan, presenters=["p1", "p2"], speaking={"p1", "p2"}, producers={"user:pat": ("program", True)})
+    producers = {"user:pat": ("program", True, True)}
+    desk = Desk(gains, plan, presenters=["p1", "p2"], speaking={"p1", "p2"}, producers=producers)
     desk.run()
     assert desk.levels("p1")["user:pat"] == pytest.approx(TONE_DB, abs=0.01)
     assert desk.levels("p2")["user:pat"] < TONE_DB - 100
@@ -236,6 +245,7 @@ def test_the_engine_sends_returns_and_nothing_of_them_reaches_the_segments_or_th
         peer_id: PeerAudio(peer_id, PRESENTER_PEER if peer_id.startswith("p") else PRODUCER_PEER) for peer_id in voices
     }
     peers["user:kim"].monitor = "line:p3"
+    peers["user:kim"].backstage_talk = True
     heard = {peer_id: [] for peer_id in peers}
     for peer_id, peer in peers.items():
         peer.listener = heard[peer_id].append

@@ -263,6 +263,8 @@ export function createTalkback(page, { actor, configuration }) {
     if (held) connect();
     backstageTalk = held;
     openMicrophone();
+    // The mixer puts this producer's voice on the backstage bus only while told so.
+    page.signal({ type: "talk_backstage", on: held });
   }
   backstageButton.addEventListener("pointerdown", (event) => event.button === 0 && holdBackstage(true));
   for (const type of ["pointerup", "pointerleave", "pointercancel", "blur"]) {

@@ -36,6 +36,6 @@ export default freeze({
     "uplink": {"uplink": "server", "error": "server"},
   },
   "commands": {"start_rehearsal": ["producer"], "stop_rehearsal": ["producer"], "go_live": ["producer"], "end_show": ["producer"], "set_hold": ["producer"], "set_fallback": ["producer"], "set_on_air": ["producer"], "set_mute": ["producer"], "set_gain": ["producer"], "set_line_health": ["mixer"], "set_line_source": ["producer"], "set_preview": ["producer"], "take": ["producer"], "send_to_green_room": ["producer"], "set_talkback": ["producer", "system"], "set_backstage": ["producer"], "set_check_in": ["presenter", "producer"], "set_ready": ["presenter", "producer"], "set_presence": ["presenter", "system"], "set_status": ["presenter", "producer"], "add_segment": ["producer"], "update_segment": ["producer"], "remove_segment": ["producer"], "move_segment": ["producer"], "skip_segment": ["producer"], "standby": ["producer"], "next": ["producer"], "cue": ["producer"], "ack_cue": ["presenter"], "clear_cue": ["producer"], "message": ["presenter", "producer"], "send_question": ["producer"], "ask_question": ["producer", "viewer"], "set_question_status": ["producer"]},
-  "signals": {"rtc_offer": ["presenter", "producer"], "monitor": ["producer"]},
+  "signals": {"rtc_offer": ["presenter", "producer"], "monitor": ["producer"], "talk_backstage": ["producer"]},
   "monitor_choices": ["program", "preview", "backstage", "line"],
 });
