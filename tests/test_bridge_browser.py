@@ -12,7 +12,6 @@ itself, and the console shows the gap; a browser without WebRTC uses the WebSock
 import time
 import uuid
 from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +27,7 @@ from tests.audio import SAMPLE_RATE, decode, tone_level
 from tests.factories import make_event, make_producer
 from tests.live import StageClient, running_server
 from tests.stage.test_console_browser import session_key, signed_in
+from tests.test_greenroom_uplink import segment_times
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.both_modes, pytest.mark.timeout(300)]
 
@@ -99,19 +99,6 @@ def do(console, type_: str, **fields) -> None:
     if reply["type"] == "refused" and reply["error"]["code"] == "stale_version":
         reply = console.command(type_, **fields)
     assert reply["type"] == "ack", reply
-
-
-def segment_times(playlist: str) -> list[tuple[str, float, float]]:
-    times, start, duration = [], None, None
-    for line in playlist.splitlines():
-        if line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
-            start = datetime.fromisoformat(line.split(":", 1)[1].replace("Z", "+00:00")).timestamp()
-        elif line.startswith("#EXTINF:"):
-            duration = float(line.split(":", 1)[1].rstrip(","))
-        elif line and not line.startswith("#"):
-            times.append((line, start, start + duration))
-            start += duration
-    return times
 
 
 @pytest.mark.django_db(transaction=True)
