@@ -34,8 +34,9 @@ pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.both_modes, pyt
 ADA, BOB, PRODUCER = 600.0, 900.0, 1300.0
 TONES = [ADA, BOB, PRODUCER]
 HEARD_DB = -45.0  # a tone at 0.3 of full scale is about -20 dBFS in the analyser
-# Far below anything audible, and far below the tones heard: what "no trace" means in a browser.
-ABSENT_DB = -85.0
+# Far below the tones heard (50 dB and more), at the floor of what Opus leaves around other
+# tones and of the concealment a loaded machine makes it play: what "no trace" means in a browser.
+ABSENT_DB = -70.0
 ABSENT = 0.001  # the same in decoded HLS (amplitude; the tones reach about 0.1)
 
 
@@ -146,7 +147,8 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
         wait_for(hears(ada_page, (PRODUCER, BOB), (ADA,)), 15, "the producer in Ada's ear")
         talk_started = time.time()
         wait_for(lambda: time.time() > talk_started + 4, 5, "four seconds of talkback")
-        assert levels(bob_page)[PRODUCER] < ABSENT_DB, "talkback to Ada leaked into Bob's return"
+        heard_by_bob = levels(bob_page)
+        assert heard_by_bob[PRODUCER] < ABSENT_DB, f"talkback to Ada leaked into Bob's return: {heard_by_bob}"
         desk.mouse.up()
         windows["talkback"] = (talk_started, time.time())
         wait_for(hears(ada_page, (BOB,), (PRODUCER,)), 15, "talkback over")

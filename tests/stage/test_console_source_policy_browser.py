@@ -5,6 +5,7 @@ sent to the refused address: the mixer refuses before FFmpeg opens anything."""
 
 import pytest
 
+from events.harness import wait_for
 from events.models import Presenter
 from tests.browser import chromium
 from tests.factories import make_event, make_producer, make_tone_presenter
@@ -53,7 +54,8 @@ def test_a_refused_source_is_explained_on_the_line_card(tmp_path, settings):
         page.click("#confirm-ok")
         page.wait_for_selector("#phase[data-phase=live]")
         fault = card_eve.locator(".line-fault")
-        fault.wait_for(timeout=30_000)
+        # The first health report may come before the policy's reason (a line faults, then says why).
+        wait_for(lambda: fault.is_visible() and fault.inner_text(), 30, "the refusal on Eve's card")
         assert fault.inner_text() == (
             "Source refused: 169.254.169.254 is a link-local address: lines may not reach it on this server."
         )
