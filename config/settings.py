@@ -168,6 +168,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- the stage: a cue a presenter has not acknowledged within this many seconds is flagged on the console
 STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
+# A presenter whose last green-room socket closed counts as gone (off air) only after this long:
+# a reload or a network blip reconnects within it and keeps their place.
+STAGE_PRESENCE_GRACE_SECONDS = env.float("STAGE_PRESENCE_GRACE_SECONDS", default=5.0)
 
 # --- media
 HLS_ROOT = Path(env("HLS_ROOT", default=str(VAR_DIR / "hls")))

@@ -2,15 +2,18 @@
 
 A presenter is admitted by their magic link (presenter id and key in the path, the same rules as
 registrants' join links). Presence follows the presenter's sockets in this process: the first one
-to open reports them connected, the last one to close reports the drop (which the machine turns
-into "off air, back to the green room"). A second tab or a reconnect overlapping
-the old socket therefore never flickers the console.
+to open reports them connected; when the last one closes and none opens again within
+STAGE_PRESENCE_GRACE_SECONDS, the drop is reported (which the machine turns into "off air, back
+to the green room"). A second tab, a reload or a reconnect after a network blip therefore never
+flickers the console nor costs a presenter their place on air.
 """
 
+import asyncio
 import collections
 import logging
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from events.access import access_key_matches
 from events.models import Presenter
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 # (event id, presenter id) -> sockets open in this process.
 _open_sockets: collections.Counter = collections.Counter()
+# Drops waiting out their grace (kept referenced, so the loop does not lose them).
+_pending_drops: set[asyncio.Task] = set()
 
 
 @database_sync_to_async
@@ -88,6 +93,14 @@ class GreenRoomConsumer(StageSocketConsumer):
         _open_sockets[key] -= 1
         if _open_sockets[key] <= 0:
             del _open_sockets[key]
+            # After this socket is gone: the grace runs on the server's loop, not the consumer's.
+            task = asyncio.get_running_loop().create_task(self._drop_unless_back(key))
+            _pending_drops.add(task)
+            task.add_done_callback(_pending_drops.discard)
+
+    async def _drop_unless_back(self, key: tuple[int, str]) -> None:
+        await asyncio.sleep(settings.STAGE_PRESENCE_GRACE_SECONDS)
+        if not _open_sockets.get(key):
             await self._report_presence(False)
 
     async def presenter_revoked(self, message: dict) -> None:

@@ -2,6 +2,7 @@
 own chat pushed to them alone, only commands about themselves, and their presence. Every
 message it receives is checked against the stage contract."""
 
+import asyncio
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from events.invitations import reissue_link
-from stage import store
+from stage import greenroom, store
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import MIXER
 from stage.routing import websocket_urlpatterns
@@ -161,7 +162,8 @@ async def test_check_in_ready_status_and_chat_reach_the_console(show):
     await producer.close()
 
 
-async def test_presence_drops_only_when_the_presenters_last_socket_closes(show):
+async def test_presence_drops_only_when_the_presenters_last_socket_closes(show, settings):
+    settings.STAGE_PRESENCE_GRACE_SECONDS = 0.2
     producer = await Console(show["event"], show["alice"]).open()
     me = show["ada"].line_id
     first, _ = await green_room(show["event"], show["ada"])
@@ -172,6 +174,23 @@ async def test_presence_drops_only_when_the_presenters_last_socket_closes(show):
     assert state["presenters"][me]["connected"] is True
     await second.disconnect()
     await producer.until_state(lambda s: not s["presenters"][me]["connected"])
+    await producer.close()
+
+
+async def test_a_presenter_who_comes_back_within_the_grace_keeps_their_place_on_air(show, settings):
+    settings.STAGE_PRESENCE_GRACE_SECONDS = 1.0
+    producer = await Console(show["event"], show["alice"]).open()
+    me = show["ada"].line_id
+    ada, _ = await green_room(show["event"], show["ada"])
+    await producer.until_state(lambda s: s["presenters"][me]["connected"])
+    assert (await producer.command("set_on_air", line=me, on_air=True))["type"] == "ack"
+    await ada.disconnect()  # a reload: the page's socket closes, and a new one opens at once
+    ada, _ = await green_room(show["event"], show["ada"])
+    await asyncio.gather(*greenroom._pending_drops)  # the grace ran out, and the drop was not reported
+    state = await database_sync_to_async(store.snapshot)(show["event"])
+    assert state["presenters"][me]["connected"] is True and state["lines"][me]["on_air"] is True
+    await ada.disconnect()  # gone for good: once the grace is over, off air
+    await producer.until_state(lambda s: not s["presenters"][me]["connected"] and not s["lines"][me]["on_air"])
     await producer.close()
 
 
