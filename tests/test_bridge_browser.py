@@ -7,7 +7,8 @@ out), on 127.0.0.1 only. What each browser hears is measured in the browser itse
 Each presenter's return carries the other and not themselves; talkback reaches its target only;
 pre-listen of a line off air reaches the producer only; two presenters off air talk backstage;
 none of it is in the HLS or program.m4a. A cut WebRTC connection comes back on the same line by
-itself, and the console shows the gap; a browser without WebRTC uses the WebSocket uplink."""
+itself, and the console shows the gap; a reloaded green room keeps its place on air; a browser
+without WebRTC uses the WebSocket uplink."""
 
 import time
 import uuid
@@ -115,7 +116,8 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
     windows = {}
 
     with (
-        running_server(HLS_ROOT=str(hls_root), **mixer_runner()) as base,
+        # A reload must not cost Ada her place on air, however slow the machine is today.
+        running_server(HLS_ROOT=str(hls_root), STAGE_PRESENCE_GRACE_SECONDS="30", **mixer_runner()) as base,
         chromiums([microphone(path) for path in files]) as (ada_browser, bob_browser, producer_browser),
         ExitStack() as sockets,
     ):
@@ -181,6 +183,15 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
         wait_for(lambda: int(gaps.get_attribute("data-gaps") or 0) > gaps_before, 15, "the gap on the console")
         ada_page.wait_for_selector("#link-path[data-path=webrtc][data-rtc=connected]", timeout=30_000)
         wait_for(hears(bob_page, (ADA,)), 20, "Ada's line back")
+        assert console.until(lambda state: state, 5, "the state")["lines"][ada.line_id]["on_air"] is True
+
+        # Ada reloads her green room: the same line, still on air; she connects again and is heard.
+        ada_page.reload()
+        ada_page.click("#mic-allow")
+        ada_page.check("#mic-studio")
+        ada_page.click("#uplink-toggle")
+        ada_page.wait_for_selector("#link-path[data-path=webrtc][data-rtc=connected]", timeout=30_000)
+        wait_for(hears(bob_page, (ADA,)), 20, "Ada heard again after her reload")
         assert console.until(lambda state: state, 5, "the state")["lines"][ada.line_id]["on_air"] is True
 
         # A browser without WebRTC: the green room sends over the WebSocket uplink and says so.

@@ -85,6 +85,7 @@ class MixEngine:
         self._recorder: AacRecorder | None = None
         self._anchor_wall = 0.0
         self._peers: dict[str, PeerAudio] = {}
+        self._past_peer_gaps: dict[str, int] = {}
         self._returns_plan = ReturnPlan()
         self.returns = Returns(self.mixer)
 
@@ -106,9 +107,11 @@ class MixEngine:
         """Add (or with None remove) a WebRTC peer: a presenter's voice and return, or a
         producer's talkback and monitor (streaming/core/peers.py)."""
         with self._lock:
-            if peer is None:
-                self._peers.pop(peer_id, None)
-            else:
+            previous = self._peers.pop(peer_id, None)
+            if previous is not None and previous is not peer:
+                # A line's gaps only ever grow: those of a connection it had count on after it.
+                self._past_peer_gaps[peer_id] = self._past_peer_gaps.get(peer_id, 0) + previous.inbound.underruns
+            if peer is not None:
                 self._peers[peer_id] = peer
 
     def set_returns(self, plan: ReturnPlan) -> None:
@@ -298,8 +301,13 @@ class MixEngine:
             readers = {line_id: reader for line_id, reader in self._readers.items() if line_id != FALLBACK_ID}
             # Gaps: 20 ms frames the line had nothing for since it opened (its contribution's dropouts).
             peers = {peer_id: peer for peer_id, peer in self._peers.items() if peer.kind == PRESENTER_PEER}
+            past_gaps = dict(self._past_peer_gaps)
         lines = {
-            line_id: {**meters["lines"].get(line_id, _SILENT_METER), "health": reader.health, "gaps": reader.underruns}
+            line_id: {
+                **meters["lines"].get(line_id, _SILENT_METER),
+                "health": reader.health,
+                "gaps": reader.underruns + past_gaps.get(line_id, 0),
+            }
             for line_id, reader in readers.items()
         }
         for line_id, meter in lines.items():

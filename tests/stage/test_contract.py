@@ -17,6 +17,7 @@ from stage.contract.enums import CARRYING_HEALTH, REPORTED_HEALTH
 from stage.contract.errors import ProtocolError
 from stage.contract.messages import MESSAGES, validate_server_message
 from stage.contract.records import CONSOLE, GREENROOM
+from stage.contract.signals import SIGNALS
 from stage.projections import conversation, greenroom_view
 from stage.store import Outcome
 from streaming.core import lines, watch
@@ -138,9 +139,12 @@ def test_the_readme_lists_each_audiences_messages_and_every_command():
     for audience, kind in re.findall(r"^\| (console|greenroom|uplink) \| `(\w+)`", section, re.MULTILINE):
         listed.setdefault(audience, set()).add(kind)
     assert listed == {audience: set(messages) for audience, messages in MESSAGES.items()}
-    commands = section[section.index("| command | fields | who |") :]
+    commands = section[section.index("| command | fields | who |") : section.index("| signal | fields | who |")]
     rows = re.findall(r"^\| ([^|]+) \|", commands, re.MULTILINE)
     assert {name for row in rows[2:] for name in re.findall(r"`(\w+)`", row)} == set(COMMANDS)
+    signals = section[section.index("| signal | fields | who |") :]
+    rows = re.findall(r"^\| ([^|]+) \|", signals, re.MULTILINE)
+    assert {name for row in rows[2:] for name in re.findall(r"`(\w+)`", row)} == set(SIGNALS)
 
 
 def test_the_module_the_pages_import_is_the_contract():

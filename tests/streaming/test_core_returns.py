@@ -289,3 +289,21 @@ def test_the_engine_sends_returns_and_nothing_of_them_reaches_the_segments_or_th
     assert "link" not in meters[-1]["lines"]["p1"]
     assert meters[-1]["lines"]["p3"]["health"] == "ok"
     assert [validate_server_message(report, CONSOLE) for report in reports] == reports
+
+
+def test_a_lines_gaps_never_shrink_when_its_connection_is_replaced_or_lost(tmp_path):
+    reports = []
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append)
+    engine.set_lines([LineSpec("p1", f"anullsrc=r={SR}:cl=stereo", format="lavfi")])
+    try:
+        peer = PeerAudio("p1", PRESENTER_PEER)
+        peer.inbound.underruns = 5  # five ticks its jitter buffer ran dry
+        engine.set_peer("p1", peer)
+        counted = []
+        for change in (peer, PeerAudio("p1", PRESENTER_PEER), None):  # kept, replaced, lost
+            engine.set_peer("p1", change)
+            engine._report()
+            counted.append(reports[-1]["lines"]["p1"]["gaps"])
+        assert counted[0] >= 5 and counted == sorted(counted)
+    finally:
+        engine.set_lines([])
