@@ -52,25 +52,15 @@ LOOPBACK_RTC = {"RTC_ICE_SERVERS": "[]", "RTC_HOST_ADDRESSES": "127.0.0.1", "RTC
 # A click heard more than this long after A's is not that click's (the next comes a second later).
 MAX_DELAY_MS = 900.0
 
-OFFER = """async () => {
+# One side of the direct call: the offer (given None) or the answer to `offer`, with every
+# candidate gathered, keeping only the loopback ones.
+DESCRIBE = """async (offer) => {
   const stream = await navigator.mediaDevices.getUserMedia({audio: true});
   const connection = new RTCPeerConnection({iceServers: []});
   stream.getTracks().forEach((track) => connection.addTrack(track, stream));
   window.__direct = connection;
-  await connection.setLocalDescription(await connection.createOffer());
-  await new Promise((done) => {
-    if (connection.iceGatheringState === "complete") return done();
-    connection.addEventListener("icegatheringstatechange", () => connection.iceGatheringState === "complete" && done());
-  });
-  return window.__probe.loopbackOnly(connection.localDescription.sdp);
-}"""
-ANSWER = """async (offer) => {
-  const stream = await navigator.mediaDevices.getUserMedia({audio: true});
-  const connection = new RTCPeerConnection({iceServers: []});
-  stream.getTracks().forEach((track) => connection.addTrack(track, stream));
-  window.__direct = connection;
-  await connection.setRemoteDescription({type: "offer", sdp: offer});
-  await connection.setLocalDescription(await connection.createAnswer());
+  if (offer) await connection.setRemoteDescription({type: "offer", sdp: offer});
+  await connection.setLocalDescription(offer ? await connection.createAnswer() : await connection.createOffer());
   await new Promise((done) => {
     if (connection.iceGatheringState === "complete") return done();
     connection.addEventListener("icegatheringstatechange", () => connection.iceGatheringState === "complete" && done());
@@ -96,8 +86,8 @@ def delays(spoken: list[float], heard: list[float]) -> list[float]:
 
 def direct_call(speaker_page, listener_page, seconds: float) -> list[float]:
     """Mouth-to-ear delays of a direct browser-to-browser call (no server): the floor."""
-    offer = speaker_page.evaluate(OFFER)
-    answer = listener_page.evaluate(ANSWER, offer)
+    offer = speaker_page.evaluate(DESCRIBE, None)
+    answer = listener_page.evaluate(DESCRIBE, offer)
     speaker_page.evaluate(ACCEPT, answer)
     return onsets_between(speaker_page, "input", listener_page, "remote", seconds)
 
@@ -199,12 +189,13 @@ class Console:
         # Meters arrive ten times a second and are read only at commands: no queue bound, and no
         # keepalive pings, whose pongs would wait behind them.
         self.socket = websocket_connect(url, additional_headers=headers, max_queue=None, ping_interval=None)
-        self.version = self._next()["version"]
+        self.version = 0
+        self._next()  # the snapshot
 
     def _next(self) -> dict:
         message = json.loads(self.socket.recv(timeout=15))
         if message["type"] in ("snapshot", "delta"):
-            self.version = max(self.version if hasattr(self, "version") else 0, message["version"])
+            self.version = max(self.version, message["version"])
         return message
 
     def command(self, type_: str, **fields) -> None:

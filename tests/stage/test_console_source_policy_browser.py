@@ -54,12 +54,15 @@ def test_a_refused_source_is_explained_on_the_line_card(tmp_path, settings):
         page.click("#confirm-ok")
         page.wait_for_selector("#phase[data-phase=live]")
         fault = card_eve.locator(".line-fault")
-        # The first health report may come before the policy's reason (a line faults, then says why).
-        wait_for(lambda: fault.is_visible() and fault.inner_text(), 30, "the refusal on Eve's card")
-        assert fault.inner_text() == (
-            "Source refused: 169.254.169.254 is a link-local address: lines may not reach it on this server."
-        )
-        assert card_eve.locator(".health").inner_text() == "faulted"
+        refused = "Source refused: 169.254.169.254 is a link-local address: lines may not reach it on this server."
+
+        # The card follows two feeds (the mixer's reports and the stage's deltas): wait until both
+        # have said it, rather than reading the card at one instant between them.
+        def explained() -> bool:
+            health = card_eve.locator(".health").inner_text()
+            return fault.is_visible() and fault.inner_text() == refused and health == "faulted"
+
+        wait_for(explained, 30, "the refusal on Eve's card")
         page.wait_for_selector(".card:has(.name:text-is('Ada')) .health[data-health=ok]", timeout=30_000)
         assert card_ada.locator(".line-fault").is_hidden()
 

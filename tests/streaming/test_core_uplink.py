@@ -37,18 +37,9 @@ def take(reader: LineReader, frames: int) -> np.ndarray:
 
 
 @pytest.fixture
-def started():
-    readers: list[LineReader] = []
-
-    def start(spec: LineSpec) -> LineReader:
-        reader = LineReader(spec, realtime=True, buffer_frames=400)
-        reader.start()
-        readers.append(reader)
-        return reader
-
-    yield start
-    for reader in readers:
-        reader.stop()
+def started(readers):
+    """Realtime readers with room for a whole test's frames (stopped after it, as `readers` are)."""
+    return lambda spec: readers(spec, realtime=True, buffer_frames=400)
 
 
 def test_the_buffer_takes_a_session_only_from_its_webm_header_and_in_order():

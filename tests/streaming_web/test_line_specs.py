@@ -11,6 +11,12 @@ from streaming.worker import UPLINK_OPTIONS, line_specs
 POLICY = SourcePolicy.from_config(networks=["public", "10.0.0.0/8"])
 
 
+# The engine below starts its readers, which admit their sources: documentation addresses, which
+# the policy refuses by its decision alone (no name to look up, no packet sent).
+ENCODER = "srt://192.0.2.1:9000"
+OTHER_ENCODER = "rtmp://192.0.2.7/live/a"
+
+
 def lines(**sources) -> dict:
     return {line_id: {"source": source, "format": None} for line_id, source in sources.items()}
 
@@ -36,16 +42,16 @@ def test_each_line_opens_its_source_under_the_policy_or_its_browser_uplink():
 def test_the_same_stage_lines_make_equal_specs_so_running_lines_are_left_alone(tmp_path):
     uplinks = Uplinks(1)
     engine = MixEngine(tmp_path)
-    engine.set_lines(line_specs(lines(p1=None, p2="srt://enc.example:9000"), uplinks, POLICY))
+    engine.set_lines(line_specs(lines(p1=None, p2=ENCODER), uplinks, POLICY))
     first = dict(engine._readers)
     engine.set_lines(
         line_specs(
-            lines(p1=None, p2="srt://enc.example:9000"),
+            lines(p1=None, p2=ENCODER),
             uplinks,
             SourcePolicy.from_config(networks=["public", "10.0.0.0/8"]),
         )
     )
     assert engine._readers == first
-    engine.set_lines(line_specs(lines(p1="rtmp://enc.example/live/a", p2="srt://enc.example:9000"), uplinks, POLICY))
+    engine.set_lines(line_specs(lines(p1=OTHER_ENCODER, p2=ENCODER), uplinks, POLICY))
     assert engine._readers["p2"] is first["p2"] and engine._readers["p1"] is not first["p1"]
     engine.set_lines([])
