@@ -74,14 +74,16 @@ def stun_answers(port: int) -> bool:
 
 
 def selected_pair(page) -> dict:
-    """The local and remote candidate types of the connection's selected pair."""
+    """The local and remote candidate types of the pair the newest connection's transport selected
+    ({} until it has selected one: "connected" on the page can come before the stats say which)."""
     return page.evaluate(
         """async () => {
           const stats = await window.__probe.connections.at(-1).getStats();
           for (const entry of stats.values()) {
-            if (entry.type === "candidate-pair" && entry.nominated && entry.state === "succeeded") {
-              return {local: stats.get(entry.localCandidateId).candidateType,
-                      remote: stats.get(entry.remoteCandidateId).candidateType};
+            const pair = entry.type === "transport" && stats.get(entry.selectedCandidatePairId);
+            if (pair && pair.state === "succeeded") {
+              return {local: stats.get(pair.localCandidateId).candidateType,
+                      remote: stats.get(pair.remoteCandidateId).candidateType};
             }
           }
           return {};
@@ -121,7 +123,8 @@ def test_a_presenter_reaches_the_bridge_through_a_turn_relay(tmp_path, settings)
             page.click("#check-in")
             page.click("#uplink-toggle")
             page.wait_for_selector("#link-path[data-path=webrtc][data-rtc=connected]", timeout=30_000)
-            assert selected_pair(page) == {"local": "relay", "remote": "host"}
+            pair = wait_for(lambda: selected_pair(page), 10, "the connection's selected candidate pair")
+            assert pair == {"local": "relay", "remote": "host"}
 
             do(console, "set_on_air", line=ada.line_id, on_air=True)
 
