@@ -16,15 +16,22 @@ def decoded_samples(path) -> int:
         return sum(frame.samples for frame in container.decode(audio=0))
 
 
-def decode(data: bytes) -> np.ndarray:
-    """Decode a media file's audio to mono float samples at 48 kHz."""
+def decode(data: bytes, format: str | None = None) -> np.ndarray:
+    """Decode a media file's audio to mono float samples at 48 kHz (`format`: its demuxer, else
+    FFmpeg's probe guesses)."""
     chunks = []
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), format=format) as container:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         for frame in container.decode(audio=0):
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray().reshape(-1))
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def decode_segment(path: Path) -> np.ndarray:
+    """An HLS segment's audio. Opened as MPEG-TS by name: FFmpeg's probe takes a short one (the
+    last of a show, under about 2 KB) for MPEG-PS, whose packets then fail to decode."""
+    return decode(path.read_bytes(), "mpegts")
 
 
 def tone_level(samples: np.ndarray, frequency: float) -> float:

@@ -13,7 +13,7 @@ import pytest
 from events.harness import wait_for
 from events.models import Presenter
 from streaming.bench.signals import write_wav
-from tests.audio import SAMPLE_RATE, decode, playlist_segments, tone_level
+from tests.audio import SAMPLE_RATE, decode_segment, playlist_segments, tone_level
 from tests.browser import chromium
 from tests.factories import PASSWORD, make_event, make_producer
 from tests.live import Browser, StageClient, running_server
@@ -88,8 +88,7 @@ def test_a_presenter_is_heard_in_the_webcast_from_the_browser_only_once_on_air(t
         vod_path = live_dir / "vod.m3u8"
         vod = wait_for(lambda: "#EXT-X-ENDLIST" in (text := vod_path.read_text()) and text, 30, "the replay's ENDLIST")
         heard = [
-            (start, end, tone_level(decode((live_dir / name).read_bytes()), TONE))
-            for name, start, end in segment_times(vod)
+            (start, end, tone_level(decode_segment(live_dir / name), TONE)) for name, start, end in segment_times(vod)
         ]
         before = [level for start, end, level in heard if end <= on_air_at]
         after = [level for start, end, level in heard if start >= on_air_at + 0.5]

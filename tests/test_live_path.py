@@ -6,7 +6,7 @@ import re
 import pytest
 
 from events.harness import wait_for
-from tests.audio import decode, playlist_segments, playlist_tags, tones_present
+from tests.audio import decode_segment, playlist_segments, playlist_tags, tones_present
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
 from tests.live import Browser, StageClient, join_link, newest_mail, running_server
 from tests.supervision.playlists import parse, wait_published
@@ -92,7 +92,7 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
         vod = (live_dir / "vod.m3u8").read_text()
         sequences = [int(s) for s in playlist_tags(vod, "EXT-X-MEDIA-SEQUENCE")] or [0]
         assert sequences == [0]
-        heard = [tones_present(decode((live_dir / name).read_bytes()), (A, B)) for name in playlist_segments(vod)]
+        heard = [tones_present(decode_segment(live_dir / name), (A, B)) for name in playlist_segments(vod)]
         assert len(heard) >= 6, heard
         assert heard[0] == set(), heard
         first_a = next(i for i, tones in enumerate(heard) if A in tones)

@@ -12,7 +12,7 @@ import pytest
 from events.harness import wait_for
 from events.models import Presenter
 from stage.models import StageLogEntry
-from tests.audio import decode, decoded_samples, tone_level
+from tests.audio import decode_segment, decoded_samples, tone_level
 from tests.factories import make_tone_presenter
 from tests.supervision.network_line import NetworkLine, write_tone
 from tests.supervision.playlists import SR, PlayerView, parse
@@ -87,7 +87,7 @@ def test_a_show_with_a_dropped_line_a_killed_mixer_and_a_dozen_changes(superviso
 
     # The gap was covered: hold music while Alice was away, her tone before and after.
     def heard(index: int) -> np.ndarray:
-        return decode((directory / f"segment_{index:06d}.ts").read_bytes())
+        return decode_segment(directory / f"segment_{index:06d}.ts")
 
     assert any(tone_level(heard(i), HOLD_MUSIC) > 0.01 for i in range(dropped_at, returned_at))
     assert tone_level(heard(dropped_at - 1), HOLD_MUSIC) < 0.005 < tone_level(heard(dropped_at - 1), A)
