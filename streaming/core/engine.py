@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
 from .peers import PRESENTER_PEER, PeerAudio
 from .playlist import PlaylistWriter, target_duration_for
+from .publisher import Publisher
 from .returns import ProducerIn, ReturnPlan, Returns
 from .watch import LineWatch
 
@@ -83,6 +85,7 @@ class MixEngine:
         self._public = True
         self._writers: dict[bool, PlaylistWriter] = {}
         self._recorder: AacRecorder | None = None
+        self._publisher: Publisher | None = None  # while `run` runs: the segments' way out
         self._anchor_wall = 0.0
         self._peers: dict[str, PeerAudio] = {}
         self._past_peer_gaps: dict[str, int] = {}
@@ -139,8 +142,10 @@ class MixEngine:
         self._anchor_wall = self.clock.time()
         ticks = 0
         deadline = self.clock.monotonic()
+        self._publisher = Publisher()
         try:
             while not stop.is_set():
+                self._publisher.check()  # a failed publish stops the mix, as it did in the tick
                 self._tick(segmenter)
                 ticks += 1
                 if ticks % REPORT_EVERY_TICKS == 0:
@@ -149,12 +154,16 @@ class MixEngine:
                 # When late, the deadline is already past and the next tick runs at once.
                 self.clock.sleep_until(deadline)
         finally:
-            for segment in segmenter.finish():
-                self._publish(segment, self._public)
-            with self._lock:
-                readers, self._readers = list(self._readers.values()), {}
-            for reader in readers:
-                reader.stop()
+            try:
+                for segment in segmenter.finish():
+                    self._submit_segment(segment)
+            finally:
+                with self._lock:
+                    readers, self._readers = list(self._readers.values()), {}
+                for reader in readers:
+                    reader.stop()
+                # Every segment is written before `run` returns (and `end_show` ends the playlist).
+                self._publisher.close()
 
     def end_show(self) -> None:
         """After `run` returned: end the playlist (EXT-X-ENDLIST) and close the recording."""
@@ -200,7 +209,7 @@ class MixEngine:
                 gain_db = self.normaliser.update(self.loudness.short_term, REPORT_EVERY_TICKS * TICK_SECONDS)
                 self.mixer.set_program_gain(gain_db)
         for segment in segmenter.push(program):
-            self._publish(segment, self._public)
+            self._submit_segment(segment)
 
     def _peer_frame(self, peer: PeerAudio) -> np.ndarray:
         frame = peer.inbound.pop()
@@ -248,11 +257,15 @@ class MixEngine:
         """Switch between public and rehearsal output at an AAC frame boundary."""
         # The encoder holds back about two AAC frames, so ≈40 ms of the old routing's audio
         # lands in the first segment of the new one.
-        partial = segmenter.cut()
-        if partial is not None:
-            self._publish(partial, self._public)
+        cut = segmenter.cut()
+        if cut is not None:
+            self._submit_segment(cut)
         self._public = public
-        self._writer(public).begin_run()
+        self._publisher.submit(lambda: self._writer(public).begin_run())
+
+    def _submit_segment(self, segment: Segment) -> None:
+        """Publish `segment` where the current routing sends it, off the mix loop's thread."""
+        self._publisher.submit(partial(self._publish, segment, self._public))
 
     def _publish(self, segment: Segment, public: bool) -> None:
         start = self._anchor_wall + segment.start / SAMPLE_RATE
@@ -344,10 +357,12 @@ class MixEngine:
 
 def _link(peer: PeerAudio) -> dict:
     """How a presenter's line reaches the mixer: their WebRTC peer while it delivers audio, else
-    the WebSocket uplink; with the peer connection's figures (None until the adapter has them)."""
+    the WebSocket uplink; with the peer connection's figures (None until the adapter has them)
+    and the cushion the peer's jitter buffer holds."""
     stats = peer.stats
     figures = {name: _number(stats.get(name)) for name in ("rtt_ms", "jitter_ms", "loss_pct")}
-    return {"path": "webrtc" if peer.inbound.active() else "websocket", **figures}
+    buffer_ms = float(peer.inbound.cushion * TICK_SECONDS * 1000)
+    return {"path": "webrtc" if peer.inbound.active() else "websocket", **figures, "buffer_ms": buffer_ms}
 
 
 def _number(value) -> float | None:

@@ -16,6 +16,7 @@ from streaming.core.clock import FreeRunningClock
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.core.mixer import Mixer
+from streaming.core.peers import PRESENTER_PEER, PeerAudio
 
 SR = 48000
 
@@ -332,3 +333,37 @@ def test_the_clock_never_drifts_a_late_tick_is_caught_up(tmp_path):
     caught_up = [n for n in range(1, len(woke)) if woke[n] == woke[n - 1]]
     assert caught_up == [101, 102, 103, 104, 105]  # run at once, with no sleep, until on time again
     assert woke[106] == pytest.approx(woke[105] + 0.02)
+
+
+def test_a_publish_that_waits_on_the_database_holds_up_no_tick(tmp_path):
+    """The lease check before a segment is published asks the database; while it does not answer,
+    the mix ticks on (every peer's return with it), and once it answers every segment is published
+    in order."""
+    answered = threading.Event()
+
+    def may_publish() -> bool:
+        answered.wait(30)
+        return True
+
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), may_publish=may_publish, frames_per_segment=10)
+    engine.set_lines([sine("a", 440)])
+    engine.set_mix({"a": 0.0})
+    returns = []
+    peer = PeerAudio("a", PRESENTER_PEER)
+    peer.listener = returns.append
+    engine.set_peer("a", peer)
+    stop = threading.Event()
+    mixing = threading.Thread(target=engine.run, args=(stop,))
+    mixing.start()
+    try:
+        # Ten segments' worth of ticks while the first segment's publish still waits.
+        wait_for(lambda: len(returns) > 10 * 10 * 1024 // 960, 30, "ticks while the publish waits")
+        assert not (tmp_path / "live.m3u8").exists() or "segment_000000" not in (tmp_path / "live.m3u8").read_text()
+    finally:
+        answered.set()
+        stop.set()
+        mixing.join(30)
+    engine.end_show()
+    published = playlist_uris(tmp_path / "vod.m3u8")
+    assert len(published) >= 10
+    assert published == [f"segment_{index:06d}.ts" for index in range(len(published))]
