@@ -143,6 +143,9 @@ MIXER_FALLBACK_SOURCE = env("MIXER_FALLBACK_SOURCE", default="")
 MIXER_FALLBACK_FORMAT = env("MIXER_FALLBACK_FORMAT", default="")
 # Optional slow loudness normalisation of the program (LUFS), off when unset.
 MIXER_LOUDNESS_TARGET = env.float("MIXER_LOUDNESS_TARGET", default=None)
+# The mix loop and the WebRTC loop ask for round-robin real-time scheduling at this priority (1-99,
+# as audio servers do; 0: never), where the process may (streaming/core/realtime.py).
+MIXER_REALTIME_PRIORITY = env.int("MIXER_REALTIME_PRIORITY", default=10)
 
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

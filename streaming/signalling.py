@@ -27,6 +27,7 @@ def rtc_config() -> RtcConfig:
         host_addresses=settings.RTC_HOST_ADDRESSES,
         candidate_networks=settings.RTC_CANDIDATE_NETWORKS,
         port_range=ports,
+        realtime_priority=settings.MIXER_REALTIME_PRIORITY,
     )
 
 

@@ -22,6 +22,7 @@ from streaming import lease
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.core.playlist import STATE_FILE, PlaylistWriter
+from streaming.core.realtime import realtime
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
 from streaming.policed import policed_spec
@@ -157,7 +158,9 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         # The first tick must know the stage: a rehearsal's first moments never reach the public playlist.
         while not first_state.wait(0.1) and not stop.is_set():
             pass
-        engine.run(stop)
+        # The mix loop (and the readers and publisher it starts) keeps time for every return.
+        with realtime(settings.MIXER_REALTIME_PRIORITY):
+            engine.run(stop)
     finally:
         stop.set()
         signalling.close()

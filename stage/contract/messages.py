@@ -65,6 +65,8 @@ LINE_METER = {
             "rtt_ms": Field(float, nullable=True, minimum=0),
             "jitter_ms": Field(float, nullable=True, minimum=0),
             "loss_pct": Field(float, nullable=True, minimum=0, maximum=100),
+            # What the mixer's jitter buffer holds of this voice now: the cushion it has grown to.
+            "buffer_ms": Field(float, minimum=0),
         },
     ),
 }

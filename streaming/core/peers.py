@@ -27,20 +27,31 @@ LINE_MONITOR_PREFIX = "line:"
 
 
 class FrameQueue:
-    """A small jitter buffer of (channels, samples) float32 frames: pushed by one thread, popped
-    by the mix loop. It starts playing once `prefill` frames wait, and drops the oldest frame
-    beyond `capacity`, so a peer whose clock runs fast cannot build up delay.
+    """A small adaptive jitter buffer of (channels, samples) float32 frames: pushed by one thread,
+    popped by the mix loop. It plays once `cushion` frames wait, and drops the oldest frame beyond
+    `capacity`, so a peer whose clock runs fast cannot build up delay.
+
+    The cushion is as small as the arrivals allow: it starts at `prefill` (one frame: on a quiet
+    network a frame waits less than a tick), grows by a frame at each underrun (the arrivals
+    jittered by more than it covered), up to `most`, and shrinks by one again after `relax_every`
+    pops without an underrun, never below `prefill`.
 
     A burst fills it up, and as frames then come as fast as they go, it would stay full: every
     frame of the line late by the whole buffer. So it watches the fewest frames that waited over
-    each `trim_every` pops, and when even that is above `prefill`, the cushion was never needed:
+    each `trim_every` pops, and when even that is above the cushion, the cushion was never needed:
     it drops the surplus (oldest first), a click's worth of audio for a lasting cut in delay."""
 
-    def __init__(self, *, prefill: int = 2, capacity: int = 6, trim_every: int = 50) -> None:
+    def __init__(
+        self, *, prefill: int = 1, most: int = 4, capacity: int = 8, trim_every: int = 50, relax_every: int = 500
+    ) -> None:
         self.prefill = prefill
+        self.most = max(most, prefill)
+        self.cushion = prefill
         self.trim_every = trim_every
+        self.relax_every = relax_every
         self._fewest = capacity
         self._pops = 0
+        self._calm_pops = 0  # pops since the last underrun
         self.trimmed = 0
         self._frames: collections.deque[np.ndarray] = collections.deque(maxlen=capacity)
         self._lock = threading.Lock()
@@ -62,24 +73,31 @@ class FrameQueue:
         """The next frame, or None while prefilling or on underrun (the caller plays silence)."""
         with self._lock:
             if not self._playing:
-                if len(self._frames) < self.prefill:
+                if len(self._frames) < self.cushion:
                     return None
                 self._playing = True
             if self._frames:
                 self._watch_depth()
                 return self._frames.popleft()
-            # Empty: count the gap and build the cushion up again before playing on.
+            # Empty: count the gap, widen the cushion and build it up before playing on.
             self._playing = False
             self.underruns += 1
+            self.cushion = min(self.most, self.cushion + 1)
+            self._calm_pops = 0
             return None
 
     def _watch_depth(self) -> None:
-        """Count this pop; at the end of a window, trim a standing surplus (caller holds the lock)."""
+        """Count this pop; relax a cushion long unused; at the end of a window, trim a standing
+        surplus (the caller holds the lock)."""
+        self._calm_pops += 1
+        if self._calm_pops >= self.relax_every and self.cushion > self.prefill:
+            self.cushion -= 1
+            self._calm_pops = 0
         self._fewest = min(self._fewest, len(self._frames))
         self._pops += 1
         if self._pops < self.trim_every:
             return
-        surplus = self._fewest - self.prefill
+        surplus = self._fewest - self.cushion
         for _ in range(max(0, surplus)):
             self._frames.popleft()
             self.trimmed += 1

@@ -2,9 +2,10 @@
 
 One `RtcBridge` per mixer process owns one asyncio loop in a daemon thread. Each offer (from a
 green room or a console, relayed by the server) gets an RTCPeerConnection there: the peer's voice
-is decoded, resampled to the engine's frames and pushed to its `PeerAudio.inbound`; what the
-engine returns to the peer (`PeerAudio.listener`, called by the mix thread) is sent back as
-Opus. A new offer for the same peer replaces its connection, so a reload or a network change
+is decoded on the loop as each packet arrives and pushed to its `PeerAudio.inbound`, the engine's
+jitter buffer; what the engine returns to the peer (`PeerAudio.listener`, called by the mix
+thread) is encoded to Opus there and then and sent from the loop, which one `Outbox` wakes once a
+tick for every peer. A new offer for the same peer replaces its connection, so a reload or a network change
 resumes the same line.
 
 Where packets may go is ours to say, never aiortc's defaults (see the module's tests):
@@ -26,6 +27,7 @@ import errno
 import fractions
 import ipaddress
 import logging
+import queue
 import random
 import socket
 import threading
@@ -37,11 +39,13 @@ import aioice.ice
 import av
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.jitterbuffer import JitterBuffer
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
+from aiortc.utils import uint16_add
 
 from . import FRAME_SAMPLES, SAMPLE_RATE
 from .peers import PeerAudio
+from .realtime import raise_priority
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,12 @@ STATS_SECONDS = 1.0
 # A connection that has not connected by then is given up (its candidates may all have been
 # filtered away, and aioice waits for more until it is told there are none).
 CONNECT_TIMEOUT_SECONDS = 30.0
-# Return frames waiting for the encoder. Frames come and go at the mix's pace, so a queue that a
-# slow moment of this loop filled would stay full, every frame late by all of it: beyond this
-# the oldest go (the browser's jitter buffer conceals the skip and absorbs the jitter).
+# Return packets waiting to be sent. They come and go at the mix's pace, so a queue that a slow
+# moment of this loop filled would stay full, every packet late by all of it: beyond this the
+# oldest go (the browser's jitter buffer conceals the skip and absorbs the jitter).
 MAX_QUEUED_RETURN_FRAMES = 2
 OFFER_TIMEOUT_SECONDS = 20.0
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -67,6 +72,7 @@ class RtcConfig:
     host_addresses: Sequence[str] = ()
     candidate_networks: Sequence[str] = ()
     port_range: tuple[int, int] | None = None
+    realtime_priority: int = 0  # the loop's thread, as the mix loop's (realtime.py); 0: ordinary
     networks: tuple[Network, ...] = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -206,13 +212,17 @@ def bind_in_range(host: str, port_range: tuple[int, int]) -> socket.socket:
 
 
 class InboundAudio:
-    """Decoded frames of any format → (2, 960) float32 frames at 48 kHz."""
+    """Decoded frames → (2, 960) float32 frames at 48 kHz. What aiortc's Opus decoder gives (s16
+    stereo at 48 kHz, 20 ms a packet) is converted with numpy; any other shape of frame goes
+    through a resampler and a fifo (and whatever the fifo still holds goes first)."""
 
     def __init__(self) -> None:
         self.resampler = av.AudioResampler(format="fltp", layout="stereo", rate=SAMPLE_RATE)
         self.fifo = av.AudioFifo()
 
     def frames(self, frame: av.AudioFrame) -> list[np.ndarray]:
+        if _is_engine_frame(frame) and not self.fifo.samples:
+            return [from_s16(frame.to_ndarray())]
         for resampled in self.resampler.resample(frame):
             resampled.pts = None  # the fifo checks continuity; the peer's timestamps may jump
             self.fifo.write(resampled)
@@ -222,40 +232,115 @@ class InboundAudio:
         return out
 
 
+def _is_engine_frame(frame: av.AudioFrame) -> bool:
+    return (
+        frame.samples == FRAME_SAMPLES
+        and frame.sample_rate == SAMPLE_RATE
+        and frame.format.name == "s16"
+        and frame.layout.name == "stereo"
+    )
+
+
+S16_SCALE = np.float32(1 / 32768)
+
+
+def from_s16(interleaved: np.ndarray) -> np.ndarray:
+    """Packed s16 stereo, (1, 2n), as the engine's (2, n) float32 frame."""
+    samples = interleaved.reshape(-1, 2)
+    frame = np.empty((2, samples.shape[0]), dtype=np.float32)
+    np.multiply(samples.T, S16_SCALE, out=frame)
+    return frame
+
+
+# What the returns are encoded as: Opus in its restricted low-delay mode (CELT only, 2.5 ms of
+# look-ahead instead of 6.5), at a bitrate and complexity that carry voices for less CPU than
+# aiortc's own encoder (96 kb/s, complexity 10): the mixer encodes one return per peer per tick.
+RETURN_OPUS = {"application": "lowdelay", "compression_level": "5"}
+RETURN_BITRATE = 64000
+
+
+class ReturnEncoder:
+    """One peer's return frames as Opus packets, their pts the mix's own sample count."""
+
+    def __init__(self) -> None:
+        self.codec = av.CodecContext.create("libopus", "w")
+        self.codec.bit_rate = RETURN_BITRATE
+        self.codec.format = "s16"
+        self.codec.layout = "stereo"
+        self.codec.sample_rate = SAMPLE_RATE
+        self.codec.time_base = TIME_BASE
+        self.codec.options = RETURN_OPUS
+
+    def encode(self, frame: np.ndarray, pts: int) -> list[av.Packet]:
+        packets = self.codec.encode(to_audio_frame(frame, pts))
+        for packet in packets:
+            # The encoder's pts run its look-ahead behind; the stream's clock is the mix's.
+            packet.pts, packet.time_base = pts, TIME_BASE
+        return packets
+
+
+class Outbox:
+    """Return packets on their way from the mix thread to the loop: however many peers there are,
+    the loop is woken once a tick to take them all (a wake-up per peer would cost each a thread
+    switch every 20 ms)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._waiting: list[tuple[ReturnTrack, av.Packet]] = []
+        self._lock = threading.Lock()
+
+    def post(self, track: ReturnTrack, packet: av.Packet) -> None:
+        """From the mix thread; never blocks."""
+        with self._lock:
+            self._waiting.append((track, packet))
+            if len(self._waiting) > 1:
+                return  # the loop is already called for
+        with contextlib.suppress(RuntimeError):  # the loop closed: the bridge is going down
+            self.loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for track, packet in waiting:
+            track.put(packet)
+
+
 class ReturnTrack(MediaStreamTrack):
-    """What the peer hears: the engine's return frames, handed over from the mix thread."""
+    """What the peer hears: the engine's return frames, encoded on the mix thread as the mix makes
+    them, so aiortc's sender only packs and sends (a decoded frame would cost it a hop through a
+    thread pool for the encoder, and a level computation, on every packet)."""
 
     kind = "audio"
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, outbox: Outbox) -> None:
         super().__init__()
-        self.loop = loop
-        self.queue: asyncio.Queue[np.ndarray] = asyncio.Queue()
-        self.samples = 0
+        self.outbox = outbox
+        self.encoder = ReturnEncoder()
+        self.queue: asyncio.Queue[av.Packet] = asyncio.Queue()
+        self.samples = 0  # the mix's time, counted on the mix thread
         self.dropped = 0
 
     def offer(self, frame: np.ndarray) -> None:
-        """From any thread; never blocks."""
-        with contextlib.suppress(RuntimeError):  # the loop closed: the bridge is going down
-            self.loop.call_soon_threadsafe(self._put, frame)
+        """From the mix thread, once a tick; never blocks."""
+        packets = self.encoder.encode(frame, self.samples)
+        # Every frame counts, sent or skipped: a skipped one is a gap in the timestamps that the
+        # browser conceals. Counted from the packets sent instead, every skip would look like
+        # the network delaying the stream by 20 ms more, and the browser's buffer would grow.
+        self.samples += frame.shape[1]
+        for packet in packets:
+            self.outbox.post(self, packet)
 
-    def _put(self, frame: np.ndarray) -> None:
+    def put(self, packet: av.Packet) -> None:
+        """On the loop."""
         if self.queue.qsize() >= MAX_QUEUED_RETURN_FRAMES:
-            skipped = self.queue.get_nowait()
+            self.queue.get_nowait()
             self.dropped += 1
-            # The timestamps keep the mix's time: a skipped frame is a gap the browser conceals.
-            # Counted on from the frames sent instead, every skip would look like the network
-            # delaying the stream by 20 ms more, and the browser's buffer would grow to match.
-            self.samples += skipped.shape[1]
-        self.queue.put_nowait(frame)
+        self.queue.put_nowait(packet)
 
-    async def recv(self) -> av.AudioFrame:
+    async def recv(self) -> av.Packet:
         if self.readyState != "live":
             raise MediaStreamError
-        frame = await self.queue.get()
-        audio = to_audio_frame(frame, self.samples)
-        self.samples += frame.shape[1]
-        return audio
+        return await self.queue.get()
 
 
 def to_audio_frame(frame: np.ndarray, pts: int) -> av.AudioFrame:
@@ -264,7 +349,7 @@ def to_audio_frame(frame: np.ndarray, pts: int) -> av.AudioFrame:
     audio = av.AudioFrame.from_ndarray(interleaved, format="s16", layout="stereo")
     audio.sample_rate = SAMPLE_RATE
     audio.pts = pts
-    audio.time_base = fractions.Fraction(1, SAMPLE_RATE)
+    audio.time_base = TIME_BASE
     return audio
 
 
@@ -294,15 +379,66 @@ class _Connection:
         self.tasks: list[asyncio.Task] = []
 
 
-# aiortc decodes an audio packet only once 4 more are in: 80 ms held on every line. The engine's
-# FrameQueue is this bridge's jitter buffer, so aiortc's need only put packets back in order.
-AUDIO_PREFETCH = 1
+class InOrderAudio(JitterBuffer):
+    """aiortc's receive buffer, for audio as the bridge needs it. aiortc's own holds every packet
+    until the next one is in (a video frame is complete only when a packet of the next begins):
+    20 ms on every line, at least. An Opus packet is a whole frame, so this one hands each packet
+    on as it arrives, in order; one older than the newest handed on (late, or a duplicate) is
+    dropped. The engine's FrameQueue is the bridge's jitter buffer."""
+
+    def __init__(self) -> None:
+        super().__init__(capacity=16)
+        self._next: int | None = None
+
+    def add(self, packet) -> tuple[bool, JitterFrame | None]:
+        if self._next is not None and uint16_add(packet.sequence_number, -self._next) >= 0x8000:
+            return False, None
+        self._next = uint16_add(packet.sequence_number, 1)
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
 
 
-def shorten_jitter_buffer(receiver) -> None:
-    """Give an audio receiver a jitter buffer of AUDIO_PREFETCH packets, before any packet came.
-    aiortc has no option for it: its receiver keeps the buffer in a private attribute."""
-    receiver._RTCRtpReceiver__jitter_buffer = JitterBuffer(capacity=16, prefetch=AUDIO_PREFETCH)
+class InlineDecoding:
+    """Stands in for an audio receiver's decoder queue, so each Opus packet is decoded where it
+    arrives, on the loop, and goes straight into the peer's jitter buffer. aiortc would hand it to
+    a decoder thread of the receiver's and back to the loop again (two thread switches a packet,
+    a peer, 50 times a second). That thread is still started, and waits here until the receiver
+    stops it (`put(None)`)."""
+
+    def __init__(self, peer: PeerAudio) -> None:
+        self.peer = peer
+        # As aiortc's own Opus decoder: s16 stereo at 48 kHz, which InboundAudio takes as it is.
+        self.decoder = av.CodecContext.create("libopus", "r")
+        self.decoder.format = "s16"
+        self.decoder.layout = "stereo"
+        self.decoder.sample_rate = SAMPLE_RATE
+        self.inbound = InboundAudio()
+        self._stopped: queue.SimpleQueue[None] = queue.SimpleQueue()
+
+    def put(self, task: tuple | None) -> None:
+        if task is None:
+            self._stopped.put(None)
+            return
+        _, encoded = task
+        try:
+            frames = self.decoder.decode(av.Packet(encoded.data))
+        except av.FFmpegError as error:  # one bad packet; the next decodes (the decoder keeps its state)
+            log.warning("peer %s: a packet did not decode: %s", self.peer.peer_id, error)
+            return
+        for frame in frames:
+            for samples in self.inbound.frames(frame):
+                self.peer.inbound.push(samples)
+
+    def get(self) -> None:
+        """The idle decoder thread's wait."""
+        return self._stopped.get()
+
+
+def receive_audio_for(receiver, peer: PeerAudio) -> None:
+    """Make an audio receiver hand each packet on as it comes (InOrderAudio) and decode it on the
+    loop into `peer` (InlineDecoding), before any packet came. aiortc has no option for either:
+    its receiver keeps both in private attributes."""
+    receiver._RTCRtpReceiver__jitter_buffer = InOrderAudio()
+    receiver._RTCRtpReceiver__decoder_queue = InlineDecoding(peer)
 
 
 class RtcBridge:
@@ -314,11 +450,14 @@ class RtcBridge:
         self.config = config
         self.on_peer = on_peer
         self.loop = RtcLoop(config.host_addresses, config.port_range, config.networks)
+        self.outbox = Outbox(self.loop)
         self._connections: dict[str, _Connection] = {}
         self._thread = threading.Thread(target=self._run, name="rtc-bridge", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        # Returns leave from this loop: it keeps the mix's time only if it wakes when a packet is due.
+        raise_priority(self.config.realtime_priority)
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
@@ -356,14 +495,9 @@ class RtcBridge:
             peer.listener = None
             await self._close(previous)
         pc = RTCPeerConnection(self.config.rtc_configuration())
-        track = ReturnTrack(self.loop)
+        track = ReturnTrack(self.outbox)
         connection = _Connection(pc, peer, track)
         self._connections[peer_id] = connection
-
-        @pc.on("track")
-        def on_track(remote: MediaStreamTrack) -> None:
-            if remote.kind == "audio":
-                connection.tasks.append(asyncio.ensure_future(self._receive(remote, peer)))
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -376,7 +510,7 @@ class RtcBridge:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=remote, type="offer"))
             for transceiver in pc.getTransceivers():
                 if transceiver.kind == "audio":
-                    shorten_jitter_buffer(transceiver.receiver)
+                    receive_audio_for(transceiver.receiver, peer)
             pc.addTrack(track)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as error:
@@ -388,16 +522,6 @@ class RtcBridge:
         connection.tasks.append(asyncio.ensure_future(self._watch(peer_id, connection)))
         self.on_peer(peer_id, peer)
         return pc.localDescription.sdp
-
-    async def _receive(self, remote: MediaStreamTrack, peer: PeerAudio) -> None:
-        inbound = InboundAudio()
-        while True:
-            try:
-                frame = await remote.recv()
-            except MediaStreamError:
-                return
-            for samples in inbound.frames(frame):
-                peer.inbound.push(samples)
 
     async def _watch(self, peer_id: str, connection: _Connection) -> None:
         """Statistics once a second; a connection that never connects is given up."""

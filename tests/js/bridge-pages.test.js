@@ -152,4 +152,9 @@ test("a line's link figures, as far as the mixer measured them", () => {
   assert.equal(linkText(undefined), "");
   assert.equal(linkText({ path: "websocket", rtt_ms: null, jitter_ms: null, loss_pct: null }), "WebSocket");
   assert.equal(linkText({ path: "webrtc", rtt_ms: 23.4, jitter_ms: 4.6, loss_pct: 0.25 }), "WebRTC · 23 ms · jitter 5 ms · loss 0.3 %");
+  assert.equal(
+    linkText({ path: "webrtc", rtt_ms: 23.4, jitter_ms: 4.6, loss_pct: 0.25, buffer_ms: 40 }),
+    "WebRTC · 23 ms · jitter 5 ms · loss 0.3 % · buffer 40 ms",
+  );
+  assert.equal(linkText({ path: "websocket", rtt_ms: null, jitter_ms: null, loss_pct: null, buffer_ms: 20 }), "WebSocket");
 });

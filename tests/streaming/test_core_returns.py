@@ -285,7 +285,13 @@ def test_the_engine_sends_returns_and_nothing_of_them_reaches_the_segments_or_th
     assert p3[1500] < TONE_DB - 60 and p3[2500] < TONE_DB - 100
     assert kim[1500] == pytest.approx(TONE_DB, abs=0.1) and kim[1000] < TONE_DB - 100  # pre-fader p3
     meters = [report for report in reports if report["type"] == "meters"]
-    assert meters[-1]["lines"]["p2"]["link"] == {"path": "webrtc", "rtt_ms": 12.0, "jitter_ms": 3.5, "loss_pct": None}
+    assert meters[-1]["lines"]["p2"]["link"] == {
+        "path": "webrtc",
+        "rtt_ms": 12.0,
+        "jitter_ms": 3.5,
+        "loss_pct": None,
+        "buffer_ms": 20.0 * peers["p2"].inbound.cushion,
+    }
     assert "link" not in meters[-1]["lines"]["p1"]
     assert meters[-1]["lines"]["p3"]["health"] == "ok"
     assert [validate_server_message(report, CONSOLE) for report in reports] == reports

@@ -8,14 +8,19 @@ import threading
 import time
 from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
+from aiortc.rtp import RtpPacket
 
 from events.harness import wait_for
 from streaming.core import FRAME_SAMPLES, SAMPLE_RATE
 from streaming.core.peers import PRESENTER_PEER, PeerAudio
 from streaming.core.rtc import (
     InboundAudio,
+    InOrderAudio,
+    Outbox,
+    ReturnEncoder,
     ReturnTrack,
     RtcBridge,
     RtcConfig,
@@ -135,6 +140,36 @@ def test_frames_both_ways():
     assert np.allclose(np.concatenate(frames, axis=1)[:, : len(t)], tone, atol=1e-3)
 
 
+def test_audio_packets_are_handed_on_as_they_arrive_in_order():
+    """aiortc's own buffer would hold each packet until the next came (20 ms on every line)."""
+    buffer = InOrderAudio()
+
+    def arrive(sequence: int) -> bytes | None:
+        packet = RtpPacket(sequence_number=sequence, timestamp=sequence * FRAME_SAMPLES)
+        packet._data = bytes([sequence % 256])
+        frame = buffer.add(packet)[1]
+        return frame.data if frame is not None else None
+
+    assert arrive(65534) == b"\xfe"
+    assert arrive(65535) == b"\xff"
+    assert arrive(1) == b"\x01"  # 0 was lost (or is late): 1 goes on at once, across the wrap
+    assert arrive(0) is None  # late: the frame after it is already played
+    assert arrive(1) is None  # a duplicate
+    assert arrive(2) == b"\x02"
+
+
+def test_a_decoded_opus_packet_becomes_the_engines_frame_as_the_resampler_would_make_it():
+    t = np.arange(FRAME_SAMPLES) / SAMPLE_RATE
+    tone = np.stack([0.5 * np.sin(2 * np.pi * 440 * t), 0.25 * np.cos(2 * np.pi * 660 * t)]).astype(np.float32)
+    fast = InboundAudio().frames(to_audio_frame(tone, 0))
+    general = InboundAudio()
+    general.fifo.write(general.resampler.resample(to_audio_frame(tone, 0))[0])
+    expected = general.fifo.read(FRAME_SAMPLES).to_ndarray()
+    assert len(fast) == 1 and fast[0].shape == (2, FRAME_SAMPLES) and fast[0].dtype == np.float32
+    assert fast[0].flags.c_contiguous
+    assert np.array_equal(fast[0], expected)
+
+
 class Peers:
     """What the engine would be told by the bridge's `on_peer`."""
 
@@ -242,13 +277,38 @@ def test_returns_the_loop_could_not_send_in_time_leave_a_gap_in_the_timestamps()
     """Frames come at the mix's pace; those skipped because the loop fell behind must not pull
     the stream's timestamps back (the browser would take it for network delay and buffer more)."""
 
-    async def run() -> list[int]:
-        track = ReturnTrack(asyncio.get_running_loop())
+    async def run() -> list[av.Packet]:
+        track = ReturnTrack(Outbox(asyncio.get_running_loop()))
         for number in range(5):  # the loop was busy for five ticks: two wait, three were skipped
-            track._put(np.full((2, 960), number / 10, dtype=np.float32))
-        return [(await track.recv()).pts for _ in range(2)]
+            track.offer(np.full((2, 960), number / 10, dtype=np.float32))
+        await asyncio.sleep(0)  # the loop catches up
+        return [await track.recv() for _ in range(2)], track.dropped
 
-    assert asyncio.run(run()) == [3 * 960, 4 * 960]
+    packets, dropped = asyncio.run(run())
+    assert [packet.pts for packet in packets] == [3 * 960, 4 * 960]
+    assert all(packet.time_base == Fraction(1, SAMPLE_RATE) for packet in packets)
+    assert dropped == 3
+
+
+def test_returns_are_opus_packets_that_decode_to_what_the_mix_sent():
+    """Encoded on the mix thread, so aiortc's sender only packs them: a 440 Hz return decodes
+    (as the browser would) to 440 Hz at the level sent."""
+    encoder = ReturnEncoder()
+    t = np.arange(50 * FRAME_SAMPLES) / SAMPLE_RATE
+    tone = np.tile(0.25 * np.sin(2 * np.pi * 440 * t), (2, 1)).astype(np.float32)
+    packets = [
+        packet
+        for tick in range(50)
+        for packet in encoder.encode(tone[:, tick * FRAME_SAMPLES : (tick + 1) * FRAME_SAMPLES], tick * FRAME_SAMPLES)
+    ]
+    assert [packet.pts for packet in packets] == [tick * FRAME_SAMPLES for tick in range(50)]
+    decoder = av.CodecContext.create("libopus", "r")
+    inbound = InboundAudio()
+    decoded = [frame for packet in packets for frame in decoder.decode(packet)]
+    heard = np.concatenate([samples for frame in decoded for samples in inbound.frames(frame)], axis=1)
+    steady = heard[0, 10 * FRAME_SAMPLES :]
+    assert tone_level(steady, 440) == pytest.approx(0.25, abs=0.02)
+    assert tone_level(steady, 880) < 0.005
 
 
 def test_the_loop_is_deaf_to_datagrams_from_outside_its_networks():

@@ -105,6 +105,7 @@ export function linkText(link) {
   if (typeof link.rtt_ms === "number") parts.push(`${Math.round(link.rtt_ms)} ms`);
   if (typeof link.jitter_ms === "number") parts.push(`jitter ${Math.round(link.jitter_ms)} ms`);
   if (typeof link.loss_pct === "number") parts.push(`loss ${link.loss_pct.toFixed(1)} %`);
+  if (link.path === "webrtc" && typeof link.buffer_ms === "number") parts.push(`buffer ${Math.round(link.buffer_ms)} ms`);
   return parts.join(" · ");
 }
 
