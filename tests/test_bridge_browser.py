@@ -24,7 +24,7 @@ from events.harness import chromiums, wait_for
 from events.models import Presenter
 from streaming.bench.bench_bridge import PROBE, WEBRTC_ARGS
 from streaming.bench.signals import write_wav
-from tests.audio import SAMPLE_RATE, decode, tone_level
+from tests.audio import SAMPLE_RATE, decode, decode_segment, tone_level
 from tests.factories import make_event, make_producer
 from tests.live import StageClient, running_server
 from tests.stage.test_console_browser import session_key, signed_in
@@ -185,11 +185,9 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
         wait_for(hears(bob_page, (ADA,)), 20, "Ada's line back")
         assert console.until(lambda state: state, 5, "the state")["lines"][ada.line_id]["on_air"] is True
 
-        # Ada reloads her green room: the same line, still on air; she connects again and is heard.
+        # Ada reloads her green room: the same line, still on air; it connects again by itself
+        # (no click: the tab remembers she was connected) and she is heard.
         ada_page.reload()
-        ada_page.click("#mic-allow")
-        ada_page.check("#mic-studio")
-        ada_page.click("#uplink-toggle")
         ada_page.wait_for_selector("#link-path[data-path=webrtc][data-rtc=connected]", timeout=30_000)
         wait_for(hears(bob_page, (ADA,)), 20, "Ada heard again after her reload")
         assert console.until(lambda state: state, 5, "the state")["lines"][ada.line_id]["on_air"] is True
@@ -204,7 +202,7 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
 
     live_dir = hls_root / str(event.pk)
     vod = wait_for(lambda: "#EXT-X-ENDLIST" in (text := (live_dir / "vod.m3u8").read_text()) and text, 30, "ENDLIST")
-    heard = [(start, end, decode((live_dir / name).read_bytes())) for name, start, end in segment_times(vod)]
+    heard = [(start, end, decode_segment(live_dir / name)) for name, start, end in segment_times(vod)]
 
     def inside(window):
         return [samples for start, end, samples in heard if start >= window[0] and end <= window[1]]

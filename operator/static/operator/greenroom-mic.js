@@ -65,7 +65,9 @@ export class Microphone {
     if (deviceId) localStorage.setItem(DEVICE_KEY, this.deviceId);
     track.addEventListener("ended", () => this.emit("ended"));
     this.context = this.context || new AudioContext();
-    await this.context.resume();
+    // Not awaited: without a click on the page yet (a reload that reconnects by itself) the
+    // browser keeps the context waiting for one, and the stream must not wait with it.
+    this.context.resume().catch(() => {});
     this.analyser = this.context.createAnalyser();
     this.analyser.fftSize = 2048;
     this.samples = new Float32Array(this.analyser.fftSize);

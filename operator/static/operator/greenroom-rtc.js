@@ -151,8 +151,8 @@ export class MicLine {
 // The presenter's return: an <audio> element playing the remote track, its volume (remembered in
 // this browser) and a level meter of what they hear.
 export class ReturnPlayer {
-  constructor({ audio, volume, level, fill, panel }) {
-    Object.assign(this, { audio, volume, level, fill, panel });
+  constructor({ audio, volume, level, fill, panel, unblock }) {
+    Object.assign(this, { audio, volume, level, fill, panel, unblock });
     this.context = null;
     this.analyser = null;
     this.samples = null;
@@ -164,7 +164,18 @@ export class ReturnPlayer {
       audio.volume = Number(volume.value);
       localStorage.setItem(VOLUME_KEY, volume.value);
     });
+    // A page reloaded with the microphone connected again by itself has had no click yet: the
+    // browser may refuse to play until one comes, so the return offers a button for it.
+    unblock.addEventListener("click", () => this.start());
     requestAnimationFrame(() => this.meter());
+  }
+
+  start() {
+    if (this.context) this.context.resume().catch(() => {});
+    this.audio.play().then(
+      () => { this.unblock.hidden = true; },
+      (error) => { this.unblock.hidden = !(error && error.name === "NotAllowedError"); },
+    );
   }
 
   // Play `stream`, or stop with null.
@@ -174,11 +185,13 @@ export class ReturnPlayer {
     this.analyser = null;
     this.panel.hidden = !stream;
     this.audio.srcObject = stream;
-    if (!stream) return;
-    this.audio.play().catch(() => {});
+    if (!stream) {
+      this.unblock.hidden = true;
+      return;
+    }
     // The meter taps the stream beside the element (not connected to the speakers: heard once).
     this.context = this.context || new AudioContext();
-    this.context.resume().catch(() => {});
+    this.start();
     this.analyser = this.context.createAnalyser();
     this.analyser.fftSize = 2048;
     this.samples = new Float32Array(this.analyser.fftSize);

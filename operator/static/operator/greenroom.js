@@ -343,7 +343,7 @@ const getStream = async () => (mic.open ? mic.stream : tester.open().then(() => 
 const uplink = new Uplink(config.uplink, getStream, (info) => line.uplinkChanged(info));
 const studioReturn = new ReturnPlayer({
   audio: $("return-audio"), volume: $("return-volume"), level: $("return-level"), fill: $("return-level-fill"),
-  panel: $("return"),
+  panel: $("return"), unblock: $("return-play"),
 });
 const line = new MicLine({
   uplink,
@@ -385,11 +385,29 @@ function showLine(info) {
   toggle.textContent = info.wanted ? "Disconnect my microphone" : "Connect my microphone to the show";
 }
 
+// A presenter who connected stays connected through a reload of this tab (sessionStorage: this
+// tab only, forgotten when it closes): the page connects again by itself, on the same line.
+const CONNECTED_KEY = `greenroom.connected.${me}`;
+
 $("uplink-toggle").addEventListener("click", () => {
-  if (line.wanted) line.stop();
-  else if (!uplink.supported) $("uplink-detail").textContent = "This browser cannot send Opus audio; please use a current Chrome, Edge or Firefox.";
-  else line.start();
+  if (line.wanted) {
+    sessionStorage.removeItem(CONNECTED_KEY);
+    line.stop();
+  } else if (!uplink.supported) {
+    $("uplink-detail").textContent = "This browser cannot send Opus audio; please use a current Chrome, Edge or Firefox.";
+  } else {
+    sessionStorage.setItem(CONNECTED_KEY, "1");
+    line.start();
+  }
 });
+
+async function reconnectAfterReload() {
+  if (sessionStorage.getItem(CONNECTED_KEY) !== "1" || !uplink.supported) return;
+  // Only where the microphone was not refused since: the browser may ask again, never in vain.
+  const permission = await navigator.permissions?.query({ name: "microphone" }).catch(() => null);
+  if (permission && permission.state === "denied") return;
+  line.start();
+}
 
 addEventListener("beforeunload", (event) => {
   if (line.wanted || (state && tally(state, me) === "program")) event.preventDefault();
@@ -443,3 +461,4 @@ const stage = new StageSocket(config.socket, {
   onConnection: showConnection,
   onRefused: (error, type) => notify(type === "offline" || !type ? error.message : `Not done: ${error.message}`),
 });
+reconnectAfterReload();
