@@ -68,6 +68,17 @@ DESCRIBE = """async (offer) => {
   return window.__probe.loopbackOnly(connection.localDescription.sdp);
 }"""
 ACCEPT = """async (answer) => { await window.__direct.setRemoteDescription({type: "answer", sdp: answer}); }"""
+# The listener's jitter buffer on the connection that brought the clicks: the mean delay it held
+# each sample for (ms), from its getStats.
+JITTER_BUFFER = """async (direct) => {
+  const connection = direct ? window.__direct : window.__probe.connections.at(-1);
+  for (const entry of (await connection.getStats()).values()) {
+    if (entry.type === "inbound-rtp" && entry.kind === "audio" && entry.jitterBufferEmittedCount) {
+      return 1000 * entry.jitterBufferDelay / entry.jitterBufferEmittedCount;
+    }
+  }
+  return null;
+}"""
 
 
 def write_silence(path: Path, seconds: int = 4) -> None:
@@ -89,7 +100,8 @@ def direct_call(speaker_page, listener_page, seconds: float) -> list[float]:
     offer = speaker_page.evaluate(DESCRIBE, None)
     answer = listener_page.evaluate(DESCRIBE, offer)
     speaker_page.evaluate(ACCEPT, answer)
-    return onsets_between(speaker_page, "input", listener_page, "remote", seconds)
+    found = onsets_between(speaker_page, "input", listener_page, "remote", seconds)
+    return found, listener_page.evaluate(JITTER_BUFFER, True)
 
 
 def onsets_between(speaker_page, spoken: str, listener_page, heard: str, seconds: float) -> list[float]:
@@ -112,13 +124,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
 
 
-def summary(values: list[float]) -> dict:
+def summary(values: list[float], jitter_buffer_ms: float | None) -> dict:
+    buffered = round(jitter_buffer_ms, 1) if jitter_buffer_ms is not None else None
     if not values:
-        return {"p50_ms": None, "p95_ms": None, "clicks": 0}
+        return {"p50_ms": None, "p95_ms": None, "clicks": 0, "jitter_buffer_ms": buffered}
     return {
         "p50_ms": round(harness.percentile(values, 0.5), 1),
         "p95_ms": round(harness.percentile(values, 0.95), 1),
         "clicks": len(values),
+        "jitter_buffer_ms": buffered,
     }
 
 
@@ -153,6 +167,7 @@ def run_with(options: dict, write: Callable[[str], object]) -> dict:
                     "direct_p50_ms": floor["p50_ms"],
                     "direct_p95_ms": floor["p95_ms"],
                     "clicks": {"ours": ours["clicks"], "direct": floor["clicks"]},
+                    "jitter_buffer_ms": {"ours": ours["jitter_buffer_ms"], "direct": floor["jitter_buffer_ms"]},
                 }
     finally:
         producer.delete()
@@ -174,7 +189,7 @@ def measure_direct(server: harness.Server, speaking, listening, seconds: float) 
             page = context.new_page()
             page.goto(f"{server.url}/")
             pages.append(page)
-        return summary(direct_call(pages[0], pages[1], seconds))
+        return summary(*direct_call(pages[0], pages[1], seconds))
     finally:
         for context in contexts:
             context.close()
@@ -256,6 +271,7 @@ def measure_ours(server, session, speaking, listening, count: int, seconds: floa
         before, started = cpu_seconds(pid), time.monotonic()
         delays_found = onsets_between(pages[0], "input", pages[1], "remote", seconds)
         busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
+        buffered = pages[1].evaluate(JITTER_BUFFER, False)
         console.command("end_show")
     finally:
         console.close()
@@ -263,7 +279,7 @@ def measure_ours(server, session, speaking, listening, count: int, seconds: floa
             context.close()
         # A show left live would get a mixer from every later server's watchdog (and its CPU).
         event.delete()
-    return summary(delays_found), max(0.0, busy - idle) / count
+    return summary(delays_found, buffered), max(0.0, busy - idle) / count
 
 
 def cpu_share(pid: int, seconds: float) -> float:
@@ -286,6 +302,8 @@ def report(results: dict, as_json: bool, write: Callable[[str], object]) -> None
             f"{figures['direct_p50_ms']} ms p95 {direct95} ms | ours above direct at p95: {above} ms"
             f"   [{figures['clicks']['ours']}/{figures['clicks']['direct']} clicks]"
         )
+        buffers = figures["jitter_buffer_ms"]
+        write(f"               B's jitter buffer held: ours {buffers['ours']} ms | direct {buffers['direct']} ms")
     if results["cpu_per_presenter"] is not None:
         write(f"  mixer CPU per connected presenter: {100 * results['cpu_per_presenter']:.2f} % of one core")
     if as_json:
