@@ -14,7 +14,7 @@ import numpy as np
 from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
 from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Segment
-from .lines import HEALTH_OK, LineReader, LineSpec
+from .lines import HEALTH_OK, HEALTH_SILENT, LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
 from .peers import PRESENTER_PEER, PeerAudio
@@ -188,7 +188,7 @@ class MixEngine:
             for line_id, peer in peers.items()
             if peer.kind == PRESENTER_PEER and line_id in readers and peer.inbound.active()
         }
-        self._watch(readers, speaking.keys())
+        self._watch(readers, speaking)
         wait = 0.0 if self.clock.realtime else FREE_RUNNING_WAIT
         frames = {
             line_id: self._peer_frame(speaking[line_id]) if line_id in speaking else reader.read_frame(wait)
@@ -236,11 +236,16 @@ class MixEngine:
             except Exception:  # one broken connection must not stop the program or the others
                 log.exception("return to peer %s failed", peer_id)
 
-    def _watch(self, readers: dict[str, LineReader], speaking: Iterable[str] = ()) -> None:
+    def _watch(self, readers: dict[str, LineReader], speaking: dict[str, PeerAudio]) -> None:
         """Report health changes and alarms; put the fallback on or off air. A line whose
-        presenter speaks over WebRTC is healthy whatever its uplink reader says."""
+        presenter speaks over WebRTC has the health of what their peer sends (ok, or silent
+        after three seconds of silence), whatever its uplink reader says."""
         health = {line_id: reader.health for line_id, reader in readers.items() if line_id != FALLBACK_ID}
-        health |= {line_id: HEALTH_OK for line_id in speaking if line_id in health}
+        health |= {
+            line_id: HEALTH_SILENT if peer.inbound.silent else HEALTH_OK
+            for line_id, peer in speaking.items()
+            if line_id in health
+        }
         faults = {line_id: readers[line_id].fault for line_id in health}
         on_air = {line_id for line_id, gain in self._gains.items() if gain is not None and line_id in health}
         reports = self.watch.update(health, on_air, faults)

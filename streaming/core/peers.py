@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import TICK_SECONDS
+from .lines import SILENCE_THRESHOLD, SILENT_AFTER_SAMPLES
 
 PRESENTER_PEER = "presenter"
 PRODUCER_PEER = "producer"
@@ -60,9 +61,17 @@ class FrameQueue:
         self.pushed = 0
         self.underruns = 0
         self.dropped = 0
+        self.quiet_samples = 0  # since the last frame above the silence threshold
+
+    @property
+    def silent(self) -> bool:
+        """Whether what arrives has been silence for longer than a line may be (as LineReader)."""
+        return self.quiet_samples > SILENT_AFTER_SAMPLES
 
     def push(self, frame: np.ndarray) -> None:
+        quiet = float(np.abs(frame).max()) <= SILENCE_THRESHOLD
         with self._lock:
+            self.quiet_samples = self.quiet_samples + frame.shape[1] if quiet else 0
             if len(self._frames) == self._frames.maxlen:
                 self.dropped += 1
             self._frames.append(frame)

@@ -4,6 +4,7 @@ import io
 import itertools
 import threading
 from contextlib import contextmanager
+from functools import partial
 
 import av
 import numpy as np
@@ -367,3 +368,25 @@ def test_a_publish_that_waits_on_the_database_holds_up_no_tick(tmp_path):
     published = playlist_uris(tmp_path / "vod.m3u8")
     assert len(published) >= 10
     assert published == [f"segment_{index:06d}.ts" for index in range(len(published))]
+
+
+def test_a_presenter_silent_over_webrtc_on_air_raises_the_silence_alarm_and_speaking_clears_it(tmp_path):
+    """Their line's input is their peer's: its health is what the peer sends, not the idle uplink's."""
+    reports = []
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append)
+    engine.set_lines([sine("p1", 440)])  # stands in for the presenter's uplink reader
+    engine.set_mix({"p1": 0.0})
+    peer = PeerAudio("p1", PRESENTER_PEER)
+    engine.set_peer("p1", peer)
+    t = np.arange(960) / SR
+    voice = np.tile(0.2 * np.sin(2 * np.pi * 700 * t), (2, 1)).astype(np.float32)
+    silence = np.zeros((2, 960), dtype=np.float32)
+    # Four seconds of silence from the peer, then its voice: one frame pushed before each tick.
+    sent = {tick: partial(peer.inbound.push, silence if tick <= 200 else voice) for tick in range(1, 260)}
+    _run_ticks_with(engine, 260, sent)
+    alarms = [r for r in reports if r["type"] == "alarm"]
+    assert alarms == [
+        {"type": "alarm", "alarm": "silence", "line": "p1", "active": True},
+        {"type": "alarm", "alarm": "silence", "line": "p1", "active": False},
+    ]
+    assert [validate_server_message(report, CONSOLE) for report in reports] == reports
