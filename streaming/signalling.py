@@ -31,6 +31,9 @@ def rtc_config() -> RtcConfig:
     )
 
 
+TAKEN_OVER = "Your microphone is now connected to the show from another tab or device."
+
+
 def refusal(session: str, code: str, message: str) -> dict:
     return {"type": "rtc_refused", "session": session, "error": {"code": code, "field": None, "message": message}}
 
@@ -45,6 +48,8 @@ class Signalling:
         self.report = report
         # What each producer chose to monitor, kept for their next connection too.
         self.monitors: dict[str, str] = {}
+        # Each peer's connection now: its session and the socket that offered it.
+        self.sessions: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         self.bridge = RtcBridge(rtc_config(), self.on_peer) if enabled else None
 
@@ -78,6 +83,8 @@ class Signalling:
             return
         kind = PRESENTER_PEER if message["kind"] == PRESENTER_PEER else PRODUCER_PEER
 
+        peer_id = message["peer"]
+
         def answered(future: Future) -> None:
             try:
                 sdp = future.result()
@@ -85,8 +92,15 @@ class Signalling:
                 self.report(refusal(session, "bad_offer", str(error)) | {"to": reply_to})
                 return
             self.report({"type": "rtc_answer", "to": reply_to, "session": session, "sdp": sdp})
+            with self._lock:
+                previous = self.sessions.get(peer_id)
+                self.sessions[peer_id] = (session, reply_to)
+            # The new connection replaced the one another socket (a second tab, another device)
+            # made: that page is told, so that it stops instead of taking the line back.
+            if previous is not None and previous[1] != reply_to:
+                self.report(refusal(previous[0], "taken_over", TAKEN_OVER) | {"to": previous[1]})
 
-        self.bridge.offer(message["peer"], kind, message["sdp"]).add_done_callback(answered)
+        self.bridge.offer(peer_id, kind, message["sdp"]).add_done_callback(answered)
 
     def on_peer(self, peer_id: str, peer: PeerAudio | None) -> None:
         if peer is not None and peer.kind == PRODUCER_PEER:

@@ -2,7 +2,7 @@
 only, like the test browser) sends its offer over the green-room socket of a live daphne; the
 offer crosses the mode's transport (the runner's pipe embedded, the Redis stream scaled out) to
 the mixer child, whose RtcBridge answers through the channel layer to that socket alone; the
-call connects."""
+call connects. A second tab's call takes the line over, and the first tab is told."""
 
 import json
 
@@ -22,7 +22,7 @@ def test_a_presenter_calls_the_mixer_through_the_green_room_socket(tmp_path):
     event = make_event("rtc-live", title="RTC live")
     ada = Presenter.objects.create(event=event, name="Ada", position=1)
     make_producer(event)
-    client = RtcClient(frequency=440.0)
+    client, other = RtcClient(frequency=440.0), RtcClient(frequency=660.0)
     try:
         with running_server(HLS_ROOT=str(tmp_path)) as base:
             producer = Browser(base)
@@ -52,5 +52,15 @@ def test_a_presenter_calls_the_mixer_through_the_green_room_socket(tmp_path):
                 assert answer["session"] == "s-1"
                 client.accept(answer["sdp"])
                 wait_for(lambda: client.state == "connected", 20, "the call to connect")
+
+                # The same presenter in a second tab: its call takes the line, and the first tab
+                # is told so (to stop, not to take it back), on its own socket alone.
+                with presenter.websocket(path) as second_socket:
+                    second = StageClient(second_socket)
+                    second_socket.send(json.dumps({"type": "rtc_offer", "session": "s-2", "sdp": other.make_offer()}))
+                    assert second.receive("rtc_answer", timeout=20)["session"] == "s-2"
+                    told = room.receive("rtc_refused", timeout=20)
+                    assert told["session"] == "s-1" and told["error"]["code"] == "taken_over"
     finally:
         client.close()
+        other.close()

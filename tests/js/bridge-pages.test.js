@@ -12,7 +12,7 @@ import {
   STOP_TALKING, Talk, linkText, monitorMessage, talkTarget, talkingOf,
 } from "../../operator/static/operator/console-talkback.js";
 import {
-  MAX_ICE_FAILURES, MAX_SDP_CHARS, afterFailure, backoffMs, offerMessage, opusOnly, usableSdp,
+  MAX_ICE_FAILURES, MAX_SDP_CHARS, RtcLink, afterFailure, backoffMs, isTakeover, offerMessage, opusOnly, usableSdp,
 } from "../../operator/static/operator/rtc-link.js";
 
 test("the backoff doubles from a second to at most thirty, with a quarter of jitter either way", () => {
@@ -157,4 +157,25 @@ test("a line's link figures, as far as the mixer measured them", () => {
     "WebRTC · 23 ms · jitter 5 ms · loss 0.3 % · buffer 40 ms",
   );
   assert.equal(linkText({ path: "websocket", rtt_ms: null, jitter_ms: null, loss_pct: null, buffer_ms: 20 }), "WebSocket");
+});
+
+test("another tab's connection ends this link for good, whichever of its sessions it names", () => {
+  const statuses = [];
+  const link = new RtcLink({ signal: () => true, onStatus: (status) => statuses.push(status) });
+  const closed = [];
+  link.sessions = new Set(["older", "newer"]);
+  link.current = { session: "newer", pc: { close: () => closed.push("newer") }, timers: {} };
+  const takeover = (session) => ({
+    type: "rtc_refused",
+    session,
+    error: { code: "taken_over", field: null, message: "Your microphone is now connected to the show from another tab or device." },
+  });
+  assert.equal(link.receive(takeover("someone-else")), false);
+  assert.deepEqual(statuses, []);
+  assert.equal(link.receive(takeover("older")), true);
+  assert.deepEqual(statuses, ["taken_over"]);
+  assert.deepEqual(closed, ["newer"]);
+  assert.equal(link.current, null);
+  assert.match(link.error, /another tab/);
+  assert.equal(isTakeover({ type: "rtc_refused", session: "s", error: { code: "bad_offer" } }), false);
 });

@@ -46,6 +46,7 @@ export class MicLine {
     this.onChange = onChange;
     this.wanted = false;
     this.mixing = false;
+    this.takenOver = false; // another tab or device of this presenter took the line
     this.stream = null;
     this.error = "";
     this.link = new RtcLink({
@@ -53,6 +54,11 @@ export class MicLine {
       signal,
       onStatus: (status) => {
         if (status !== "connected") onReturn(null);
+        if (status === "taken_over") {
+          this.takenOver = true;
+          this.stop(this.link.error);
+          return;
+        }
         this.apply();
       },
       onStream: (stream) => onReturn(stream),
@@ -66,6 +72,7 @@ export class MicLine {
   state() {
     return {
       wanted: this.wanted,
+      takenOver: this.takenOver,
       path: this.plan.path,
       rtc: this.link.status,
       session: this.link.session,
@@ -77,6 +84,7 @@ export class MicLine {
 
   async start() {
     this.wanted = true;
+    this.takenOver = false;
     this.error = "";
     try {
       this.stream = await this.getStream();

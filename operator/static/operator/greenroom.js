@@ -20,6 +20,10 @@ const me = config.line; // the presenter's stage id is their line's id
 
 const ACKED_CUE_SHOWN_SECONDS = 60;
 
+// A presenter who connected stays connected through a reload of this tab (sessionStorage: this
+// tab only, forgotten when it closes): the page connects again by itself, on the same line.
+const CONNECTED_KEY = `greenroom.connected.${me}`;
+
 let state = null;
 let wasConnected = false;
 let online = false;
@@ -358,6 +362,8 @@ mic.onChange((what) => { if (what === "stream" && line.wanted) line.newStream(mi
 addEventListener("online", () => line.resume());
 
 function showLine(info) {
+  // Connected elsewhere now: a reload of this tab must not take the line back.
+  if (info.takenOver) sessionStorage.removeItem(CONNECTED_KEY);
   const status = $("uplink-status");
   const ws = info.uplink;
   const kilobytes = `${Math.round(ws.bytes / 1024)} KB sent`;
@@ -384,10 +390,6 @@ function showLine(info) {
   toggle.setAttribute("aria-pressed", String(info.wanted));
   toggle.textContent = info.wanted ? "Disconnect my microphone" : "Connect my microphone to the show";
 }
-
-// A presenter who connected stays connected through a reload of this tab (sessionStorage: this
-// tab only, forgotten when it closes): the page connects again by itself, on the same line.
-const CONNECTED_KEY = `greenroom.connected.${me}`;
 
 $("uplink-toggle").addEventListener("click", () => {
   if (line.wanted) {

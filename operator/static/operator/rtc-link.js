@@ -61,7 +61,8 @@ export function rtcSupported() {
 
 export class RtcLink {
   // `signal(message)` sends on the stage socket and says whether it went; `onStatus(status)` hears
-  // idle | connecting | connected | retrying | failed; `onStream(stream)` gets the remote audio.
+  // idle | connecting | connected | retrying | failed | taken_over (another tab or device of the
+  // same person connected: this link stops for good); `onStream(stream)` gets the remote audio.
   // `configuration` is the RTCPeerConnection's (ICE servers, transport policy), from the server.
   constructor({ configuration = { iceServers: [] }, signal, onStatus = () => {}, onStream = () => {} }) {
     this.configuration = configuration;
@@ -72,6 +73,7 @@ export class RtcLink {
     this.error = "";
     this.stream = null;
     this.current = null;
+    this.sessions = new Set(); // every session this link offered: a takeover may name an older one
     this.retries = 0;
     this.iceFailures = 0;
     this.timer = null;
@@ -142,6 +144,7 @@ export class RtcLink {
     }
     const attempt = { session: crypto.randomUUID(), pc, sender: null, timers: {} };
     this.current = attempt;
+    this.sessions.add(attempt.session);
     this.set("connecting");
     pc.ontrack = (event) => this.onStream(event.streams[0] || new MediaStream([event.track]));
     pc.onconnectionstatechange = () => this.watch(attempt);
@@ -179,6 +182,14 @@ export class RtcLink {
 
   // An rtc_answer or rtc_refused from the socket; says whether it was this link's.
   receive(message) {
+    if (isTakeover(message) && this.sessions.has(message.session)) {
+      // Retrying would take the line back from the other tab, which would take it back again.
+      clearTimeout(this.timer);
+      this.close();
+      this.error = message.error.message;
+      this.set("taken_over");
+      return true;
+    }
     const attempt = this.current;
     if (!attempt || message.session !== attempt.session) return false;
     clearTimeout(attempt.timers.answer);
@@ -236,6 +247,11 @@ export class RtcLink {
     this.set("retrying");
     this.timer = setTimeout(() => this.connect(), backoffMs(this.retries++));
   }
+}
+
+// The mixer's word that the same person connected again from another socket.
+export function isTakeover(message) {
+  return message.type === "rtc_refused" && Boolean(message.error) && message.error.code === "taken_over";
 }
 
 function firstAudio(stream) {
