@@ -4,7 +4,10 @@ Unset variables give the embedded default: SQLite, the in-memory channel layer a
 child processes of the server. DATABASE_URL and REDIS_URL switch to the scaled-out mode.
 """
 
+import hashlib
+import hmac
 import ipaddress
+import re
 from pathlib import Path
 
 import environ
@@ -182,6 +185,19 @@ HLS_BITRATE = env.int("HLS_BITRATE", default=128000)
 # AAC frames of 1024 samples per segment: 94 = 2.005 s at 48 kHz (target duration 2).
 HLS_SEGMENT_FRAMES = env.int("HLS_SEGMENT_FRAMES", default=94)
 HLS_WINDOW = env.int("HLS_WINDOW", default=6)
+# The media pass (streaming/passes.py): a cookie that admits a viewer, producer or presenter to one
+# event's HLS files for this long, renewed by the page every third of it; so a revoked join link
+# stops playing within it. Its secret is shared with nginx at scale (config/nginx/); unset, it is
+# derived from SECRET_KEY, so the embedded default needs nothing.
+HLS_PASS_SECONDS = env.int("HLS_PASS_SECONDS", default=60)
+HLS_PASS_SECRET = env("HLS_PASS_SECRET", default="") or hmac.new(
+    SECRET_KEY.encode(), b"streaming.media_pass", hashlib.sha256
+).hexdigest()
+if HLS_PASS_SECONDS < 3:
+    raise ImproperlyConfigured("HLS_PASS_SECONDS must be at least 3 (the page renews every third of it).")
+# It is written into nginx's configuration: letters, digits, "-" and "_" only, and long enough.
+if not re.fullmatch(r"[A-Za-z0-9_-]{32,}", HLS_PASS_SECRET):
+    raise ImproperlyConfigured("HLS_PASS_SECRET must be 32 or more letters, digits, '-' or '_'.")
 
 # --- line sources: what a producer's encoder or dial-in line may reach (checked when the source is
 # given and again, names resolved, whenever the mixer opens it). Networks: CIDR networks or

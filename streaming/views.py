@@ -1,4 +1,5 @@
-"""Serving the webcast's HLS files in the embedded default (nginx or a CDN does it at scale).
+"""Serving the webcast's HLS files in the embedded default (nginx does it at scale, with the same
+media pass, types and caching: config/nginx/webcast.conf.template).
 
 Playlists change every segment, so they are never cached; segments never change once listed.
 Files are small and read whole: Django's FileResponse would buffer them under ASGI anyway.
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET
 from events import keyed
 from events.access import unlogged
 from events.models import Event, Presenter
+from streaming import passes
 from streaming.core.engine import PRIVATE_DIR
 
 CONTENT_TYPES = {
@@ -45,6 +47,9 @@ class Unsatisfiable(Exception):
 
 @require_GET
 def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
+    """An event's public HLS or replay file, for the holder of a media pass (streaming/passes.py)."""
+    if not passes.has_pass(request, event_id):
+        return passes.refused()
     match = FILE_NAME.match(name)
     if match is None:
         raise Http404("No such file.")
@@ -57,12 +62,13 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
             response = HttpResponse(path.read_bytes(), content_type=CONTENT_TYPES[suffix])
     except (FileNotFoundError, IsADirectoryError):
         raise Http404("No such file.") from None
+    # Private: a shared cache would hand a protected file to anyone (nginx sends the same).
     if suffix == ".m3u8":
         response["Cache-Control"] = "no-cache"
     elif suffix in REPLAY_SUFFIXES:
-        response["Cache-Control"] = "public, max-age=60"
+        response["Cache-Control"] = "private, max-age=60"
     else:
-        response["Cache-Control"] = "public, max-age=86400, immutable"
+        response["Cache-Control"] = "private, max-age=86400, immutable"
     if suffix == ".m4a":
         response["Content-Disposition"] = f'attachment; filename="event-{event_id}.m4a"'
     return response

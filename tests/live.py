@@ -78,6 +78,19 @@ class Browser:
         except urllib.error.HTTPError as error:
             return error.code, error.url, error.read().decode()
 
+    def media_pass(self, event_id: int) -> int:
+        """Ask for the event's media pass as the pages do (a JSON POST with the CSRF token in a
+        header); the jar keeps the cookie for the event's HLS folder. Returns the status."""
+        request = urllib.request.Request(
+            f"{self.base}/hls/{event_id}/pass/", data=b"", method="POST",
+            headers={"Content-Type": "application/json", "X-CSRFToken": self.cookie("csrftoken")},
+        )
+        try:
+            with self.opener.open(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
     def cookie(self, name: str) -> str:
         return next(cookie.value for cookie in self.cookies if cookie.name == name)
 

@@ -82,6 +82,8 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
         window, show = parse(live), parse((live_dir / "vod.m3u8").read_text())
         assert len(show.entries) > len(window.entries)
         assert window.media_sequence == window.entries[0].index == len(show.entries) - len(window.entries)
+        # The registrant's session gets the media pass the page keeps; the files need it.
+        assert viewer.media_pass(event.pk) == 204
         for name in playlist_segments(live):
             status, headers, _ = viewer.get_bytes(f"/hls/{event.pk}/{name}")
             assert status == 200 and headers["Content-Type"] == "video/mp2t"

@@ -7,6 +7,7 @@ from django.test import RequestFactory
 
 from streaming.views import private_hls_file
 from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.media import get_pass
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db, pytest.mark.urls("streaming.urls")]
 
@@ -48,6 +49,9 @@ def test_anyone_else_finds_nothing(rehearsal, name):
 
 def test_the_public_route_does_not_reach_the_private_files(rehearsal, client):
     assert client.get(f"/hls/{rehearsal.pk}/private/live.m3u8").status_code == 404
+    # Even with a media pass (a producer's), the public playlist is not the private one.
+    client.force_login(make_producer(rehearsal))
+    get_pass(client, rehearsal.pk)
     assert client.get(f"/hls/{rehearsal.pk}/live.m3u8").status_code == 404
 
 

@@ -21,7 +21,8 @@ from streaming.models import MixerLease
 from streaming.replay import finish_replay
 from streaming.runners import shows_owed_a_finish
 from tests.audio import decode, decoded_samples, tones_present
-from tests.factories import make_event, make_tone_presenter
+from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.media import get_pass
 from tests.supervision.playlists import SR, parse, wait_published
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
@@ -89,6 +90,8 @@ def test_recording_matches_the_show_and_chapters_follow_the_takes(hls_root, sett
     assert tones_present(audio[boundary - 3 * SR // 2 : boundary - SR // 2], (A, B)) == {A}
     assert tones_present(audio[boundary + SR // 2 : boundary + 3 * SR // 2], (A, B)) == {B}
 
+    client.force_login(make_producer(event))
+    get_pass(client, event.pk)
     response = client.get(f"/hls/{event.pk}/program.m4a")
     assert response.status_code == 200 and response["Content-Type"] == "audio/mp4"
     assert response["Content-Disposition"] == f'attachment; filename="event-{event.pk}.m4a"'

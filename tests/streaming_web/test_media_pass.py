@@ -1,0 +1,207 @@
+"""The media pass: who gets one, and that the public HLS files refuse anyone without a valid one."""
+
+
+import pytest
+
+from events import ratelimit
+from events.invitations import reissue_link
+from events.models import Presenter
+from events.registration import revoke_link
+from streaming import passes
+from streaming.core import media_pass
+from tests.events.helpers import new_registrations
+from tests.factories import make_event, make_producer
+from tests.media import PASS_COOKIE, ask_pass, get_pass, pass_path
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both_modes]
+
+
+@pytest.fixture
+def event(hls_root):
+    event = make_event()
+    directory = hls_root / str(event.pk)
+    directory.mkdir()
+    (directory / "live.m3u8").write_text("#EXTM3U\n")
+    (directory / "segment_000001.ts").write_bytes(b"\x47" * 188)
+    return event
+
+
+@pytest.fixture
+def producer_client(client, event):
+    client.force_login(make_producer(event))
+    return client
+
+
+def playlist(event) -> str:
+    return f"/hls/{event.pk}/live.m3u8"
+
+
+def test_a_producer_gets_a_pass_cookie_scoped_to_the_events_folder(producer_client, event, settings):
+    response = ask_pass(producer_client, event.pk)
+    assert response.status_code == 204
+    cookie = response.cookies[PASS_COOKIE]
+    assert cookie["path"] == f"/hls/{event.pk}/"
+    assert cookie["max-age"] == settings.HLS_PASS_SECONDS == 60
+    assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
+    assert bool(cookie["secure"]) == settings.SESSION_COOKIE_SECURE
+    assert response["Media-Pass-Seconds"] == "60" and response["Cache-Control"] == "no-store"
+    expires, signature = cookie.value.split("~")
+    assert int(expires) == pytest.approx(passes.clock() + 60, abs=2)
+    assert signature == media_pass.signature(int(expires), f"/hls/{event.pk}/", settings.HLS_PASS_SECRET)
+
+
+def test_the_pass_is_secure_where_the_other_cookies_are(producer_client, event, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    assert ask_pass(producer_client, event.pk).cookies[PASS_COOKIE]["secure"] is True
+
+
+def test_with_a_pass_playlists_and_segments_are_served(producer_client, event):
+    get_pass(producer_client, event.pk)
+    response = producer_client.get(playlist(event))
+    assert response.status_code == 200 and response.content == b"#EXTM3U\n"
+    segment = producer_client.get(f"/hls/{event.pk}/segment_000001.ts")
+    assert segment.status_code == 200 and segment["Cache-Control"] == "private, max-age=86400, immutable"
+    # A missing file is still not found for a pass holder.
+    assert producer_client.get(f"/hls/{event.pk}/segment_000002.ts").status_code == 404
+
+
+def test_a_viewer_gets_a_pass_by_the_join_session_until_the_link_is_revoked(client, event, monkeypatch):
+    registration = new_registrations(event, 1)[0]
+    client.get(registration.get_join_url())
+    value = get_pass(client, event.pk)
+    assert client.get(playlist(event)).status_code == 200
+
+    revoke_link(registration)
+    assert ask_pass(client, event.pk).status_code == 403  # no renewal
+    # The pass in hand lasts its lifetime (at most HLS_PASS_SECONDS), then nothing plays.
+    assert client.get(playlist(event)).status_code == 200
+    expires = int(value.split("~")[0])
+    monkeypatch.setattr(passes, "clock", lambda: expires + 1)
+    assert client.get(playlist(event)).status_code == 403
+    assert client.get(f"/hls/{event.pk}/segment_000001.ts").status_code == 403
+
+
+def test_a_pass_still_works_in_its_last_second(producer_client, event, monkeypatch):
+    expires = int(get_pass(producer_client, event.pk).split("~")[0])
+    monkeypatch.setattr(passes, "clock", lambda: expires + 0.9)
+    assert producer_client.get(playlist(event)).status_code == 200
+
+
+def test_a_cancelled_registration_gets_no_pass(client, event):
+    registration = new_registrations(event, 1)[0]
+    client.get(registration.get_join_url())
+    registration.status = registration.Status.CANCELLED
+    registration.save()
+    assert ask_pass(client, event.pk).status_code == 403
+
+
+def test_a_presenter_gets_a_pass_by_their_green_room_key_until_it_is_reissued(client, event):
+    presenter = Presenter.objects.create(event=event, name="Ada")
+    old_key = presenter.access_key
+    get_pass(client, event.pk, presenter=presenter.pk, key=old_key)
+    assert client.get(playlist(event)).status_code == 200
+
+    reissue_link(presenter)
+    client.cookies.clear()
+    response = ask_pass(client, event.pk, presenter=presenter.pk, key=old_key)
+    assert response.status_code == 403 and PASS_COOKIE not in response.cookies
+    assert client.get(playlist(event)).status_code == 403
+    get_pass(client, event.pk, presenter=presenter.pk, key=presenter.access_key)
+
+
+def test_a_presenter_of_another_event_gets_no_pass(client, event):
+    other = Presenter.objects.create(event=make_event(slug="other"), name="Bo")
+    response = ask_pass(client, event.pk, presenter=other.pk, key=other.access_key)
+    assert response.status_code == 403
+
+
+def test_a_producer_of_another_event_gets_no_pass(client, event):
+    client.force_login(make_producer(make_event(slug="other")))
+    assert ask_pass(client, event.pk).status_code == 403
+
+
+def test_nobody_gets_a_pass(client, event):
+    response = ask_pass(client, event.pk)
+    assert response.status_code == 403 and PASS_COOKIE not in response.cookies
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("{", 400),
+        ("[]", 400),
+        ('{"presenter": 1}', 400),
+        ('{"presenter": "1", "key": "k"}', 400),
+        ('{"presenter": true, "key": "k"}', 400),
+        ('{"presenter": 1, "key": 5}', 400),
+        ('{"presenter": 100000000000000000000000000000, "key": "k"}', 403),
+        ('{"presenter": 1, "key": "' + "k" * 2000 + '"}', 413),
+    ],
+)
+def test_a_malformed_claim_is_refused_clearly_and_grants_nothing(client, event, body, status):
+    response = client.post(pass_path(event.pk), body, content_type="application/json")
+    assert response.status_code == status
+    assert PASS_COOKIE not in response.cookies
+    assert client.get(playlist(event)).status_code == 403
+
+
+def test_wrong_presenter_keys_are_throttled_like_wrong_links(client, event):
+    presenter = Presenter.objects.create(event=event, name="Ada")
+    for _ in range(ratelimit.BAD_LINKS.count):
+        assert ask_pass(client, event.pk, presenter=presenter.pk, key="x" * 43).status_code == 403
+    response = ask_pass(client, event.pk, presenter=presenter.pk, key=presenter.access_key)
+    assert response.status_code == 429 and PASS_COOKIE not in response.cookies
+
+
+def test_the_pass_endpoint_wants_post_a_csrf_token_and_a_real_event(event, producer_client):
+    assert producer_client.get(pass_path(event.pk)).status_code == 405
+    assert ask_pass(producer_client, event.pk + 1000).status_code == 404
+    producer_client.handler.enforce_csrf_checks = True
+    refused = ask_pass(producer_client, event.pk)
+    assert refused.status_code == 403 and PASS_COOKIE not in refused.cookies
+    producer_client.cookies["csrftoken"] = token = "t" * 32
+    response = producer_client.post(pass_path(event.pk), "", content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 204
+
+
+def forged(event_id: int, expires: int, secret: str) -> str:
+    return f"{expires}~{media_pass.signature(expires, f'/hls/{event_id}/', secret)}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "garbage",
+        "9999999999~",
+        "9999999999~" + "A" * 22,  # a far expiry, a made-up signature
+        "-1~" + "A" * 22,
+        "9999999999~" + "A" * 21 + "=",
+    ],
+)
+def test_files_refuse_a_missing_or_garbage_pass(client, event, value):
+    if value:
+        client.cookies[PASS_COOKIE] = value
+    response = client.get(playlist(event))
+    assert response.status_code == 403 and response["Content-Type"] == "text/plain"
+    assert client.get(f"/hls/{event.pk}/segment_000001.ts").status_code == 403
+    assert client.get(f"/hls/{event.pk}/no-such-file.ts").status_code == 403  # no pass: nothing to learn
+
+
+def test_files_refuse_an_expired_a_tampered_and_another_events_pass(client, event, settings):
+    now = int(passes.clock())
+    secret = settings.HLS_PASS_SECRET
+    client.cookies[PASS_COOKIE] = forged(event.pk, now + 60, secret)
+    assert client.get(playlist(event)).status_code == 200  # the control: a good pass works
+
+    client.cookies[PASS_COOKIE] = forged(event.pk, now - 1, secret)  # expired
+    assert client.get(playlist(event)).status_code == 403
+    expires, signature = forged(event.pk, now + 60, secret).split("~")
+    client.cookies[PASS_COOKIE] = f"{int(expires) + 3600}~{signature}"  # expiry moved on
+    assert client.get(playlist(event)).status_code == 403
+    client.cookies[PASS_COOKIE] = f"{expires}~{signature[:-1]}{'B' if signature[-1] != 'B' else 'C'}"
+    assert client.get(playlist(event)).status_code == 403
+    client.cookies[PASS_COOKIE] = forged(event.pk + 1, now + 60, secret)  # another event's
+    assert client.get(playlist(event)).status_code == 403
+    client.cookies[PASS_COOKIE] = forged(event.pk, now + 60, "another-secret-" + "x" * 32)
+    assert client.get(playlist(event)).status_code == 403
