@@ -1,0 +1,42 @@
+import os
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from streaming.nginx import BadValue, Site, render
+
+TEMPLATE = "config/nginx/webcast.conf.template"
+
+
+class Command(BaseCommand):
+    help = (
+        "nginx's configuration for the scaled-out setup (include it in the http block): the webcast's "
+        "HLS files served from HLS_ROOT to holders of a media pass, everything else proxied to daphne."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--listen", default="80", help="what nginx listens on: '80', '127.0.0.1:8080', '443 ssl'")
+        parser.add_argument(
+            "--upstream", action="append", help="a web process, host:port or unix:/path; repeat for several "
+            "(default 127.0.0.1:8000)",
+        )
+        parser.add_argument("--output", help="write the configuration here (mode 600: it holds the pass secret)")
+
+    def handle(self, *args, **options):
+        site = Site(
+            hls_root=str(settings.HLS_ROOT.resolve()),
+            pass_secret=settings.HLS_PASS_SECRET,
+            listen=options["listen"],
+            upstreams=tuple(options["upstream"] or ["127.0.0.1:8000"]),
+        )
+        try:
+            text = render((settings.BASE_DIR / TEMPLATE).read_text(), site)
+        except BadValue as error:
+            raise CommandError(str(error)) from None
+        if not options["output"]:
+            self.stdout.write(text, ending="")
+            return
+        descriptor = os.open(options["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # also when it replaces a file that was readable
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)

@@ -1,0 +1,57 @@
+"""nginx's configuration for the scaled-out setup, rendered from config/nginx/webcast.conf.template.
+
+Every value goes into nginx's syntax unquoted or inside a quoted string, so each is checked
+against a narrow pattern first: a value that could end a directive or a string is refused.
+"""
+
+import re
+from dataclasses import dataclass
+
+PLACEHOLDER = re.compile(r"@([A-Z_]+)@")
+# A folder path nginx reads the files from: no spaces, quotes, ";", braces or "$".
+ROOT = re.compile(r"/[A-Za-z0-9/._-]*")
+SECRET = re.compile(r"[A-Za-z0-9_-]{32,}")
+# What `listen` takes here: a port, or an address and port, then plain parameters ("443 ssl").
+LISTEN = re.compile(r"(?:\d{1,5}|[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5})(?: [a-z_]+(?:=[A-Za-z0-9]+)?)*")
+# A web process: host:port, [v6]:port, or a unix socket.
+UPSTREAM = re.compile(r"[A-Za-z0-9.-]+:\d{1,5}|\[[0-9A-Fa-f:]+\]:\d{1,5}|unix:/[A-Za-z0-9/._-]+")
+
+
+class BadValue(ValueError):
+    """A value that cannot go into the configuration; its message says which and why."""
+
+
+@dataclass(frozen=True)
+class Site:
+    hls_root: str
+    pass_secret: str
+    listen: str
+    upstreams: tuple[str, ...]
+
+
+def render(template: str, site: Site) -> str:
+    """The template with every placeholder filled from `site`; BadValue for a value that does not fit."""
+    root = site.hls_root.rstrip("/") or "/"
+    _check(ROOT, root, "HLS_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
+    if not SECRET.fullmatch(site.pass_secret):  # not repeated in the message: it is a secret
+        raise BadValue("HLS_PASS_SECRET does not fit: expected 32 or more letters, digits, '-' or '_'.")
+    _check(LISTEN, site.listen, "listen", "a port or address:port, then plain parameters such as 'ssl'")
+    if not site.upstreams:
+        raise BadValue("upstream: name at least one web process (host:port or unix:/path).")
+    for upstream in site.upstreams:
+        _check(UPSTREAM, upstream, "upstream", "host:port, [address]:port or unix:/path")
+    values = {
+        "HLS_ROOT": root,
+        "HLS_PASS_SECRET": site.pass_secret,
+        "LISTEN": site.listen,
+        "UPSTREAM": "\n    ".join(f"server {upstream};" for upstream in site.upstreams),
+    }
+    unknown = set(PLACEHOLDER.findall(template)) - values.keys()
+    if unknown:
+        raise BadValue(f"the template has placeholders nothing fills: {', '.join(sorted(unknown))}.")
+    return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+def _check(pattern: re.Pattern, value: str, name: str, expected: str) -> None:
+    if not pattern.fullmatch(value):
+        raise BadValue(f"{name} {value!r} does not fit the nginx configuration: expected {expected}.")

@@ -1,0 +1,61 @@
+"""`manage.py nginx_config`: the template filled from the settings, and values that would break
+nginx's syntax refused with a clear message (the running config is tested in tests/test_nginx_media.py)."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from streaming.nginx import PLACEHOLDER, BadValue, Site, render
+
+GOOD = Site(
+    hls_root="/srv/hls/", pass_secret="s" * 40, listen="443 ssl", upstreams=("127.0.0.1:8000", "unix:/run/w.sock")
+)
+
+
+def test_every_placeholder_is_filled():
+    text = render("root @HLS_ROOT@; key @HLS_PASS_SECRET@; listen @LISTEN@;\n    @UPSTREAM@\n", GOOD)
+    assert text == (f"root /srv/hls; key {'s' * 40}; listen 443 ssl;\n"
+                    "    server 127.0.0.1:8000;\n    server unix:/run/w.sock;\n")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"hls_root": "srv/hls"}, "HLS_ROOT 'srv/hls'"),
+        ({"hls_root": "/srv/h ls;"}, "HLS_ROOT '/srv/h ls;'"),
+        ({"hls_root": "/srv/$hls"}, "HLS_ROOT"),
+        ({"pass_secret": "short"}, "HLS_PASS_SECRET does not fit"),
+        ({"pass_secret": "s" * 40 + '"; }'}, "HLS_PASS_SECRET does not fit"),
+        ({"listen": "80; include /etc/passwd"}, "listen '80; include /etc/passwd'"),
+        ({"upstreams": ()}, "name at least one web process"),
+        ({"upstreams": ("127.0.0.1:8000; evil",)}, "upstream '127.0.0.1:8000; evil'"),
+    ],
+)
+def test_a_value_that_does_not_fit_is_refused(change, message):
+    with pytest.raises(BadValue, match=message.replace("$", r"\$")):
+        render("@HLS_ROOT@", Site(**(GOOD.__dict__ | change)))
+
+
+def test_the_secret_is_never_in_a_message():
+    with pytest.raises(BadValue) as refusal:
+        render("", Site(**(GOOD.__dict__ | {"pass_secret": "my-secret;"})))
+    assert "my-secret" not in str(refusal.value)
+
+
+def test_an_unknown_placeholder_is_refused():
+    with pytest.raises(BadValue, match="nothing fills: NAME"):
+        render("@NAME@", GOOD)
+
+
+def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path):
+    settings.HLS_ROOT = tmp_path
+    call_command("nginx_config", listen="127.0.0.1:8080", upstream=["127.0.0.1:8001"])
+    text = capsys.readouterr().out
+    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001;" in text
+    assert f"alias {tmp_path}/$hls_event/$hls_name;" in text
+    assert f'secure_link_md5 "$secure_link_expires/hls/$hls_event/ {settings.HLS_PASS_SECRET}";' in text
+    assert PLACEHOLDER.search(text) is None
+
+
+def test_the_command_refuses_a_bad_option_clearly():
+    with pytest.raises(CommandError, match="listen 'x y z'"):
+        call_command("nginx_config", listen="x y z")

@@ -1,0 +1,163 @@
+"""nginx at scale serves the webcast's files with the same protection, types and caching as the
+embedded default's Django view: a real nginx on loopback, configured by `manage.py nginx_config`
+from the repository's template, in front of a live Django that issues the passes."""
+
+import http.client
+import os
+import shutil
+import subprocess
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from events.harness import free_port, wait_for
+from streaming import passes
+from streaming.core import media_pass
+from tests.factories import make_event, make_producer
+from tests.media import PASS_COOKIE, get_pass
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "nginx"
+FILES = {
+    "live.m3u8": b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n",
+    "segment_000001.ts": b"\x47" * 188 * 4,
+    "program.m4a": bytes(range(256)) * 4,
+    "chapters.vtt": "WEBVTT\n\n1\n00:00:00.000 --> 00:00:01.000\nAda Lovelace – intro\n".encode(),
+    "chapters.json": b'{"chapters": []}',
+}
+CSRF_TOKEN = "c" * 32
+
+
+def nginx_conf(folder: Path, site_conf: Path) -> str:
+    # Root starts nginx's workers as "nobody", who could not read pytest's private folders.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in kinds)
+    return (
+        f"{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+        f"events {{ worker_connections 64; }}\n"
+        f"http {{\n    access_log {folder}/access.log;\n{temp}\n    include {site_conf};\n}}\n"
+    )
+
+
+@pytest.fixture
+def nginx(tmp_path, hls_root, live_server):
+    """nginx on a free loopback port, proxying to the live server; its port."""
+    folder = tmp_path / "nginx"
+    folder.mkdir()
+    port = free_port()
+    site_conf = folder / "webcast.conf"
+    upstream = live_server.url.removeprefix("http://")
+    call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf))
+    assert site_conf.stat().st_mode & 0o777 == 0o600
+    (folder / "nginx.conf").write_text(nginx_conf(folder, site_conf))
+    process = subprocess.Popen(
+        [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: process.poll() is not None or answers(port), 10, "nginx listening")
+        assert process.poll() is None, process.stderr.read().decode()
+        yield port
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def answers(port: int) -> bool:
+    try:
+        request(port, "GET", "/hls/0/none.ts")
+    except OSError:
+        return False
+    return True
+
+
+def request(port: int, method: str, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as connection:
+        connection.request(method, path, body=b"" if method == "POST" else None, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
+def with_pass(value: str, **headers) -> dict:
+    return {"Cookie": f"{PASS_COOKIE}={value}"} | headers
+
+
+@pytest.fixture
+def event(hls_root):
+    event = make_event()
+    directory = hls_root / str(event.pk)
+    directory.mkdir()
+    for name, content in FILES.items():
+        (directory / name).write_bytes(content)
+    return event
+
+
+@pytest.fixture
+def producer(event):
+    """A signed-in producer of the event: a Django test client and its session cookie."""
+    client = Client()
+    client.force_login(make_producer(event))
+    return client
+
+
+def pass_through_nginx(port: int, client: Client, event_id: int) -> str:
+    """The pass as a page gets it: POSTed through nginx to Django, with the session and CSRF token."""
+    cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={CSRF_TOKEN}"
+    status, headers, _ = request(port, "POST", f"/hls/{event_id}/pass/",
+                                 {"Cookie": cookie, "X-CSRFToken": CSRF_TOKEN, "Content-Type": "application/json"})
+    assert status == 204
+    assert f"Path=/hls/{event_id}/" in headers["set-cookie"]
+    return headers["set-cookie"].split(";")[0].removeprefix(f"{PASS_COOKIE}=")
+
+
+def test_nginx_serves_every_file_to_a_pass_holder_as_django_does(nginx, event, producer):
+    value = pass_through_nginx(nginx, producer, event.pk)
+    get_pass(producer, event.pk)  # the same holder's pass for the Django view, to compare with
+    for name, content in FILES.items():
+        status, headers, body = request(nginx, "GET", f"/hls/{event.pk}/{name}", with_pass(value))
+        django = producer.get(f"/hls/{event.pk}/{name}")
+        assert (status, body) == (200, content), name
+        assert headers["content-type"] == django["Content-Type"], name
+        assert headers["cache-control"] == django["Cache-Control"], name
+        assert "etag" not in headers
+    _, headers, _ = request(nginx, "GET", f"/hls/{event.pk}/program.m4a", with_pass(value))
+    assert headers["content-disposition"] == f'attachment; filename="event-{event.pk}.m4a"'
+    status, headers, body = request(nginx, "GET", f"/hls/{event.pk}/program.m4a", with_pass(value, Range="bytes=0-99"))
+    assert (status, headers["content-range"], body) == (206, "bytes 0-99/1024", bytes(range(100)))
+    # A pass holder asking for a file that is not there: not found, as from Django.
+    assert request(nginx, "GET", f"/hls/{event.pk}/segment_000002.ts", with_pass(value))[0] == 404
+    # Names the files' location does not take go to Django, which answers them as the view does.
+    assert request(nginx, "GET", f"/hls/{event.pk}/playlist_state.json", with_pass(value))[0] == 404
+
+
+def forged(event_id: int, expires: int, secret: str) -> str:
+    return f"{expires}~{media_pass.signature(expires, f'/hls/{event_id}/', secret)}"
+
+
+def test_nginx_refuses_without_a_valid_pass_for_the_event(nginx, event, producer, settings):
+    other = make_event(slug="other")
+    (Path(settings.HLS_ROOT) / str(other.pk)).mkdir()
+    other.producers.add(producer.session["_auth_user_id"])
+    value = pass_through_nginx(nginx, producer, event.pk)
+    other_value = pass_through_nginx(nginx, producer, other.pk)
+    now = int(passes.clock())
+    expires, signature = value.split("~")
+    tampered = signature[:-1] + ("B" if signature[-1] != "B" else "C")
+    refused = {
+        "no pass": {},
+        "garbage": with_pass("garbage"),
+        "expired": with_pass(forged(event.pk, now - 1, settings.HLS_PASS_SECRET)),
+        "wrong signature": with_pass(f"{expires}~{tampered}"),
+        "expiry moved on": with_pass(f"{int(expires) + 3600}~{signature}"),
+        "another event's": with_pass(other_value),
+        "another secret's": with_pass(forged(event.pk, now + 60, "x" * 40)),
+    }
+    for name in ("live.m3u8", "segment_000001.ts", "program.m4a", "chapters.json"):
+        assert request(nginx, "GET", f"/hls/{event.pk}/{name}", with_pass(value))[0] == 200  # the control
+        for why, headers in refused.items():
+            assert request(nginx, "GET", f"/hls/{event.pk}/{name}", headers)[0] == 403, (name, why)
