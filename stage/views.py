@@ -5,6 +5,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -61,6 +62,8 @@ def greenroom(request: HttpRequest, presenter_pk: int, key: str) -> HttpResponse
         "socket": f"/ws/events/{event.pk}/greenroom/{presenter.pk}/{key}/",
         "uplink": f"/ws/events/{event.pk}/lines/{line}/uplink/{presenter.pk}/{key}/",
         "program": reverse("hls-file", args=[event.pk, "live.m3u8"]),
+        "media_pass": reverse("hls-pass", args=[event.pk]),
+        "csrf": get_token(request),
         "rehearsal": reverse("hls-presenter-private-file", args=[event.pk, presenter.pk, key, "live.m3u8"]),
         "starts_at": event.starts_at.timestamp(),
         "cue_sound": False,

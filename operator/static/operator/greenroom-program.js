@@ -1,12 +1,16 @@
 // The program return: the show as the audience hears it (the private rehearsal output during a
-// rehearsal), played with the vendored hls.js, muted until the presenter unmutes it.
+// rehearsal), played with the vendored hls.js, muted until the presenter unmutes it. The public
+// program needs a media pass (events/static/events/media-pass.js): `passFor(src)` gives the keeper
+// for a source that needs one (null for the rehearsal, whose key is in its path).
 
 export class ProgramReturn {
-  constructor(audio, { onState = () => {} } = {}) {
+  constructor(audio, { onState = () => {}, passFor = () => null } = {}) {
     this.audio = audio;
     this.audio.muted = true;
     this.onState = onState;
+    this.passFor = passFor;
     this.src = null;
+    this.pass = null;
     this.hls = null;
     this.retry = null;
     audio.addEventListener("playing", () => this.onState("playing"));
@@ -18,6 +22,8 @@ export class ProgramReturn {
     if (src === this.src) return;
     this.src = src;
     this.stopPlayer();
+    if (this.pass) this.pass.stop();
+    this.pass = src ? this.passFor(src) : null;
     if (!src) {
       this.onState("idle");
       return;
@@ -25,9 +31,14 @@ export class ProgramReturn {
     this.play();
   }
 
-  play() {
+  async play() {
     const src = this.src;
     this.onState("loading");
+    if (this.pass && !(await this.pass.ready)) {
+      if (this.src === src) this.onState("refused");
+      return;
+    }
+    if (this.src !== src) return;
     // Chrome answers "maybe" for native HLS, so hls.js comes first when it can run.
     if (window.Hls && window.Hls.isSupported()) {
       const Hls = window.Hls;
@@ -39,7 +50,10 @@ export class ProgramReturn {
       });
       this.hls = hls;
       hls.on(Hls.Events.ERROR, (_event, data) => {
-        if (!data.fatal || this.hls !== hls) return;
+        if (this.hls !== hls) return;
+        // The pass ran out (a sleeping laptop, a throttled tab): renew it; hls.js retries meanwhile.
+        if (data.response?.code === 403 && this.pass) this.pass.renewNow();
+        if (!data.fatal) return;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
           hls.recoverMediaError();
           return;

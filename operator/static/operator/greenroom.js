@@ -7,6 +7,7 @@ import { StageSocket } from "./socket.js";
 import { Chat } from "./greenroom-chat.js";
 import { Chime } from "./greenroom-chime.js";
 import { ProgramReturn } from "./greenroom-program.js";
+import { keepMediaPass } from "../events/media-pass.js";
 import { Microphone, micTest } from "./greenroom-mic.js";
 import { MicLine, PATH_WORDS, ReturnPlayer, producerTalking } from "./greenroom-rtc.js";
 import { formatMinutes, latestCue, myClock, mySegments, plannedStart } from "./greenroom-show.js";
@@ -427,10 +428,15 @@ const program = new ProgramReturn($("program-audio"), {
       buffering: "Buffering…",
       playing: $("program-audio").muted ? "Playing, muted." : "Playing.",
       blocked: "Press “Unmute the program” to listen.",
+      refused: "The program cannot play: this green-room link is no longer valid.",
     };
     $("program-state").textContent = texts[what] || what;
     $("program-state").dataset.state = what;
   },
+  // The show's public playlist wants a media pass; the presenter's key is their claim to one.
+  passFor: (src) => src === config.program
+    ? keepMediaPass(config.media_pass, { csrfToken: config.csrf, claim: { presenter: config.presenter, key: config.key } })
+    : null,
 });
 
 $("program-unmute").addEventListener("click", () => {
