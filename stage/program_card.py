@@ -11,8 +11,8 @@ from stage.state import State, current_segment
 
 def program_card(state: State) -> dict:
     """Phase, hold, who the program carries (`speaking`: presenters in roster order, then any
-    line without a presenter by its label, each on one line), the segment on air's title and the question on screen
-    with its asker's name; empty strings for none."""
+    line without a presenter by its label, each on one line), the title of the segment on air and
+    the question on screen with its asker's name; empty strings for none."""
     gains = audible_gains(state)
     heard = {line_id for line_id, gain in gains.items() if gain is not None}
     presenters = state["presenters"]
