@@ -23,6 +23,9 @@ function start(src, as) {
       // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
       // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
       enableWorker: false,
+      // The playlist's program cards (EXT-X-DATERANGE) stay in hls.js's level details: as cues,
+      // hls.js would load its metadata track from a data: URL, which media-src refuses.
+      enableDateRangeMetadataCues: false,
     });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
