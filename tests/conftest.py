@@ -26,16 +26,6 @@ def _collected_static():
 
 
 @pytest.fixture(autouse=True)
-def _own_cache_keys(monkeypatch, request):
-    """Each test counts its own rate-limit hits and presence beats, also on a Redis others share."""
-    if request.node.get_closest_marker("live"):
-        return  # a live server process uses the real keys
-    tag = uuid.uuid4().hex[:10]
-    monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
-    monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
-
-
-@pytest.fixture(autouse=True)
 def _no_mixer_autostart_in_process(settings):
     """Tests in this process never spawn mixers behind their back; live tests run a real server."""
     settings.MIXER_AUTOSTART = False
