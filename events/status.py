@@ -16,6 +16,9 @@ from events.models import Event
 
 REPLAY_PLAYLIST = "vod.m3u8"
 LIVE_PLAYLIST = "live.m3u8"
+# Written beside the replay when the show is finished (streaming/core/recording.py).
+CHAPTERS = "chapters.json"
+DOWNLOAD = "program.m4a"
 
 
 class Phase(models.TextChoices):
@@ -32,6 +35,9 @@ class PublicStatus:
     version: int
     live_url: str
     replay_url: str | None
+    hold: bool = False
+    chapters_url: str | None = None
+    download_url: str | None = None
 
     @property
     def label(self) -> str:
@@ -48,7 +54,8 @@ def public_status(event: Event, now: datetime | None = None) -> PublicStatus:
     now = now or timezone.now()
     document = stage_document(event)
     stage_phase = document.get("phase", "preshow")
-    replay = (settings.HLS_ROOT / str(event.pk) / REPLAY_PLAYLIST).exists() and stage_phase == "ended"
+    directory = settings.HLS_ROOT / str(event.pk)
+    replay = stage_phase == "ended" and (directory / REPLAY_PLAYLIST).exists()
     if stage_phase == "live":
         phase = Phase.LIVE
     elif replay:
@@ -64,4 +71,7 @@ def public_status(event: Event, now: datetime | None = None) -> PublicStatus:
         version=document.get("version", 0),
         live_url=base + LIVE_PLAYLIST,
         replay_url=base + REPLAY_PLAYLIST if replay else None,
+        hold=bool(document.get("hold")) and stage_phase == "live",
+        chapters_url=base + CHAPTERS if replay and (directory / CHAPTERS).exists() else None,
+        download_url=base + DOWNLOAD if replay and (directory / DOWNLOAD).exists() else None,
     )
