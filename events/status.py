@@ -2,11 +2,12 @@
 
 The live phase belongs to the stage (its state document, reached through the `stage` relation
 the stage app adds to Event); the replay is the recording the mixer leaves, vod.m3u8, once the
-show has ended. Events never imports the stage app.
+show has ended and the mixer has closed it. Events never imports the stage app.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +20,7 @@ LIVE_PLAYLIST = "live.m3u8"
 # Written beside the replay when the show is finished (streaming/core/recording.py).
 CHAPTERS = "chapters.json"
 DOWNLOAD = "program.m4a"
+ENDLIST_TAIL = 64  # bytes: the tag and its line ends, with room for trailing blank lines
 
 
 class Phase(models.TextChoices):
@@ -50,12 +52,23 @@ def stage_document(event: Event) -> dict:
     return stage.document if stage is not None else {"phase": "preshow", "version": 0}
 
 
+def replay_ready(vod: Path) -> bool:
+    """Whether the replay playlist is complete: the mixer ends it (EXT-X-ENDLIST) after the show's
+    last segment; until then it is still the show's running list. Reads only the file's tail."""
+    try:
+        with vod.open("rb") as playlist:
+            playlist.seek(max(0, vod.stat().st_size - ENDLIST_TAIL))
+            return b"#EXT-X-ENDLIST" in playlist.read()
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
 def public_status(event: Event, now: datetime | None = None) -> PublicStatus:
     now = now or timezone.now()
     document = stage_document(event)
     stage_phase = document.get("phase", "preshow")
     directory = settings.HLS_ROOT / str(event.pk)
-    replay = stage_phase == "ended" and (directory / REPLAY_PLAYLIST).exists()
+    replay = stage_phase == "ended" and replay_ready(directory / REPLAY_PLAYLIST)
     if stage_phase == "live":
         phase = Phase.LIVE
     elif replay:

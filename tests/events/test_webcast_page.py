@@ -122,3 +122,17 @@ def test_the_audio_test_sample_is_the_committed_two_second_chime():
     # AAC adds its priming and pads the last frame: at most two frames more than the chime itself.
     assert made <= audio.shape[1] <= made + 2048
     assert 0.2 < np.abs(audio).max() < 0.5  # audible, far from clipping
+
+
+def test_the_replay_waits_for_the_mixer_to_close_its_playlist(client, event, hls_root):
+    document = {"phase": "ended", "version": 9}
+    StageState.objects.create(event=event, version=9, document=document, initial_document=document)
+    directory = hls_root / str(event.pk)
+    directory.mkdir()
+    running = "#EXTM3U\n#EXT-X-PLAYLIST-TYPE:EVENT\n" + "#EXTINF:2.00000,\nsegment_000001.ts\n" * 50
+    (directory / "vod.m3u8").write_text(running)
+    data = json.loads(client.get("/e/launch/status.json").content)
+    assert (data["status"], data["replay"]) == ("ended", None)
+    (directory / "vod.m3u8").write_text(running + "#EXT-X-ENDLIST\n")
+    data = json.loads(client.get("/e/launch/status.json").content)
+    assert (data["status"], data["replay"]) == ("replay", f"/hls/{event.pk}/vod.m3u8")
