@@ -115,6 +115,10 @@ function load(url, kind) {
     // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
     // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
     enableWorker: false,
+    // The stage tags are read from the playlist's details; as text-track cues hls.js would add a
+    // <track src="data:,WEBVTT">, which media-src refuses.
+    enableDateRangeMetadataCues: false,
+    enableID3MetadataCues: false,
   });
   const mine = hls;
   const tags = (_event, data) => {
