@@ -67,6 +67,15 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 """
 
+# What a browser's autoplay policy does to a page the viewer has not touched yet.
+REFUSE_AUTOPLAY_ONCE = """() => {
+  const play = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function () {
+    HTMLMediaElement.prototype.play = play;
+    return Promise.reject(new DOMException("play() needs a user gesture", "NotAllowedError"));
+  };
+}"""
+
 
 def escape(text: str) -> str:
     """The mixer's percent escapes for an attribute value."""
@@ -192,11 +201,20 @@ def test_the_page_moves_through_every_state_and_the_card_follows_the_ear(tmp_pat
         wait_for_script(page, "document.getElementById('sound-check-result').textContent.startsWith('Did you hear')")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
-        # Live: the first tag (Ada, Opening) is in force from the stream's first sample.
+        # Live, before the mixer's first segment: the page waits for the playlist and retries.
+        set_phase(event, "live")
+        wait_for_script(page, "document.getElementById('player-note').textContent === 'Waiting for the stream…'",
+                        timeout=20_000)
+        assert shown(page, "live-badge") and shown(page, "program")
+        # The stream starts; the first tag (Ada, Opening) is in force from its first sample. This
+        # browser allows autoplay, so the page is made to meet a refusal as a stricter one would.
+        page.evaluate(REFUSE_AUTOPLAY_ONCE)
         stream.writer.tags.append(stage_tag(1, stream.began, speaking=["Ada"], segment="Opening"))
         stream.start()
-        set_phase(event, "live")
+        wait_for_script(page, "!document.getElementById('play').hidden", timeout=30_000)
+        page.click("#play")
         wait_for_script(page, "document.getElementById('speaking').textContent === 'Ada'", timeout=40_000)
+        wait_for_script(page, "document.getElementById('play').hidden")
         assert page.evaluate("document.getElementById('program').paused") is False
         assert shown(page, "live-badge") and page.inner_text("#segment") == "Opening"
         assert page.evaluate("document.querySelector('#agenda li[aria-current=step] .title').textContent") == "Opening"

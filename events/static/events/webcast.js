@@ -38,8 +38,16 @@ function currentView() {
   return viewFor(status, { source, finished, card });
 }
 
+let rendered = ""; // the view and source last laid out: timeupdate renders four times a second
+
 function render() {
   const view = currentView();
+  if (rendered !== `${view} ${source}`) layOut(view);
+  renderCard(view);
+}
+
+function layOut(view) {
+  rendered = `${view} ${source}`;
   root.dataset.view = view;
   for (const name of VIEWS) {
     const element = $(`view-${name}`);
@@ -51,12 +59,11 @@ function render() {
   label.className = `status status-${view === "hold" ? "live" : view}`;
   $("live-badge").hidden = !(view === "live" || view === "hold");
   $("replay-extras").hidden = view !== "replay" || source !== "replay";
-  renderCard(view);
 }
 
 function renderCard(view) {
   const visible = card !== null && (view === "live" || view === "hold" || view === "replay");
-  const text = visible ? JSON.stringify(card) : "";
+  const text = visible ? `${view} ${JSON.stringify(card)}` : "";
   if (text === shown) return;
   shown = text;
   $("stage-card").hidden = !visible || (card.speaking.length === 0 && !card.segment);
@@ -136,12 +143,13 @@ function load(url, kind) {
       hls.recoverMediaError();
       return;
     }
-    note("Reconnecting…");
     const delay = retryDelay(attempt++);
     if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR || data.details === Hls.ErrorDetails.MANIFEST_PARSING_ERROR) {
       // The first segment may not be written yet, and hls.js never retries a missing manifest.
+      note("Waiting for the stream…");
       retryTimer = setTimeout(() => { if (mine === hls) load(url, kind); }, delay);
     } else {
+      note("Reconnecting…");
       retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, delay);
     }
   });
@@ -226,6 +234,7 @@ audio.addEventListener("ended", () => {
   poll();
 });
 $("play").addEventListener("click", play);
+audio.addEventListener("playing", () => { $("play").hidden = true; }); // also when the native controls started it
 
 // Countdown: ticks every second while the show has not started.
 function tick() {
