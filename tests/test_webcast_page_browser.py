@@ -235,6 +235,15 @@ def test_the_page_moves_through_every_state_and_the_card_follows_the_ear(tmp_pat
         assert page.evaluate("window.__xss") is None
         assert page.evaluate("document.querySelector('#agenda li[aria-current=step] .title').textContent") == "Panel"
 
+        # The network drops until hls.js gives up; the page reconnects by itself once it is back.
+        page.route("**/hls/**", lambda route: route.abort())
+        wait_for_script(page, "document.getElementById('player-note').textContent === 'Reconnecting…'",
+                        timeout=60_000)
+        page.unroute("**/hls/**")
+        played = page.evaluate("document.getElementById('program').currentTime")
+        wait_for_script(page, f"document.getElementById('program').currentTime > {played + 2}"
+                        " && document.getElementById('player-note').textContent === ''", timeout=60_000)
+
         # Hold: the slate, while the hold audio keeps playing.
         stream.tag(3, 1.0, hold=True)
         wait_for_script(page, "!document.getElementById('view-hold').hidden", timeout=30_000)
