@@ -85,6 +85,10 @@ test("the view follows the status, and the stream's own card while the live stre
   assert.equal(viewFor({ status: "replay" }, { ...playing, finished: true }), "replay");
   assert.equal(viewFor({ status: "replay" }, { source: "replay", finished: false, card: null }), "replay");
   assert.equal(viewFor({ status: "ended" }, idle), "ended");
+  // Paused (or autoplay refused and never pressed) when the show ends: straight to the thank-you.
+  assert.equal(viewFor({ status: "ended" }, { ...playing, paused: true }), "ended");
+  assert.equal(viewFor({ status: "live", hold: false }, { ...playing, card: stageCard(tag("Ada")), paused: true }),
+    "live");
 });
 
 test("the countdown counts days, hours, minutes and seconds, then says it is about to start", () => {

@@ -57,10 +57,11 @@ export function cardAt(ranges, playingDate) {
 /** Which view the page shows.
  * status: the server's status.json ({status: upcoming|live|ended|replay, hold});
  * player: {source: "live"|"replay"|null, finished: the live stream played to its end,
- *          card: the stage card at the playhead or null}.
- * A viewer still hearing the live stream's tail after the show ended stays in the live view. */
+ *          paused: the player is paused, card: the stage card at the playhead or null}.
+ * A viewer still hearing the live stream's tail after the show ended stays in the live view; one
+ * who paused it (or never got past a refused autoplay) has nothing left to hear live. */
 export function viewFor(status, player) {
-  const hearingLive = player.source === "live" && !player.finished;
+  const hearingLive = player.source === "live" && !player.finished && !(player.paused && status.status !== "live");
   if (hearingLive || status.status === "live") {
     const hold = player.card ? player.card.hold : Boolean(status.hold);
     return hold ? "hold" : "live";

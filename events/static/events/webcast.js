@@ -35,7 +35,7 @@ let chapters = [];
 let pollTimer = null;
 
 function currentView() {
-  return viewFor(status, { source, finished, card });
+  return viewFor(status, { source, finished, paused: audio.paused, card });
 }
 
 let rendered = ""; // the view and source last laid out: timeupdate renders four times a second
