@@ -15,7 +15,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from events import attendance, keyed
+from events import attendance, calendar, keyed
 from events.access import key_digest, unlogged
 from events.agenda import agenda
 from events.models import Event, Registration
@@ -104,6 +104,8 @@ def webcast(request: HttpRequest, slug: str) -> HttpResponse:
         "event": event,
         "status": public_status(event),
         "agenda": agenda(event),
+        "google_url": calendar.google_url(event),
+        "outlook_url": calendar.outlook_url(event),
         "presence_token": attendance.presence_token(registration) if registration else "",
         "heartbeat_seconds": attendance.HEARTBEAT_SECONDS,
     }

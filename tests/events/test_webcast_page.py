@@ -60,6 +60,7 @@ def test_before_the_show_the_page_has_the_countdown_agenda_calendar_and_audio_te
     assert agenda_items(page) == [("queued", "16:00", "Welcome"), ("queued", "16:05", "Demo")]
     assert '<span class="presenters">Ada &lt;b&gt;Lovelace&lt;/b&gt;, Bo</span>' in page
     assert 'href="/e/launch/calendar.ics" download' in page
+    assert 'href="https://calendar.google.com/' in page and 'href="https://outlook.' in page
     assert re.search(r'<audio id="sound-check-sample" src="/static/events/sound-check\.(\w+\.)?m4a"', page)
     assert 'id="view-upcoming">' in page and 'id="view-ended" hidden>' in page
 
