@@ -57,7 +57,9 @@ function layOut(view) {
   const label = $("status-label");
   label.textContent = LABELS[view];
   label.className = `status status-${view === "hold" ? "live" : view}`;
-  $("live-badge").hidden = !(view === "live" || view === "hold");
+  const live = view === "live" || view === "hold";
+  label.hidden = live; // the LIVE badge by the player says it
+  $("live-badge").hidden = !live;
   $("replay-extras").hidden = view !== "replay" || source !== "replay";
 }
 
