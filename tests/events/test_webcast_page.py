@@ -62,7 +62,7 @@ def test_before_the_show_the_page_has_the_countdown_agenda_calendar_and_audio_te
     assert 'href="/e/launch/calendar.ics" download' in page
     assert 'href="https://calendar.google.com/' in page and 'href="https://outlook.' in page
     assert re.search(r'<audio id="sound-check-sample" src="/static/events/sound-check\.(\w+\.)?m4a"', page)
-    assert 'id="view-upcoming">' in page and 'id="view-ended" hidden>' in page
+    assert 'id="view-upcoming">' in page and 'id="view-ended" role="status" hidden>' in page
 
 
 def test_once_the_stage_runs_the_show_the_agenda_follows_it(client, event):
