@@ -18,8 +18,12 @@ pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.timeout(120)]
 NAME = 'Zoë "Z" 100%'
 
 # A second player on the watch page; what hls.js made of the tags goes to window.cards.
-READ_DATE_RANGES = """(src) => {
-  const player = new Hls({ enableWorker: false });
+READ_DATE_RANGES = """async (src) => {
+  // The media pass first, as the page's own player gets it (events/static/events/media-pass.js).
+  const page = document.getElementById("webcast").dataset;
+  const granted = await fetch(page.mediaPassUrl, { method: "POST", headers: { "X-CSRFToken": page.csrfToken } });
+  if (granted.status !== 204) throw new Error(`media pass: ${granted.status}`);
+  const player = new Hls({ enableWorker: false, enableDateRangeMetadataCues: false });
   window.cards = [];
   player.on(Hls.Events.LEVEL_LOADED, (_event, data) => {
     window.cards = Object.values(data.details.dateRanges).map((range) => ({
