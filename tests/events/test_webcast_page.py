@@ -76,6 +76,14 @@ def test_once_the_stage_runs_the_show_the_agenda_follows_it(client, event):
     assert "(2 min)" in page  # 90 s, rounded
 
 
+def test_the_public_event_page_lists_the_same_agenda_as_the_webcast(client, event):
+    snapshot = store.snapshot(event.pk)
+    command(event, "skip_segment", segment=snapshot["rundown"][1], skipped=True)
+    page = client.get("/e/launch/").content.decode()
+    schedule = re.findall(r'<li><time [^>]*>([\d:]+)</time> ([^<]*) <span class="minutes">', page)
+    assert schedule == [("16:00", "Welcome")]  # the skipped demo is not announced either
+
+
 def test_status_json_carries_hold_while_live(client, event):
     document = {"phase": "live", "version": 7, "hold": True}
     StageState.objects.create(event=event, version=7, document=document, initial_document=document)
