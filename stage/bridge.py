@@ -1,6 +1,7 @@
 """The audio bridge as the stage sees it: lines, presenters, preview and take, and what the
 presenters hear besides the program (talkback, backstage). Pure."""
 
+from stage import slides
 from stage.contract.commands import SYSTEM
 from stage.state import (
     DONE,
@@ -117,6 +118,7 @@ def take(state: State, command: dict, ctx: Context) -> list[Happening]:
     else:
         chapter = ", ".join(state["presenters"][pid]["name"] for pid in presenters)
     state["preview"] = {"segment": None, "presenters": []}
+    shown = slides.follow_take(state, list(presenters), segment_id)
     return [
         {
             "type": "take",
@@ -124,7 +126,8 @@ def take(state: State, command: dict, ctx: Context) -> list[Happening]:
             "presenters": list(presenters),
             "chapter": chapter,
             "now_speaking": [state["presenters"][pid]["name"] for pid in on_air_presenters(state)],
-        }
+        },
+        *shown,
     ]
 
 

@@ -7,7 +7,7 @@ bridge, cues and Q&A each have a module of their own, and this one puts them tog
 
 from collections.abc import Callable
 
-from stage import bridge, cues, qna, rundown
+from stage import bridge, cues, qna, rundown, slides
 from stage.state import (
     DONE,
     ENDED,
@@ -68,6 +68,9 @@ def initial_state(
         "serial": 0,
         "talkback": {},
         "backstage_open": [],
+        "decks": {},
+        "slide": None,
+        "presenter_slides": False,
     }
 
 
@@ -176,6 +179,7 @@ HANDLERS: dict[str, Callable[[State, dict, Context], list[Happening]]] = {
     **rundown.HANDLERS,
     **cues.HANDLERS,
     **qna.HANDLERS,
+    **slides.HANDLERS,
 }
 
 

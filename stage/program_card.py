@@ -6,13 +6,15 @@ sample where it takes effect, so a viewer's page shows it when playback reaches 
 
 from stage.machine import audible_gains
 from stage.qna import on_screen
+from stage.slides import slide_files
 from stage.state import State, current_segment
 
 
 def program_card(state: State) -> dict:
     """Phase, hold, who the program carries (`speaking`: presenters in roster order, then any
     line without a presenter by its label, each on one line), the title of the segment on air and
-    the question on screen with its asker's name; empty strings for none."""
+    the question on screen with its asker's name, and the slide on screen as "<deck files>/<page>";
+    empty strings for none."""
     gains = audible_gains(state)
     heard = {line_id for line_id, gain in gains.items() if gain is not None}
     presenters = state["presenters"]
@@ -34,4 +36,5 @@ def program_card(state: State) -> dict:
         "segment": state["segments"][segment_id]["title"] if segment_id is not None else "",
         "question": question["text"],
         "question_name": question.get("name", ""),
+        "slide": slide_files(state),
     }

@@ -30,7 +30,13 @@ MAX_SEGMENTS = 200
 
 # Keys the state gained after shows were persisted, with their value in a state that lacks them.
 # A stored document is read through `with_defaults`, so an older one loads and applies as it is.
-ADDED_KEYS: dict[str, Any] = {"talkback": {}, "backstage_open": []}
+ADDED_KEYS: dict[str, Any] = {
+    "talkback": {},
+    "backstage_open": [],
+    "decks": {},
+    "slide": None,
+    "presenter_slides": False,
+}
 
 
 def with_defaults(state: State) -> State:

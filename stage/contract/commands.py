@@ -20,6 +20,7 @@ from stage.contract.fields import Field, check_field
 from stage.contract.limits import (
     MAX_CLIENT_ID_LENGTH,
     MAX_CUE_SECONDS,
+    MAX_DECK_PAGES,
     MAX_GAIN_DB,
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -202,6 +203,26 @@ COMMANDS: dict[str, CommandSpec] = {
     "set_question_status": CommandSpec(
         {"question": _id(), "status": Field(str, choices=QUESTION_STATUS.values)}, _PRODUCERS
     ),
+    # Slides. A presenter may turn the pages of the deck on screen while on air, when producers
+    # allow it (stage/slides.py decides); a deck of None takes the slide off screen.
+    "show_slide": CommandSpec(
+        {"deck": _id(nullable=True), "page": Field(int, minimum=1, maximum=MAX_DECK_PAGES)},
+        frozenset({PRODUCER, PRESENTER}),
+    ),
+    "set_presenter_slides": CommandSpec({"allowed": Field(bool)}, _PRODUCERS),
+    # A deck finished rendering, or was deleted (stage/decks.py).
+    "set_deck": CommandSpec(
+        {
+            "deck": _id(),
+            "title": Field(str, max_length=MAX_TITLE_LENGTH),
+            "pages": Field(int, minimum=1, maximum=MAX_DECK_PAGES),
+            "files": _id(),
+            "presenter": _id(nullable=True),
+            "segment": _id(nullable=True),
+        },
+        frozenset({SYSTEM}),
+    ),
+    "remove_deck": CommandSpec({"deck": _id()}, frozenset({SYSTEM})),
 }
 
 ENVELOPE = {

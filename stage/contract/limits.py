@@ -19,3 +19,5 @@ MAX_TALKBACK_PRESENTERS = 32
 # shorter (a two-minute segment warns at 24 s, not halfway through), and red once it runs over.
 WARN_SECONDS = 60
 WARN_FRACTION = 0.2
+# A deck's page numbers (the renderer's own limit, SLIDES_MAX_PAGES, is the operator's and lower).
+MAX_DECK_PAGES = 10_000

@@ -98,6 +98,10 @@ MESSAGE = {
 }
 # A producer talking back: to these presenters, or to all of them.
 TALKBACK = {"presenters": IDS, "all": FLAG}
+# A rendered deck: its images are under the event's slides folder, in `files` (an immutable name).
+DECK = {"title": TEXT, "pages": Field(int, minimum=1), "files": ID, "presenter": OPTIONAL_ID, "segment": OPTIONAL_ID}
+# The slide on screen: a deck's page.
+SLIDE = {"deck": ID, "page": Field(int, minimum=1)}
 QUESTION = {"text": TEXT, "name": ANY_TEXT, "status": _enum(QUESTION_STATUS), "asked_at": TIME}
 
 STATE = {
@@ -121,6 +125,10 @@ STATE = {
     "talkback": Field(dict, values=Field(dict, record=TALKBACK)),
     # On-air presenters who also hear backstage.
     "backstage_open": IDS,
+    "decks": _map(DECK),
+    # The slide on screen, or None; whether the presenter on air may turn the pages.
+    "slide": Field(dict, nullable=True, record=SLIDE),
+    "presenter_slides": FLAG,
 }
 # Keys of the state the green room does not get: the chat, the Q&A queue, and who talks back
 # (producers' names); it gets the presenters being talked to instead (`talkback_to`).
@@ -189,6 +197,9 @@ HAPPENINGS = {
     # Who is being talked back to now, by anyone (never who talks).
     "talkback": {"presenters": IDS},
     "backstage": {"presenter": ID, "open": FLAG},
+    "slide": {"deck": OPTIONAL_ID, "page": Field(int, nullable=True, minimum=1)},
+    "deck": {"deck": ID, "removed": Field(bool, required=False)},
+    "presenter_slides": {"allowed": FLAG},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
 GREENROOM_PRIVATE_HAPPENINGS = ("message", "question")

@@ -320,6 +320,8 @@ def _date_range(card: CardRange) -> str:
         "X-SEGMENT": _quoted(values["segment"]),
         "X-QUESTION": _quoted(values["question"]),
         "X-QUESTION-NAME": _quoted(values["question_name"]),
+        # Cards written before slides were carried have none.
+        "X-SLIDE": _quoted(values.get("slide", "")),
     }
     return "#EXT-X-DATERANGE:" + ",".join(f"{name}={value}" for name, value in attributes.items())
 

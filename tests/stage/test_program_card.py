@@ -14,6 +14,7 @@ def live_show() -> Show:
 
 def test_before_anyone_is_on_air_the_card_names_nobody():
     assert program_card(initial()) == {
+        "slide": "",
         "phase": "preshow",
         "hold": False,
         "speaking": [],

@@ -16,6 +16,7 @@ PRESENTER_IDS = [*PRESENTERS, "p9"]
 SEGMENT_IDS = ["s1", "s2", "s3", "n1", "n2", "n3", "s9"]
 CUE_IDS = ["c1", "c2", "c3", "c4"]
 QUESTION_IDS = ["q1", "q2", "q3"]
+DECK_IDS = ["d1", "d2"]
 
 presenter = st.sampled_from(PRESENTER_IDS)
 segment = st.sampled_from(SEGMENT_IDS)
@@ -58,6 +59,17 @@ FIELDS = {
         "question": st.sampled_from(QUESTION_IDS),
         "status": st.sampled_from(["pending", "approved", "dismissed", "answered", "on_screen"]),
     },
+    "show_slide": {"deck": st.none() | st.sampled_from(DECK_IDS), "page": st.integers(1, 4)},
+    "set_presenter_slides": {"allowed": st.booleans()},
+    "set_deck": {
+        "deck": st.sampled_from(DECK_IDS),
+        "title": st.just("Deck"),
+        "pages": st.integers(1, 3),
+        "files": st.just("d-f00d"),
+        "presenter": st.none() | presenter,
+        "segment": st.none() | segment,
+    },
+    "remove_deck": {"deck": st.sampled_from(DECK_IDS)},
 }
 
 
@@ -66,7 +78,7 @@ def commands(draw):
     type_ = draw(st.sampled_from(sorted(COMMANDS)))
     fields = {name: draw(strategy) for name, strategy in FIELDS.get(type_, {}).items()}
     role = sorted(COMMANDS[type_].roles)[0]
-    actor = presenter_actor(fields["presenter"]) if role == PRESENTER else f"{role}:x"
+    actor = presenter_actor(fields.get("presenter") or draw(presenter)) if role == PRESENTER else f"{role}:x"
     envelope = {} if role in FACT_ROLES else {"version": 0, "client_id": "x"}
     command = validate_command({"type": type_} | envelope | fields, role)
     return command, role, actor
@@ -84,6 +96,9 @@ def check_invariants(state: dict) -> None:
     if state["phase"] == "ended":
         assert not any(line["on_air"] for line in state["lines"].values())
         assert state["talkback"] == {}
+    # The slide on screen is a page of a deck on the stage.
+    slide = state["slide"]
+    assert slide is None or 1 <= slide["page"] <= state["decks"][slide["deck"]]["pages"]
     # Backstage is opened only to presenters on air, and closes when they leave it.
     assert all(state["lines"][state["presenters"][pid]["line"]]["on_air"] for pid in state["backstage_open"])
 

@@ -39,7 +39,7 @@ def test_a_card_is_written_as_a_date_range_before_the_segment_its_start_falls_in
         "#EXT-X-DISCONTINUITY-SEQUENCE:0",
         '#EXT-X-DATERANGE:ID="stage-0",CLASS="net.webcast.stage",START-DATE="2025-05-01T12:00:00.020+00:00",'
         'END-ON-NEXT=YES,X-PHASE="live",X-HOLD="NO",X-SPEAKING="Ada",X-SEGMENT="Welcome",X-QUESTION="",'
-        'X-QUESTION-NAME=""',
+        'X-QUESTION-NAME="",X-SLIDE=""',
         "#EXT-X-PROGRAM-DATE-TIME:2025-05-01T12:00:00.000+00:00",
     ]
     playlist = read(tmp_path / "live.m3u8")
@@ -71,6 +71,18 @@ def test_quotes_percent_signs_newlines_and_other_scripts_survive_the_quoted_stri
     assert date_range.text("X-QUESTION") == "Is 5% %0A\r\na lot?\n"
     assert date_range.text("X-QUESTION-NAME") == "Ça va"
     assert date_range.attributes["X-HOLD"] == "YES"
+
+
+def test_the_slide_on_screen_rides_in_the_card_and_an_older_card_without_one_has_none(tmp_path):
+    writer = PlaylistWriter(tmp_path)
+    writer.begin_run()
+    writer.add_card(card("Ada", slide="d7-3f9a/2"), at(0.5))
+    older = card("Ada")  # as persisted in playlist_state.json before slides were carried
+    writer.add_card(older, at(1.0))
+    add(writer, 1)
+    first, second = read(tmp_path / "live.m3u8").date_ranges
+    assert first.text("X-SLIDE") == "d7-3f9a/2"
+    assert second.text("X-SLIDE") == ""
 
 
 def test_a_card_waits_for_the_segment_that_holds_its_sample(tmp_path):
