@@ -1,0 +1,83 @@
+"""Viewers' votes reach the consoles through the stage: a recount from the database, sent by the
+system as absolute counts (`set_votes`), coalesced so that ten thousand votes make a few versions.
+
+A vote is a committed row first (stage.models); then `votes_changed` arms one recount for the
+event unless one is armed already (a key in the shared cache: Redis scaled out, so one process
+of many recounts). The armed recount waits STAGE_VOTE_TALLY_SECONDS, clears the key, then counts.
+A vote whose row committed before the key was cleared is in that count; one after it arms the
+next. At most one version per event per period, and nothing counted twice or lost: the counts
+are absolute. A process that dies while armed leaves the key to expire (PENDING_TTL), and the
+next vote after that recounts.
+"""
+
+import asyncio
+import hashlib
+import logging
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+
+from events.caches import store
+from stage.broadcast import apply_and_broadcast
+from stage.contract.commands import SYSTEM
+from stage.models import PollVote, QuestionVote, StageState
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:votes"
+PENDING_TTL = 30
+KEY_PREFIX = "stage-tally"
+# Armed recounts, held so the loop does not drop them before they ran.
+_armed: set[asyncio.Task] = set()
+
+
+def counts(event_id: int) -> dict:
+    """The `set_votes` command for an event: every question's upvotes and every poll's answers."""
+    questions = dict(
+        QuestionVote.objects.filter(event_id=event_id).values_list("question").annotate(n=Count("id")).order_by()
+    )
+    document = StageState.objects.filter(event_id=event_id).values_list("document", flat=True).first() or {}
+    polls = {poll_id: [0] * len(poll["options"]) for poll_id, poll in document.get("polls", {}).items()}
+    answers = PollVote.objects.filter(event_id=event_id).values_list("poll", "option").annotate(n=Count("id"))
+    for poll_id, option, n in answers.order_by():
+        if poll_id in polls and option < len(polls[poll_id]):
+            polls[poll_id][option] = n
+    return {"type": "set_votes", "questions": questions, "polls": polls}
+
+
+async def recount(event_id: int) -> None:
+    command = await database_sync_to_async(counts)(event_id)
+    outcome = await apply_and_broadcast(event_id, command, actor=ACTOR, role=SYSTEM)
+    if outcome.error is not None:
+        log.warning("stage %s: votes not recounted: %s", event_id, outcome.error)
+
+
+async def votes_changed(event_id: int) -> None:
+    """After a vote's row committed: recount now (period 0) or arm the event's next recount."""
+    period = settings.STAGE_VOTE_TALLY_SECONDS
+    if period <= 0:
+        await recount(event_id)
+        return
+    if not await sync_to_async(store().add)(_key(event_id), PENDING_TTL):
+        return  # armed already, here or in another process: that recount will see this vote
+    task = asyncio.create_task(_recount_after(event_id, period))
+    _armed.add(task)
+    task.add_done_callback(_armed.discard)
+
+
+async def _recount_after(event_id: int, period: float) -> None:
+    await asyncio.sleep(period)
+    await sync_to_async(store().delete)(_key(event_id))
+    try:
+        await recount(event_id)
+    except Exception:
+        log.exception("stage %s: recounting votes failed", event_id)
+
+
+def _key(event_id: int) -> str:
+    # Two databases sharing one Redis (a test run beside a server) must not share a key.
+    name = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
+    return f"{KEY_PREFIX}:{name}:{event_id}"
