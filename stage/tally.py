@@ -11,6 +11,7 @@ next vote after that recounts.
 """
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 
@@ -32,6 +33,8 @@ PENDING_TTL = 30
 KEY_PREFIX = "stage-tally"
 # Armed recounts, held so the loop does not drop them before they ran.
 _armed: set[asyncio.Task] = set()
+# How an armed recount waits its period (a test holds it until its votes are in).
+wait = asyncio.sleep
 
 
 def counts(event_id: int) -> dict:
@@ -63,13 +66,14 @@ async def votes_changed(event_id: int) -> None:
         return
     if not await sync_to_async(store().add)(_key(event_id), PENDING_TTL):
         return  # armed already, here or in another process: that recount will see this vote
-    task = asyncio.create_task(_recount_after(event_id, period))
+    # A context of its own: the request's (its thread-sensitive executor) ends with the response.
+    task = asyncio.create_task(_recount_after(event_id, period), context=contextvars.Context())
     _armed.add(task)
     task.add_done_callback(_armed.discard)
 
 
 async def _recount_after(event_id: int, period: float) -> None:
-    await asyncio.sleep(period)
+    await wait(period)
     await sync_to_async(store().delete)(_key(event_id))
     try:
         await recount(event_id)
