@@ -35,6 +35,7 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
         # The producer's own name on the stage (the console socket's actor), to show their talkback.
         "actor": f"user:{request.user.get_username()}",
         "rtc": browser_rtc(f"user:{request.user.pk}"),
+        "audience_url": reverse("stage:audience-count", args=[event.pk]),
     }
     context = {"event": event, "console_config": config, "contract": contract_document()}
     return render(request, "stage/console.html", context)

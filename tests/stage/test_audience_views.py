@@ -10,6 +10,7 @@ from events import ratelimit
 from events.registration import register
 from stage import store
 from stage.broadcast import apply_and_broadcast
+from stage.contract.limits import MAX_NAME_LENGTH, MAX_TEXT_LENGTH
 from stage.models import PollVote, QuestionVote, StageState
 from tests.factories import make_event
 
@@ -256,3 +257,30 @@ def test_the_audience_list_is_cacheable_and_shows_only_what_producers_let_throug
     producer(event, "show_poll_results", poll=poll_id, shown=True)
     assert Client().get("/e/launch/audience.json").json()["poll"]["results"] == [1, 0]
     assert "asker" not in response.content.decode()
+
+
+def test_the_webcast_page_carries_the_panel_with_its_urls_a_csrf_token_and_the_stages_limits(event):
+    client, _ = viewer(event)
+    page = client.get("/e/launch/watch/").content.decode()
+    assert 'data-ask-url="/e/launch/questions/"' in page and 'data-can-ask="true"' in page
+    assert 'data-upvote-url="/e/launch/questions/QUESTION/vote/"' in page
+    assert 'data-answer-url="/e/launch/polls/POLL/vote/"' in page
+    assert 'name="csrfmiddlewaretoken"' in page
+    assert f'data-text-limit="{MAX_TEXT_LENGTH}" data-name-limit="{MAX_NAME_LENGTH}"' in page
+    assert f'name="text" rows="3" maxlength="{MAX_TEXT_LENGTH}"' in page
+    assert f'name="name" maxlength="{MAX_NAME_LENGTH}"' in page
+
+
+def test_a_question_without_the_pages_csrf_token_is_refused_and_changes_nothing(event):
+    registration = register(event, name="Kim", email="kim@example.com")
+    client = Client(enforce_csrf_checks=True)
+    client.get(registration.get_join_url())
+    before = store.snapshot(event.pk)
+    refused = client.post("/e/launch/questions/", json.dumps({"text": "Hi"}), content_type="application/json")
+    assert refused.status_code == 403
+    assert store.snapshot(event.pk) == before
+    page = client.get("/e/launch/watch/")
+    token = page.context["csrf_token"]
+    response = client.post("/e/launch/questions/", json.dumps({"text": "Hi"}), content_type="application/json",
+                           headers={"X-CSRFToken": str(token)})
+    assert response.status_code == 201

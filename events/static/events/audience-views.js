@@ -1,0 +1,80 @@
+// What the viewer's Q&A and poll panel shows, worked out from what the server sent
+// (audience.json, mine.json): no DOM here, so node tests it (tests/js/webcast-audience.test.js).
+
+// A question's status as the person who asked it reads it.
+export const STATUS_TEXT = {
+  pending: "waiting for the moderators",
+  approved: "approved: visible to everyone",
+  dismissed: "not selected",
+  answered: "answered",
+  on_screen: "on screen now",
+};
+// While one of the viewer's questions is in one of these, its status may still change: keep asking.
+const UNSETTLED = new Set(["pending", "approved", "on_screen"]);
+
+export function statusText(status) {
+  return STATUS_TEXT[status] ?? status;
+}
+
+// Whether the viewer's own list needs refreshing now and then (a question may still move on).
+export function mineUnsettled(mine) {
+  return (mine?.questions || []).some((question) => UNSETTLED.has(question.status));
+}
+
+// Why a question cannot be sent as typed, or null. The server checks the same (and says so).
+export function questionProblem(text, name, limits) {
+  const trimmed = text.trim();
+  if (!trimmed) return "Write your question first.";
+  if (trimmed.length > limits.text) return `A question has at most ${limits.text} characters.`;
+  if (name.trim().length > limits.name) return `A name has at most ${limits.name} characters.`;
+  return null;
+}
+
+// The JSON body of a question: the name only when one was given.
+export function questionBody(text, name) {
+  const body = { text: text.trim() };
+  if (name.trim()) body.name = name.trim();
+  return body;
+}
+
+// The audience's questions with what this viewer may do: upvote each once.
+export function questionRows(audience, upvoted) {
+  const mine = new Set(upvoted || []);
+  return (audience?.questions || []).map((question) => ({
+    ...question,
+    upvoted: mine.has(question.id),
+    label: `${question.votes} upvote${question.votes === 1 ? "" : "s"}`,
+  }));
+}
+
+// The poll in play as this viewer sees it: whether they may answer, what they answered, and the
+// results (each option's count and whole percent) once the producers show them.
+export function pollView(poll, answers) {
+  if (!poll) return null;
+  const answered = answers && Object.hasOwn(answers, poll.id) ? answers[poll.id] : null;
+  let results = null;
+  if (poll.results) {
+    const total = poll.results.reduce((sum, count) => sum + count, 0);
+    results = poll.options.map((text, index) => ({
+      text,
+      count: poll.results[index],
+      percent: total ? Math.round((100 * poll.results[index]) / total) : 0,
+      mine: index === answered,
+    }));
+  }
+  return { id: poll.id, question: poll.question, options: poll.options, answered, canAnswer: poll.status === "open" && answered === null, results };
+}
+
+// What to tell the viewer when the server refused: its own message, else a word for the status.
+export function refusalText(status, body) {
+  if (body?.error?.message) return body.error.message;
+  if (status === 403) return "Open the webcast with your personal join link again.";
+  if (status === 429) return "Too many at once: try again in a moment.";
+  return "That did not work: please try again.";
+}
+
+// How long until the next poll of a list after `failures` failed ones in a row: the base period,
+// doubled each failure up to eight times it, so an overloaded server is not hammered harder.
+export function nextDelay(baseMs, failures) {
+  return baseMs * 2 ** Math.min(failures, 3);
+}
