@@ -48,7 +48,7 @@ function renderMine() {
     text.textContent = question.text;
     const status = document.createElement("small");
     status.className = "my-status";
-    status.textContent = ` · ${statusText(question.status)}${question.votes ? ` · ${question.votes} upvotes` : ""}`;
+    status.textContent = ` · ${statusText(question.status)}${question.votes ? ` · ${question.votes} upvote${question.votes === 1 ? "" : "s"}` : ""}`;
     item.append(text, status);
     return item;
   }));
