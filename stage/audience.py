@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from events import ratelimit
 from events.models import Event, Registration
 from events.views.viewer import session_registration
-from stage import store, tally
+from stage import tally
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import VIEWER, viewer_actor
 from stage.models import PollVote, QuestionVote, StageState
@@ -166,11 +166,11 @@ def mine(request: HttpRequest, slug: str) -> JsonResponse:
         event, registration = _viewer(request, slug)
     except Refused as refused:
         return refused.response()
-    state = store.snapshot(event.pk)
+    document = _document(event)  # read only: a viewer's GET never creates the stage
     upvoted = QuestionVote.objects.filter(event=event, registration=registration).values_list("question", flat=True)
     answers = PollVote.objects.filter(event=event, registration=registration).values_list("poll", "option")
     return JsonResponse({
-        "questions": asked_by(state, registration.pk),
+        "questions": asked_by(document, registration.pk) if document else [],
         "upvoted": sorted(upvoted),
         "answers": dict(answers),
     })

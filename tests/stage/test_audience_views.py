@@ -284,3 +284,10 @@ def test_a_question_without_the_pages_csrf_token_is_refused_and_changes_nothing(
     response = client.post("/e/launch/questions/", json.dumps({"text": "Hi"}), content_type="application/json",
                            headers={"X-CSRFToken": str(token)})
     assert response.status_code == 201
+
+
+def test_reading_the_lists_of_a_show_nobody_started_creates_no_stage(event):
+    client, _ = viewer(event)
+    assert client.get("/e/launch/questions/mine.json").json() == {"questions": [], "upvoted": [], "answers": {}}
+    assert client.get("/e/launch/audience.json").json() == {"version": 0, "questions": [], "poll": None}
+    assert not StageState.objects.filter(event=event).exists()
