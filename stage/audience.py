@@ -28,7 +28,7 @@ from stage.projections import PUBLIC_QUESTIONS, asked_by, audience_view
 
 MAX_BODY_BYTES = 4096
 # Refusals by the state (not by the command's form): the request was fine, the show says no.
-_STATE_REFUSALS = {"show_ended", "wrong_phase", "too_many_questions"}
+_STATE_REFUSALS = {"show_ended", "too_many_questions"}
 
 
 class Refused(Exception):

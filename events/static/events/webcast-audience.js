@@ -55,28 +55,38 @@ function renderMine() {
   $("my-questions-title").hidden = mine.questions.length === 0;
 }
 
+// Updated in place, keyed by question: a keyboard user's focus on an upvote button survives the
+// refreshes, and nothing is rebuilt that did not change.
 function renderQuestions() {
   const rows = questionRows(audience, mine.upvoted);
   const list = $("audience-questions");
-  list.replaceChildren(...rows.map((row) => {
-    const item = document.createElement("li");
-    item.dataset.question = row.id;
+  const keep = new Set(rows.map((row) => row.id));
+  for (const item of [...list.children]) if (!keep.has(item.dataset.question)) item.remove();
+  rows.forEach((row, index) => {
+    const item = list.querySelector(`[data-question="${row.id}"]`) || newQuestion(row.id);
+    if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
     item.dataset.status = row.status;
-    const text = document.createElement("span");
-    text.className = "question-text";
-    text.textContent = row.name ? `${row.name}: ${row.text}` : row.text;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "upvote";
+    item.querySelector(".question-text").textContent = row.name ? `${row.name}: ${row.text}` : row.text;
+    const button = item.querySelector("button.upvote");
     button.textContent = `▲ ${row.votes}`;
     button.setAttribute("aria-label", `Upvote (${row.label})`);
     button.setAttribute("aria-pressed", String(row.upvoted));
     button.disabled = row.upvoted;
-    button.addEventListener("click", () => upvote(row.id, button));
-    item.append(button, text);
-    return item;
-  }));
+  });
   $("no-questions").hidden = rows.length > 0;
+}
+
+function newQuestion(questionId) {
+  const item = document.createElement("li");
+  item.dataset.question = questionId;
+  const text = document.createElement("span");
+  text.className = "question-text";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "upvote";
+  button.addEventListener("click", () => upvote(questionId, button));
+  item.append(button, text);
+  return item;
 }
 
 function renderPoll() {
