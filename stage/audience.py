@@ -22,11 +22,15 @@ from events.views.viewer import session_registration
 from stage import tally
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import VIEWER, viewer_actor
-from stage.models import PollVote, QuestionVote, StageState
+from stage.models import PollVote, QuestionVote, StageLogEntry, StageState
 from stage.polls import OPEN
 from stage.projections import PUBLIC_QUESTIONS, asked_by, audience_view
 
 MAX_BODY_BYTES = 4096
+# A viewer may name each question (`client_id`, a UUID say) so that sending it again after a lost
+# answer is the same question, not a second one. Stage client ids are per event: a viewer's is
+# kept apart from everyone else's by their registration.
+MAX_VIEWER_CLIENT_ID = 40
 # Refusals by the state (not by the command's form): the request was fine, the show says no.
 _STATE_REFUSALS = {"show_ended", "too_many_questions"}
 
@@ -83,9 +87,25 @@ def _document(event: Event) -> dict:
 
 def _ask(request: HttpRequest, slug: str) -> tuple[int, dict, int]:
     event, registration = _viewer(request, slug)
-    body = _body(request, {"text", "name"})
+    command = {"type": "ask_question"} | _body(request, {"text", "name", "client_id"})
+    if "client_id" in command:
+        client_id = command["client_id"]
+        if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_VIEWER_CLIENT_ID:
+            raise Refused(400, "out_of_range", f"client_id is 1 to {MAX_VIEWER_CLIENT_ID} characters.", "client_id")
+        command["client_id"] = f"r{registration.pk}:{client_id}"
     _limit(ratelimit.QUESTIONS, registration)
-    return event.pk, {"type": "ask_question"} | body, registration.pk
+    return event.pk, command, registration.pk
+
+
+def _asked_before(event_id: int, client_id: str, registration_pk: int) -> dict:
+    """The question a retried ask made the first time: the viewer's, asked when that command applied."""
+    applied_at = StageLogEntry.objects.get(event_id=event_id, client_id=client_id).applied_at
+    questions = StageState.objects.get(event_id=event_id).document["questions"]
+    return next(
+        {"id": qid, "status": q["status"]}
+        for qid, q in questions.items()
+        if q.get("asker") == registration_pk and q["asked_at"] == applied_at
+    )
 
 
 @require_POST
@@ -99,6 +119,9 @@ async def ask(request: HttpRequest, slug: str) -> JsonResponse:
     if outcome.error is not None:
         status = 409 if outcome.error["code"] in _STATE_REFUSALS else 400
         return JsonResponse({"error": outcome.error}, status=status)
+    if outcome.duplicate:
+        asked = await database_sync_to_async(_asked_before)(event_id, command["client_id"], registration_pk)
+        return JsonResponse(asked, status=201)
     question = next(h for h in outcome.happenings if h["type"] == "question")
     return JsonResponse({"id": question["question"], "status": question["status"]}, status=201)
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import {
-  mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
+  askingId, mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
 } from "../../events/static/events/audience-views.js";
 
 const LIMITS = { text: 500, name: 80 };
@@ -14,8 +14,17 @@ test("a question is checked as the server checks it, and sent with a name only w
   assert.equal(questionProblem("x".repeat(501), "", LIMITS), "A question has at most 500 characters.");
   assert.equal(questionProblem(" Why? ", "n".repeat(81), LIMITS), "A name has at most 80 characters.");
   assert.equal(questionProblem(`  ${"x".repeat(500)}  `, " Kim ", LIMITS), null);
-  assert.deepEqual(questionBody(" Why? ", "  "), { text: "Why?" });
-  assert.deepEqual(questionBody("Why?", " Kim "), { text: "Why?", name: "Kim" });
+  assert.deepEqual(questionBody(" Why? ", "  ", "id1"), { text: "Why?", client_id: "id1" });
+  assert.deepEqual(questionBody("Why?", " Kim ", "id2"), { text: "Why?", name: "Kim", client_id: "id2" });
+});
+
+test("a question sent again after a lost answer keeps its client id; another question gets a new one", () => {
+  const fresh = () => "new";
+  const pending = { text: "Why?", name: "Kim", clientId: "old" };
+  assert.equal(askingId(null, "Why?", "Kim", fresh), "new");
+  assert.equal(askingId(pending, " Why? ", "Kim ", fresh), "old");
+  assert.equal(askingId(pending, "Why not?", "Kim", fresh), "new");
+  assert.equal(askingId(pending, "Why?", "", fresh), "new");
 });
 
 test("the audience's questions say which the viewer upvoted already", () => {

@@ -291,3 +291,22 @@ def test_reading_the_lists_of_a_show_nobody_started_creates_no_stage(event):
     assert client.get("/e/launch/questions/mine.json").json() == {"questions": [], "upvoted": [], "answers": {}}
     assert client.get("/e/launch/audience.json").json() == {"version": 0, "questions": [], "poll": None}
     assert not StageState.objects.filter(event=event).exists()
+
+
+def test_a_question_sent_again_with_its_client_id_is_the_same_question(event):
+    client, _ = viewer(event)
+    first = post(client, "/e/launch/questions/", {"text": "Once?", "client_id": "a1b2"})
+    assert first == (201, {"id": "q1", "status": "pending"})
+    producer(event, "set_question_status", question="q1", status="approved")
+    before = store.snapshot(event.pk)
+    assert post(client, "/e/launch/questions/", {"text": "Once?", "client_id": "a1b2"}) == (
+        201, {"id": "q1", "status": "approved"})
+    assert store.snapshot(event.pk) == before
+    # The same client id from another viewer is their own question.
+    other, _ = viewer(event, "Lou")
+    assert post(other, "/e/launch/questions/", {"text": "Mine", "client_id": "a1b2"}) == (
+        201, {"id": "q2", "status": "pending"})
+    for bad in ("", "x" * 41, 7):
+        status, body = post(client, "/e/launch/questions/", {"text": "Again", "client_id": bad})
+        assert (status, body["error"]["code"], body["error"]["field"]) == (400, "out_of_range", "client_id")
+    assert len(store.snapshot(event.pk)["questions"]) == 2

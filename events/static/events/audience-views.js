@@ -30,11 +30,18 @@ export function questionProblem(text, name, limits) {
   return null;
 }
 
-// The JSON body of a question: the name only when one was given.
-export function questionBody(text, name) {
-  const body = { text: text.trim() };
+// The JSON body of a question: the name only when one was given, and its client id.
+export function questionBody(text, name, clientId) {
+  const body = { text: text.trim(), client_id: clientId };
   if (name.trim()) body.name = name.trim();
   return body;
+}
+
+// The client id to send a question with: the one it was sent with before when it is the same
+// question sent again (its answer was lost), so the server makes it once; else a fresh one.
+export function askingId(pending, text, name, fresh) {
+  const same = pending && pending.text === text.trim() && pending.name === name.trim();
+  return same ? pending.clientId : fresh();
 }
 
 // The audience's questions with what this viewer may do: upvote each once.

@@ -3,7 +3,7 @@
 // cacheable) is polled every few seconds; the viewer's own (mine.json) at start, after each of
 // their actions and, while one of their questions may still change, every little while.
 import {
-  mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
+  askingId, mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
 } from "./audience-views.js";
 
 const AUDIENCE_MS = 5000;
@@ -17,6 +17,13 @@ const $ = (id) => document.getElementById(id);
 
 let audience = null;
 let mine = { questions: [], upvoted: [], answers: {} };
+// The question being asked, until the server confirmed it: sent again, it keeps its client id.
+let pendingAsk = null;
+
+// 128 random bits as hex (crypto.randomUUID needs a secure context; this does not).
+function randomId() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
 
 async function post(url, body) {
   const response = await fetch(url, {
@@ -155,14 +162,30 @@ $("ask-form").addEventListener("submit", async (event) => {
     say("ask-status", problem);
     return;
   }
+  const text = form.elements.text.value;
+  const name = form.elements.name.value;
+  const clientId = askingId(pendingAsk, text, name, randomId);
+  pendingAsk = { text: text.trim(), name: name.trim(), clientId };
   const button = form.querySelector("button");
   button.disabled = true;
-  const answer = await post(urls.askUrl, questionBody(form.elements.text.value, form.elements.name.value));
-  button.disabled = false;
+  let answer;
+  try {
+    answer = await post(urls.askUrl, questionBody(text, name, clientId));
+  } catch {
+    answer = null; // no answer: it may have arrived; sending it again is safe (same client id)
+  } finally {
+    button.disabled = false;
+  }
+  if (!answer) {
+    say("ask-status", "No answer from the server: press Ask again to send it once more.");
+    return;
+  }
   if (!answer.ok) {
+    if (answer.status < 500) pendingAsk = null; // refused, so not made; a server error may have made it
     say("ask-status", refusalText(answer.status, answer.body));
     return;
   }
+  pendingAsk = null;
   form.elements.text.value = "";
   say("ask-status", "Thank you: your question is with the moderators.");
   await refreshMine();
