@@ -38,16 +38,23 @@ wait = asyncio.sleep
 
 
 def counts(event_id: int) -> dict:
-    """The `set_votes` command for an event: every question's upvotes and every poll's answers."""
-    questions = dict(
+    """The `set_votes` command for an event: the upvotes of every question and the answers of
+    every poll whose count in the state differs from its rows (so the audit log keeps changes only)."""
+    document = StageState.objects.filter(event_id=event_id).values_list("document", flat=True).first() or {}
+    upvotes = dict(
         QuestionVote.objects.filter(event_id=event_id).values_list("question").annotate(n=Count("id")).order_by()
     )
-    document = StageState.objects.filter(event_id=event_id).values_list("document", flat=True).first() or {}
+    questions = {
+        qid: upvotes.get(qid, 0)
+        for qid, question in document.get("questions", {}).items()
+        if question.get("votes", 0) != upvotes.get(qid, 0)
+    }
     polls = {poll_id: [0] * len(poll["options"]) for poll_id, poll in document.get("polls", {}).items()}
     answers = PollVote.objects.filter(event_id=event_id).values_list("poll", "option").annotate(n=Count("id"))
     for poll_id, option, n in answers.order_by():
         if poll_id in polls and option < len(polls[poll_id]):
             polls[poll_id][option] = n
+    polls = {poll_id: tally for poll_id, tally in polls.items() if document["polls"][poll_id]["counts"] != tally}
     return {"type": "set_votes", "questions": questions, "polls": polls}
 
 

@@ -8,7 +8,7 @@ from django.test import Client
 
 from events import ratelimit
 from events.registration import register
-from stage import store
+from stage import store, tally
 from stage.broadcast import apply_and_broadcast
 from stage.contract.limits import MAX_NAME_LENGTH, MAX_TEXT_LENGTH
 from stage.models import PollVote, QuestionVote, StageState
@@ -310,3 +310,12 @@ def test_a_question_sent_again_with_its_client_id_is_the_same_question(event):
         status, body = post(client, "/e/launch/questions/", {"text": "Again", "client_id": bad})
         assert (status, body["error"]["code"], body["error"]["field"]) == (400, "out_of_range", "client_id")
     assert len(store.snapshot(event.pk)["questions"]) == 2
+
+
+def test_a_recount_sends_only_the_counts_that_changed_and_a_vote_removed_counts_down(event):
+    question_id = approved_question(event)
+    client, registration = viewer(event)
+    post(client, f"/e/launch/questions/{question_id}/vote/", {})
+    assert tally.counts(event.pk) == {"type": "set_votes", "questions": {}, "polls": {}}
+    registration.delete()  # a registrant removed: their vote goes with them
+    assert tally.counts(event.pk) == {"type": "set_votes", "questions": {question_id: 0}, "polls": {}}
