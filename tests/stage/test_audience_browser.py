@@ -43,7 +43,11 @@ def test_a_question_and_a_poll_go_from_viewers_to_the_console_and_back(tmp_path,
         first = viewer_page(browser, base, vera, errors)
         second = viewer_page(browser, base, walt, errors)
 
-        # Vera asks; she sees it waiting, the producer sees it pending and approves it.
+        # Walt asks first (it stays pending); then Vera asks; she sees hers waiting, the producer
+        # sees it pending and approves it.
+        second.fill("#ask-text", "Is there a replay?")
+        second.click("#ask-form button[type=submit]")
+        second.wait_for_selector("#my-questions li[data-status=pending]")
         first.fill("#ask-text", "Will the slides be shared?")
         first.fill("#ask-name", "Vera")
         first.click("#ask-form button[type=submit]")
@@ -62,7 +66,13 @@ def test_a_question_and_a_poll_go_from_viewers_to_the_console_and_back(tmp_path,
         wait_for_script(second, "document.querySelector('#audience-questions button.upvote')"
                                 ".getAttribute('aria-pressed') === 'true'")
         assert second.is_disabled("#audience-questions button.upvote")
-        wait_for_script(console, "document.querySelector('#questions .question-votes').textContent === '▲ 1'")
+        # Vera's is the show's second record (q2), Walt's the first.
+        wait_for_script(console, "document.querySelector('#questions [data-question=q2] .question-votes')"
+                                 ".textContent === '▲ 1'")
+        texts = "[...document.querySelectorAll('#questions .question-text')].map((e) => e.textContent)"
+        assert console.evaluate(texts) == ["Is there a replay?", "Vera: Will the slides be shared?"]
+        console.select_option("#questions-sort", "votes")
+        assert console.evaluate(texts) == ["Vera: Will the slides be shared?", "Is there a replay?"]
         wait_for_script(first, "document.querySelector('#my-questions li').dataset.status === 'approved'",
                         timeout=40_000)
 
