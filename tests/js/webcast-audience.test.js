@@ -39,6 +39,14 @@ test("the audience's questions say which the viewer upvoted already", () => {
   assert.deepEqual(questionRows(null, []), []);
 });
 
+test("the viewer's own upvote shows counted until the shared list catches up", () => {
+  const audience = (votes) => ({ questions: [{ id: "q3", text: "T", name: "", status: "approved", votes }] });
+  assert.equal(questionRows(audience(4), ["q3"], { q3: 4 })[0].votes, 5);
+  assert.equal(questionRows(audience(5), ["q3"], { q3: 4 })[0].votes, 5);
+  assert.equal(questionRows(audience(9), ["q3"], { q3: 4 })[0].votes, 9);
+  assert.equal(questionRows(audience(4), ["q3"], { q3: 4 })[0].label, "5 upvotes");
+});
+
 test("the poll may be answered once, while open; results appear with percentages once shown", () => {
   const poll = { id: "v2", question: "City?", options: ["Oslo", "Lyon", "Graz"], status: "open", results: null };
   assert.equal(pollView(null, {}), null);

@@ -66,6 +66,7 @@ def test_a_question_and_a_poll_go_from_viewers_to_the_console_and_back(tmp_path,
         wait_for_script(second, "document.querySelector('#audience-questions button.upvote')"
                                 ".getAttribute('aria-pressed') === 'true'")
         assert second.is_disabled("#audience-questions button.upvote")
+        assert second.inner_text("#audience-questions button.upvote") == "▲ 1"  # his own vote, counted at once
         # Vera's is the show's second record (q2), Walt's the first.
         wait_for_script(console, "document.querySelector('#questions [data-question=q2] .question-votes')"
                                  ".textContent === '▲ 1'")

@@ -44,14 +44,15 @@ export function askingId(pending, text, name, fresh) {
   return same ? pending.clientId : fresh();
 }
 
-// The audience's questions with what this viewer may do: upvote each once.
-export function questionRows(audience, upvoted) {
+// The audience's questions with what this viewer may do: upvote each once. `sent` holds the
+// count each question showed when this viewer upvoted it here: until the shared list (cached,
+// recounted every half second) catches up, the viewer's own vote is shown counted.
+export function questionRows(audience, upvoted, sent = {}) {
   const mine = new Set(upvoted || []);
-  return (audience?.questions || []).map((question) => ({
-    ...question,
-    upvoted: mine.has(question.id),
-    label: `${question.votes} upvote${question.votes === 1 ? "" : "s"}`,
-  }));
+  return (audience?.questions || []).map((question) => {
+    const votes = Object.hasOwn(sent, question.id) ? Math.max(question.votes, sent[question.id] + 1) : question.votes;
+    return { ...question, votes, upvoted: mine.has(question.id), label: `${votes} upvote${votes === 1 ? "" : "s"}` };
+  });
 }
 
 // The poll in play as this viewer sees it: whether they may answer, what they answered, and the

@@ -17,6 +17,8 @@ const $ = (id) => document.getElementById(id);
 
 let audience = null;
 let mine = { questions: [], upvoted: [], answers: {} };
+// Upvotes sent from this page: the count each question showed then (audience-views.js questionRows).
+const sentVotes = {};
 // The question being asked, until the server confirmed it: sent again, it keeps its client id.
 let pendingAsk = null;
 
@@ -65,7 +67,7 @@ function renderMine() {
 // Updated in place, keyed by question: a keyboard user's focus on an upvote button survives the
 // refreshes, and nothing is rebuilt that did not change.
 function renderQuestions() {
-  const rows = questionRows(audience, mine.upvoted);
+  const rows = questionRows(audience, mine.upvoted, sentVotes);
   const list = $("audience-questions");
   const keep = new Set(rows.map((row) => row.id));
   for (const item of [...list.children]) if (!keep.has(item.dataset.question)) item.remove();
@@ -144,8 +146,10 @@ function render() {
 
 async function upvote(questionId, button) {
   button.disabled = true;
+  const shown = audience?.questions.find((question) => question.id === questionId)?.votes ?? 0;
   const answer = await post(urls.upvoteUrl.replace("QUESTION", encodeURIComponent(questionId)), {});
   if (answer.ok) {
+    sentVotes[questionId] = shown;
     mine.upvoted = [...new Set([...mine.upvoted, questionId])];
     render();
     return;
