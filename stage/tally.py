@@ -14,17 +14,19 @@ import asyncio
 import contextvars
 import hashlib
 import logging
+from datetime import UTC, datetime
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from events.caches import store
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import SYSTEM
 from stage.models import PollVote, QuestionVote, StageState
+from stage.polls import CLOSED
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,23 @@ def counts(event_id: int) -> dict:
         if question.get("votes", 0) != upvotes.get(qid, 0)
     }
     polls = {poll_id: [0] * len(poll["options"]) for poll_id, poll in document.get("polls", {}).items()}
-    answers = PollVote.objects.filter(event_id=event_id).values_list("poll", "option").annotate(n=Count("id"))
+    answers = PollVote.objects.filter(event_id=event_id).filter(_before_closing(document.get("polls", {})))
+    answers = answers.values_list("poll", "option").annotate(n=Count("id"))
     for poll_id, option, n in answers.order_by():
         if poll_id in polls and option < len(polls[poll_id]):
             polls[poll_id][option] = n
     polls = {poll_id: tally for poll_id, tally in polls.items() if document["polls"][poll_id]["counts"] != tally}
     return {"type": "set_votes", "questions": questions, "polls": polls}
+
+
+def _before_closing(polls: dict) -> Q:
+    """Answers that count: to a closed poll, only those in before it closed. One that raced the
+    close (the view saw the poll open, the row committed after) stays a row but is not counted."""
+    closed = {pid: poll["closed_at"] for pid, poll in polls.items() if poll["status"] == CLOSED and poll["closed_at"]}
+    counted = ~Q(poll__in=list(closed))
+    for poll_id, closed_at in closed.items():
+        counted |= Q(poll=poll_id, voted_at__lte=datetime.fromtimestamp(closed_at, UTC))
+    return counted
 
 
 async def recount(event_id: int) -> None:

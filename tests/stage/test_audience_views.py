@@ -319,3 +319,16 @@ def test_a_recount_sends_only_the_counts_that_changed_and_a_vote_removed_counts_
     assert tally.counts(event.pk) == {"type": "set_votes", "questions": {}, "polls": {}}
     registration.delete()  # a registrant removed: their vote goes with them
     assert tally.counts(event.pk) == {"type": "set_votes", "questions": {question_id: 0}, "polls": {}}
+
+
+def test_an_answer_that_raced_the_close_of_its_poll_is_not_counted(event):
+    poll_id = open_poll(event)
+    client, _ = viewer(event)
+    _, registration = viewer(event, "Lou")
+    post(client, f"/e/launch/polls/{poll_id}/vote/", {"option": 0})
+    producer(event, "set_poll_status", poll=poll_id, status="closed")
+    # As if Lou's request saw the poll open and its row committed just after the close.
+    PollVote.objects.create(event=event, poll=poll_id, option=1, registration=registration)
+    assert tally.counts(event.pk)["polls"] == {}  # [1, 0] already: nothing changed
+    producer(event, "set_poll_status", poll=poll_id, status="open")
+    assert tally.counts(event.pk)["polls"] == {poll_id: [1, 1]}  # reopened: it counts
