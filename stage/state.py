@@ -25,6 +25,7 @@ QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = SEGMENT_STATUS.values
 MAX_CUES = 50
 MAX_MESSAGES = 200
 MAX_QUESTIONS = 500
+MAX_POLLS = 50
 MAX_SEGMENTS = 200
 
 
@@ -33,6 +34,7 @@ MAX_SEGMENTS = 200
 ADDED_KEYS: dict[str, Any] = {
     "talkback": {},
     "backstage_open": [],
+    "polls": {},
     "decks": {},
     "slide": None,
     "presenter_slides": False,

@@ -108,6 +108,8 @@ def webcast(request: HttpRequest, slug: str) -> HttpResponse:
         "outlook_url": calendar.outlook_url(event),
         "presence_token": attendance.presence_token(registration) if registration else "",
         "heartbeat_seconds": attendance.HEARTBEAT_SECONDS,
+        # The Q&A and poll panel (events/_audience_panel.html): asking and voting need a join session.
+        "audience_can_ask": registration is not None,
     }
     return render(request, "events/webcast.html", context)
 
