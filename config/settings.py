@@ -202,6 +202,15 @@ if HLS_PASS_SECONDS < 3:
 if not re.fullmatch(r"[A-Za-z0-9_-]{32,}", HLS_PASS_SECRET):
     raise ImproperlyConfigured("HLS_PASS_SECRET must be 32 or more letters, digits, '-' or '_'.")
 
+# --- slides (stage/decks.py): uploaded PDF decks and their rendered pages, served under
+# /hls/<event>/slides/ with the media pass. Uploads past these limits are refused whole.
+SLIDES_ROOT = Path(env("SLIDES_ROOT", default=str(VAR_DIR / "slides")))
+SLIDES_MAX_UPLOAD_BYTES = env.int("SLIDES_MAX_UPLOAD_BYTES", default=50 * 1024 * 1024)
+SLIDES_MAX_PAGES = env.int("SLIDES_MAX_PAGES", default=300)
+# A page whose high-resolution image would have more pixels than this is refused (a PDF can
+# declare a page of kilometres: a decompression bomb).
+SLIDES_MAX_PAGE_PIXELS = env.int("SLIDES_MAX_PAGE_PIXELS", default=12_000_000)
+
 # --- line sources: what a producer's encoder or dial-in line may reach (checked when the source is
 # given and again, names resolved, whenever the mixer opens it). Networks: CIDR networks or
 # addresses, and "public" for any public unicast address; loopback, private, link-local and

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -40,6 +41,25 @@ async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role:
             await get_channel_layer().group_send(stage_group(event_id), push_message(outcome))
         except Exception:
             # Applied and persisted; followers catch up from the next push's version gap.
+            log.exception("stage %s: broadcasting version %s failed", event_id, outcome.state["version"])
+    return outcome
+
+
+def submit_and_broadcast(event_id: int, command: dict, *, actor: str, role: str) -> Outcome:
+    """The same path for synchronous code (a task, an admin action): the store in this thread."""
+    try:
+        command = validate_command(command, role, settings.LINE_SOURCE_POLICY)
+        problem = authorise(role, actor, command)
+        if problem is not None:
+            raise problem
+    except ProtocolError as error:
+        log.warning("stage %s refused a command from %s (%s): %s", event_id, actor, role, error.message)
+        return Outcome(state=None, error=error.as_dict())
+    outcome = store.submit(event_id, command, actor=actor, role=role)
+    if outcome.applied:
+        try:
+            async_to_sync(get_channel_layer().group_send)(stage_group(event_id), push_message(outcome))
+        except Exception:
             log.exception("stage %s: broadcasting version %s failed", event_id, outcome.state["version"])
     return outcome
 

@@ -1,8 +1,8 @@
-"""The persisted stage: one versioned state document per event, its audit log, and viewers' votes."""
+"""The persisted stage: one versioned state document per event, its audit log, viewers' votes and decks."""
 
 from django.db import models
 
-from events.models import Event, Registration
+from events.models import Event, Presenter, Registration, Segment
 
 
 class StageState(models.Model):
@@ -74,3 +74,37 @@ class PollVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.poll} option {self.option} by {self.registration_id}"
+
+
+class Deck(models.Model):
+    """A PDF deck for a segment or a presenter, rendered to images (stage/decks.py). Its files sit
+    in SLIDES_ROOT/<event>/<files>/, a name never reused, so they are cached as immutable."""
+
+    RENDERING, READY, FAILED = "rendering", "ready", "failed"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="decks")
+    presenter = models.ForeignKey(Presenter, null=True, blank=True, on_delete=models.CASCADE, related_name="decks")
+    segment = models.ForeignKey(Segment, null=True, blank=True, on_delete=models.SET_NULL, related_name="decks")
+    title = models.CharField(max_length=200)
+    files = models.CharField(max_length=32, unique=True, editable=False)
+    pages = models.PositiveIntegerField(editable=False)
+    pages_done = models.PositiveIntegerField(default=0, editable=False)
+    status = models.CharField(
+        max_length=16, editable=False, default=RENDERING, choices=[(s, s) for s in (RENDERING, READY, FAILED)]
+    )
+    error = models.CharField(max_length=300, blank=True, editable=False)
+    downloadable = models.BooleanField(
+        default=False, help_text="Viewers may download the deck (its PDF) once the show has ended."
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["event", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def stage_id(self) -> str:
+        """The deck's id on the stage ("d<pk>")."""
+        return f"d{self.pk}"

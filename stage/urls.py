@@ -1,6 +1,6 @@
 from django.urls import path
 
-from stage import audience, views
+from stage import audience, deck_views, views
 
 app_name = "stage"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("console/<int:event_id>/", views.console, name="console"),
     path("console/<int:event_id>/audience.json", views.audience_count, name="audience-count"),
     path("greenroom/<int:presenter_pk>/<str:key>/", views.greenroom, name="greenroom"),
+    path("greenroom/<int:presenter_pk>/<str:key>/decks/", deck_views.presenter_decks, name="greenroom-decks"),
     # The viewers' Q&A and polls, beside the webcast page's other URLs (events/urls.py).
     path("e/<slug:slug>/audience.json", audience.audience, name="audience"),
     path("e/<slug:slug>/questions/", audience.ask, name="ask"),

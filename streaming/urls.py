@@ -5,7 +5,7 @@ Include with `path("", include("streaming.urls"))`."""
 from django.urls import path
 
 from streaming.passes import issue_pass
-from streaming.views import hls_file, presenter_private_hls_file, private_hls_file
+from streaming.views import hls_file, presenter_private_hls_file, private_hls_file, slide_file
 
 urlpatterns = [
     path(
@@ -14,6 +14,7 @@ urlpatterns = [
         name="hls-presenter-private-file",
     ),
     path("hls/<int:event_id>/pass/", issue_pass, name="hls-pass"),
+    path("hls/<int:event_id>/slides/<str:files>/<str:name>", slide_file, name="slide-file"),
     path("hls/<int:event_id>/private/<str:name>", private_hls_file, name="hls-private-file"),
     path("hls/<int:event_id>/<str:name>", hls_file, name="hls-file"),
 ]

@@ -123,6 +123,31 @@ def _ranged(path: Path, header: str, content_type: str) -> HttpResponse:
     return response
 
 
+# A deck's files (stage/decks.py): its folder is a random name used once; pages by number and size.
+SLIDE_FOLDER = re.compile(r"^[0-9a-f]{16}$")
+SLIDE_FILE_NAME = re.compile(r"^(?:[1-9][0-9]{0,4}\.(?:view\.webp|thumb\.webp|full\.png)|deck\.pdf)$")
+SLIDE_TYPES = {".webp": "image/webp", ".png": "image/png", ".pdf": "application/pdf"}
+
+
+@require_GET
+def slide_file(request: HttpRequest, event_id: int, files: str, name: str) -> HttpResponse:
+    """A deck's page image or PDF, for the holder of the event's media pass (viewers, producers,
+    presenters alike). The names never change, so they are cached as immutable, privately."""
+    if not passes.has_pass(request, event_id):
+        return passes.refused()
+    if SLIDE_FOLDER.match(files) is None or SLIDE_FILE_NAME.match(name) is None:
+        raise Http404("No such file.")
+    try:
+        data = (settings.SLIDES_ROOT / str(event_id) / files / name).read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise Http404("No such file.") from None
+    response = HttpResponse(data, content_type=SLIDE_TYPES[Path(name).suffix])
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    if name.endswith((".pdf", ".png")):
+        response["Content-Disposition"] = f'attachment; filename="slides-{files[:6]}-{name}"'
+    return response
+
+
 PRIVATE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts)$")
 
 
