@@ -37,6 +37,10 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
         "actor": f"user:{request.user.get_username()}",
         "rtc": browser_rtc(f"user:{request.user.pk}"),
         "audience_url": reverse("stage:audience-count", args=[event.pk]),
+        # The slides' images, with the media pass (stage/decks.py, streaming/views.py slide_file).
+        "slides": f"{settings.HLS_URL}{event.pk}/slides/",
+        "media_pass": reverse("hls-pass", args=[event.pk]),
+        "csrf": get_token(request),
     }
     context = {"event": event, "console_config": config, "contract": contract_document()}
     return render(request, "stage/console.html", context)
@@ -82,6 +86,8 @@ def greenroom(request: HttpRequest, presenter_pk: int, key: str) -> HttpResponse
         "starts_at": event.starts_at.timestamp(),
         "cue_sound": False,
         "rtc": browser_rtc(line),
+        "slides": f"{settings.HLS_URL}{event.pk}/slides/",
+        "decks": reverse("stage:greenroom-decks", args=[presenter.pk, key]),
     }
     context = {"presenter": presenter, "event": event, "config": config, "contract": contract_document()}
     response = render(request, "stage/greenroom.html", context)

@@ -10,6 +10,7 @@ import { createMeters } from "./console-meters.js";
 import { createPolls } from "./console-polls.js";
 import { createQuestions } from "./console-questions.js";
 import { createRundown } from "./console-rundown.js";
+import { createSlides } from "./console-slides.js";
 import { listenForShortcuts } from "./console-shortcuts.js";
 import { createSwitcher } from "./console-switcher.js";
 import { createTalkback } from "./console-talkback.js";
@@ -37,13 +38,14 @@ page.meters = createMeters(page);
 page.chat = createChat(page);
 page.questions = createQuestions(page);
 page.polls = createPolls(page);
+page.slides = createSlides(page, { base: config.slides, passUrl: config.media_pass, csrfToken: config.csrf });
 page.audit = createAudit(page);
 listenForShortcuts(page);
 followAudience(config.audience_url);
 
 function render() {
   if (!state) return;
-  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls]) part.render(state);
+  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls, page.slides]) part.render(state);
   tick();
 }
 

@@ -11,6 +11,7 @@ import { keepMediaPass } from "../events/media-pass.js";
 import { Microphone, micTest } from "./greenroom-mic.js";
 import { MicLine, PATH_WORDS, ReturnPlayer, producerTalking } from "./greenroom-rtc.js";
 import { formatMinutes, latestCue, myClock, mySegments, plannedStart } from "./greenroom-show.js";
+import { GreenroomSlides } from "./greenroom-slides.js";
 import { Uplink } from "./greenroom-uplink.js";
 import { CUE_WORDS, HEALTH_WORDS, SOURCE_WORDS, TALLY_WORDS } from "./greenroom-words.js";
 import { formatClock, label, tally } from "./stage-views.js";
@@ -80,6 +81,7 @@ function render() {
   renderLine();
   renderRundown();
   renderTalkback();
+  slides.render(state);
   line.follow(state.phase);
   program.follow(state.phase === "live" ? config.program : state.phase === "rehearsal" ? config.rehearsal : null);
   tick();
@@ -445,6 +447,15 @@ $("program-unmute").addEventListener("click", () => {
   $("program-unmute").setAttribute("aria-pressed", String(!audio.muted));
   $("program-unmute").textContent = audio.muted ? "Unmute the program" : "Mute the program";
   if (!audio.paused) $("program-state").textContent = audio.muted ? "Playing, muted." : "Playing.";
+});
+
+// The slides: a show_slide names no presenter (the stage knows who sends it).
+const slides = new GreenroomSlides({
+  me,
+  base: config.slides,
+  decksUrl: config.decks,
+  send: (type, fields) => stage.send(type, fields),
+  pass: keepMediaPass(config.media_pass, { csrfToken: config.csrf, claim: { presenter: config.presenter, key: config.key } }),
 });
 
 // A small hook for tests and support: what the page believes, never more than it shows.
