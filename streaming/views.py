@@ -16,6 +16,8 @@ from django.views.decorators.http import require_GET
 from events import keyed
 from events.access import unlogged
 from events.models import Event, Presenter
+from stage.models import Deck, StageState
+from stage.pdf_pages import DECK_PDF
 from streaming import passes
 from streaming.core.engine import PRIVATE_DIR
 
@@ -137,6 +139,8 @@ def slide_file(request: HttpRequest, event_id: int, files: str, name: str) -> Ht
         return passes.refused()
     if SLIDE_FOLDER.match(files) is None or SLIDE_FILE_NAME.match(name) is None:
         raise Http404("No such file.")
+    if name == DECK_PDF and not _offered(event_id, files):
+        raise Http404("No such file.")
     try:
         data = (settings.SLIDES_ROOT / str(event_id) / files / name).read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -146,6 +150,13 @@ def slide_file(request: HttpRequest, event_id: int, files: str, name: str) -> Ht
     if name.endswith((".pdf", ".png")):
         response["Content-Disposition"] = f'attachment; filename="slides-{files[:6]}-{name}"'
     return response
+
+
+def _offered(event_id: int, files: str) -> bool:
+    """Whether the organiser offers this deck's PDF, and the show has ended (its images are shown
+    slide by slide as the show goes; the whole deck is the organiser's to give away after)."""
+    ended = StageState.objects.filter(event_id=event_id, document__phase="ended").exists()
+    return ended and Deck.objects.filter(event_id=event_id, files=files, downloadable=True).exists()
 
 
 PRIVATE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts)$")

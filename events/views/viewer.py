@@ -7,6 +7,7 @@ is marked as logged already, and no view here logs a path: keys never reach our 
 import json
 import math
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve
@@ -110,6 +111,10 @@ def webcast(request: HttpRequest, slug: str) -> HttpResponse:
         "heartbeat_seconds": attendance.HEARTBEAT_SECONDS,
         # The Q&A and poll panel (events/_audience_panel.html): asking and voting need a join session.
         "audience_can_ask": registration is not None,
+        # The slides' images (the stage's decks), with the media pass; the decks the organiser
+        # offers for download, shown once the show has ended (and served only then).
+        "slides_url": f"{settings.HLS_URL}{event.pk}/slides/",
+        "deck_downloads": event.decks.filter(downloadable=True, status="ready").order_by("uploaded_at"),
     }
     return render(request, "events/webcast.html", context)
 

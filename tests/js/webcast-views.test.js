@@ -14,8 +14,12 @@ import {
   decodeAttribute,
   namesText,
   parseChapters,
+  parseSlide,
   pollDelay,
+  replayPosition,
   retryDelay,
+  slideImageUrl,
+  slideTimeline,
   stageCard,
   viewFor,
 } from "../../events/static/events/webcast-views.js";
@@ -38,9 +42,10 @@ test("a stage tag reads as a card: names split on LF, the question only when the
   assert.deepEqual(stageCard(tag("Ada%0ABo%20Li", { "X-SEGMENT": "Opening", "X-QUESTION": "Why%3F",
     "X-QUESTION-NAME": "Vera" })), {
     phase: "live", hold: false, speaking: ["Ada", "Bo Li"], segment: "Opening", question: { text: "Why?", name: "Vera" },
+    slide: null,
   });
   assert.deepEqual(stageCard({ "X-HOLD": "YES", "X-SPEAKING": "", "X-QUESTION": "", "X-QUESTION-NAME": "x" }), {
-    phase: "", hold: true, speaking: [], segment: "", question: null,
+    phase: "", hold: true, speaking: [], segment: "", question: null, slide: null,
   });
 });
 
@@ -149,4 +154,53 @@ test("polls slow down while the stream carries the stage, quicken near the start
 
 test("a failed stream is retried with a back-off that stops growing at 15 s", () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 10].map(retryDelay), [1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+});
+
+const FILES = "0123456789abcdef";
+
+test("the card carries the slide on screen; anything but files/page is no slide", () => {
+  assert.deepEqual(stageCard(tag("Ada", { "X-SLIDE": `${FILES}/2` })).slide, { files: FILES, page: 2 });
+  assert.equal(parseSlide(""), null);
+  for (const bad of [`${FILES}/0`, `${FILES}/2/x`, `../${FILES}/2`, "DEADBEEF00000000/1", `${FILES}%2F1%3F`, "x"]) {
+    assert.equal(parseSlide(bad), null, bad);
+  }
+  assert.equal(slideImageUrl("/hls/3/slides/", { files: FILES, page: 2 }), `/hls/3/slides/${FILES}/2.view.webp`);
+  assert.equal(slideImageUrl("/hls/3/slides/", { files: FILES, page: 2 }, "thumb"), `/hls/3/slides/${FILES}/2.thumb.webp`);
+});
+
+test("the slide at the playhead changes exactly when playback reaches its tag", () => {
+  const list = [...collectStageRanges(new Map(), {
+    "stage-1": range("stage-1", T0, tag("Ada", { "X-SLIDE": `${FILES}/1` })),
+    "stage-2": range("stage-2", T0 + 4000, tag("Ada", { "X-SLIDE": `${FILES}/2` })),
+  }).values()];
+  assert.equal(cardAt(list, T0 + 3999).slide.page, 1);
+  assert.equal(cardAt(list, T0 + 4000).slide.page, 2);
+});
+
+test("the replay's slide timeline lists each change once, in order, and skips stretches without one", () => {
+  const at = (id, ms, slide) => ({ id, start: T0 + ms, attr: tag("Ada", { "X-SLIDE": slide }) });
+  const ranges = [
+    at("stage-4", 9000, `${FILES}/1`),
+    at("stage-1", 0, ""),
+    at("stage-2", 2000, `${FILES}/1`),
+    at("stage-3", 5000, `${FILES}/1`), // a card change (someone else speaks), the same slide
+    at("stage-5", 7000, `${FILES}/2`),
+  ];
+  assert.deepEqual(slideTimeline(ranges), [
+    { start: T0 + 2000, files: FILES, page: 1 },
+    { start: T0 + 7000, files: FILES, page: 2 },
+    { start: T0 + 9000, files: FILES, page: 1 },
+  ]);
+});
+
+test("a date in the replay is found from the fragment that holds it, across a discontinuity", () => {
+  const fragments = [
+    { start: 0, pdt: T0 },
+    { start: 2, pdt: T0 + 2000 },
+    { start: 4, pdt: T0 + 60000 }, // a restarted mixer: a minute later on the program clock
+  ];
+  assert.equal(replayPosition(fragments, T0 + 1500), 1.5);
+  assert.equal(replayPosition(fragments, T0 + 61000), 5);
+  assert.equal(replayPosition(fragments, T0 - 1), null);
+  assert.equal(replayPosition([], T0), null);
 });

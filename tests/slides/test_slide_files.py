@@ -72,3 +72,20 @@ def test_a_folder_that_is_not_a_decks_name_is_not_found(client, event, rendered)
     get_pass(client, event.pk)
     assert client.get(f"/hls/{event.pk}/slides/..%2F..%2Fhls/1.view.webp").status_code == 404
     assert client.get(f"/hls/{event.pk}/slides/{'0' * 16}/1.view.webp").status_code == 404
+
+
+def test_the_deck_pdf_is_served_only_when_offered_and_the_show_has_ended(client, event, rendered):
+    from stage import store
+
+    client.get(new_registrations(event, 1)[0].get_join_url())
+    get_pass(client, event.pk)
+    pdf = url(rendered, "deck.pdf")
+    assert client.get(pdf).status_code == 404  # not offered
+    Deck.objects.filter(pk=rendered.pk).update(downloadable=True)
+    assert client.get(pdf).status_code == 404  # offered, but the show has not ended
+    for version, command in enumerate(("go_live", "end_show"), start=1):
+        store.submit(event.pk, {"type": command, "version": version, "client_id": command}, actor="user:pat")
+    response = client.get(pdf)
+    assert (response.status_code, response["Content-Type"], response.content[:5]) == (200, "application/pdf", b"%PDF-")
+    page = client.get(f"/e/{event.slug}/watch/").content.decode()
+    assert f'href="{pdf}" download>Download the slides: talk (PDF)</a>' in page

@@ -17,7 +17,21 @@ export function decodeAttribute(value) {
   }
 }
 
-/** What a stage tag says: who speaks, which segment, the question on screen, hold. */
+// A slide as the mixer writes it (X-SLIDE): the deck's files, a slash, the page number.
+const SLIDE = /^([0-9a-f]{16})\/([1-9][0-9]{0,4})$/;
+
+/** The slide an X-SLIDE names ({files, page}), or null for none or anything malformed. */
+export function parseSlide(value) {
+  const match = SLIDE.exec(decodeAttribute(value));
+  return match ? { files: match[1], page: Number(match[2]) } : null;
+}
+
+/** The address of a slide's image for the viewer (`base` is the event's slides folder). */
+export function slideImageUrl(base, slide, size = "view") {
+  return `${base}${slide.files}/${slide.page}.${size === "thumb" ? "thumb.webp" : "view.webp"}`;
+}
+
+/** What a stage tag says: who speaks, which segment, the question on screen, hold, the slide. */
 export function stageCard(attr) {
   const speaking = decodeAttribute(attr["X-SPEAKING"]).split("\n").map((name) => name.trim()).filter(Boolean);
   const text = decodeAttribute(attr["X-QUESTION"]);
@@ -27,7 +41,33 @@ export function stageCard(attr) {
     speaking,
     segment: decodeAttribute(attr["X-SEGMENT"]),
     question: text ? { text, name: decodeAttribute(attr["X-QUESTION-NAME"]) } : null,
+    slide: parseSlide(attr["X-SLIDE"]),
   };
+}
+
+/** The replay's slide timeline from its stage tags: each slide when it came on screen, in order,
+ * a slide shown again after another listed again; stretches without a slide left out. */
+export function slideTimeline(ranges) {
+  const timeline = [];
+  let previous = null;
+  for (const range of [...ranges].sort((a, b) => a.start - b.start)) {
+    const slide = parseSlide(range.attr["X-SLIDE"]);
+    const key = slide ? `${slide.files}/${slide.page}` : null;
+    if (slide && key !== previous) timeline.push({ start: range.start, ...slide });
+    previous = key;
+  }
+  return timeline;
+}
+
+/** Seconds into the replay of a program date-time (ms since the epoch): from the fragment that
+ * holds it ({start: seconds into the replay, pdt: its first sample's date in ms}), so a
+ * discontinuity (a restarted mixer) does not shift the later ones; null before the first. */
+export function replayPosition(fragments, date) {
+  let holder = null;
+  for (const fragment of fragments) {
+    if (Number.isFinite(fragment.pdt) && fragment.pdt <= date) holder = fragment;
+  }
+  return holder === null ? null : holder.start + (date - holder.pdt) / 1000;
 }
 
 /** Stage tags seen so far, by ID, with those of a newly loaded playlist added: a live window

@@ -16,6 +16,7 @@ import {
   viewFor,
   VIEWS,
 } from "./webcast-views.js";
+import { createSlides } from "./webcast-slides.js";
 import { keepMediaPass } from "./media-pass.js";
 
 const root = document.getElementById("webcast");
@@ -34,6 +35,7 @@ let card = null;
 let shown = ""; // what the stage card last rendered, so screen readers hear only changes
 let chapters = [];
 let pollTimer = null;
+const slides = createSlides({ base: root.dataset.slidesUrl, audio });
 
 // The playlists and segments need a media pass (a short-lived cookie), kept fresh for as long as
 // the page is open; a revoked link cannot renew it, and the player stops.
@@ -74,6 +76,7 @@ function layOut(view) {
   label.hidden = live; // the LIVE badge by the player says it
   $("live-badge").hidden = !live;
   $("replay-extras").hidden = view !== "replay" || source !== "replay";
+  $("deck-downloads").hidden = view !== "replay" && view !== "ended";
 }
 
 function renderCard(view) {
@@ -86,6 +89,7 @@ function renderCard(view) {
   $("speaking").textContent = visible ? namesText(card.speaking) : "";
   $("segment").textContent = visible ? card.segment : "";
   const question = visible ? card.question : null;
+  slides.show(card, visible);
   $("on-screen").hidden = question === null;
   $("on-screen-text").textContent = question ? question.text : "";
   $("on-screen-name").textContent = question && question.name ? `Asked by ${question.name}` : "";
@@ -104,6 +108,7 @@ function renderCard(view) {
 function updateCard() {
   const playing = hls && hls.playingDate ? hls.playingDate.getTime() : NaN;
   card = cardAt([...ranges.values()], playing);
+  if (source === "replay") slides.mark(playing);
   render();
 }
 
@@ -149,6 +154,10 @@ function load(url, kind) {
   const mine = hls;
   const tags = (_event, data) => {
     ranges = collectStageRanges(ranges, data.details.dateRanges);
+    if (kind === "replay") {
+      slides.replayLoaded(data.details);
+      slides.renderTimeline([...ranges.values()]);
+    }
     updateCard();
   };
   hls.on(Hls.Events.LEVEL_LOADED, tags);
