@@ -6,6 +6,7 @@ app_name = "stage"
 
 urlpatterns = [
     path("console/<int:event_id>/", views.console, name="console"),
+    path("console/<int:event_id>/overlay/", views.overlay, name="overlay"),
     path("console/<int:event_id>/audience.json", views.audience_count, name="audience-count"),
     path("greenroom/<int:presenter_pk>/<str:key>/", views.greenroom, name="greenroom"),
     path("greenroom/<int:presenter_pk>/<str:key>/decks/", deck_views.presenter_decks, name="greenroom-decks"),

@@ -59,6 +59,22 @@ def audience_count(request: HttpRequest, event_id: int) -> HttpResponse:
     return response
 
 
+@require_GET
+@login_required
+def overlay(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The overlay for video mixers: the slide on screen and the lower third, for producers."""
+    event = get_object_or_404(Event, pk=event_id)
+    if not event.is_producer(request.user):
+        return render(request, "stage/forbidden.html", {"event": event}, status=403)
+    config = {
+        "socket": f"/ws/events/{event.pk}/console/",
+        "slides": f"{settings.HLS_URL}{event.pk}/slides/",
+        "media_pass": reverse("hls-pass", args=[event.pk]),
+        "csrf": get_token(request),
+    }
+    return render(request, "stage/overlay.html", {"event": event, "overlay_config": config})
+
+
 # The key in the path is the credential, and a CSRF refusal would log the path with it (the page
 # changes nothing: its commands go over the socket).
 @csrf_exempt

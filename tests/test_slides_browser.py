@@ -81,6 +81,17 @@ def test_a_presenters_slides_follow_their_voice_live_and_in_the_replay(tmp_path,
         viewer.on("pageerror", lambda error: errors.append(str(error)))
         viewer.goto(base + registration.get_join_url())
 
+        # The overlay for video mixers, signed in as a producer, as a browser source would be.
+        overlay_context = browser.new_context()
+        overlay = overlay_context.new_page()
+        overlay.on("pageerror", lambda error: errors.append(str(error)))
+        overlay.goto(base + "/accounts/login/")
+        overlay.fill("input[name=username]", "producer")
+        overlay.fill("input[name=password]", PASSWORD)
+        overlay.click("form [type=submit]")
+        overlay.wait_for_load_state()
+        overlay.goto(f"{base}/console/{event.pk}/overlay/")
+
         producer = Browser(base)
         producer.post_form("/accounts/login/", {"username": "producer", "password": PASSWORD})
         with producer.websocket(f"/ws/events/{event.pk}/console/") as socket:
@@ -104,6 +115,10 @@ def test_a_presenters_slides_follow_their_voice_live_and_in_the_replay(tmp_path,
             assert presenter.inner_text("#gr-slide-next-label") == "Next: slide 3"
             wait_for_script(viewer, f"document.getElementById('slide-image').getAttribute('src')"
                                     f".endsWith('{files}/2.view.webp')", timeout=30_000)
+            # The overlay follows the stage: Ada's slide 2 and her name in the lower third.
+            wait_for_script(overlay, f"(document.getElementById('overlay-slide').getAttribute('src') || '')"
+                                     f".endsWith('{files}/2.view.webp')")
+            assert overlay.inner_text("#lower-third-names") == "Ada"
             live = (hls_root / str(event.pk) / "live.m3u8").read_text()
             starts = slide_starts(live)
             changes = viewer.evaluate("window.__slides")

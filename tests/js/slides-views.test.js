@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { deckList, keyStep, mayTurn, shownSlide, slideUrl, turned } from "../../operator/static/operator/slides-views.js";
+import { deckList, keyStep, mayTurn, shownSlide, slideUrl, speakingNames, turned } from "../../operator/static/operator/slides-views.js";
 
 const state = (overrides = {}) => ({
   presenters: { p1: { name: "Ada", line: "p1" }, p2: { name: "Bea", line: "p2" } },
@@ -48,4 +48,17 @@ test("turning stops at either end of the deck", () => {
 
 test("the arrow and page keys turn pages; other keys do nothing", () => {
   assert.deepEqual(["ArrowRight", "PageDown", "ArrowLeft", "PageUp", "Enter", " "].map(keyStep), [1, 1, -1, -1, 0, 0]);
+});
+
+test("the overlay's lower third names who the program carries: on air, heard, in roster order", () => {
+  const live = state({
+    phase: "live",
+    hold: false,
+    preview: { presenters: [] },
+    lines: { p1: { on_air: true, muted: false }, p2: { on_air: true, muted: false } },
+  });
+  assert.deepEqual(speakingNames(live), ["Ada", "Bea"]);
+  assert.deepEqual(speakingNames({ ...live, lines: { ...live.lines, p2: { on_air: true, muted: true } } }), ["Ada"]);
+  assert.deepEqual(speakingNames({ ...live, hold: true }), []);
+  assert.deepEqual(speakingNames({ ...live, phase: "preshow" }), []);
 });

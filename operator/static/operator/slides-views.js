@@ -1,6 +1,8 @@
 // The slides as the console and the green room see them: the slide on screen, the next one, who
 // may turn the pages, and the images' addresses. Pure; tested by node (tests/js/slides-views.test.js).
 
+import { tally } from "./stage-views.js";
+
 // The images of a page (stage/pdf_pages.py): the viewer's, the thumbnail, the download.
 export const SIZES = { view: "view.webp", thumb: "thumb.webp", full: "full.png" };
 
@@ -45,6 +47,12 @@ export function turned(state, step) {
   if (!shown) return null;
   const page = shown.page + step;
   return page >= 1 && page <= shown.pages ? { deck: shown.deck, page } : null;
+}
+
+// The names the program carries now, for the overlay's lower third: presenters whose tally is
+// "program" (on air and heard), in roster order.
+export function speakingNames(state) {
+  return Object.keys(state.presenters).filter((pid) => tally(state, pid) === "program").map((pid) => state.presenters[pid].name);
 }
 
 // The page-turning keys, as a step, or 0 for any other key.
