@@ -27,6 +27,9 @@ class Site:
     pass_secret: str
     listen: str
     upstreams: tuple[str, ...]
+    slides_root: str = "/var/lib/webcast/slides"
+    # The largest deck upload nginx lets through to Django (SLIDES_MAX_UPLOAD_BYTES and its envelope).
+    slides_upload_bytes: int = 50 * 1024 * 1024
 
 
 def render(template: str, site: Site) -> str:
@@ -35,6 +38,8 @@ def render(template: str, site: Site) -> str:
     _check(ROOT, root, "HLS_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     if not SECRET.fullmatch(site.pass_secret):  # not repeated in the message: it is a secret
         raise BadValue("HLS_PASS_SECRET does not fit: expected 32 or more letters, digits, '-' or '_'.")
+    slides_root = site.slides_root.rstrip("/") or "/"
+    _check(ROOT, slides_root, "SLIDES_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     _check(LISTEN, site.listen, "listen", "a port or address:port, then plain parameters such as 'ssl'")
     if not site.upstreams:
         raise BadValue("upstream: name at least one web process (host:port or unix:/path).")
@@ -44,6 +49,8 @@ def render(template: str, site: Site) -> str:
         "HLS_ROOT": root,
         "HLS_PASS_SECRET": site.pass_secret,
         "LISTEN": site.listen,
+        "SLIDES_ROOT": slides_root,
+        "SLIDES_UPLOAD_BYTES": str(int(site.slides_upload_bytes)),
         "UPSTREAM": "\n    ".join(f"server {upstream};" for upstream in site.upstreams),
     }
     unknown = set(PLACEHOLDER.findall(template)) - values.keys()

@@ -147,8 +147,10 @@ def slide_file(request: HttpRequest, event_id: int, files: str, name: str) -> Ht
         raise Http404("No such file.") from None
     response = HttpResponse(data, content_type=SLIDE_TYPES[Path(name).suffix])
     response["Cache-Control"] = "private, max-age=31536000, immutable"
-    if name.endswith((".pdf", ".png")):
-        response["Content-Disposition"] = f'attachment; filename="slides-{files[:6]}-{name}"'
+    if name.endswith(".png"):
+        response["Content-Disposition"] = f'attachment; filename="slide-{name.split(".")[0]}.png"'
+    elif name == DECK_PDF:
+        response["Content-Disposition"] = 'attachment; filename="slides.pdf"'
     return response
 
 

@@ -161,3 +161,33 @@ def test_nginx_refuses_without_a_valid_pass_for_the_event(nginx, event, producer
         assert request(nginx, "GET", f"/hls/{event.pk}/{name}", with_pass(value))[0] == 200  # the control
         for why, headers in refused.items():
             assert request(nginx, "GET", f"/hls/{event.pk}/{name}", headers)[0] == 403, (name, why)
+
+
+@pytest.fixture
+def slides(tmp_path, settings, event):
+    """A rendered deck's files (any bytes will do: nginx and Django only serve them)."""
+    settings.SLIDES_ROOT = tmp_path / "slides"
+    folder = settings.SLIDES_ROOT / str(event.pk) / ("ab" * 8)
+    folder.mkdir(parents=True)
+    files = {"1.view.webp": b"RIFF....WEBPVP8 ", "1.thumb.webp": b"RIFF....WEBPVP8 t", "12.full.png": b"\x89PNG..."}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    (folder / "deck.pdf").write_bytes(b"%PDF-1.4")
+    return f"/hls/{event.pk}/slides/{'ab' * 8}/", files
+
+
+def test_nginx_serves_slide_images_to_a_pass_holder_as_django_does(slides, nginx, event, producer):
+    base, files = slides
+    value = pass_through_nginx(nginx, producer, event.pk)
+    get_pass(producer, event.pk)
+    for name, content in files.items():
+        status, headers, body = request(nginx, "GET", base + name, with_pass(value))
+        django = producer.get(base + name)
+        assert (status, body) == (200, content), name
+        for header in ("Content-Type", "Cache-Control"):
+            assert headers[header.lower()] == django[header], (name, header)
+        assert headers.get("content-disposition", "") == django.get("Content-Disposition", ""), name
+        assert request(nginx, "GET", base + name)[0] == 403  # no pass
+    # The deck's PDF is Django's (offered only after the show): not offered here, not found.
+    assert request(nginx, "GET", base + "deck.pdf", with_pass(value))[0] == 404
+    assert request(nginx, "GET", base + "2.view.webp", with_pass(value))[0] == 404

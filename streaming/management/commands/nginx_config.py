@@ -3,6 +3,7 @@ import os
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from stage.deck_views import ENVELOPE_BYTES
 from streaming.nginx import BadValue, Site, render
 
 TEMPLATE = "config/nginx/webcast.conf.template"
@@ -28,6 +29,8 @@ class Command(BaseCommand):
             pass_secret=settings.HLS_PASS_SECRET,
             listen=options["listen"],
             upstreams=tuple(options["upstream"] or ["127.0.0.1:8000"]),
+            slides_root=str(settings.SLIDES_ROOT.resolve()),
+            slides_upload_bytes=settings.SLIDES_MAX_UPLOAD_BYTES + ENVELOPE_BYTES,
         )
         try:
             text = render((settings.BASE_DIR / TEMPLATE).read_text(), site)
