@@ -22,6 +22,8 @@ class DeckForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk is not None and cleaned.get("pdf") is not None:
+            raise forms.ValidationError({"pdf": "A deck's PDF cannot be replaced: add a new deck instead."})
         if self.instance.pk is None:
             upload = cleaned.get("pdf")
             if upload is None:

@@ -178,3 +178,18 @@ def test_a_deck_that_fails_to_render_says_so_and_keeps_no_files(
     (listed,) = client.get(upload_url(presenter)).json()["decks"]
     assert (listed["status"], listed["pages_done"], listed["error"]) == ("failed", 1, "The deck could not be rendered.")
     assert files_under(slides_root) == []
+
+
+def test_an_organisers_edit_reaches_the_stage_and_a_pdf_cannot_be_swapped_in(
+    client, event, presenter, slides_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(client, presenter, deck(2), title="Draft")
+    row = Deck.objects.get()
+    client.force_login(get_user_model().objects.create_superuser("org", "org@example.com", "pw-org-1"))
+    form = {"title": "Final", "presenter": presenter.pk, "segment": "", "downloadable": "on"}
+    swapped = client.post(f"/admin/stage/deck/{row.pk}/change/", form | {"pdf": SimpleUploadedFile("n.pdf", deck(1))})
+    assert "A deck&#x27;s PDF cannot be replaced: add a new deck instead." in swapped.content.decode()
+    assert client.post(f"/admin/stage/deck/{row.pk}/change/", form).status_code == 302
+    assert store.snapshot(event.pk)["decks"][f"d{row.pk}"]["title"] == "Final"
+    assert Deck.objects.get().downloadable is True

@@ -43,7 +43,12 @@ export function createSlides(page, { base, passUrl, csrfToken }) {
     const stripDeck = browsing || (shown && shown.deck) || (decks[0] && decks[0].id) || null;
 
     const select = $("slide-deck");
-    select.replaceChildren(new Option("—", ""), ...decks.map((deck) => new Option(`${deck.title} (${deck.pages})`, deck.id)));
+    // Rebuilt only when the decks change, so an open list is not pulled from under the producer.
+    const choices = JSON.stringify(decks.map((deck) => [deck.id, deck.title, deck.pages]));
+    if (select.dataset.choices !== choices) {
+      select.dataset.choices = choices;
+      select.replaceChildren(new Option("—", ""), ...decks.map((deck) => new Option(`${deck.title} (${deck.pages})`, deck.id)));
+    }
     select.value = stripDeck || "";
     $("presenter-slides").checked = Boolean(state.presenter_slides);
     $("slide-now-label").textContent = shown ? `${shown.title}: slide ${shown.page} of ${shown.pages}` : "No slide on screen";
