@@ -32,12 +32,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.core.management.base import CommandError
+from websockets.exceptions import ConnectionClosed
 
 from events import harness
 from streaming.bench import audience_load, nginx_server
 from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, segment_seconds
 from streaming.bench.audience_probe import read_playlist
 from streaming.bench.bench_bridge import Console
+from streaming.bench.bench_uplink import cpu_seconds
 from streaming.core import media_pass
 
 # The servers' passes outlive any run (see the module's docstring).
@@ -126,7 +129,7 @@ def servers(setup: str, env: dict[str, str], workdir: Path, options: dict) -> It
     with ExitStack() as stack:
         if setup == "embedded":
             server = stack.enter_context(harness.running_server(env, workdir / "server.log"))
-            yield server, server.url
+            yield server, server.url, None, [server.process.pid]
             return
         ports = [harness.free_port() for _ in range(options["web_processes"])]
         workers = [
@@ -143,7 +146,21 @@ def servers(setup: str, env: dict[str, str], workdir: Path, options: dict) -> It
         site.parent.mkdir(parents=True)
         nginx_server.render_site(env, f"127.0.0.1:{port}", [f"127.0.0.1:{p}" for p in ports], site)
         front = stack.enter_context(nginx_server.running(workdir / "nginx", site, port))
-        yield server, front.url, front
+        yield server, front.url, front, web_processes(ports)
+
+
+def web_processes(ports: list[int]) -> list[int]:
+    """The daphne processes serving on these ports (config.serve runs daphne in its own process)."""
+    wanted = {str(port).encode() for port in ports}
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"config.serve" in command and wanted & set(command):
+            found.append(int(cmdline.parent.name))
+    return found
 
 
 def measure(viewers: int, setup: str, options: dict, workdir: Path) -> tuple[dict, dict]:
@@ -155,15 +172,15 @@ def measure(viewers: int, setup: str, options: dict, workdir: Path) -> tuple[dic
         child(env, "manage.py", "migrate", "--verbosity", "0")
     show = json.loads(child(env, "-m", "streaming.bench.audience_show", "create", str(viewers)))
     try:
-        with servers(setup, env, workdir, options) as (server, front, *nginx):
-            figures, details = play(show, server, front, nginx[0] if nginx else None, env, workdir, options, secret)
+        with servers(setup, env, workdir, options) as (server, front, nginx, web):
+            figures, details = play(show, server, front, nginx, web, env, workdir, options, secret)
             return figures, details | {"setup": setup}
     finally:
         keys = {"event": show["event"], "producer": show["producer"], "sessions": show["sessions"]}
         child(env, "-m", "streaming.bench.audience_show", "delete", json.dumps(keys))
 
 
-def play(show, server, front, nginx, env, workdir, options, secret) -> tuple[dict, dict]:
+def play(show, server, front, nginx, web, env, workdir, options, secret) -> tuple[dict, dict]:
     live_dir = Path(env["HLS_ROOT"]) / str(show["event"])
     folder = f"{settings.HLS_URL}{show['event']}/"
     minted = media_pass.issue(folder, time.time(), PASS_SECONDS, secret)
@@ -180,32 +197,57 @@ def play(show, server, front, nginx, env, workdir, options, secret) -> tuple[dic
         follower = threading.Thread(target=follow_newest, args=(live_dir, newest_file, stop), daemon=True)
         follower.start()
         seconds = options["seconds"]
-        probes = start_probes(show, front, seconds, options["probes"], workdir)
+        probing = min(options["probes"], len(viewers) - 1)
+        probes = start_probes(show, front, seconds, probing, workdir)
+        # The probes are N's first viewers: they load the media themselves, wrk does the rest.
         loads = [
-            audience_load.start(kind, viewers, show, front, seconds, workdir, options["connections"], newest_file, i)
-            for i, kind in enumerate(KINDS, start=1)
+            audience_load.start(
+                kind, viewers[probing:] if kind.name in MEDIA_KINDS else viewers, show, front, seconds, workdir,
+                options["connections"], newest_file, seed,
+            )
+            for seed, kind in enumerate(KINDS, start=1)
         ]
+        web_before, web_started = sum(cpu_seconds(pid) for pid in web), time.monotonic()
         time.sleep(seconds / 2)
-        console.command("set_preview", presenters=[bob["line"]])
-        published = newest(live_dir)[0]
-        taken = time.time()
-        console.command("take")
+        taken, published, refusal = take(console, bob["line"], live_dir)
         kinds = {load.kind.name: audience_load.finish(load, workdir, seconds + 60) for load in loads}
+        web_cpu = (sum(cpu_seconds(pid) for pid in web) - web_before) / (time.monotonic() - web_started)
         probed = finish_probes(probes, workdir, seconds + 60)
         peer = compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
-        console.command("end_show")
+        if refusal is None:
+            console.command("end_show")
     finally:
         stop.set()
         console.close()
-    change = stage_change(probed["records"], taken, published, bob["name"])
+    change = stage_change(probed["records"], taken, published, bob["name"], refusal is not None) | {"failed": refusal}
     figures = {
         "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
-        "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / seconds, 1),
+        "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / probed["seconds"], 1),
         "p99_ms": {name: round(k["p99_ms"], 1) for name, k in kinds.items()},
         "stage_change_s": change["every_s"],
     }
-    details = {"kinds": kinds, "probes": probed | {"records": None}, "change": change, "peer": peer}
+    # What reached Django: everything on the embedded server; behind nginx all but the media files.
+    django = sum(k["requests"] for name, k in kinds.items() if nginx is None or name not in MEDIA_KINDS)
+    if nginx is None:
+        django += probed["requests"]
+    details = {
+        "kinds": kinds, "probes": probed | {"records": None}, "change": change, "peer": peer,
+        "web": {"processes": len(web), "cores_busy": round(web_cpu, 2),
+                "cpu_ms_per_request": round(1000 * web_cpu * seconds / django, 2) if django else None},
+    }
     return figures, details
+
+
+def take(console: Console, line: str, live_dir: Path) -> tuple[float, int, str | None]:
+    """The producer takes `line`'s presenter: when (wall clock), the newest segment published
+    before it, and why it failed, if an overloaded server dropped the console or refused."""
+    try:
+        console.command("set_preview", presenters=[line])
+        published, taken = newest(live_dir)[0], time.time()
+        console.command("take")
+    except (CommandError, ConnectionClosed, TimeoutError) as error:
+        return time.time(), newest(live_dir)[0], f"{type(error).__name__}: {error}"
+    return taken, published, None
 
 
 def newest(live_dir: Path) -> tuple[int, str | None]:
@@ -256,7 +298,7 @@ def finish_probes(process: subprocess.Popen, workdir: Path, timeout: float) -> d
     return json.loads((workdir / "probes.out").read_text())
 
 
-def stage_change(records: list, taken: float, published: int, name: str) -> dict:
+def stage_change(records: list, taken: float, published: int, name: str, failed: bool = False) -> dict:
     """Per probe, the time from the take to its first reloaded playlist that carries it: the
     stage card naming `name` where the playlists carry cards, else the first segment published
     after the take (which holds the change: it takes effect within a mixer tick)."""
@@ -267,6 +309,8 @@ def stage_change(records: list, taken: float, published: int, name: str) -> dict
         if at >= taken and carried and probe not in first:
             first[probe] = at - taken
     probes = {record[0] for record in records}
+    if failed:
+        first = {}
     delays = sorted(first.values())
     return {
         "by": "stage card" if cards else "first segment after the take",
@@ -329,12 +373,18 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
                 f"    {name:<9} {kind['per_s']:8.1f}/s of {kind['target_per_s']:8.1f}/s target"
                 f"  p50 {kind['p50_ms']:8.1f} ms  p99 {kind['p99_ms']:8.1f} ms"
                 f"  errors {kind['errors']} {kind['error_kinds'] or ''}"
-                f"  [{kind['connections']} conns, wrk {100 * kind['generator_cpu']:.0f} % of a core]"
+                f"  [{kind['connections']} conns, wrk {100 * kind['generator_cpu']:.1f} % of a core]"
             )
         probes, change = detail["probes"], detail["change"]
         write(
             f"    probes    {probes['requests']} requests, errors {probes['errors']}; stage change ({change['by']}): "
             f"every probe {change['every_s']} s, p50 {change['p50_s']} s, missed {change['missed']}/{change['probes']}"
+            + (f"; the take failed ({change['failed']})" if change["failed"] else "")
+        )
+        web_figures = detail["web"]
+        write(
+            f"    daphne ({web_figures['processes']} process(es)): {web_figures['cores_busy']} cores busy, "
+            f"{web_figures['cpu_ms_per_request']} ms CPU per request it answered"
         )
         if detail["peer"]:
             peer = detail["peer"]

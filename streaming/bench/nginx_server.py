@@ -23,8 +23,8 @@ from django.conf import settings
 from events import harness
 
 NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/nginx"
-# Within the hard limit of open files this machine gives a process.
-OPEN_FILES = 16384
+# Within the hard limit of open files this machine gives a process; a proxied request holds two.
+OPEN_FILES = 19000
 PLAIN_SITE = """server {{
     listen {listen};
     location ~ "^/hls/(?<hls_event>\\d+)/(?<hls_name>[A-Za-z0-9_-]{{1,64}}\\.(?:m3u8|ts))$" {{
@@ -76,7 +76,7 @@ def main_config(folder: Path, site: Path, workers: int) -> str:
     return (
         f"{user}daemon off;\nworker_processes {workers};\nworker_rlimit_nofile {OPEN_FILES};\n"
         f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
-        f"events {{ worker_connections {OPEN_FILES // 2}; }}\n"
+        f"events {{ worker_connections {OPEN_FILES}; }}\n"
         f"http {{\n    access_log off;\n{temp}    include {site};\n}}\n"
     )
 
