@@ -378,7 +378,8 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
         probes, change = detail["probes"], detail["change"]
         write(
             f"    probes    {probes['requests']} requests, errors {probes['errors']}; stage change ({change['by']}): "
-            f"every probe {change['every_s']} s, p50 {change['p50_s']} s, missed {change['missed']}/{change['probes']}"
+            f"every probe {change['every_s']} s (aim {2 * results['segment_s']:.2f}), p50 {change['p50_s']} s, "
+            f"missed {change['missed']}/{change['probes']}"
             + (f"; the take failed ({change['failed']})" if change["failed"] else "")
         )
         web_figures = detail["web"]
