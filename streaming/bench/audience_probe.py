@@ -95,16 +95,25 @@ async def probe(number: int, session: str, plan: dict, records: list, counts: di
     event = plan["event"]
     cookie = f"sessionid={session}; csrftoken={plan['csrf']}"
     asking = {"Cookie": cookie, "X-CSRFToken": plan["csrf"], "Content-Type": "application/json"}
-    status, headers, _ = await connection.request("POST", f"/hls/{event}/pass/", asking)
-    counts["requests"] += 1
-    if status != 204:
-        counts["errors"] += 1
-        return
-    media_cookie = {"Cookie": headers["set-cookie"].split(";")[0]}
+    deadline = time.monotonic() + plan["seconds"]
+    media_cookie = None
+    while media_cookie is None:  # as the page, which asks again a second later (media-pass.js)
+        try:
+            status, headers, _ = await connection.request("POST", f"/hls/{event}/pass/", asking)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status = 0
+            connection.close()
+        counts["requests"] += 1
+        if status == 204:
+            media_cookie = {"Cookie": headers["set-cookie"].split(";")[0]}
+        else:
+            counts["errors"] += 1
+            if time.monotonic() + 1 >= deadline:
+                return
+            await asyncio.sleep(1)
     period = plan["segment_s"]
     # Viewers arrive at different moments: each reloads on its own phase of the segment clock.
     start = time.monotonic() + random.uniform(0, period)
-    deadline = time.monotonic() + plan["seconds"]
     tick = 0
     while (due := start + tick * period) < deadline:
         await asyncio.sleep(max(0.0, due - time.monotonic()))

@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seconds", type=float, default=60.0, help="Measured seconds per setup.")
     parser.add_argument("--probes", type=int, default=200, help="Viewers that read their playlists (stage change).")
-    parser.add_argument("--connections", type=int, default=1000, help="At most this many connections per kind.")
+    parser.add_argument("--connections", type=int, default=2500, help="At most this many connections per kind.")
     parser.add_argument("--peer-seconds", type=float, default=20.0, help="Seconds of the protected/plain CPU peer.")
     parser.add_argument("--web-processes", type=int, default=2, help="daphne processes behind nginx.")
     parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
@@ -219,7 +219,8 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     finally:
         stop.set()
         console.close()
-    change = stage_change(probed["records"], taken, published, bob["name"], refusal is not None) | {"failed": refusal}
+    change = stage_change(probed["records"], probing, taken, published, bob["name"], refusal is not None)
+    change["failed"] = refusal
     figures = {
         "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
         "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / probed["seconds"], 1),
@@ -298,7 +299,7 @@ def finish_probes(process: subprocess.Popen, workdir: Path, timeout: float) -> d
     return json.loads((workdir / "probes.out").read_text())
 
 
-def stage_change(records: list, taken: float, published: int, name: str, failed: bool = False) -> dict:
+def stage_change(records: list, probes: int, taken: float, published: int, name: str, failed: bool = False) -> dict:
     """Per probe, the time from the take to its first reloaded playlist that carries it: the
     stage card naming `name` where the playlists carry cards, else the first segment published
     after the take (which holds the change: it takes effect within a mixer tick)."""
@@ -308,16 +309,15 @@ def stage_change(records: list, taken: float, published: int, name: str, failed:
         carried = name in speaking.split("%0A") if cards and speaking is not None else sequence > published
         if at >= taken and carried and probe not in first:
             first[probe] = at - taken
-    probes = {record[0] for record in records}
     if failed:
         first = {}
     delays = sorted(first.values())
     return {
         "by": "stage card" if cards else "first segment after the take",
-        "every_s": round(delays[-1], 2) if delays and len(first) == len(probes) else None,
+        "every_s": round(delays[-1], 2) if delays and len(first) == probes else None,
         "p50_s": round(harness.percentile(delays, 0.5), 2) if delays else None,
-        "probes": len(probes),
-        "missed": len(probes) - len(first),
+        "probes": probes,
+        "missed": probes - len(first),
     }
 
 
@@ -371,6 +371,7 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
         for name, kind in detail["kinds"].items():
             write(
                 f"    {name:<9} {kind['per_s']:8.1f}/s of {kind['target_per_s']:8.1f}/s target"
+                f" ({100 * kind['per_s'] / kind['target_per_s']:3.0f} %)"
                 f"  p50 {kind['p50_ms']:8.1f} ms  p99 {kind['p99_ms']:8.1f} ms"
                 f"  errors {kind['errors']} {kind['error_kinds'] or ''}"
                 f"  [{kind['connections']} conns, wrk {100 * kind['generator_cpu']:.1f} % of a core]"

@@ -14,13 +14,7 @@ from streaming.bench import audience_load, bench_audience
 from streaming.bench.audience_load import Kind
 from tests.conftest import scaled_out
 
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.timeout(150),
-    pytest.mark.skipif(not scaled_out(), reason="the nginx setup runs scaled out (PostgreSQL and Redis)"),
-    pytest.mark.skipif(not (shutil.which("nginx", path="/usr/sbin:/usr/bin") and os.path.exists(audience_load.WRK)),
-                       reason="needs Debian's nginx and wrk (.ci/services installs them)"),
-]
+HAS_NGINX_AND_WRK = bool(shutil.which("nginx", path="/usr/sbin:/usr/bin")) and os.path.exists(audience_load.WRK)
 
 # The playlist without the media pass: every such request is refused (403) by Django and by nginx.
 REFUSED = Kind("refused", "GET", "/hls/{event}/live.m3u8", audience_load.segment_seconds, lambda viewer, event: "x=1")
@@ -43,6 +37,10 @@ def nginx_binary() -> bytes:
     return shutil.which("nginx", path="/usr/sbin:/usr/bin").encode()
 
 
+@pytest.mark.live
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(not scaled_out(), reason="the nginx setup runs scaled out (PostgreSQL and Redis)")
+@pytest.mark.skipif(not HAS_NGINX_AND_WRK, reason="needs Debian's nginx and wrk (.ci/services installs them)")
 @pytest.mark.django_db(transaction=True)
 def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeypatch):
     monkeypatch.setattr(bench_audience, "KINDS", (*audience_load.KINDS, REFUSED))
@@ -74,3 +72,18 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
     assert any(line.lstrip().startswith("refused") for line in lines[:-1])  # the report names the kind
     assert not Event.objects.filter(slug__startswith="bench-audience-").exists()
     assert not wrk_and_nginx_processes()  # every process it started has ended
+
+
+def test_a_stage_change_reaches_a_probe_with_its_first_reload_that_carries_it():
+    taken = 1000.0
+    # No stage cards: the first segment published after the take (newest before it: 7) carries it.
+    records = [(0, 999.0, 8, None), (0, 1001.0, 7, None), (0, 1002.5, 8, None), (1, 1000.5, 8, None)]
+    change = bench_audience.stage_change(records, 3, taken, 7, "Bob Bench")
+    assert change == {"by": "first segment after the take", "every_s": None, "p50_s": 0.5, "probes": 3, "missed": 1}
+    assert bench_audience.stage_change(records, 2, taken, 7, "Bob Bench")["every_s"] == 2.5
+    # Stage cards: the card naming the new speaker (one of several, as the playlist encodes them).
+    cards = [(0, 1001.0, 9, "Alice Bench"), (0, 1003.0, 10, "Ada%0ABob Bench"), (1, 1002.0, 10, "Bob Bench")]
+    change = bench_audience.stage_change(cards, 2, taken, 8, "Bob Bench")
+    assert (change["by"], change["every_s"], change["missed"]) == ("stage card", 3.0, 0)
+    # A take the server failed to apply reaches nobody.
+    assert bench_audience.stage_change(cards, 2, taken, 8, "Bob Bench", failed=True)["missed"] == 2
