@@ -189,6 +189,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     console = Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
     newest_file = workdir / "newest.txt"
     stop = threading.Event()
+    started = ExitStack()  # what a failure part-way must not leave running
     try:
         console.command("go_live")
         console.command("set_preview", presenters=[alice["line"]])
@@ -198,7 +199,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         follower.start()
         seconds = options["seconds"]
         probing = min(options["probes"], len(viewers) - 1)
-        probes = start_probes(show, front, seconds, probing, workdir)
+        probes = started.enter_context(ended(start_probes(show, front, seconds, probing, workdir)))
         # The probes are N's first viewers: they load the media themselves, wrk does the rest.
         loads = [
             audience_load.start(
@@ -207,6 +208,8 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
             )
             for seed, kind in enumerate(KINDS, start=1)
         ]
+        for load in loads:
+            started.enter_context(ended(load.process))
         web_before, web_started = sum(cpu_seconds(pid) for pid in web), time.monotonic()
         time.sleep(seconds / 2)
         taken, published, refusal = take(console, bob["line"], live_dir)
@@ -217,6 +220,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         if refusal is None:
             console.command("end_show")
     finally:
+        started.close()
         stop.set()
         console.close()
     change = stage_change(probed["records"], probing, taken, published, bob["name"], refusal is not None)
@@ -237,6 +241,16 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
                 "cpu_ms_per_request": round(1000 * web_cpu * seconds / django, 2) if django else None},
     }
     return figures, details
+
+
+@contextmanager
+def ended(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """The process, stopped with its group at exit unless it ended already."""
+    try:
+        yield process
+    finally:
+        if process.returncode is None and process.poll() is None:
+            harness.stop_group(process)
 
 
 def take(console: Console, line: str, live_dir: Path) -> tuple[float, int, str | None]:
@@ -334,15 +348,18 @@ def compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) 
         sides = {"protected": nginx, "plain": plain}
         before = {name: side.worker_cpu_seconds() for name, side in sides.items()}
         loads = {}
-        for name, side in sides.items():
-            (workdir / name).mkdir(exist_ok=True)
-            loads[name] = [
-                audience_load.start(kind, viewers, show, side.url, seconds, workdir / name, options["connections"],
-                                    newest_file, seed)
-                for seed, kind in enumerate(kinds, start=100)
-            ]
-        done = {name: [audience_load.finish(load, workdir / name, seconds + 60) for load in group]
-                for name, group in loads.items()}
+        with ExitStack() as started:
+            for name, side in sides.items():
+                (workdir / name).mkdir(exist_ok=True)
+                loads[name] = [
+                    audience_load.start(kind, viewers, show, side.url, seconds, workdir / name,
+                                        options["connections"], newest_file, seed)
+                    for seed, kind in enumerate(kinds, start=100)
+                ]
+                for load in loads[name]:
+                    started.enter_context(ended(load.process))
+            done = {name: [audience_load.finish(load, workdir / name, seconds + 60) for load in group]
+                    for name, group in loads.items()}
         cpu = {name: side.worker_cpu_seconds() - before[name] for name, side in sides.items()}
     per_request = {}
     for name, results in done.items():
