@@ -177,6 +177,9 @@ STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
 # A presenter whose last green-room socket closed counts as gone (off air) only after this long:
 # a reload or a network blip reconnects within it and keeps their place.
 STAGE_PRESENCE_GRACE_SECONDS = env.float("STAGE_PRESENCE_GRACE_SECONDS", default=5.0)
+# Viewers' votes reach the consoles as one recount of an event's votes at most this often (0: a
+# recount after every vote); see stage/tally.py.
+STAGE_VOTE_TALLY_SECONDS = env.float("STAGE_VOTE_TALLY_SECONDS", default=0.5)
 
 # --- media
 HLS_ROOT = Path(env("HLS_ROOT", default=str(VAR_DIR / "hls")))

@@ -214,3 +214,9 @@ def _add_to_attendance(totals: dict[int, _Totals]) -> None:
                 f"ON CONFLICT ({quote(columns[0])}) DO UPDATE SET {update}",
                 [value for row in batch for value in row],
             )
+
+
+def audience_count(event_id: int) -> tuple[int, datetime | None]:
+    """How many viewers sent a beat in the event's last written minute, and which minute."""
+    latest = ViewerCount.objects.filter(event_id=event_id).order_by("-at").values_list("viewers", "at").first()
+    return latest if latest is not None else (0, None)

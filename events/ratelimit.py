@@ -37,6 +37,10 @@ LINK_RESENDS = Limit("resend-link", count=1, seconds=600)
 # producer out for long by failing on purpose.
 LOGIN_FAILURES = Limit("login", count=10, seconds=300)
 LOGIN_FAILURES_PER_USERNAME = Limit("login-user", count=30, seconds=900)
+# A viewer's questions and votes, per registration: a person asks a few questions a minute at
+# most and clicks through a list of upvotes; a script in a loop gets 429.
+QUESTIONS = Limit("question", count=5, seconds=60)
+VOTES = Limit("vote", count=60, seconds=60)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("e/<slug:slug>/watch/", viewer.webcast, name="webcast"),
     path("e/<slug:slug>/report/", organiser.report, name="report"),
     path("e/<slug:slug>/report/registrants.csv", organiser.registrants_csv, name="registrants-csv"),
+    path("e/<slug:slug>/report/questions-and-polls.csv", organiser.audience_csv, name="audience-csv"),
     path("presence/", viewer.presence, name="presence"),
     path("join/<int:registration_id>/<str:key>/", viewer.join, name="join"),
     path("join/<int:registration_id>/<str:key>/cancel/", viewer.cancel, name="cancel"),

@@ -17,7 +17,7 @@ from stage import store
 from stage.contract.commands import ProtocolError, authorise, validate_command
 from stage.delta import diff
 from stage.groups import stage_group
-from stage.projections import CONSOLE, GREENROOM, greenroom_happenings, greenroom_view
+from stage.projections import CONSOLE, GREENROOM, console_view, greenroom_happenings, greenroom_view
 from stage.store import Outcome
 
 log = logging.getLogger(__name__)
@@ -46,11 +46,15 @@ async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role:
 
 def push_message(outcome: Outcome) -> dict:
     """The layer message for an applied command: the delta, serialised once per audience, and
-    each new chat line for its presenter alone. The green room's delta is the change between two
-    of its own views, so it holds exactly what its snapshots hold."""
+    each new chat line for its presenter alone. Each audience's delta is the change between two of
+    its own views, so it holds exactly what its snapshots hold."""
     state, previous = outcome.state, outcome.previous
     head = {"type": "delta", "version": state["version"], "base": previous["version"], "server_time": time.time()}
-    console = head | diff(previous, state) | {"happenings": outcome.happenings, "audit": outcome.entry}
+    console = (
+        head
+        | diff(console_view(previous), console_view(state))
+        | {"happenings": outcome.happenings, "audit": outcome.entry}
+    )
     greenroom = (
         head
         | diff(greenroom_view(previous), greenroom_view(state))

@@ -22,7 +22,7 @@ from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import PRESENTER, PRODUCER, SYSTEM, ProtocolError
 from stage.contract.signals import is_session, is_signal, monitor_choice, validate_signal
 from stage.direct import prepared_writer
-from stage.projections import CONSOLE, conversation, greenroom_view
+from stage.projections import CONSOLE, console_view, conversation, greenroom_view
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class StageSocketConsumer(AdmittedSocket):
 
     def view(self, state: dict) -> dict:
         """The state as this socket's audience sees it."""
-        return state if self.audience == CONSOLE else greenroom_view(state)
+        return console_view(state) if self.audience == CONSOLE else greenroom_view(state)
 
     def snapshot_message(self, state: dict, audit: list[dict]) -> dict:
         message = {"type": "snapshot", "version": state["version"], "state": self.view(state)}

@@ -7,7 +7,7 @@ bridge, cues and Q&A each have a module of their own, and this one puts them tog
 
 from collections.abc import Callable
 
-from stage import bridge, cues, qna, rundown
+from stage import bridge, cues, polls, qna, rundown, votes
 from stage.state import (
     DONE,
     ENDED,
@@ -65,6 +65,7 @@ def initial_state(
         "cues": {},
         "messages": {},
         "questions": {},
+        "polls": {},
         "serial": 0,
         "talkback": {},
         "backstage_open": [],
@@ -176,6 +177,8 @@ HANDLERS: dict[str, Callable[[State, dict, Context], list[Happening]]] = {
     **rundown.HANDLERS,
     **cues.HANDLERS,
     **qna.HANDLERS,
+    **polls.HANDLERS,
+    **votes.HANDLERS,
 }
 
 

@@ -1,8 +1,8 @@
-"""The persisted stage: one versioned state document per event and its audit log."""
+"""The persisted stage: one versioned state document per event, its audit log, and viewers' votes."""
 
 from django.db import models
 
-from events.models import Event
+from events.models import Event, Registration
 
 
 class StageState(models.Model):
@@ -39,3 +39,38 @@ class StageLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} v{self.version} {self.command.get('type')} by {self.actor}"
+
+
+class QuestionVote(models.Model):
+    """A viewer's upvote of a question (a stage question id): one per registration and question."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="question_votes")
+    question = models.CharField(max_length=32)
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="question_votes")
+    voted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "question", "registration"], name="one_upvote_per_viewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.question} +1 by {self.registration_id}"
+
+
+class PollVote(models.Model):
+    """A viewer's answer to a poll (a stage poll id, the option's index): one per registration and poll."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="poll_votes")
+    poll = models.CharField(max_length=32)
+    option = models.PositiveSmallIntegerField()
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="poll_votes")
+    voted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "poll", "registration"], name="one_answer_per_viewer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.poll} option {self.option} by {self.registration_id}"

@@ -5,7 +5,10 @@ their own conversation separately) nor the Q&A moderation queue nor which produc
 (only whom they talk to), and of each line only what the
 green room shows: never its source, which may hold a stream key or a password, but the kind of
 input it is. Snapshots and deltas both go through `greenroom_view`, so neither can leak what the
-other hides. Viewers hold no socket: they see the public status (events/status.py).
+other hides. Viewers hold no socket: they see the public status (events/status.py) and, over
+HTTP, the audience's view (`audience_view`: the questions the producers let through and the poll
+in play) and their own questions (`asked_by`). Who asked a question is kept in the state for that
+list alone: consoles do not get it either.
 """
 
 from stage.contract.records import (
@@ -16,11 +19,61 @@ from stage.contract.records import (
     GREENROOM_PRIVATE,
     GREENROOM_PRIVATE_HAPPENINGS,
 )
+from stage.polls import in_play
 from stage.sources.kinds import source_kind
 from stage.state import Happening, State, serial, talked_to, with_defaults
 
 AUDIENCES = (CONSOLE, GREENROOM)
 _SHOWN_LINE_FIELDS = tuple(field for field in GREENROOM_LINE if field != "source_kind")
+# The questions viewers see, and the fields of a question no audience gets.
+PUBLIC_QUESTIONS = ("approved", "on_screen", "answered")
+PRIVATE_QUESTION_FIELDS = ("asker",)
+
+
+def console_view(state: State) -> State:
+    """The whole state, but who asked each question."""
+    state = with_defaults(state)
+    questions = {
+        qid: {key: value for key, value in question.items() if key not in PRIVATE_QUESTION_FIELDS}
+        for qid, question in state["questions"].items()
+    }
+    return state | {"questions": questions}
+
+
+def audience_view(state: State) -> dict:
+    """What every viewer may see: the questions let through, most upvoted first (then oldest), and
+    the poll in play, with its counts only once the producers show them."""
+    state = with_defaults(state)
+    public = [qid for qid, q in state["questions"].items() if q["status"] in PUBLIC_QUESTIONS]
+    public.sort(key=lambda qid: (-state["questions"][qid].get("votes", 0), serial(qid)))
+    questions = [_public_question(qid, state["questions"][qid]) | {"name": state["questions"][qid]["name"]}
+                 for qid in public]
+    poll_id = in_play(state)
+    return {"version": state["version"], "questions": questions, "poll": _public_poll(state, poll_id)}
+
+
+def asked_by(state: State, registration_pk: int) -> list[dict]:
+    """One viewer's questions, oldest first, with their status and votes."""
+    mine = [qid for qid, q in state["questions"].items() if q.get("asker") == registration_pk]
+    return [_public_question(qid, state["questions"][qid]) for qid in sorted(mine, key=serial)]
+
+
+def _public_question(qid: str, question: dict) -> dict:
+    return {"id": qid, "text": question["text"], "status": question["status"], "votes": question.get("votes", 0)}
+
+
+def _public_poll(state: State, poll_id: str | None) -> dict | None:
+    if poll_id is None:
+        return None
+    poll = state["polls"][poll_id]
+    shown = poll["results_shown"]
+    return {
+        "id": poll_id,
+        "question": poll["question"],
+        "options": poll["options"],
+        "status": poll["status"],
+        "results": list(poll["counts"]) if shown else None,
+    }
 
 
 def greenroom_line(line: dict) -> dict:

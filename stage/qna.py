@@ -1,8 +1,10 @@
 """Q&A moderation: each question pending, approved, dismissed, answered or on screen. Pure.
 
 At most one question is on screen; putting another there marks the previous one answered.
+A viewer's question keeps who asked (`asker`, their registration) for their own list only.
 """
 
+from stage.contract.commands import VIEWER, registration_of
 from stage.contract.enums import QUESTION_STATUS
 from stage.state import MAX_QUESTIONS, CommandRefused, Context, Happening, State, next_id, require_not_ended
 
@@ -19,6 +21,8 @@ def ask_question(state: State, command: dict, ctx: Context) -> list[Happening]:
         "name": command.get("name", ""),
         "status": PENDING,
         "asked_at": ctx.now,
+        "votes": 0,
+        "asker": registration_of(ctx.actor) if ctx.role == VIEWER else None,
     }
     return [{"type": "question", "question": question_id, "status": PENDING}]
 

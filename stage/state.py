@@ -25,12 +25,13 @@ QUEUED, STANDBY, ON_AIR, DONE, SKIPPED = SEGMENT_STATUS.values
 MAX_CUES = 50
 MAX_MESSAGES = 200
 MAX_QUESTIONS = 500
+MAX_POLLS = 50
 MAX_SEGMENTS = 200
 
 
 # Keys the state gained after shows were persisted, with their value in a state that lacks them.
 # A stored document is read through `with_defaults`, so an older one loads and applies as it is.
-ADDED_KEYS: dict[str, Any] = {"talkback": {}, "backstage_open": []}
+ADDED_KEYS: dict[str, Any] = {"talkback": {}, "backstage_open": [], "polls": {}}
 
 
 def with_defaults(state: State) -> State:

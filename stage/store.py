@@ -13,7 +13,7 @@ from django.db import transaction
 
 from events.models import Event
 from stage import machine
-from stage.contract.commands import FACT_ROLES, PRODUCER
+from stage.contract.commands import FACT_ROLES, PRODUCER, VIEWER
 from stage.models import StageLogEntry, StageState
 from stage.signals import stage_changed
 from stage.state import with_defaults
@@ -87,11 +87,11 @@ def snapshot(event_id: int) -> dict:
 
 
 def audit_entry(entry: StageLogEntry) -> dict:
-    """One audit log line as the console shows it."""
+    """One audit log line as the console shows it: a viewer is "viewer", never which registration."""
     details = {k: v for k, v in entry.command.items() if k not in ("type", "version", "client_id")}
     return {
         "version": entry.version,
-        "actor": entry.actor,
+        "actor": VIEWER if entry.role == VIEWER else entry.actor,
         "role": entry.role,
         "type": entry.command["type"],
         "details": details,

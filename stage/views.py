@@ -1,17 +1,17 @@
-"""The producers' console and the presenters' green room pages."""
+"""The producers' console (and its live audience count) and the presenters' green room pages."""
 
 import time
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from events import keyed
+from events import attendance, keyed
 from events.models import Event, Presenter
 from stage.contract.document import contract_document
 from stage.ice import ice_servers_for
@@ -36,9 +36,23 @@ def console(request: HttpRequest, event_id: int) -> HttpResponse:
         # The producer's own name on the stage (the console socket's actor), to show their talkback.
         "actor": f"user:{request.user.get_username()}",
         "rtc": browser_rtc(f"user:{request.user.pk}"),
+        "audience_url": reverse("stage:audience-count", args=[event.pk]),
     }
     context = {"event": event, "console_config": config, "contract": contract_document()}
     return render(request, "stage/console.html", context)
+
+
+@require_GET
+@login_required
+def audience_count(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The live audience for the console: viewers in the last minute the presence beats were written."""
+    event = get_object_or_404(Event, pk=event_id)
+    if not event.is_producer(request.user):
+        return JsonResponse({"error": {"code": "forbidden", "field": None, "message": "Producers only."}}, status=403)
+    viewers, minute = attendance.audience_count(event.pk)
+    response = JsonResponse({"viewers": viewers, "at": minute.isoformat() if minute else None})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # The key in the path is the credential, and a CSRF refusal would log the path with it (the page

@@ -5,19 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from stage import machine
+from stage.program_card import program_card
 from stage.state import MIXING_PHASES
 from streaming.core.returns import ReturnPlan
 
 
 @dataclass(frozen=True)
 class MixSettings:
-    """What the engine should do: gain in dB per line (None: silent) and where the program goes."""
+    """What the engine should do: gain in dB per line (None: silent), where the program goes, and
+    the program card it writes into the stream where these gains take effect."""
 
     gains: dict[str, float | None]
     public: bool = True
     hold: bool = False
     fallback: str | None = None  # the stage's choice of fallback source, by name
     returns: ReturnPlan = field(default_factory=ReturnPlan)  # what the WebRTC peers hear
+    card: dict | None = None  # stage/program_card.py: what the audience is told
 
 
 def needs_mixer(state: dict) -> bool:
@@ -35,7 +38,9 @@ def mix_settings(state: dict) -> MixSettings:
         backstage_open=frozenset(plan["backstage_open"]),
         talkback={actor: frozenset(lines) for actor, lines in plan["talkback"].items()},
     )
-    return MixSettings(dict(plan["gains"]), plan["public"], plan["hold"], plan["fallback"], returns)
+    return MixSettings(
+        dict(plan["gains"]), plan["public"], plan["hold"], plan["fallback"], returns, program_card(state)
+    )
 
 
 def health_command(report: dict) -> dict | None:

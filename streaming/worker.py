@@ -147,7 +147,7 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         engine.set_lines(line_specs(state["lines"], uplinks, settings.LINE_SOURCE_POLICY))
         mix = mix_settings(state)
         engine.set_fallback(fallback_spec(mix.fallback))
-        engine.set_mix(mix.gains, public=mix.public, hold=mix.hold)
+        engine.set_mix(mix.gains, public=mix.public, hold=mix.hold, card=mix.card)
         engine.set_returns(mix.returns)
         first_state.set()
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from events import attendance, ratelimit
+from stage import tally
 
 # WebRTC in tests stays on loopback: no ICE server, the mixer offers 127.0.0.1 only and tries only
 # 127.0.0.0/8 candidates. Set here so every server and mixer a test starts inherits it (tests/live.py
@@ -26,16 +27,6 @@ def _collected_static():
 
 
 @pytest.fixture(autouse=True)
-def _own_cache_keys(monkeypatch, request):
-    """Each test counts its own rate-limit hits and presence beats, also on a Redis others share."""
-    if request.node.get_closest_marker("live"):
-        return  # a live server process uses the real keys
-    tag = uuid.uuid4().hex[:10]
-    monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
-    monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
-
-
-@pytest.fixture(autouse=True)
 def _no_mixer_autostart_in_process(settings):
     """Tests in this process never spawn mixers behind their back; live tests run a real server."""
     settings.MIXER_AUTOSTART = False
@@ -43,13 +34,14 @@ def _no_mixer_autostart_in_process(settings):
 
 @pytest.fixture(autouse=True)
 def _own_cache_keys(monkeypatch, request):
-    """Each test counts its own rate-limit hits and presence beats, also on a Redis others share
-    (wrong keys on green rooms and private HLS files count too, not only in the events tests)."""
+    """Each test counts its own rate-limit hits, presence beats and armed vote recounts, also on a
+    Redis others share (wrong keys on green rooms and private HLS files count too, not only in the events tests)."""
     if request.node.get_closest_marker("live"):
         return  # a live server process uses the real keys
     tag = uuid.uuid4().hex[:10]
     monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
     monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
+    monkeypatch.setattr(tally, "KEY_PREFIX", f"test-{tag}-tally")
 
 
 @pytest.fixture(autouse=True)

@@ -2,16 +2,33 @@
 live daphne, a mixer child process following the stage, and the HLS it writes, listened to."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from events.harness import wait_for
-from tests.audio import decode_segment, playlist_segments, playlist_tags, tones_present
+from tests.audio import SAMPLE_RATE, decode, decode_segment, playlist_segments, playlist_tags, tones_present
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
 from tests.live import Browser, StageClient, join_link, newest_mail, running_server
-from tests.supervision.playlists import parse, wait_published
+from tests.supervision.playlists import date_range_problems, parse, wait_published
 
 A, B = 440.0, 880.0
+
+
+def first_heard(samples, frequency: float, window: int = SAMPLE_RATE // 10) -> int:
+    """The first sample of the first 100 ms (stepped by 50 ms) in which the spectrum shows `frequency`."""
+    return next(
+        start
+        for start in range(0, len(samples) - window, window // 2)
+        if tones_present(samples[start : start + window], (frequency,))
+    )
+
+
+def speaking_now(text: str) -> str:
+    """Who the last program card in a playlist names."""
+    playlist = parse(text)
+    assert date_range_problems(playlist) == []
+    return playlist.date_ranges[-1].text("X-SPEAKING")
 
 pytestmark = [pytest.mark.live, pytest.mark.both_modes, pytest.mark.timeout(180)]
 
@@ -64,9 +81,12 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
             assert console.command("set_on_air", line=alice.line_id, on_air=True)["type"] == "ack"
             # The segment under way at each change, then two whole segments of what it changed to.
             at_b = wait_published(live_dir, 3, after=at_a)
+            # The live playlist tells a viewer who is speaking, in the stream itself.
+            assert speaking_now((live_dir / "live.m3u8").read_text()) == "Alice"
             assert console.command("set_on_air", line=alice.line_id, on_air=False)["type"] == "ack"
             assert console.command("set_on_air", line=bob.line_id, on_air=True)["type"] == "ack"
             wait_published(live_dir, 3, after=at_b)
+            assert speaking_now((live_dir / "live.m3u8").read_text()) == "Bob"
             assert console.command("end_show")["type"] == "ack"
             assert console.state["phase"] == "ended"
 
@@ -104,6 +124,20 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
         assert any(tones == {A} for tones in heard[first_a:first_b]), heard
         assert all(A not in tones for tones in heard[first_b + 1 :]), heard
         assert any(tones == {B} for tones in heard[first_b:]), heard
+
+        # The program card changes where the audio does: the card naming Bob starts within one
+        # segment of where the spectrum shows 880 Hz instead of 440 Hz, and Alice's likewise.
+        replay = parse(vod)
+        assert date_range_problems(replay) == [] and not any(e.discontinuity for e in replay.entries)
+        cards = [(d.start, d.text("X-SPEAKING")) for d in replay.date_ranges]
+        assert cards[0][1] == "" and all(d.attributes["X-PHASE"] == "live" for d in replay.date_ranges)
+        assert [name for _, name in cards if name] == ["Alice", "Bob"], cards
+        program = decode(b"".join((live_dir / name).read_bytes() for name in playlist_segments(vod)), "mpegts")
+        segment = timedelta(seconds=replay.entries[0].duration)
+        for frequency, name in ((A, "Alice"), (B, "Bob")):
+            heard_at = replay.entries[0].pdt + timedelta(seconds=first_heard(program, frequency) / SAMPLE_RATE)
+            starts = next(start for start, speaking in cards if speaking == name)
+            assert abs(heard_at - starts) <= segment, (name, heard_at, starts)
 
         _, _, status_json = viewer.get("/e/launch/status.json")
         assert '"phase": "ended"' in status_json

@@ -30,12 +30,13 @@ print(json.dumps({
     "cookies_secure": [settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE],
     "hsts": settings.SECURE_HSTS_SECONDS, "ssl_redirect": settings.SECURE_SSL_REDIRECT,
     "proxy_ssl_header": settings.SECURE_PROXY_SSL_HEADER,
+    "hls_pass": [settings.HLS_PASS_SECONDS, settings.HLS_PASS_SECRET],
 }))
 """
 SERVICE_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE", "LINE_SOURCE_SCHEMES", "LINE_SOURCE_NETWORKS", "LINE_SOURCE_MEDIA_ROOT",
-    "PLAIN_HTTP", "BEHIND_PROXY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS",
+    "PLAIN_HTTP", "BEHIND_PROXY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "HLS_PASS_SECONDS", "HLS_PASS_SECRET",
 )
 
 
@@ -103,6 +104,37 @@ def test_a_line_source_policy_the_server_cannot_use_stops_it_from_starting(tmp_p
     )
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_the_media_pass_secret_is_derived_from_the_secret_key_unless_given(tmp_path):
+    key = secrets.token_urlsafe(50)
+    seconds, derived = settings_with(tmp_path, SECRET_KEY=key)["hls_pass"]
+    assert seconds == 60 and len(derived) == 64 and key not in derived
+    assert settings_with(tmp_path, SECRET_KEY=key)["hls_pass"][1] == derived  # every web process agrees
+    assert settings_with(tmp_path, SECRET_KEY=key + "x")["hls_pass"][1] != derived
+    given = secrets.token_urlsafe(32)
+    assert settings_with(tmp_path, SECRET_KEY=key, HLS_PASS_SECRET=given, HLS_PASS_SECONDS="30")["hls_pass"] == [
+        30, given
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("HLS_PASS_SECRET", "too-short", "HLS_PASS_SECRET must be 32 or more letters"),
+        ("HLS_PASS_SECRET", "x" * 40 + '";', "HLS_PASS_SECRET must be 32 or more letters"),
+        ("HLS_PASS_SECONDS", "2", "HLS_PASS_SECONDS must be at least 3"),
+    ],
+)
+def test_a_media_pass_setting_nginx_or_the_pages_cannot_use_stops_the_server(tmp_path, variable, value, message):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "config.settings", variable: value}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr
+    assert value not in result.stderr or variable == "HLS_PASS_SECONDS"  # a secret is never printed
 
 
 def test_embedded_secret_key_is_generated_once_and_kept_private(tmp_path):

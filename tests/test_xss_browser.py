@@ -1,5 +1,5 @@
 """Stored markup in every user-supplied text (event title and description, presenter names, titles
-and bios, segment titles, registrants' names and answers, chat both ways, audience questions) shows
+and bios, segment titles, registrants' names and answers, chat both ways, audience questions, polls) shows
 as text on every page, after the page's JavaScript has rendered it, and never runs; and script
 injected into the DOM of the webcast page, the console and the green room is blocked by the
 Content-Security-Policy, while those pages still work (the webcast plays, the sockets connect)."""
@@ -70,6 +70,11 @@ class Show:
         self.submit("ask_question", text=f"Question {SCRIPT}", name=f"Asker {IMG}", role="viewer", actor="viewer:v")
         (question,) = store.snapshot(self.event.pk)["questions"]
         self.submit("send_question", question=question, presenter=me)
+        self.submit("set_question_status", question=question, status="approved")
+        self.submit("add_poll", question=f"Poll {IMG}", options=[f"Yes {SCRIPT}", "No"])
+        poll = next(iter(store.snapshot(self.event.pk)["polls"]))
+        self.submit("set_poll_status", poll=poll, status="open")
+        self.submit("show_poll_results", poll=poll, shown=True)
         self.submit("go_live")
         self.submit("set_on_air", line=me, on_air=True)
 
@@ -119,6 +124,7 @@ def test_stored_markup_shows_as_text_everywhere_and_injected_script_is_blocked(t
     segments = [f"Opening {SCRIPT}", f"Added {IMG}"]
     chat = [f"To Ada {SCRIPT}", f"From Ada {IMG}"]
     question = [f"Question {SCRIPT}"]
+    poll = [f"Poll {IMG}", f"Yes {SCRIPT}"]
     hls_root = tmp_path / "hls"
     hls_root.mkdir()
 
@@ -132,8 +138,10 @@ def test_stored_markup_shows_as_text_everywhere_and_injected_script_is_blocked(t
             f"Opening {SCRIPT}", f"Why {IMG}",
         ])
         webcast = check_page(
-            context, base + registration.get_join_url(), [title],
-            ready="document.getElementById('program').currentTime > 1", timeout=60_000,
+            context, base + registration.get_join_url(), [title, f"Asker {IMG}: Question {SCRIPT}", *poll],
+            ready="document.getElementById('program').currentTime > 1"
+                  " && document.querySelectorAll('#audience-questions li').length === 1"
+                  " && document.querySelectorAll('#poll-results li').length === 2", timeout=60_000,
         )
         assert_injection_blocked(webcast)
         console = check_page(context, f"{base}/console/{event.pk}/", [title, *presenter_texts, *segments, *chat,
@@ -150,7 +158,7 @@ def test_stored_markup_shows_as_text_everywhere_and_injected_script_is_blocked(t
             " && document.querySelectorAll('#chat-log li').length >= 3"
         ))
         assert_injection_blocked(greenroom)
-        check_page(context, f"{base}/e/{event.slug}/report/", [f"Report: {title}"])
+        check_page(context, f"{base}/e/{event.slug}/report/", [f"Report: {title}", *question, *poll])
         check_page(context, f"{base}/admin/events/registration/", [f"Reg {IMG}", title])
         check_page(context, f"{base}/admin/events/registration/{registration.pk}/change/",
                    [title, f"Why {IMG}", f"Ans {SCRIPT}"])

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from events import attendance, charts, export, reports
+from events import attendance, audience_report, charts, export, reports
 from events.models import Event
 
 
@@ -31,6 +31,8 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
         "statuses": [(label, summary.by_status[value]) for value, label in event.registrations.model.Status.choices],
         "registrations_chart": charts.bar_chart(summary.registrations_per_day),
         "viewers_chart": charts.line_chart(summary.viewers_over_time, zone=event.zone),
+        "questions": audience_report.questions(event),
+        "polls": audience_report.polls(event),
     }
     return render(request, "events/report.html", context)
 
@@ -41,3 +43,12 @@ def registrants_csv(request: HttpRequest, slug: str) -> HttpResponse:
     if isinstance(event, HttpResponse):
         return event
     return export.response(request, event.registrations.all(), list(event.questions.all()), f"{slug}-registrants.csv")
+
+
+@require_GET
+def audience_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The audience's questions (with upvotes) and polls (with answers) as a CSV."""
+    event = _organised_event(request, slug)
+    if isinstance(event, HttpResponse):
+        return event
+    return audience_report.csv_response(event, f"{slug}-questions-and-polls.csv")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from events import calendar, ratelimit
+from events.agenda import agenda
 from events.forms import RegistrationForm
 from events.models import Event, Question, Registration
 from events.registration import RegistrationClosed, register
@@ -74,16 +75,6 @@ def _calendar_links(event: Event) -> dict:
     return {"google_url": calendar.google_url(event), "outlook_url": calendar.outlook_url(event)}
 
 
-def _agenda(event: Event) -> list[dict]:
-    """The run-of-show with planned start times, in the event's time zone."""
-    start, agenda = event.local_starts_at, []
-    for segment in event.segments.all():
-        minutes = segment.planned_duration // timedelta(minutes=1)
-        agenda.append({"title": segment.title, "starts_at": start, "minutes": minutes})
-        start += segment.planned_duration
-    return agenda
-
-
 def _page(request: HttpRequest, event: Event, form: RegistrationForm, status: int = 200) -> HttpResponse:
     full = event.capacity is not None and (
         event.registrations.filter(status=Registration.Status.CONFIRMED).count() >= event.capacity
@@ -93,7 +84,7 @@ def _page(request: HttpRequest, event: Event, form: RegistrationForm, status: in
         "form": form,
         "status": public_status(event),
         "presenters": event.presenters.all(),
-        "agenda": _agenda(event),
+        "agenda": agenda(event),
         "full": full,
         "consent_kind": Question.Kind.CONSENT,
         **_calendar_links(event),

@@ -15,8 +15,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from events import attendance, keyed
+from events import attendance, calendar, keyed
 from events.access import key_digest, unlogged
+from events.agenda import agenda
 from events.models import Event, Registration
 from events.registration import cancel as cancel_registration
 from events.status import public_status
@@ -92,6 +93,7 @@ def session_registration(request: HttpRequest, event: Event) -> Registration | N
 
 @require_GET
 def webcast(request: HttpRequest, slug: str) -> HttpResponse:
+    """The webcast page in whatever state the show is; its script moves it on from there."""
     event = get_object_or_404(Event, slug=slug)
     registration = session_registration(request, event)
     if registration is None and not event.is_producer(request.user):
@@ -101,8 +103,13 @@ def webcast(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "event": event,
         "status": public_status(event),
+        "agenda": agenda(event),
+        "google_url": calendar.google_url(event),
+        "outlook_url": calendar.outlook_url(event),
         "presence_token": attendance.presence_token(registration) if registration else "",
         "heartbeat_seconds": attendance.HEARTBEAT_SECONDS,
+        # The Q&A and poll panel (events/_audience_panel.html): asking and voting need a join session.
+        "audience_can_ask": registration is not None,
     }
     return render(request, "events/webcast.html", context)
 
@@ -134,13 +141,19 @@ def presence(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_control(public=True, max_age=2)
 def event_status(request: HttpRequest, slug: str) -> JsonResponse:
-    """A small cacheable status for viewers, who poll it instead of holding a WebSocket."""
+    """A small cacheable status for viewers, who poll it instead of holding a WebSocket. While
+    live, who speaks and what is on screen ride in the stream itself (EXT-X-DATERANGE), not here;
+    `hold` is for a page whose player has heard no tag yet."""
     event = get_object_or_404(Event, slug=slug)
     status = public_status(event)
     return JsonResponse({
         "phase": status.stage_phase,
         "status": status.phase,
         "version": status.version,
+        "starts_at": event.starts_at.isoformat(),
+        "hold": status.hold,
         "playlist": status.live_url,
         "replay": status.replay_url,
+        "chapters": status.chapters_url,
+        "download": status.download_url,
     })

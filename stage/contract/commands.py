@@ -7,14 +7,23 @@ re-send one after a stale-version refusal and get what it meant.
 Roles: producers may send every command a console needs; a presenter only commands about
 themselves (`presenter` must be their own id); the mixer and the system report facts (line health,
 presence), which apply at the head version without a staleness check; viewers only ask questions;
-nobody (a socket not admitted) may send nothing.
+nobody (a socket not admitted) may send nothing. A viewer's question is a fact too (someone asked):
+it applies at the head, and a flood of them never makes a producer's command stale.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stage.contract.enums import CUE_KIND, FALLBACK_SOURCE, PRESENTER_STATUS, QUESTION_STATUS, REPORTED_HEALTH, ROLE
+from stage.contract.enums import (
+    CUE_KIND,
+    FALLBACK_SOURCE,
+    POLL_STATUS,
+    PRESENTER_STATUS,
+    QUESTION_STATUS,
+    REPORTED_HEALTH,
+    ROLE,
+)
 from stage.contract.errors import ProtocolError
 from stage.contract.fields import Field, check_field
 from stage.contract.limits import (
@@ -23,12 +32,15 @@ from stage.contract.limits import (
     MAX_GAIN_DB,
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_OPTION_LENGTH,
+    MAX_POLL_OPTIONS,
     MAX_SEGMENT_PRESENTERS,
     MAX_SEGMENT_SECONDS,
     MAX_TALKBACK_PRESENTERS,
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     MIN_GAIN_DB,
+    MIN_POLL_OPTIONS,
 )
 from stage.sources.checks import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
 from stage.sources.policy import SourcePolicy
@@ -36,7 +48,7 @@ from stage.sources.policy import SourcePolicy
 PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER, NOBODY = ROLE.values
 ROLES = ROLE.values
 # Roles that report facts: applied at the head version, never refused as stale.
-FACT_ROLES = frozenset({MIXER, SYSTEM})
+FACT_ROLES = frozenset({MIXER, SYSTEM, VIEWER})
 
 # A cue to every presenter.
 ALL = "all"
@@ -78,6 +90,11 @@ def _check_update(command: dict) -> None:
 def _check_browser_line(command: dict) -> None:
     if command["source"] is None and command.get("format") is not None:
         raise ProtocolError("unknown_field", "A browser line has no format.", "format")
+
+
+def _check_poll(command: dict) -> None:
+    if len(command["options"]) < MIN_POLL_OPTIONS:
+        raise ProtocolError("out_of_range", f"A poll has at least {MIN_POLL_OPTIONS} options.", "options")
 
 
 def check_line_source(command: dict, policy: SourcePolicy) -> None:
@@ -202,6 +219,32 @@ COMMANDS: dict[str, CommandSpec] = {
     "set_question_status": CommandSpec(
         {"question": _id(), "status": Field(str, choices=QUESTION_STATUS.values)}, _PRODUCERS
     ),
+    # Polls: prepared as drafts, opened (one at a time) and closed; results shown to viewers apart.
+    "add_poll": CommandSpec(
+        {
+            "question": Field(str, max_length=MAX_TITLE_LENGTH),
+            "options": Field(
+                list, max_length=MAX_POLL_OPTIONS, items=Field(str, max_length=MAX_OPTION_LENGTH), unique=True
+            ),
+        },
+        _PRODUCERS,
+        check=_check_poll,
+    ),
+    "set_poll_status": CommandSpec(
+        {"poll": _id(), "status": Field(str, choices=tuple(s for s in POLL_STATUS.values if s != "draft"))},
+        _PRODUCERS,
+    ),
+    "show_poll_results": CommandSpec({"poll": _id(), "shown": Field(bool)}, _PRODUCERS),
+    "remove_poll": CommandSpec({"poll": _id()}, _PRODUCERS),
+    # The viewers' votes as counted in the database (stage/tally.py): absolute counts, so a
+    # tally that comes late or twice is still right. Questions by id; polls by id, one count an option.
+    "set_votes": CommandSpec(
+        {
+            "questions": Field(dict, values=Field(int, minimum=0)),
+            "polls": Field(dict, values=Field(list, max_length=MAX_POLL_OPTIONS, items=Field(int, minimum=0))),
+        },
+        frozenset({SYSTEM}),
+    ),
 }
 
 ENVELOPE = {
@@ -259,6 +302,17 @@ def authorise(role: str, actor: str, command: dict) -> ProtocolError | None:
 def presenter_actor(presenter_id: str) -> str:
     """The actor name of a presenter in the audit log and in `authorise`."""
     return f"presenter:{presenter_id}"
+
+
+def viewer_actor(registration_pk: int) -> str:
+    """The actor name of a viewer (one registration) in the audit log."""
+    return f"registration:{registration_pk}"
+
+
+def registration_of(actor: str) -> int | None:
+    """The registration's primary key in a viewer's actor name, else None."""
+    prefix, _, pk = actor.partition(":")
+    return int(pk) if prefix == "registration" and pk.isdigit() else None
 
 
 __all__ = ["ALL", "COMMANDS", "Field", "ProtocolError", "authorise", "may_send", "validate_command"]

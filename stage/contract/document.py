@@ -15,11 +15,14 @@ from stage.contract.limits import (
     MAX_ID_LENGTH,
     MAX_LINES_ON_AIR,
     MAX_NAME_LENGTH,
+    MAX_OPTION_LENGTH,
+    MAX_POLL_OPTIONS,
     MAX_SEGMENT_SECONDS,
     MAX_TALKBACK_PRESENTERS,
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     MIN_GAIN_DB,
+    MIN_POLL_OPTIONS,
     WARN_FRACTION,
     WARN_SECONDS,
 )
@@ -55,6 +58,8 @@ def contract_document() -> dict:
             "gain_db": {"min": MIN_GAIN_DB, "max": MAX_GAIN_DB},
             "rtc_session": MAX_SESSION_LENGTH,
             "sdp": MAX_SDP_LENGTH,
+            "poll_options": {"min": MIN_POLL_OPTIONS, "max": MAX_POLL_OPTIONS},
+            "option": MAX_OPTION_LENGTH,
         },
         "clock": {"warn_seconds": WARN_SECONDS, "warn_fraction": WARN_FRACTION},
         # Each audience's messages and who makes them (the server, or the mixer's reports).

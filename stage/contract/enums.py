@@ -49,6 +49,8 @@ QUESTION_STATUS = Enumeration(
         "on_screen": "on screen",
     }
 )
+# A poll is prepared (draft), open to viewers' votes, or closed; its results are shown apart.
+POLL_STATUS = Enumeration({"draft": "draft", "open": "open", "closed": "closed"})
 # Who wrote a line of the private chat.
 CHAT_FROM = Enumeration({"producer": "producer", "presenter": "presenter"})
 ROLE = Enumeration(
@@ -92,6 +94,7 @@ ENUMERATIONS: dict[str, Enumeration] = {
     "segment_status": SEGMENT_STATUS,
     "cue_kind": CUE_KIND,
     "question_status": QUESTION_STATUS,
+    "poll_status": POLL_STATUS,
     "chat_from": CHAT_FROM,
     "role": ROLE,
     "tally": TALLY,

@@ -7,6 +7,10 @@ MAX_GAIN_DB = 12.0
 MAX_TITLE_LENGTH = 200
 MAX_TEXT_LENGTH = 500
 MAX_NAME_LENGTH = 80
+# A poll: a question and two to eight short options.
+MIN_POLL_OPTIONS = 2
+MAX_POLL_OPTIONS = 8
+MAX_OPTION_LENGTH = 100
 MAX_SEGMENT_SECONDS = 24 * 3600
 MAX_CUE_SECONDS = 3600
 # The mix takes at most this many lines at once; a segment has at most as many presenters.

@@ -13,6 +13,7 @@ from stage.contract.enums import (
     FALLBACK_SOURCE,
     LINE_HEALTH,
     PHASE,
+    POLL_STATUS,
     PRESENTER_STATUS,
     QUESTION_STATUS,
     ROLE,
@@ -98,7 +99,26 @@ MESSAGE = {
 }
 # A producer talking back: to these presenters, or to all of them.
 TALKBACK = {"presenters": IDS, "all": FLAG}
-QUESTION = {"text": TEXT, "name": ANY_TEXT, "status": _enum(QUESTION_STATUS), "asked_at": TIME}
+# A question as consoles see it. The stage also keeps who asked (`asker`, a registration's primary
+# key, None for a producer's question) for that viewer's own list; no audience gets it
+# (stage/projections.py). Questions persisted before votes were counted have no `votes`.
+QUESTION = {
+    "text": TEXT,
+    "name": ANY_TEXT,
+    "status": _enum(QUESTION_STATUS),
+    "asked_at": TIME,
+    "votes": Field(int, required=False, minimum=0),
+}
+# A poll: its options in order (a vote names an option by its index) and a count for each.
+POLL = {
+    "question": TEXT,
+    "options": Field(list, items=TEXT),
+    "counts": Field(list, items=Field(int, minimum=0)),
+    "status": _enum(POLL_STATUS),
+    "results_shown": FLAG,
+    "opened_at": OPTIONAL_TIME,
+    "closed_at": OPTIONAL_TIME,
+}
 
 STATE = {
     "version": Field(int, minimum=0),
@@ -116,15 +136,16 @@ STATE = {
     "cues": _map(CUE),
     "messages": _map(MESSAGE),
     "questions": _map(QUESTION),
+    "polls": _map(POLL),
     "serial": Field(int, minimum=0),
     # Keyed by the producer's actor: only producers talking now.
     "talkback": Field(dict, values=Field(dict, record=TALKBACK)),
     # On-air presenters who also hear backstage.
     "backstage_open": IDS,
 }
-# Keys of the state the green room does not get: the chat, the Q&A queue, and who talks back
-# (producers' names); it gets the presenters being talked to instead (`talkback_to`).
-GREENROOM_PRIVATE = ("messages", "questions", "talkback")
+# Keys of the state the green room does not get: the chat, the Q&A queue, the polls, and who talks
+# back (producers' names); it gets the presenters being talked to instead (`talkback_to`).
+GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback")
 GREENROOM_STATE = {key: field for key, field in STATE.items() if key not in GREENROOM_PRIVATE} | {
     "lines": _map(GREENROOM_LINE),
     "talkback_to": IDS,
@@ -186,12 +207,21 @@ HAPPENINGS = {
     "cue_cleared": {"cue": ID},
     "message": {"message": ID, "presenter": ID},
     "question": {"question": ID, "status": _enum(QUESTION_STATUS)},
+    "poll": {
+        "poll": ID,
+        "added": Field(bool, required=False),
+        "removed": Field(bool, required=False),
+        "status": _enum(POLL_STATUS, required=False),
+        "results_shown": Field(bool, required=False),
+    },
+    # The viewers' votes were counted again: the questions and polls whose counts changed.
+    "votes": {"questions": IDS, "polls": IDS},
     # Who is being talked back to now, by anyone (never who talks).
     "talkback": {"presenters": IDS},
     "backstage": {"presenter": ID, "open": FLAG},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
-GREENROOM_PRIVATE_HAPPENINGS = ("message", "question")
+GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes")
 GREENROOM_HIDDEN_LINE_FIELDS = tuple(sorted(set(LINE) - set(GREENROOM_LINE)))
 GREENROOM_HAPPENINGS = {
     kind: record for kind, record in HAPPENINGS.items() if kind not in GREENROOM_PRIVATE_HAPPENINGS

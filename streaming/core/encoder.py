@@ -93,6 +93,11 @@ class AacSegmenter:
         self._pending: list[av.Packet] = []
         self._flushed = False
 
+    @property
+    def position(self) -> int:
+        """Samples pushed so far: the position of the next frame's first sample (as `Segment.start`)."""
+        return self._pts
+
     def push(self, frame: np.ndarray) -> list[Segment]:
         """Encode one (channels, N) float32 frame; returns the segments it completed."""
         audio = av.AudioFrame.from_ndarray(

@@ -42,8 +42,10 @@ class MixEngine:
 
     `set_lines` and `set_mix` are safe from any thread; `run` blocks the calling thread.
     Public segments go to `out_dir`'s live playlist and the recording; rehearsal (public=False)
-    segments go to `out_dir/private/` only. When lines are on air but none of them carries audio
-    for more than FALLBACK_AFTER_SECONDS, the `fallback` line plays alone until one does.
+    segments go to `out_dir/private/` only. The program card (what the audience is told about the
+    stage) goes into the playlist the program goes to, at the first sample mixed with it.
+    When lines are on air but none of them carries audio for more than FALLBACK_AFTER_SECONDS,
+    the `fallback` line plays alone until one does.
     Reports: "meters" ten times a second; "line_health" (with the policy's reason when a source
     was refused), "alarm" and "fallback" on changes.
     """
@@ -78,9 +80,11 @@ class MixEngine:
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
         self._readers: dict[str, LineReader] = {}
-        self._pending_mix: tuple[Gains, bool, bool] | None = None
+        self._pending_mix: tuple[Gains, bool, bool, dict | None] | None = None
         self._gains: Gains = {}
         self._hold = False
+        self._card: dict | None = None
+        self._card_due = False  # the card is to be written at this tick: changed, rerouted, run begun
         self._applied_gains: Gains | None = None
         self._public = True
         self._writers: dict[bool, PlaylistWriter] = {}
@@ -100,11 +104,11 @@ class MixEngine:
         for reader in stale:
             reader.stop()
 
-    def set_mix(self, gains_db: Gains, *, public: bool = True, hold: bool = False) -> None:
-        """Gains in dB per line (None or missing = silent), routing, and hold (the fallback alone);
-        applied at the next tick."""
+    def set_mix(self, gains_db: Gains, *, public: bool = True, hold: bool = False, card: dict | None = None) -> None:
+        """Gains in dB per line (None or missing = silent), routing, hold (the fallback alone) and
+        the program card (None: unchanged); applied at the next tick."""
         with self._lock:
-            self._pending_mix = (dict(gains_db), public, hold)
+            self._pending_mix = (dict(gains_db), public, hold, card)
 
     def set_peer(self, peer_id: str, peer: PeerAudio | None) -> None:
         """Add (or with None remove) a WebRTC peer: a presenter's voice and return, or a
@@ -140,6 +144,7 @@ class MixEngine:
             self._recorder = AacRecorder(self.out_dir / RECORDING_NAME)
         # Program date-time is a sample clock anchored to the wall clock at the start of each run.
         self._anchor_wall = self.clock.time()
+        self._card_due = True  # a restarted mixer writes the card in force at its first tick
         ticks = 0
         deadline = self.clock.monotonic()
         self._publisher = Publisher()
@@ -179,9 +184,15 @@ class MixEngine:
             plan = self._returns_plan
             pending, self._pending_mix = self._pending_mix, None
         if pending is not None:
-            self._gains, public, self._hold = pending
+            self._gains, public, self._hold, card = pending
             if public != self._public:
                 self._reroute(segmenter, public)
+            if card is not None and card != self._card:
+                self._card, self._card_due = card, True
+        if self._card_due and self._card is not None:
+            # This tick's first sample is the first one mixed with the new gains.
+            self._submit_card(self._card, segmenter.position)
+            self._card_due = False
         # A presenter speaking over WebRTC: their line's input is their peer's, not the uplink's.
         speaking = {
             line_id: peer
@@ -266,15 +277,26 @@ class MixEngine:
         if cut is not None:
             self._submit_segment(cut)
         self._public = public
+        self._card_due = True  # the new output's playlist starts with the card in force
         self._publisher.submit(lambda: self._writer(public).begin_run())
 
     def _submit_segment(self, segment: Segment) -> None:
         """Publish `segment` where the current routing sends it, off the mix loop's thread."""
         self._publisher.submit(partial(self._publish, segment, self._public))
 
+    def _submit_card(self, card: dict, position: int) -> None:
+        """Write `card` into the playlist of the current routing, from the sample at `position`."""
+        self._publisher.submit(partial(self._publish_card, card, position, self._public))
+
+    def _publish_card(self, card: dict, position: int, public: bool) -> None:
+        self._writer(public).add_card(card, self._date_time(position))
+
+    def _date_time(self, position: int) -> datetime:
+        """The program date-time of the sample at `position` in this run."""
+        return datetime.fromtimestamp(self._anchor_wall + position / SAMPLE_RATE, tz=UTC)
+
     def _publish(self, segment: Segment, public: bool) -> None:
-        start = self._anchor_wall + segment.start / SAMPLE_RATE
-        pdt = datetime.fromtimestamp(start, tz=UTC)
+        pdt = self._date_time(segment.start)
         written = self._writer(public).add_segment(segment.data, segment.duration, pdt)
         if not written:
             self.fenced += 1

@@ -1,4 +1,5 @@
-"""Our own RFC 8216 live playlist: persisted sequence numbers, discontinuities, atomic writes.
+"""Our own RFC 8216 live playlist: persisted sequence numbers, discontinuities, atomic writes,
+and the stage's program card as EXT-X-DATERANGE tags at the sample where each change took effect.
 
 FFmpeg's hls muxer never writes EXT-X-DISCONTINUITY-SEQUENCE and lets program date-time run
 backwards across a restart (as bundled in PyAV 18.1), so the playlist is written here.
@@ -32,6 +33,20 @@ class ListedSegment:
     @property
     def end(self) -> datetime:
         return datetime.fromisoformat(self.pdt) + timedelta(seconds=self.duration)
+
+
+@dataclass
+class CardRange:
+    """One program card as an EXT-X-DATERANGE: in force from `start` until the next one."""
+
+    number: int
+    start: str  # ISO 8601 with time zone
+    card: dict
+    segment: int | None = None  # the index of the segment it is listed before; None until published
+
+    @property
+    def id(self) -> str:
+        return f"stage-{self.number}"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -84,6 +99,9 @@ class PlaylistWriter:
         self.retired: list[ListedSegment] = []
         self.pending_discontinuity = False
         self.ended = False
+        self.next_card_number = 0
+        self.cards: list[CardRange] = []  # listed: each before the segment its start falls in
+        self.pending_cards: list[CardRange] = []  # their sample is in no published segment yet
         self._last_end: datetime | None = None
         self._load()
 
@@ -96,6 +114,15 @@ class PlaylistWriter:
         if self.next_segment_index > 0:
             self.pending_discontinuity = True
         self.ended = False
+        # A card whose sample no published segment holds was never heard in this playlist; the
+        # new run writes the card in force at its first tick.
+        self.pending_cards = []
+
+    def add_card(self, card: dict, start: datetime) -> None:
+        """The program card changes at `start` (the program date-time of the first sample mixed
+        with it); listed once the segment holding that sample is published."""
+        self.pending_cards.append(CardRange(self.next_card_number, start.isoformat(), card))
+        self.next_card_number += 1
 
     def add_segment(
         self,
@@ -121,6 +148,7 @@ class PlaylistWriter:
         if self.keep_all:
             self.history.append(segment)
         self._last_end = segment.end
+        self._list_cards(segment)
         while len(self.segments) > self.window:
             gone = self.segments.pop(0)
             self.media_sequence += 1
@@ -129,9 +157,27 @@ class PlaylistWriter:
                 self.discontinuity_sequence += 1
             if not self.keep_all:
                 self.retired.append(gone)
+        if not self.keep_all:
+            self._forget_cards()
         self._delete_retired()
         self._write_all()
         return True
+
+    def _list_cards(self, segment: ListedSegment) -> None:
+        """List the pending cards whose start falls before this segment's end before it. A start
+        before the segment's program date-time (moved on past a previous run's end) is heard at it."""
+        begins = datetime.fromisoformat(segment.pdt)
+        while self.pending_cards and datetime.fromisoformat(self.pending_cards[0].start) < segment.end:
+            card = self.pending_cards.pop(0)
+            card.segment = segment.index
+            card.start = max(datetime.fromisoformat(card.start), begins).isoformat()
+            self.cards.append(card)
+
+    def _forget_cards(self) -> None:
+        """Without a replay, keep the cards of the window and the one in force at its start."""
+        first = self.segments[0].index
+        before = [card for card in self.cards if card.segment < first]
+        self.cards = before[-1:] + [card for card in self.cards if card.segment >= first]
 
     def end(self) -> None:
         """End the stream: EXT-X-ENDLIST in the live playlist, the VOD list becomes type VOD."""
@@ -144,7 +190,7 @@ class PlaylistWriter:
         """The live (sliding window) playlist text."""
         lines = self._header(self.media_sequence)
         lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{self.discontinuity_sequence}")
-        lines += _entries(self.segments)
+        lines += _entries(self.segments, self._cards_from(self.segments))
         if self.ended:
             lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
@@ -153,10 +199,23 @@ class PlaylistWriter:
         """The replay playlist of every segment: type EVENT while live, VOD once ended."""
         lines = self._header(0)
         lines.insert(3, f"#EXT-X-PLAYLIST-TYPE:{'VOD' if self.ended else 'EVENT'}")
-        lines += _entries(self.history)
+        lines += _entries(self.history, self._cards_from(self.history))
         if self.ended:
             lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
+
+    def _cards_from(self, segments: list[ListedSegment]) -> dict[int, list[CardRange]]:
+        """The cards to list before each of `segments`, by index: the card in force at the first
+        one (listed before it) and every later card."""
+        if not segments:
+            return {}
+        first = segments[0].index
+        before = [card for card in self.cards if card.segment < first]
+        placed: dict[int, list[CardRange]] = {first: before[-1:]}
+        for card in self.cards:
+            if card.segment >= first:
+                placed.setdefault(card.segment, []).append(card)
+        return placed
 
     def _header(self, media_sequence: int) -> list[str]:
         return [
@@ -191,6 +250,9 @@ class PlaylistWriter:
             "retired": [asdict(s) for s in self.retired],
             "history": [asdict(s) for s in self.history],
             "last_end": self._last_end.isoformat() if self._last_end else None,
+            "next_card_number": self.next_card_number,
+            "cards": [asdict(c) for c in self.cards],
+            "pending_cards": [asdict(c) for c in self.pending_cards],
         }
         write_atomically(self.state_path, json.dumps(state).encode())
 
@@ -210,6 +272,10 @@ class PlaylistWriter:
         self.history = [ListedSegment(**s) for s in state["history"]]
         if state["last_end"]:
             self._last_end = datetime.fromisoformat(state["last_end"])
+        # Playlists written before the program card was carried have none.
+        self.next_card_number = state.get("next_card_number", 0)
+        self.cards = [CardRange(**c) for c in state.get("cards", [])]
+        self.pending_cards = [CardRange(**c) for c in state.get("pending_cards", [])]
 
 
 def target_duration_for(segment_seconds: float) -> int:
@@ -217,13 +283,14 @@ def target_duration_for(segment_seconds: float) -> int:
     return max(1, math.floor(segment_seconds + 0.5))
 
 
-def _entries(segments: list[ListedSegment]) -> list[str]:
+def _entries(segments: list[ListedSegment], cards: dict[int, list[CardRange]]) -> list[str]:
     # A discontinuity on the first listed segment is already counted in the discontinuity
     # sequence (RFC 8216 6.2.2), so its tag is not repeated.
     lines = []
     for position, segment in enumerate(segments):
         if segment.discontinuity and position > 0:
             lines.append("#EXT-X-DISCONTINUITY")
+        lines += [_date_range(card) for card in cards.get(segment.index, [])]
         lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_pdt_text(segment.pdt)}")
         lines.append(f"#EXTINF:{segment.duration:.5f},")
         lines.append(segment.uri)
@@ -233,3 +300,32 @@ def _entries(segments: list[ListedSegment]) -> list[str]:
 def _pdt_text(iso: str) -> str:
     """ISO 8601 with milliseconds, as players expect in EXT-X-PROGRAM-DATE-TIME."""
     return datetime.fromisoformat(iso).isoformat(timespec="milliseconds")
+
+
+CARD_CLASS = "net.webcast.stage"
+
+
+def _date_range(card: CardRange) -> str:
+    """The card as an EXT-X-DATERANGE tag that ends where the next one starts (RFC 8216 4.3.2.7);
+    the page reads the X- attributes (docs/architecture.md, "The program card in the stream")."""
+    values = card.card
+    attributes = {
+        "ID": _quoted(card.id),
+        "CLASS": _quoted(CARD_CLASS),
+        "START-DATE": _quoted(_pdt_text(card.start)),
+        "END-ON-NEXT": "YES",
+        "X-PHASE": _quoted(values["phase"]),
+        "X-HOLD": _quoted("YES" if values["hold"] else "NO"),
+        "X-SPEAKING": _quoted("\n".join(values["speaking"])),
+        "X-SEGMENT": _quoted(values["segment"]),
+        "X-QUESTION": _quoted(values["question"]),
+        "X-QUESTION-NAME": _quoted(values["question_name"]),
+    }
+    return "#EXT-X-DATERANGE:" + ",".join(f"{name}={value}" for name, value in attributes.items())
+
+
+def _quoted(text: str) -> str:
+    """An RFC 8216 quoted-string, which may hold no quote, CR or LF: those and the escape
+    character itself are percent-encoded, so the page's decodeURIComponent gives the text back."""
+    escaped = text.replace("%", "%25").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    return f'"{escaped}"'

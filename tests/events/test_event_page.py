@@ -76,8 +76,12 @@ def test_status_follows_the_stage_and_the_replay(client, hls_root, stage_phase, 
         "phase": stage_phase or "preshow",
         "status": status,
         "version": 3 if stage_phase else 0,
+        "starts_at": event.starts_at.isoformat(),
+        "hold": False,
         "playlist": f"/hls/{event.pk}/live.m3u8",
         "replay": f"/hls/{event.pk}/vod.m3u8" if replay_file else None,
+        "chapters": None,
+        "download": None,
     }
 
 

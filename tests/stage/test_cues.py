@@ -77,9 +77,11 @@ def test_the_chat_records_who_wrote_and_each_presenter_sees_their_own():
 
 def test_questions_move_through_moderation_with_one_on_screen():
     show = Show()
-    show.do("ask_question", text="When?", name="Vi", role="viewer", actor="viewer")
-    show.do("ask_question", text="Where?", role="viewer", actor="viewer")
-    assert show.state["questions"]["q1"] == {"text": "When?", "name": "Vi", "status": "pending", "asked_at": START + 1}
+    show.do("ask_question", text="When?", name="Vi", role="viewer", actor="registration:7")
+    show.do("ask_question", text="Where?", role="viewer", actor="registration:8")
+    assert show.state["questions"]["q1"] == {
+        "text": "When?", "name": "Vi", "status": "pending", "asked_at": START + 1, "votes": 0, "asker": 7,
+    }
     show.do("set_question_status", question="q1", status="approved")
     show.do("set_question_status", question="q1", status="on_screen")
     show.do("set_question_status", question="q2", status="on_screen")

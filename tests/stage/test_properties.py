@@ -16,6 +16,7 @@ PRESENTER_IDS = [*PRESENTERS, "p9"]
 SEGMENT_IDS = ["s1", "s2", "s3", "n1", "n2", "n3", "s9"]
 CUE_IDS = ["c1", "c2", "c3", "c4"]
 QUESTION_IDS = ["q1", "q2", "q3"]
+POLL_IDS = ["v1", "v2", "v3", "v4"]
 
 presenter = st.sampled_from(PRESENTER_IDS)
 segment = st.sampled_from(SEGMENT_IDS)
@@ -58,6 +59,14 @@ FIELDS = {
         "question": st.sampled_from(QUESTION_IDS),
         "status": st.sampled_from(["pending", "approved", "dismissed", "answered", "on_screen"]),
     },
+    "add_poll": {"question": st.just("Which?"), "options": st.sampled_from([["a", "b"], ["a", "b", "c"]])},
+    "set_poll_status": {"poll": st.sampled_from(POLL_IDS), "status": st.sampled_from(["open", "closed"])},
+    "show_poll_results": {"poll": st.sampled_from(POLL_IDS), "shown": st.booleans()},
+    "remove_poll": {"poll": st.sampled_from(POLL_IDS)},
+    "set_votes": {
+        "questions": st.dictionaries(st.sampled_from(QUESTION_IDS), st.integers(0, 5)),
+        "polls": st.dictionaries(st.sampled_from(POLL_IDS), st.lists(st.integers(0, 5), min_size=2, max_size=3)),
+    },
 }
 
 
@@ -81,6 +90,8 @@ def check_invariants(state: dict) -> None:
         assert state["segments"][state["preview"]["segment"]]["status"] == STANDBY
     assert set(state["preview"]["presenters"]) <= set(state["presenters"])
     assert sum(q["status"] == "on_screen" for q in state["questions"].values()) <= 1
+    assert sum(poll["status"] == "open" for poll in state["polls"].values()) <= 1
+    assert all(len(poll["counts"]) == len(poll["options"]) for poll in state["polls"].values())
     if state["phase"] == "ended":
         assert not any(line["on_air"] for line in state["lines"].values())
         assert state["talkback"] == {}

@@ -1,4 +1,5 @@
-"""What the mixer takes from the stage: gains, public or private, hold and the fallback source."""
+"""What the mixer takes from the stage: gains, public or private, hold, the fallback source and the
+program card."""
 
 import time
 
@@ -34,10 +35,12 @@ def test_phases_gains_hold_and_fallback_as_the_mixer_sees_them():
     state = command(event.pk, "set_gain", line=line, gain_db=-6.0)
     mix = mix_settings(state)
     assert (mix.gains, mix.public, mix.hold, mix.fallback) == ({line: -6.0}, True, False, "hold_music")
+    assert (mix.card["phase"], mix.card["hold"], mix.card["speaking"]) == ("live", False, ["Alice"])
     state = command(event.pk, "set_fallback", source="slate_tone")
     state = command(event.pk, "set_hold", hold=True)
     mix = mix_settings(state)
     assert (mix.gains, mix.hold, mix.fallback) == ({line: None}, True, "slate_tone")
+    assert (mix.card["hold"], mix.card["speaking"]) == (True, [])  # on hold, nobody is heard
     state = command(event.pk, "end_show")
     assert not needs_mixer(state)
 

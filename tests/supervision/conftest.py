@@ -69,7 +69,7 @@ def local_supervisor(hls_root: Path):
     """daphne with the embedded runner: mixers are its children, its watchdog a thread."""
     env = supervisor_env(hls_root) | {"MIXER_RUNNER": "local"}
     log_path = hls_root / "supervisor.log"
-    # The first request hands the server's loop to the runner and starts its watchdog (a 404
+    # The first request hands the server's loop to the runner and starts its watchdog (a 403
     # from the HLS view is an answer).
     with harness.running_server(env, log_path, ready_path="/hls/0/live.m3u8"):
         yield Supervisor("local", log_path)

@@ -4,8 +4,9 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 
 from events.harness import wait_for
 from streaming.core.playlist import STATE_FILE
@@ -26,22 +27,56 @@ class Entry:
 
 
 @dataclass
+class DateRange:
+    """An EXT-X-DATERANGE tag: its attributes as written (quoted strings without their quotes)
+    and the position in `entries` of the segment it is listed before."""
+
+    attributes: dict[str, str]
+    before: int
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromisoformat(self.attributes["START-DATE"])
+
+    def text(self, name: str) -> str:
+        """A quoted attribute as the page decodes it (decodeURIComponent)."""
+        return unquote(self.attributes[name], errors="strict")
+
+
+@dataclass
 class Playlist:
     target_duration: int
     media_sequence: int
     discontinuity_sequence: int
     entries: list[Entry]
     ended: bool
+    date_ranges: list[DateRange] = field(default_factory=list)
 
 
 HEADER = re.compile(r"^#(EXT-X-TARGETDURATION|EXT-X-MEDIA-SEQUENCE|EXT-X-DISCONTINUITY-SEQUENCE):(\d+)$", re.M)
+ATTRIBUTE = re.compile(r'([A-Z0-9-]+)=(?:"([^"\r\n]*)"|([^",]*))(?:,|$)')
+
+
+def attribute_list(text: str) -> dict[str, str]:
+    """RFC 8216 4.2 attribute list; raises on anything that is not one."""
+    found, position = {}, 0
+    while position < len(text):
+        match = ATTRIBUTE.match(text, position)
+        if match is None:
+            raise ValueError(f"not an attribute list at {text[position:]!r}")
+        name, quoted, plain = match.groups()
+        found[name] = quoted if quoted is not None else plain
+        position = match.end()
+    return found
 
 
 def parse(text: str) -> Playlist:
     tags = dict(HEADER.findall(text))
-    entries, discontinuity, pdt, duration = [], False, None, None
+    entries, discontinuity, pdt, duration, date_ranges = [], False, None, None, []
     for line in text.splitlines():
-        if line == "#EXT-X-DISCONTINUITY":
+        if line.startswith("#EXT-X-DATERANGE:"):
+            date_ranges.append(DateRange(attribute_list(line.split(":", 1)[1]), len(entries)))
+        elif line == "#EXT-X-DISCONTINUITY":
             discontinuity = True
         elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
             pdt = datetime.fromisoformat(line.split(":", 1)[1])
@@ -56,7 +91,38 @@ def parse(text: str) -> Playlist:
         int(tags.get("EXT-X-DISCONTINUITY-SEQUENCE", 0)),
         entries,
         "#EXT-X-ENDLIST" in text,
+        date_ranges,
     )
+
+
+MILLISECOND = timedelta(milliseconds=1)  # START-DATE and program date-time are written to the millisecond
+
+
+def date_range_problems(playlist: Playlist) -> list[str]:
+    """What breaks the program card's rules (RFC 8216 4.3.2.7 and ours): a stage CLASS ending on
+    the next, ids rising, each listed before the segment its START-DATE falls in, except the card
+    in force at the first listed segment, which comes before it."""
+    problems, last_number = [], -1
+    for position, date_range in enumerate(playlist.date_ranges):
+        attributes = date_range.attributes
+        number = int(attributes["ID"].removeprefix("stage-"))
+        if attributes["CLASS"] != "net.webcast.stage" or attributes.get("END-ON-NEXT") != "YES":
+            problems.append(f"{attributes['ID']}: not a stage card ending on the next: {attributes}")
+        if "DURATION" in attributes or "END-DATE" in attributes:
+            problems.append(f"{attributes['ID']}: END-ON-NEXT with a duration or end")
+        if number <= last_number:
+            problems.append(f"{attributes['ID']} after stage-{last_number}")
+        last_number = number
+        if date_range.before >= len(playlist.entries):
+            problems.append(f"{attributes['ID']} listed after the last segment")
+            continue
+        segment = playlist.entries[date_range.before]
+        in_force_at_first = position == 0 and date_range.before == 0
+        if date_range.start >= segment.pdt + timedelta(seconds=segment.duration) + MILLISECOND or (
+            date_range.start < segment.pdt - MILLISECOND and not in_force_at_first
+        ):
+            problems.append(f"{attributes['ID']} at {date_range.start} listed before {segment.uri} at {segment.pdt}")
+    return problems
 
 
 def published(directory: Path) -> int:
@@ -93,6 +159,7 @@ class PlayerView:
 
     def _poll(self) -> None:
         last: Playlist | None = None
+        cards: dict[str, dict] = {}
         path = self.directory / "live.m3u8"
         while not self._stop.wait(0.05):
             try:
@@ -104,6 +171,10 @@ class PlayerView:
             for entry in current.entries:
                 if not (self.directory / entry.uri).exists():
                     self.problems.append(f"{entry.uri} listed but missing")
+            self.problems += date_range_problems(current)
+            for date_range in current.date_ranges:
+                if cards.setdefault(date_range.attributes["ID"], date_range.attributes) != date_range.attributes:
+                    self.problems.append(f"{date_range.attributes['ID']} changed its attributes")
             pdts = [entry.pdt for entry in current.entries]
             if pdts != sorted(pdts):
                 self.problems.append(f"program date-time runs backwards: {pdts}")

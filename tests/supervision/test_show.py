@@ -15,7 +15,7 @@ from stage.models import StageLogEntry
 from tests.audio import decode_segment, decoded_samples, tone_level
 from tests.factories import make_tone_presenter
 from tests.supervision.network_line import NetworkLine, write_tone
-from tests.supervision.playlists import SR, PlayerView, parse
+from tests.supervision.playlists import SR, PlayerView, date_range_problems, parse
 from tests.supervision.test_mixer_faults import Show
 
 pytestmark = [
@@ -84,6 +84,13 @@ def test_a_show_with_a_dropped_line_a_killed_mixer_and_a_dozen_changes(superviso
     vod = parse((directory / "vod.m3u8").read_text())
     assert vod.ended and [e.index for e in vod.entries] == list(range(len(vod.entries)))
     assert [e.index for e in vod.entries if e.discontinuity] == [cut]
+
+    # The program card followed every take, and the replacement mixer wrote the one in force.
+    assert date_range_problems(vod) == []
+    cards = [(d.before, d.text("X-SPEAKING")) for d in vod.date_ranges]
+    named = [name for _, name in cards if name]  # nobody: before the first take, while muted
+    assert [name for i, name in enumerate(named) if i == 0 or named[i - 1] != name] == ["Alice", "Bob", "Alice\nBob"]
+    assert (cut, "Bob") in cards
 
     # The gap was covered: hold music while Alice was away, her tone before and after.
     def heard(index: int) -> np.ndarray:

@@ -1,75 +1,288 @@
-// The viewer's player: polls the small status JSON, plays the program (live, or the replay once
-// the show has ended) with hls.js, and reports presence with a cheap heartbeat.
-const player = document.getElementById("player");
+// The viewer's webcast page: wires the pure decisions (webcast-views.js) to the page. It polls the
+// small status JSON (slowly while live: the stream itself carries the stage), plays the live
+// program or the replay with hls.js, shows the stage card the listener is hearing now, recovers
+// from network and media errors without a reload, and reports presence with a cheap heartbeat.
+import {
+  agendaIndex,
+  cardAt,
+  chapterIndex,
+  clockText,
+  collectStageRanges,
+  countdownText,
+  namesText,
+  parseChapters,
+  pollDelay,
+  retryDelay,
+  viewFor,
+  VIEWS,
+} from "./webcast-views.js";
+import { keepMediaPass } from "./media-pass.js";
+
+const root = document.getElementById("webcast");
 const audio = document.getElementById("program");
-const slate = document.getElementById("slate");
-const statusLabel = document.getElementById("status-label");
+const $ = (id) => document.getElementById(id);
+const LABELS = { upcoming: "Upcoming", live: "Live now", hold: "Live now", ended: "Ended", replay: "Replay available" };
+
+let status = { status: root.dataset.view, hold: false, starts_at: root.dataset.startsAt };
+let source = null; // "live" or "replay": what the player was given
+let finished = false; // the live stream played to its end (EXT-X-ENDLIST)
 let hls = null;
-let playing = null;
-let mode = "live";
+let attempt = 0; // failed loads in a row, for the back-off
+let retryTimer = null;
+let ranges = new Map(); // the stream's stage tags seen so far, by ID
+let card = null;
+let shown = ""; // what the stage card last rendered, so screen readers hear only changes
+let chapters = [];
+let pollTimer = null;
 
-const LABELS = { upcoming: "Upcoming", live: "Live now", ended: "Ended", replay: "Replay available" };
+// The playlists and segments need a media pass (a short-lived cookie), kept fresh for as long as
+// the page is open; a revoked link cannot renew it, and the player stops.
+const pass = keepMediaPass(root.dataset.mediaPassUrl, {
+  csrfToken: root.dataset.csrfToken,
+  onRefused: () => {
+    if (hls) hls.destroy();
+    hls = null;
+    audio.removeAttribute("src");
+    note("Your access to this webcast has ended. Open your personal link again, or register.");
+  },
+});
 
-function start(src, as) {
-  if (playing === src) return;
-  playing = src;
-  mode = as;
-  slate.hidden = true;
-  if (hls) hls.destroy();
-  // Chrome answers "maybe" to canPlayType for HLS, so hls.js comes first when it can run.
-  if (window.Hls && Hls.isSupported()) {
-    hls = new Hls({
-      liveSyncDurationCount: 2,
-      // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
-      // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
-      enableWorker: false,
-    });
-    hls.on(Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal) return;
-      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
-        hls.recoverMediaError();
-      } else if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR) {
-        // The first segment may not be written yet: hls.js never retries a missing manifest,
-        // so start over on the next status poll.
-        hls.destroy();
-        hls = null;
-        playing = null;
-      } else {
-        setTimeout(() => hls.startLoad(), 2000);
-      }
-    });
-    hls.loadSource(src);
-    hls.attachMedia(audio);
-  } else {
-    audio.src = src;
-  }
-  audio.play().catch(() => { /* autoplay blocked: the viewer presses play */ });
+function currentView() {
+  return viewFor(status, { source, finished, paused: audio.paused, card });
 }
 
-function show(message) {
-  slate.textContent = message;
-  slate.hidden = false;
+let rendered = ""; // the view and source last laid out: timeupdate renders four times a second
+
+function render() {
+  const view = currentView();
+  if (rendered !== `${view} ${source}`) layOut(view);
+  renderCard(view);
+}
+
+function layOut(view) {
+  rendered = `${view} ${source}`;
+  root.dataset.view = view;
+  for (const name of VIEWS) {
+    const element = $(`view-${name}`);
+    if (element) element.hidden = name !== view;
+  }
+  $("player").hidden = view === "upcoming" || view === "ended";
+  const label = $("status-label");
+  label.textContent = LABELS[view];
+  label.className = `status status-${view === "hold" ? "live" : view}`;
+  const live = view === "live" || view === "hold";
+  label.hidden = live; // the LIVE badge by the player says it
+  $("live-badge").hidden = !live;
+  $("replay-extras").hidden = view !== "replay" || source !== "replay";
+}
+
+function renderCard(view) {
+  const visible = card !== null && (view === "live" || view === "hold" || view === "replay");
+  const text = visible ? `${view} ${JSON.stringify(card)}` : "";
+  if (text === shown) return;
+  shown = text;
+  $("stage-card").hidden = !visible || (card.speaking.length === 0 && !card.segment);
+  $("speaking-line").hidden = !visible || card.speaking.length === 0;
+  $("speaking").textContent = visible ? namesText(card.speaking) : "";
+  $("segment").textContent = visible ? card.segment : "";
+  const question = visible ? card.question : null;
+  $("on-screen").hidden = question === null;
+  $("on-screen-text").textContent = question ? question.text : "";
+  $("on-screen-name").textContent = question && question.name ? `Asked by ${question.name}` : "";
+  const agenda = [...document.querySelectorAll("#agenda li")];
+  const items = agenda.map((li) => ({ title: li.dataset.title, status: li.dataset.status }));
+  const current = visible && view !== "replay" ? agendaIndex(items, card.segment) : -1;
+  agenda.forEach((li, index) => {
+    li.classList.toggle("current", index === current);
+    li.querySelector(".now-marker").hidden = index !== current;
+    if (index === current) li.setAttribute("aria-current", "step");
+    else li.removeAttribute("aria-current");
+  });
+}
+
+// Stage card: the tag in force at the program date-time the listener hears, on every timeupdate.
+function updateCard() {
+  const playing = hls && hls.playingDate ? hls.playingDate.getTime() : NaN;
+  card = cardAt([...ranges.values()], playing);
+  render();
+}
+
+function note(text) {
+  $("player-note").textContent = text;
+}
+
+function play() {
+  audio.play().then(() => { $("play").hidden = true; }).catch((error) => {
+    if (error.name === "NotAllowedError") $("play").hidden = false; // autoplay blocked: one click
+  });
+}
+
+function load(url, kind) {
+  clearTimeout(retryTimer);
+  if (hls) hls.destroy();
+  hls = null;
+  source = kind;
+  finished = false;
+  ranges = new Map();
+  card = null;
+  // Chrome answers "maybe" to canPlayType for HLS, so hls.js comes first when it can run.
+  if (!(window.Hls && Hls.isSupported())) {
+    // Native HLS (Safari): the status poll's hold stands in for the stream's card.
+    pass.ready.then((granted) => {
+      if (!granted || source !== kind) return;
+      audio.src = url;
+      if (kind === "live") play();
+    });
+    render();
+    return;
+  }
+  hls = new Hls({
+    liveSyncDurationCount: 2,
+    // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
+    // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
+    enableWorker: false,
+    // The stage tags are read from the playlist's details; as text-track cues hls.js would add a
+    // <track src="data:,WEBVTT">, which media-src refuses.
+    enableDateRangeMetadataCues: false,
+    enableID3MetadataCues: false,
+  });
+  const mine = hls;
+  const tags = (_event, data) => {
+    ranges = collectStageRanges(ranges, data.details.dateRanges);
+    updateCard();
+  };
+  hls.on(Hls.Events.LEVEL_LOADED, tags);
+  hls.on(Hls.Events.LEVEL_UPDATED, tags);
+  hls.on(Hls.Events.MANIFEST_PARSED, () => { if (kind === "live") play(); });
+  hls.on(Hls.Events.FRAG_BUFFERED, () => { attempt = 0; note(""); });
+  hls.on(Hls.Events.ERROR, (_event, data) => {
+    // The pass ran out (a laptop that slept, a throttled tab): renew it; hls.js retries meanwhile.
+    if (data.response?.code === 403 && mine === hls) pass.renewNow();
+    if (!data.fatal || mine !== hls) return;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR) {
+      note("Recovering the audio…");
+      hls.recoverMediaError();
+      return;
+    }
+    const delay = retryDelay(attempt++);
+    if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR || data.details === Hls.ErrorDetails.MANIFEST_PARSING_ERROR) {
+      // The first segment may not be written yet, and hls.js never retries a missing manifest.
+      note("Waiting for the stream…");
+      retryTimer = setTimeout(() => { if (mine === hls) load(url, kind); }, delay);
+    } else {
+      note("Reconnecting…");
+      retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, delay);
+    }
+  });
+  pass.ready.then((granted) => {
+    if (!granted || mine !== hls) return;
+    hls.loadSource(url);
+    hls.attachMedia(audio);
+  });
+  render();
+}
+
+async function loadChapters(url) {
+  try {
+    await pass.ready;
+    const response = await fetch(url);
+    chapters = response.ok ? parseChapters(await response.json()) : [];
+  } catch {
+    chapters = [];
+  }
+  const list = $("chapters");
+  list.replaceChildren(...chapters.map((chapter, index) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.index = String(index);
+    const time = document.createElement("span");
+    time.className = "at";
+    time.textContent = clockText(chapter.start);
+    button.append(time, ` ${chapter.title}`);
+    button.setAttribute("aria-label", `${chapter.title}, from ${clockText(chapter.start)}`);
+    item.append(button);
+    return item;
+  }));
+  $("chapters-heading").hidden = chapters.length === 0;
+  markChapter();
+}
+
+function markChapter() {
+  const current = chapterIndex(chapters, audio.currentTime);
+  document.querySelectorAll("#chapters button").forEach((button, index) => {
+    if (index === current) button.setAttribute("aria-current", "true");
+    else button.removeAttribute("aria-current");
+  });
+}
+
+$("chapters").addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-index]");
+  if (!button) return;
+  audio.currentTime = chapters[Number(button.dataset.index)].start;
+  play();
+});
+
+function act() {
+  if (status.status === "live" && source !== "live") load(status.playlist, "live");
+  const view = currentView();
+  if (view === "replay" && source !== "replay" && status.replay) {
+    load(status.replay, "replay");
+    if (status.chapters) loadChapters(status.chapters);
+    const download = $("download");
+    download.hidden = !status.download;
+    if (status.download) download.href = status.download;
+  }
+  render();
 }
 
 async function poll() {
+  clearTimeout(pollTimer);
   try {
-    const response = await fetch(player.dataset.statusUrl, { cache: "no-store" });
-    const status = await response.json();
-    if (statusLabel && LABELS[status.status]) {
-      statusLabel.textContent = LABELS[status.status];
-      statusLabel.className = `status status-${status.status}`;
-    }
-    if (status.phase === "live") start(status.playlist, "live");
-    else if (status.phase === "ended" && !playing && status.replay) start(status.replay, "replay");
-    else if (status.phase === "ended" && !playing) show("The webcast has ended. Thank you for watching.");
+    const response = await fetch(root.dataset.statusUrl, { cache: "no-store" });
+    if (response.ok) status = await response.json();
   } catch {
-    // A failed poll is retried on the next tick; the player keeps playing meanwhile.
+    // A failed poll is retried on the next one; the player keeps playing meanwhile.
   }
+  act();
+  const delay = pollDelay(currentView(), Date.parse(status.starts_at), Date.now());
+  if (delay !== null) pollTimer = setTimeout(poll, delay);
 }
+
+audio.addEventListener("timeupdate", () => {
+  if (source === "replay") markChapter();
+  updateCard();
+});
+audio.addEventListener("ended", () => {
+  if (source !== "live") return;
+  finished = true; // the live stream's ENDLIST: the thank-you, then the replay
+  poll();
+});
+$("play").addEventListener("click", play);
+audio.addEventListener("playing", () => { $("play").hidden = true; }); // also when the native controls started it
+
+// Countdown: ticks every second while the show has not started.
+function tick() {
+  if (currentView() === "upcoming") $("countdown").textContent = countdownText(Date.parse(status.starts_at), Date.now());
+}
+tick();
+setInterval(tick, 1000);
+
+// Test your audio: a two-second chime from this site.
+const sample = $("sound-check-sample");
+$("sound-check").addEventListener("click", () => {
+  sample.currentTime = 0;
+  sample.play().then(() => { $("sound-check-result").textContent = "Playing a chime…"; }).catch(() => {
+    $("sound-check-result").textContent = "This browser could not play the sample; check that sound is allowed for this site.";
+  });
+});
+sample.addEventListener("ended", () => {
+  $("sound-check-result").textContent = "Did you hear a rising chime? If not, check your volume and output device.";
+});
 
 // Presence: seconds actually played since the last beat, measured on the media clock, so a
 // paused or stalled player counts nothing. Beats carry a signed token, not a cookie.
-const token = player.dataset.presenceToken;
+const token = root.dataset.presenceToken;
 let watched = 0;
 let lastTime = null;
 
@@ -85,19 +298,20 @@ for (const name of ["seeking", "emptied", "pause"]) audio.addEventListener(name,
 
 function beat(leaving = false) {
   if (!token) return;
+  const mode = source === "replay" ? "replay" : "live";
   const body = JSON.stringify({ token, mode, seconds: Math.round(watched * 100) / 100 });
   watched = 0;
   if (leaving && navigator.sendBeacon) {
-    navigator.sendBeacon(player.dataset.presenceUrl, body);
+    navigator.sendBeacon(root.dataset.presenceUrl, body);
     return;
   }
-  fetch(player.dataset.presenceUrl, {
+  fetch(root.dataset.presenceUrl, {
     method: "POST", body, keepalive: true, headers: { "Content-Type": "application/json" },
   }).catch(() => { /* presence is best effort; the next beat carries on */ });
 }
 
+render();
 poll();
-setInterval(poll, 2000);
 beat();
-setInterval(beat, Number(player.dataset.heartbeatSeconds || 30) * 1000);
+setInterval(beat, Number(root.dataset.heartbeatSeconds || 30) * 1000);
 window.addEventListener("pagehide", () => beat(true));

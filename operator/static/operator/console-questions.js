@@ -1,5 +1,6 @@
 // The audience's questions: moderated in place (approve, on screen, answered, dismiss), and an
-// approved one pushed into a presenter's chat, those on air offered first.
+// approved one pushed into a presenter's chat, those on air offered first. Each shows the
+// viewers' upvotes; the list is in the order asked or, at the producer's choice, most upvoted first.
 import { $ } from "./console-ui.js";
 import { bySerial, onAirPresenters } from "./stage-views.js";
 
@@ -8,26 +9,43 @@ export const QUESTION_ACTIONS = { approved: "Approve", on_screen: "On screen", a
 // Questions that may be pushed to a presenter.
 const SENDABLE = ["approved", "on_screen"];
 
+// Question ids in the order asked ("asked") or most upvoted first, the order asked among equals ("votes").
+export function questionOrder(questions, by) {
+  const ids = Object.keys(questions).sort(bySerial);
+  if (by !== "votes") return ids;
+  const votes = (qid) => questions[qid].votes || 0;
+  return ids.sort((a, b) => votes(b) - votes(a) || bySerial(a, b));
+}
+
 export function createQuestions(page) {
+  const sort = $("questions-sort");
+  sort.addEventListener("change", () => page.render());
+
   function render(state) {
     const sentTo = questionsSent(state);
     const list = $("questions");
-    const ids = Object.keys(state.questions).sort(bySerial);
+    const ids = questionOrder(state.questions, sort.value);
     const keep = new Set(ids);
     for (const item of [...list.children]) if (!keep.has(item.dataset.question)) item.remove();
-    for (const qid of ids) {
+    ids.forEach((qid, index) => {
       const question = state.questions[qid];
       const item = list.querySelector(`[data-question="${qid}"]`) || newItem(list, qid);
+      if (list.children[index] !== item) list.insertBefore(item, list.children[index] || null);
       item.dataset.status = question.status;
+      const votes = question.votes || 0;
+      item.querySelector(".question-votes").textContent = `▲ ${votes}`;
+      item.querySelector(".question-votes").title = `${votes} upvote${votes === 1 ? "" : "s"} from viewers`;
       item.querySelector(".question-text").textContent = `${question.name ? `${question.name}: ` : ""}${question.text}`;
       for (const button of item.querySelectorAll("button")) button.disabled = button.dataset.status === question.status;
       renderSending(state, item, qid, question, sentTo[qid] || []);
-    }
+    });
   }
 
   function newItem(list, qid) {
     const item = document.createElement("li");
     item.dataset.question = qid;
+    const votes = document.createElement("span");
+    votes.className = "question-votes";
     const text = document.createElement("span");
     text.className = "question-text";
     const actions = document.createElement("span");
@@ -40,7 +58,7 @@ export function createQuestions(page) {
       button.addEventListener("click", () => page.send("set_question_status", { question: qid, status }));
       actions.append(button);
     }
-    item.append(text, actions);
+    item.append(votes, text, actions);
     list.append(item);
     return item;
   }

@@ -1,11 +1,13 @@
 // The producer's console: renders the stage state it is sent and sends commands; it never guesses
 // state locally, so several producers always see the same thing. Each part of the page is a module
 // that renders its part from the state (console-*.js); this file only wires them to the socket.
+import { followAudience } from "./console-audience.js";
 import { createAudit } from "./console-audit.js";
 import { createBar } from "./console-bar.js";
 import { createChat } from "./console-chat.js";
 import { createLines } from "./console-lines.js";
 import { createMeters } from "./console-meters.js";
+import { createPolls } from "./console-polls.js";
 import { createQuestions } from "./console-questions.js";
 import { createRundown } from "./console-rundown.js";
 import { listenForShortcuts } from "./console-shortcuts.js";
@@ -34,12 +36,14 @@ page.talkback = createTalkback(page, { actor: config.actor, configuration: confi
 page.meters = createMeters(page);
 page.chat = createChat(page);
 page.questions = createQuestions(page);
+page.polls = createPolls(page);
 page.audit = createAudit(page);
 listenForShortcuts(page);
+followAudience(config.audience_url);
 
 function render() {
   if (!state) return;
-  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions]) part.render(state);
+  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls]) part.render(state);
   tick();
 }
 

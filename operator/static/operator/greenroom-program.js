@@ -47,6 +47,9 @@ export class ProgramReturn {
         // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
         // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
         enableWorker: false,
+        // As cues, the playlist's program cards (EXT-X-DATERANGE) would make hls.js load its
+        // metadata track from a data: URL, which media-src refuses; the green room shows none.
+        enableDateRangeMetadataCues: false,
       });
       this.hls = hls;
       hls.on(Hls.Events.ERROR, (_event, data) => {

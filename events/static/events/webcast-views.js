@@ -1,0 +1,140 @@
+// The webcast page's decisions, pure (no DOM, no clock read, no hls.js): which view to show, the
+// countdown's words, the stage card in force at the playhead, the agenda item and chapter in
+// force, and how long to wait before polling or retrying. webcast.js wires them to the page.
+
+// The mixer's stage tags in the playlist (EXT-X-DATERANGE with this CLASS), one per change.
+export const STAGE_CLASS = "net.webcast.stage";
+
+export const VIEWS = ["upcoming", "live", "hold", "ended", "replay"];
+
+/** An X- attribute as the mixer wrote it: percent-escaped (%, ", CR, LF); empty means none. */
+export function decodeAttribute(value) {
+  if (value === undefined || value === null || value === "") return "";
+  try {
+    return decodeURIComponent(String(value));
+  } catch {
+    return String(value); // a stray "%" the writer did not escape: show it as it is
+  }
+}
+
+/** What a stage tag says: who speaks, which segment, the question on screen, hold. */
+export function stageCard(attr) {
+  const speaking = decodeAttribute(attr["X-SPEAKING"]).split("\n").map((name) => name.trim()).filter(Boolean);
+  const text = decodeAttribute(attr["X-QUESTION"]);
+  return {
+    phase: decodeAttribute(attr["X-PHASE"]),
+    hold: String(attr["X-HOLD"] ?? "").toUpperCase() === "YES",
+    speaking,
+    segment: decodeAttribute(attr["X-SEGMENT"]),
+    question: text ? { text, name: decodeAttribute(attr["X-QUESTION-NAME"]) } : null,
+  };
+}
+
+/** Stage tags seen so far, by ID, with those of a newly loaded playlist added: a live window
+ * slides past the tag still in force, so tags are kept once seen. `dateRanges` is hls.js's
+ * `details.dateRanges` (ID -> {startDate, class, attr}). */
+export function collectStageRanges(known, dateRanges) {
+  const kept = new Map(known);
+  for (const [id, range] of Object.entries(dateRanges || {})) {
+    const start = range?.startDate instanceof Date ? range.startDate.getTime() : NaN;
+    if (range?.class !== STAGE_CLASS || !Number.isFinite(start)) continue;
+    kept.set(id, { id, start, attr: { ...range.attr } });
+  }
+  return kept;
+}
+
+/** The card of the latest tag that starts at or before `playingDate` (ms since the epoch), or
+ * null before the first tag or when nothing plays: what the listener hears now, at any latency. */
+export function cardAt(ranges, playingDate) {
+  if (!Number.isFinite(playingDate)) return null;
+  let best = null;
+  for (const range of ranges) {
+    if (range.start <= playingDate && (best === null || range.start >= best.start)) best = range;
+  }
+  return best === null ? null : stageCard(best.attr);
+}
+
+/** Which view the page shows.
+ * status: the server's status.json ({status: upcoming|live|ended|replay, hold});
+ * player: {source: "live"|"replay"|null, finished: the live stream played to its end,
+ *          paused: the player is paused, card: the stage card at the playhead or null}.
+ * A viewer still hearing the live stream's tail after the show ended stays in the live view; one
+ * who paused it (or never got past a refused autoplay) has nothing left to hear live. */
+export function viewFor(status, player) {
+  const hearingLive = player.source === "live" && !player.finished && !(player.paused && status.status !== "live");
+  if (hearingLive || status.status === "live") {
+    const hold = player.card ? player.card.hold : Boolean(status.hold);
+    return hold ? "hold" : "live";
+  }
+  if (status.status === "replay") return "replay";
+  if (status.status === "ended") return "ended";
+  return "upcoming";
+}
+
+/** The countdown's words for a start at `startsAt` seen at `now` (both ms since the epoch). */
+export function countdownText(startsAt, now) {
+  const left = Math.ceil((startsAt - now) / 1000);
+  if (!Number.isFinite(left)) return "";
+  if (left <= 0) return "Starting any moment now";
+  const days = Math.floor(left / 86400);
+  const hours = Math.floor((left % 86400) / 3600);
+  const minutes = Math.floor((left % 3600) / 60);
+  const seconds = left % 60;
+  if (days > 0) return `Starts in ${days} ${days === 1 ? "day" : "days"} ${hours} h ${minutes} min`;
+  const two = (n) => String(n).padStart(2, "0");
+  return hours > 0 ? `Starts in ${hours}:${two(minutes)}:${two(seconds)}` : `Starts in ${minutes}:${two(seconds)}`;
+}
+
+/** Names as a sentence: "Ada", "Ada and Bo", "Ada, Bo and Cy". */
+export function namesText(names) {
+  if (names.length <= 1) return names[0] ?? "";
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+/** The index of the agenda item the stage card's segment names, or -1. Titles may repeat (a
+ * second Q&A): the first one not yet done wins, else the last one. */
+export function agendaIndex(agenda, segmentTitle) {
+  if (!segmentTitle) return -1;
+  const matching = agenda.map((item, index) => [item, index]).filter(([item]) => item.title === segmentTitle);
+  if (matching.length === 0) return -1;
+  const open = matching.find(([item]) => item.status !== "done");
+  return (open ?? matching[matching.length - 1])[1];
+}
+
+/** The index of the chapter that holds `seconds` into the replay, or -1 before any. */
+export function chapterIndex(chapters, seconds) {
+  let found = -1;
+  chapters.forEach((chapter, index) => {
+    if (chapter.start <= seconds) found = index;
+  });
+  return found;
+}
+
+/** A replay position as the chapter list shows it: "4:05", "1:02:03". */
+export function clockText(seconds) {
+  const whole = Math.max(0, Math.floor(seconds));
+  const two = (n) => String(n).padStart(2, "0");
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  return h > 0 ? `${h}:${two(m)}:${two(whole % 60)}` : `${m}:${two(whole % 60)}`;
+}
+
+/** Chapters from chapters.json ({chapters: [{start, end, title}]}), dropping malformed ones. */
+export function parseChapters(document) {
+  const list = Array.isArray(document?.chapters) ? document.chapters : [];
+  return list.filter((c) => Number.isFinite(c?.start) && Number.isFinite(c?.end) && typeof c?.title === "string");
+}
+
+/** Milliseconds until the next status poll, or null to stop. While live the stream carries the
+ * stage, so the poll only has to notice the end; near the start it quickens so nobody waits. */
+export function pollDelay(view, startsAt, now) {
+  if (view === "replay") return null;
+  if (view === "live" || view === "hold") return 15000;
+  if (view === "ended") return 3000;
+  return startsAt - now < 120000 ? 2000 : 10000;
+}
+
+/** Back-off for reloading a stream that failed: 1, 2, 4, 8, then 15 s at most. */
+export function retryDelay(attempt) {
+  return Math.min(15000, 1000 * 2 ** Math.max(0, attempt));
+}

@@ -1,0 +1,107 @@
+"""Viewers' votes reach the consoles through the stage: a recount from the database, sent by the
+system as absolute counts (`set_votes`), coalesced so that ten thousand votes make a few versions.
+
+A vote is a committed row first (stage.models); then `votes_changed` arms one recount for the
+event unless one is armed already (a key in the shared cache: Redis scaled out, so one process
+of many recounts). The armed recount waits STAGE_VOTE_TALLY_SECONDS, clears the key, then counts.
+A vote whose row committed before the key was cleared is in that count; one after it arms the
+next. At most one version per event per period, and nothing counted twice or lost: the counts
+are absolute. A process that dies while armed leaves the key to expire (PENDING_TTL), and the
+next vote after that recounts.
+"""
+
+import asyncio
+import contextvars
+import hashlib
+import logging
+from datetime import UTC, datetime
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+
+from events.caches import store
+from stage.broadcast import apply_and_broadcast
+from stage.contract.commands import SYSTEM
+from stage.models import PollVote, QuestionVote, StageState
+from stage.polls import CLOSED
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:votes"
+PENDING_TTL = 30
+KEY_PREFIX = "stage-tally"
+# Armed recounts, held so the loop does not drop them before they ran.
+_armed: set[asyncio.Task] = set()
+# How an armed recount waits its period (a test holds it until its votes are in).
+wait = asyncio.sleep
+
+
+def counts(event_id: int) -> dict:
+    """The `set_votes` command for an event: the upvotes of every question and the answers of
+    every poll whose count in the state differs from its rows (so the audit log keeps changes only)."""
+    document = StageState.objects.filter(event_id=event_id).values_list("document", flat=True).first() or {}
+    upvotes = dict(
+        QuestionVote.objects.filter(event_id=event_id).values_list("question").annotate(n=Count("id")).order_by()
+    )
+    questions = {
+        qid: upvotes.get(qid, 0)
+        for qid, question in document.get("questions", {}).items()
+        if question.get("votes", 0) != upvotes.get(qid, 0)
+    }
+    polls = {poll_id: [0] * len(poll["options"]) for poll_id, poll in document.get("polls", {}).items()}
+    answers = PollVote.objects.filter(event_id=event_id).filter(_before_closing(document.get("polls", {})))
+    answers = answers.values_list("poll", "option").annotate(n=Count("id"))
+    for poll_id, option, n in answers.order_by():
+        if poll_id in polls and option < len(polls[poll_id]):
+            polls[poll_id][option] = n
+    polls = {poll_id: tally for poll_id, tally in polls.items() if document["polls"][poll_id]["counts"] != tally}
+    return {"type": "set_votes", "questions": questions, "polls": polls}
+
+
+def _before_closing(polls: dict) -> Q:
+    """Answers that count: to a closed poll, only those in before it closed. One that raced the
+    close (the view saw the poll open, the row committed after) stays a row but is not counted."""
+    closed = {pid: poll["closed_at"] for pid, poll in polls.items() if poll["status"] == CLOSED and poll["closed_at"]}
+    counted = ~Q(poll__in=list(closed))
+    for poll_id, closed_at in closed.items():
+        counted |= Q(poll=poll_id, voted_at__lte=datetime.fromtimestamp(closed_at, UTC))
+    return counted
+
+
+async def recount(event_id: int) -> None:
+    command = await database_sync_to_async(counts)(event_id)
+    outcome = await apply_and_broadcast(event_id, command, actor=ACTOR, role=SYSTEM)
+    if outcome.error is not None:
+        log.warning("stage %s: votes not recounted: %s", event_id, outcome.error)
+
+
+async def votes_changed(event_id: int) -> None:
+    """After a vote's row committed: recount now (period 0) or arm the event's next recount."""
+    period = settings.STAGE_VOTE_TALLY_SECONDS
+    if period <= 0:
+        await recount(event_id)
+        return
+    if not await sync_to_async(store().add)(_key(event_id), PENDING_TTL):
+        return  # armed already, here or in another process: that recount will see this vote
+    # A context of its own: the request's (its thread-sensitive executor) ends with the response.
+    task = asyncio.create_task(_recount_after(event_id, period), context=contextvars.Context())
+    _armed.add(task)
+    task.add_done_callback(_armed.discard)
+
+
+async def _recount_after(event_id: int, period: float) -> None:
+    await wait(period)
+    await sync_to_async(store().delete)(_key(event_id))
+    try:
+        await recount(event_id)
+    except Exception:
+        log.exception("stage %s: recounting votes failed", event_id)
+
+
+def _key(event_id: int) -> str:
+    # Two databases sharing one Redis (a test run beside a server) must not share a key.
+    name = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
+    return f"{KEY_PREFIX}:{name}:{event_id}"
