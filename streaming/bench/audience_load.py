@@ -2,7 +2,8 @@
 
 Each kind is what one page does on a timer (events/static/events/webcast.js and its helpers):
 reload the live playlist and fetch the newest segment every segment duration, beat presence,
-poll the status, renew the media pass. For N viewers a kind runs on min(N, connections) keep-alive
+poll the status, renew the media pass, reload the Q&A list, and now and then ask, upvote the
+approved question and answer the open poll. For N viewers a kind runs on min(N, connections) keep-alive
 connections, each taking the viewers' ready-made requests in turn (their own cookies, tokens and
 bodies) at the rate that sums to N viewers' (Debian's `wrk`, streaming/bench/audience.lua). A
 process per kind gives each kind its own latency distribution and error count.
@@ -26,8 +27,16 @@ LUA = Path(__file__).with_name("audience.lua")
 WRK = "/usr/bin/wrk"
 CSRF_TOKEN = "b" * 32  # any 32 letters do: Django compares the header with the cookie
 NEWEST = "@NEWEST@"
-# What the webcast page waits between status polls while live (webcast-views.js, pollDelay).
+# What the webcast page waits between status polls while live (webcast-views.js, pollDelay) and
+# between reloads of the audience's Q&A list (webcast-audience.js, AUDIENCE_MS).
 STATUS_POLL_SECONDS = 15.0
+AUDIENCE_POLL_SECONDS = 5.0
+# "A few questions and votes": a viewer asks about once an hour, and upvotes and answers the open
+# poll once in ten minutes. A viewer answers a poll once (a second answer is refused), and a show
+# holds 500 questions: at 10,000 viewers a run longer than two minutes would meet both.
+ASK_SECONDS = 3600.0
+UPVOTE_SECONDS = 600.0
+POLL_ANSWER_SECONDS = 600.0
 # A request slower than this counts as an error (wrk's timeout): a player would have given up.
 TIMEOUT_SECONDS = 10
 
@@ -39,6 +48,7 @@ def segment_seconds() -> float:
 
 @dataclass(frozen=True)
 class Viewer:
+    number: int
     session: str  # the join session's key (sessionid)
     presence: str  # the signed token the page beats with
     media_pass: str  # the hlspass cookie's value
@@ -50,7 +60,7 @@ class Kind:
 
     name: str
     method: str
-    path: str  # "{event}", "{slug}" and "@NEWEST@" are filled in
+    path: str  # "{event}", "{slug}", "{question}", "{poll}" and "@NEWEST@" are filled in
     every: Callable[[], float]  # seconds between one viewer's requests
     cookie: Callable[[Viewer, int], str]
     body: Callable[[Viewer], str] = lambda viewer: ""
@@ -69,6 +79,15 @@ def _beat(viewer: Viewer) -> str:
     return json.dumps({"token": viewer.presence, "mode": "live", "seconds": attendance.HEARTBEAT_SECONDS})
 
 
+def _question(viewer: Viewer) -> str:
+    # The page names each question (client_id) so that sending it again cannot ask it twice.
+    return json.dumps({"text": f"A question from viewer {viewer.number}?", "client_id": f"bench-{viewer.number}"})
+
+
+def _poll_answer(viewer: Viewer) -> str:
+    return json.dumps({"option": viewer.number % 2})
+
+
 KINDS: tuple[Kind, ...] = (
     Kind("playlist", "GET", "/hls/{event}/live.m3u8", segment_seconds, _pass_cookie),
     Kind("segment", "GET", "/hls/{event}/" + NEWEST, segment_seconds, _pass_cookie),
@@ -76,13 +95,18 @@ KINDS: tuple[Kind, ...] = (
     Kind("status", "GET", "/e/{slug}/status.json", lambda: STATUS_POLL_SECONDS, _session_cookie),
     # The page renews its pass every third of the pass's lifetime (media-pass.js).
     Kind("pass", "POST", "/hls/{event}/pass/", lambda: settings.HLS_PASS_SECONDS / 3, _session_cookie, json_post=True),
+    Kind("audience", "GET", "/e/{slug}/audience.json", lambda: AUDIENCE_POLL_SECONDS, _session_cookie),
+    Kind("ask", "POST", "/e/{slug}/questions/", lambda: ASK_SECONDS, _session_cookie, _question),
+    Kind("upvote", "POST", "/e/{slug}/questions/{question}/vote/", lambda: UPVOTE_SECONDS, _session_cookie,
+         lambda viewer: "{}"),
+    Kind("poll", "POST", "/e/{slug}/polls/{poll}/vote/", lambda: POLL_ANSWER_SECONDS, _session_cookie, _poll_answer),
 )
 MEDIA_KINDS = ("playlist", "segment")
 
 
 def raw_request(kind: Kind, viewer: Viewer, show: dict, host: str) -> bytes:
     """The HTTP/1.1 request this viewer's page sends for `kind`."""
-    path = kind.path.format(event=show["event"], slug=show["slug"])
+    path = kind.path.format(**{key: show.get(key) for key in ("event", "slug", "question", "poll")})
     body = kind.body(viewer).encode()
     headers = [f"{kind.method} {path} HTTP/1.1", f"Host: {host}", f"Cookie: {kind.cookie(viewer, show['event'])}"]
     if kind.json_post or body:

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -184,7 +185,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     live_dir = Path(env["HLS_ROOT"]) / str(show["event"])
     folder = f"{settings.HLS_URL}{show['event']}/"
     minted = media_pass.issue(folder, time.time(), PASS_SECONDS, secret)
-    viewers = [Viewer(v["session"], v["presence"], minted) for v in show["viewers"]]
+    viewers = [Viewer(number, v["session"], v["presence"], minted) for number, v in enumerate(show["viewers"])]
     alice, bob = show["presenters"]
     console = Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
     newest_file = workdir / "newest.txt"
@@ -194,6 +195,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         console.command("go_live")
         console.command("set_preview", presenters=[alice["line"]])
         console.command("take")
+        show = show | prepare_questions(console, front, show)
         harness.wait_for(lambda: newest(live_dir)[0] >= READY_SEGMENTS - 1, 60, "the show's first segments")
         follower = threading.Thread(target=follow_newest, args=(live_dir, newest_file, stop), daemon=True)
         follower.start()
@@ -241,6 +243,29 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
                 "cpu_ms_per_request": round(1000 * web_cpu * seconds / django, 2) if django else None},
     }
     return figures, details
+
+
+def prepare_questions(console: Console, front: str, show: dict) -> dict:
+    """One approved question to upvote and one open poll to answer: the first viewer asks as the
+    page does, the producer approves it and opens a poll."""
+    request = urllib.request.Request(
+        f"{front}/e/{show['slug']}/questions/",
+        data=json.dumps({"text": "Which question gets the most upvotes?"}).encode(),
+        headers={
+            "Cookie": f"sessionid={show['viewers'][0]['session']}; csrftoken={audience_load.CSRF_TOKEN}",
+            "X-CSRFToken": audience_load.CSRF_TOKEN,
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        question = json.load(answer)["id"]
+    console.command("set_question_status", question=question, status="approved")
+    console.command("add_poll", question="Shall we go on?", options=["Yes", "No"])
+    # The machine numbers records in order (stage.state.next_id): the poll is the next after the question.
+    poll = f"v{int(question.removeprefix('q')) + 1}"
+    console.command("set_poll_status", poll=poll, status="open")
+    return {"question": question, "poll": poll}
 
 
 @contextmanager
@@ -378,7 +403,8 @@ def compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) 
 def report(results: dict, details: dict, options: dict, write: Callable[[str], object]) -> None:
     write(
         f"bench_audience: viewers as the webcast page (playlist + newest segment every {results['segment_s']} s, "
-        f"presence, status, media pass renewals); wrk a kind, {options['probes']} probe viewers; "
+        f"presence, status, pass renewals, Q&A list, questions, upvotes, poll answers); wrk a kind, "
+        f"{options['probes']} probe viewers; "
         f"{options['seconds']:.0f} s a setup"
     )
     for count, figures in results["viewers"].items():
