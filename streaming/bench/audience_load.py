@@ -3,15 +3,17 @@
 Each kind is what one page does on a timer (events/static/events/webcast.js and its helpers):
 reload the live playlist and fetch the newest segment every segment duration, beat presence,
 poll the status, renew the media pass, reload the Q&A list, and now and then ask, upvote the
-approved question and answer the open poll. For N viewers a kind runs on min(N, connections) keep-alive
-connections, each taking the viewers' ready-made requests in turn (their own cookies, tokens and
-bodies) at the rate that sums to N viewers' (Debian's `wrk`, streaming/bench/audience.lua). A
-process per kind gives each kind its own latency distribution and error count.
+approved question and answer the open poll. For N viewers a kind runs on keep-alive connections
+(at most N and --connections, and no more than its rate needs), each taking the viewers'
+ready-made requests in turn (their own cookies, tokens and bodies) at the rate that sums to N
+viewers' (Debian's `wrk`, streaming/bench/audience.lua). A process per kind gives each kind its
+own latency distribution and error count.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import time
@@ -131,9 +133,10 @@ class Load:
 
 def start(kind: Kind, viewers: list[Viewer], show: dict, base: str, seconds: float, workdir: Path,
           connections: int, newest_file: Path, seed: int) -> Load:
-    """Start wrk for `kind`: min(N, connections) connections that together send N viewers' rate."""
+    """Start wrk for `kind`: connections that together send N viewers' rate, each about a request a
+    second or less often (a rare kind needs few), at most N and `connections`."""
     host = base.removeprefix("http://")
-    count = min(len(viewers), connections)
+    count = max(1, min(len(viewers), connections, math.ceil(len(viewers) / kind.every())))
     requests_file = workdir / f"requests-{kind.name}.bin"
     requests_file.write_bytes(b"\0".join(raw_request(kind, viewer, show, host) for viewer in viewers))
     # Each connection speaks for N / count viewers, so its mean wait is that much shorter.

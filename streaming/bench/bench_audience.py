@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -187,7 +187,10 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     minted = media_pass.issue(folder, time.time(), PASS_SECONDS, secret)
     viewers = [Viewer(number, v["session"], v["presence"], minted) for number, v in enumerate(show["viewers"])]
     alice, bob = show["presenters"]
-    console = Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
+    def reconnect() -> Console:
+        return Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
+
+    console = reconnect()
     newest_file = workdir / "newest.txt"
     stop = threading.Event()
     started = ExitStack()  # what a failure part-way must not leave running
@@ -214,19 +217,19 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
             started.enter_context(ended(load.process))
         web_before, web_started = sum(cpu_seconds(pid) for pid in web), time.monotonic()
         time.sleep(seconds / 2)
-        taken, published, refusal = take(console, bob["line"], live_dir)
+        console, taken, published, failures, went_through = take(console, reconnect, bob["line"], live_dir)
         kinds = {load.kind.name: audience_load.finish(load, workdir, seconds + 60) for load in loads}
         web_cpu = (sum(cpu_seconds(pid) for pid in web) - web_before) / (time.monotonic() - web_started)
         probed = finish_probes(probes, workdir, seconds + 60)
         peer = compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
-        if refusal is None:
-            console.command("end_show")
+        with suppress(CommandError, ConnectionClosed, TimeoutError, OSError):
+            console.command("end_show")  # stopping the servers ends the mixer all the same
     finally:
         started.close()
         stop.set()
         console.close()
-    change = stage_change(probed["records"], probing, taken, published, bob["name"], refusal is not None)
-    change["failed"] = refusal
+    change = stage_change(probed["records"], probing, taken, published, bob["name"], not went_through)
+    change["failed"] = failures if went_through else [*failures, "the take never went through"]
     figures = {
         "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
         "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / probed["seconds"], 1),
@@ -278,16 +281,27 @@ def ended(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
             harness.stop_group(process)
 
 
-def take(console: Console, line: str, live_dir: Path) -> tuple[float, int, str | None]:
-    """The producer takes `line`'s presenter: when (wall clock), the newest segment published
-    before it, and why it failed, if an overloaded server dropped the console or refused."""
-    try:
-        console.command("set_preview", presenters=[line])
-        published, taken = newest(live_dir)[0], time.time()
-        console.command("take")
-    except (CommandError, ConnectionClosed, TimeoutError) as error:
-        return time.time(), newest(live_dir)[0], f"{type(error).__name__}: {error}"
-    return taken, published, None
+TAKE_ATTEMPTS = 3
+
+
+def take(console: Console, reconnect: Callable[[], Console], line: str, live_dir: Path):
+    """The producer takes `line`'s presenter, on a new console socket if an overloaded server
+    dropped theirs (as the console page reconnects), up to TAKE_ATTEMPTS times. Returns the console,
+    when the take that went through was sent (wall clock), the newest segment published before it,
+    and the failures on the way (the last one alone when none went through)."""
+    failures = []
+    for _ in range(TAKE_ATTEMPTS):
+        try:
+            if failures:
+                console.close()
+                console = reconnect()
+            console.command("set_preview", presenters=[line])
+            published, taken = newest(live_dir)[0], time.time()
+            console.command("take")
+            return console, taken, published, failures, True
+        except (CommandError, ConnectionClosed, TimeoutError, OSError) as error:
+            failures.append(f"{type(error).__name__}: {error}")
+    return console, time.time(), newest(live_dir)[0], failures, False
 
 
 def newest(live_dir: Path) -> tuple[int, str | None]:
@@ -424,7 +438,7 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
             f"    probes    {probes['requests']} requests, errors {probes['errors']}; stage change ({change['by']}): "
             f"every probe {change['every_s']} s (aim {2 * results['segment_s']:.2f}), p50 {change['p50_s']} s, "
             f"missed {change['missed']}/{change['probes']}"
-            + (f"; the take failed ({change['failed']})" if change["failed"] else "")
+            + (f"; the producer's console: {'; '.join(change['failed'])}" if change["failed"] else "")
         )
         web_figures = detail["web"]
         write(
