@@ -233,7 +233,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     figures = {
         "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
         "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / probed["seconds"], 1),
-        "p99_ms": {name: round(k["p99_ms"], 1) for name, k in kinds.items()},
+        "p99_ms": {name: None if k["p99_ms"] is None else round(k["p99_ms"], 1) for name, k in kinds.items()},
         "stage_change_s": change["every_s"],
     }
     # What reached Django: everything on the embedded server; behind nginx all but the media files.
@@ -429,7 +429,7 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
             write(
                 f"    {name:<9} {kind['per_s']:8.1f}/s of {kind['target_per_s']:8.1f}/s target"
                 f" ({100 * kind['per_s'] / kind['target_per_s']:3.0f} %)"
-                f"  p50 {kind['p50_ms']:8.1f} ms  p99 {kind['p99_ms']:8.1f} ms"
+                f"  p50 {kind['p50_ms']:8.1f} ms  p99 {p99(kind['p99_ms'])}"
                 f"  errors {kind['errors']} {kind['error_kinds'] or ''}"
                 f"  [{kind['connections']} conns, wrk {100 * kind['generator_cpu']:.1f} % of a core]"
             )
@@ -454,3 +454,7 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
             )
     if options["json"]:
         write(json.dumps(results))
+
+
+def p99(value: float | None) -> str:
+    return f"{value:8.1f} ms" if value is not None else f">{audience_load.TIMEOUT_SECONDS * 1000:7d} ms"
