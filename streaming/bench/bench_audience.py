@@ -34,7 +34,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.management.base import CommandError
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import WebSocketException
 
 from events import harness
 from streaming.bench import audience_load, nginx_server
@@ -222,7 +222,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         web_cpu = (sum(cpu_seconds(pid) for pid in web) - web_before) / (time.monotonic() - web_started)
         probed = finish_probes(probes, workdir, seconds + 60)
         peer = compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
-        with suppress(CommandError, ConnectionClosed, TimeoutError, OSError):
+        with suppress(CommandError, WebSocketException, TimeoutError, OSError):
             console.command("end_show")  # stopping the servers ends the mixer all the same
     finally:
         started.close()
@@ -299,7 +299,7 @@ def take(console: Console, reconnect: Callable[[], Console], line: str, live_dir
             published, taken = newest(live_dir)[0], time.time()
             console.command("take")
             return console, taken, published, failures, True
-        except (CommandError, ConnectionClosed, TimeoutError, OSError) as error:
+        except (CommandError, WebSocketException, TimeoutError, OSError) as error:
             failures.append(f"{type(error).__name__}: {error}")
     return console, time.time(), newest(live_dir)[0], failures, False
 
