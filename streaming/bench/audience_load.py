@@ -17,13 +17,14 @@ import math
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
-from events import attendance
+from events import attendance, harness
 
 LUA = Path(__file__).with_name("audience.lua")
 WRK = "/usr/bin/wrk"
@@ -151,6 +152,16 @@ def start(kind: Kind, viewers: list[Viewer], show: dict, base: str, seconds: flo
     with open(workdir / f"wrk-{kind.name}.out", "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     return Load(kind, len(viewers), count, process, time.monotonic())
+
+
+@contextmanager
+def ended(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """The process, stopped with its group at exit unless it ended already."""
+    try:
+        yield process
+    finally:
+        if process.returncode is None and process.poll() is None:
+            harness.stop_group(process)
 
 
 def finish(load: Load, workdir: Path, timeout: float) -> dict:

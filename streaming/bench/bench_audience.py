@@ -37,7 +37,7 @@ from django.core.management.base import CommandError
 from websockets.exceptions import WebSocketException
 
 from events import harness
-from streaming.bench import audience_load, nginx_server
+from streaming.bench import audience_load, audience_peer, nginx_server
 from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, segment_seconds
 from streaming.bench.audience_probe import read_playlist
 from streaming.bench.bench_bridge import Console
@@ -204,7 +204,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         follower.start()
         seconds = options["seconds"]
         probing = min(options["probes"], len(viewers) - 1)
-        probes = started.enter_context(ended(start_probes(show, front, seconds, probing, workdir)))
+        probes = started.enter_context(audience_load.ended(start_probes(show, front, seconds, probing, workdir)))
         # The probes are N's first viewers: they load the media themselves, wrk does the rest.
         loads = [
             audience_load.start(
@@ -214,14 +214,14 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
             for seed, kind in enumerate(KINDS, start=1)
         ]
         for load in loads:
-            started.enter_context(ended(load.process))
+            started.enter_context(audience_load.ended(load.process))
         web_before, web_started = sum(cpu_seconds(pid) for pid in web), time.monotonic()
         time.sleep(seconds / 2)
         console, taken, published, failures, went_through = take(console, reconnect, bob["line"], live_dir)
         kinds = {load.kind.name: audience_load.finish(load, workdir, seconds + 60) for load in loads}
         web_cpu = (sum(cpu_seconds(pid) for pid in web) - web_before) / (time.monotonic() - web_started)
         probed = finish_probes(probes, workdir, seconds + 60)
-        peer = compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
+        peer = audience_peer.compare(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
         with suppress(CommandError, WebSocketException, TimeoutError, OSError):
             console.command("end_show")  # stopping the servers ends the mixer all the same
     finally:
@@ -269,16 +269,6 @@ def prepare_questions(console: Console, front: str, show: dict) -> dict:
     poll = f"v{int(question.removeprefix('q')) + 1}"
     console.command("set_poll_status", poll=poll, status="open")
     return {"question": question, "poll": poll}
-
-
-@contextmanager
-def ended(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
-    """The process, stopped with its group at exit unless it ended already."""
-    try:
-        yield process
-    finally:
-        if process.returncode is None and process.poll() is None:
-            harness.stop_group(process)
 
 
 TAKE_ATTEMPTS = 3
@@ -371,46 +361,6 @@ def stage_change(records: list, probes: int, taken: float, published: int, name:
         "p50_s": round(harness.percentile(delays, 0.5), 2) if delays else None,
         "probes": probes,
         "missed": probes - len(first),
-    }
-
-
-def compare_peer(nginx, viewers, show, live_dir, newest_file, workdir, options) -> dict:
-    """The media kinds through the repository's nginx (pass checked) and through a plain static
-    nginx, side by side for --peer-seconds: each nginx's worker CPU per request."""
-    port = harness.free_port()
-    site = workdir / "plain" / "plain.conf"
-    site.parent.mkdir(parents=True)
-    nginx_server.plain_site(Path(os.path.dirname(live_dir)), f"127.0.0.1:{port}", site)
-    seconds = options["peer_seconds"]
-    kinds = [kind for kind in KINDS if kind.name in MEDIA_KINDS]
-    with nginx_server.running(workdir / "plain", site, port) as plain:
-        sides = {"protected": nginx, "plain": plain}
-        before = {name: side.worker_cpu_seconds() for name, side in sides.items()}
-        loads = {}
-        with ExitStack() as started:
-            for name, side in sides.items():
-                (workdir / name).mkdir(exist_ok=True)
-                loads[name] = [
-                    audience_load.start(kind, viewers, show, side.url, seconds, workdir / name,
-                                        options["connections"], newest_file, seed)
-                    for seed, kind in enumerate(kinds, start=100)
-                ]
-                for load in loads[name]:
-                    started.enter_context(ended(load.process))
-            done = {name: [audience_load.finish(load, workdir / name, seconds + 60) for load in group]
-                    for name, group in loads.items()}
-        cpu = {name: side.worker_cpu_seconds() - before[name] for name, side in sides.items()}
-    per_request = {}
-    for name, results in done.items():
-        served = sum(result["requests"] for result in results)
-        if sum(result["errors"] for result in results):
-            raise RuntimeError(f"the {name} nginx refused requests in the peer run: {results}")
-        per_request[name] = cpu[name] / served if served else None
-    ratio = per_request["protected"] / per_request["plain"] if all(per_request.values()) else None
-    return {
-        "cpu_us_per_request": {name: round(value * 1e6, 2) for name, value in per_request.items() if value},
-        "requests": {name: sum(r["requests"] for r in results) for name, results in done.items()},
-        "ratio": round(ratio, 3) if ratio else None,
     }
 
 
