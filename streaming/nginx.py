@@ -27,6 +27,7 @@ class Site:
     pass_secret: str
     listen: str
     upstreams: tuple[str, ...]
+    cache_dir: str = "/var/cache/nginx/webcast"  # the public JSON's cache; nginx's own folder
 
 
 def render(template: str, site: Site) -> str:
@@ -35,6 +36,8 @@ def render(template: str, site: Site) -> str:
     _check(ROOT, root, "HLS_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     if not SECRET.fullmatch(site.pass_secret):  # not repeated in the message: it is a secret
         raise BadValue("HLS_PASS_SECRET does not fit: expected 32 or more letters, digits, '-' or '_'.")
+    cache_dir = site.cache_dir.rstrip("/") or "/"
+    _check(ROOT, cache_dir, "cache folder", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     _check(LISTEN, site.listen, "listen", "a port or address:port, then plain parameters such as 'ssl'")
     if not site.upstreams:
         raise BadValue("upstream: name at least one web process (host:port or unix:/path).")
@@ -44,6 +47,7 @@ def render(template: str, site: Site) -> str:
         "HLS_ROOT": root,
         "HLS_PASS_SECRET": site.pass_secret,
         "LISTEN": site.listen,
+        "CACHE_DIR": cache_dir,
         "UPSTREAM": "\n    ".join(f"server {upstream};" for upstream in site.upstreams),
     }
     unknown = set(PLACEHOLDER.findall(template)) - values.keys()

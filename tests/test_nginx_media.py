@@ -6,6 +6,7 @@ import http.client
 import os
 import shutil
 import subprocess
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def nginx(tmp_path, hls_root, live_server):
     port = free_port()
     site_conf = folder / "webcast.conf"
     upstream = live_server.url.removeprefix("http://")
-    call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf))
+    call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf),
+                 cache_dir=str(folder / "cache"))
     assert site_conf.stat().st_mode & 0o777 == 0o600
     (folder / "nginx.conf").write_text(nginx_conf(folder, site_conf))
     process = subprocess.Popen(
@@ -161,3 +163,17 @@ def test_nginx_refuses_without_a_valid_pass_for_the_event(nginx, event, producer
         assert request(nginx, "GET", f"/hls/{event.pk}/{name}", with_pass(value))[0] == 200  # the control
         for why, headers in refused.items():
             assert request(nginx, "GET", f"/hls/{event.pk}/{name}", headers)[0] == 403, (name, why)
+
+
+def test_nginx_answers_the_public_json_from_its_cache_without_asking_django_again(nginx, event):
+    for name in ("status.json", "audience.json"):
+        path = f"/e/{event.slug}/{name}"
+        asked = time.monotonic()
+        status, headers, first = request(nginx, "GET", path)
+        assert (status, headers["x-cache-status"], headers["cache-control"]) == (200, "MISS", "public, max-age=2")
+        # Within its max-age the same answer comes from the cache, whatever the query or cookie.
+        for extra in ({}, {"Cookie": "sessionid=someone"}):
+            status, headers, again = request(nginx, "GET", f"{path}?bust={len(extra)}", extra)
+            if time.monotonic() - asked > 1:
+                continue  # a machine this slow may have let the copy age out: nothing to conclude
+            assert (status, headers["x-cache-status"], again) == (200, "HIT", first), (name, extra)

@@ -58,7 +58,8 @@ class Nginx:
 
 def render_site(env: dict[str, str], listen: str, upstreams: list[str], output: Path) -> None:
     """The repository's site, rendered by `manage.py nginx_config` with the servers' settings."""
-    command = [sys.executable, "manage.py", "nginx_config", "--listen", listen, "--output", str(output)]
+    command = [sys.executable, "manage.py", "nginx_config", "--listen", listen, "--output", str(output),
+               "--cache-dir", str(output.parent / "cache")]
     for upstream in upstreams:
         command += ["--upstream", upstream]
     subprocess.run(command, cwd=settings.BASE_DIR, env=env, check=True, capture_output=True)

@@ -20,6 +20,10 @@ class Command(BaseCommand):
             "--upstream", action="append", help="a web process, host:port or unix:/path; repeat for several "
             "(default 127.0.0.1:8000)",
         )
+        parser.add_argument(
+            "--cache-dir", default=Site.cache_dir,
+            help=f"where nginx caches the public status and Q&A JSON (default {Site.cache_dir}; nginx makes it)",
+        )
         parser.add_argument("--output", help="write the configuration here (mode 600: it holds the pass secret)")
 
     def handle(self, *args, **options):
@@ -28,6 +32,7 @@ class Command(BaseCommand):
             pass_secret=settings.HLS_PASS_SECRET,
             listen=options["listen"],
             upstreams=tuple(options["upstream"] or ["127.0.0.1:8000"]),
+            cache_dir=options["cache_dir"],
         )
         try:
             text = render((settings.BASE_DIR / TEMPLATE).read_text(), site)
