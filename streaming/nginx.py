@@ -30,6 +30,7 @@ class Site:
     slides_root: str = "/var/lib/webcast/slides"
     # The largest deck upload nginx lets through to Django (SLIDES_MAX_UPLOAD_BYTES and its envelope).
     slides_upload_bytes: int = 50 * 1024 * 1024
+    cache_dir: str = "/var/cache/nginx/webcast"  # the public JSON's cache; nginx's own folder
 
 
 def render(template: str, site: Site) -> str:
@@ -40,6 +41,8 @@ def render(template: str, site: Site) -> str:
         raise BadValue("HLS_PASS_SECRET does not fit: expected 32 or more letters, digits, '-' or '_'.")
     slides_root = site.slides_root.rstrip("/") or "/"
     _check(ROOT, slides_root, "SLIDES_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
+    cache_dir = site.cache_dir.rstrip("/") or "/"
+    _check(ROOT, cache_dir, "cache folder", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     _check(LISTEN, site.listen, "listen", "a port or address:port, then plain parameters such as 'ssl'")
     if not site.upstreams:
         raise BadValue("upstream: name at least one web process (host:port or unix:/path).")
@@ -51,6 +54,7 @@ def render(template: str, site: Site) -> str:
         "LISTEN": site.listen,
         "SLIDES_ROOT": slides_root,
         "SLIDES_UPLOAD_BYTES": str(int(site.slides_upload_bytes)),
+        "CACHE_DIR": cache_dir,
         "UPSTREAM": "\n    ".join(f"server {upstream};" for upstream in site.upstreams),
     }
     unknown = set(PLACEHOLDER.findall(template)) - values.keys()

@@ -6,6 +6,7 @@ import http.client
 import os
 import shutil
 import subprocess
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -52,7 +53,8 @@ def nginx(tmp_path, hls_root, live_server):
     port = free_port()
     site_conf = folder / "webcast.conf"
     upstream = live_server.url.removeprefix("http://")
-    call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf))
+    call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf),
+                 cache_dir=str(folder / "cache"))
     assert site_conf.stat().st_mode & 0o777 == 0o600
     (folder / "nginx.conf").write_text(nginx_conf(folder, site_conf))
     process = subprocess.Popen(
@@ -191,3 +193,17 @@ def test_nginx_serves_slide_images_to_a_pass_holder_as_django_does(slides, nginx
     # The deck's PDF is Django's (offered only after the show): not offered here, not found.
     assert request(nginx, "GET", base + "deck.pdf", with_pass(value))[0] == 404
     assert request(nginx, "GET", base + "2.view.webp", with_pass(value))[0] == 404
+
+
+def test_nginx_answers_the_public_json_from_its_cache_without_asking_django_again(nginx, event):
+    for name in ("status.json", "audience.json"):
+        path = f"/e/{event.slug}/{name}"
+        asked = time.monotonic()
+        status, headers, first = request(nginx, "GET", path)
+        assert (status, headers["x-cache-status"], headers["cache-control"]) == (200, "MISS", "public, max-age=2")
+        # Within its max-age the same answer comes from the cache, whatever the query or cookie.
+        for extra in ({}, {"Cookie": "sessionid=someone"}):
+            status, headers, again = request(nginx, "GET", f"{path}?bust={len(extra)}", extra)
+            if time.monotonic() - asked > 1:
+                continue  # a machine this slow may have let the copy age out: nothing to conclude
+            assert (status, headers["x-cache-status"], again) == (200, "HIT", first), (name, extra)

@@ -12,8 +12,8 @@ GOOD = Site(
 
 
 def test_every_placeholder_is_filled():
-    text = render("root @HLS_ROOT@; key @HLS_PASS_SECRET@; listen @LISTEN@;\n    @UPSTREAM@\n", GOOD)
-    assert text == (f"root /srv/hls; key {'s' * 40}; listen 443 ssl;\n"
+    text = render("cache @CACHE_DIR@; root @HLS_ROOT@; key @HLS_PASS_SECRET@; listen @LISTEN@;\n    @UPSTREAM@\n", GOOD)
+    assert text == (f"cache /var/cache/nginx/webcast; root /srv/hls; key {'s' * 40}; listen 443 ssl;\n"
                     "    server 127.0.0.1:8000;\n    server unix:/run/w.sock;\n")
 
 
@@ -27,6 +27,7 @@ def test_every_placeholder_is_filled():
         ({"pass_secret": "s" * 40 + '"; }'}, "HLS_PASS_SECRET does not fit"),
         ({"listen": "80; include /etc/passwd"}, "listen '80; include /etc/passwd'"),
         ({"upstreams": ()}, "name at least one web process"),
+        ({"cache_dir": "/var/cache/x; evil"}, "cache folder '/var/cache/x; evil'"),
         ({"upstreams": ("127.0.0.1:8000; evil",)}, "upstream '127.0.0.1:8000; evil'"),
     ],
 )

@@ -21,6 +21,10 @@ class Command(BaseCommand):
             "--upstream", action="append", help="a web process, host:port or unix:/path; repeat for several "
             "(default 127.0.0.1:8000)",
         )
+        parser.add_argument(
+            "--cache-dir", default=Site.cache_dir,
+            help=f"where nginx caches the public status and Q&A JSON (default {Site.cache_dir}; nginx makes it)",
+        )
         parser.add_argument("--output", help="write the configuration here (mode 600: it holds the pass secret)")
 
     def handle(self, *args, **options):
@@ -31,6 +35,7 @@ class Command(BaseCommand):
             upstreams=tuple(options["upstream"] or ["127.0.0.1:8000"]),
             slides_root=str(settings.SLIDES_ROOT.resolve()),
             slides_upload_bytes=settings.SLIDES_MAX_UPLOAD_BYTES + ENVELOPE_BYTES,
+            cache_dir=options["cache_dir"],
         )
         try:
             text = render((settings.BASE_DIR / TEMPLATE).read_text(), site)

@@ -1,0 +1,61 @@
+-- wrk script for bench_audience: one kind of the webcast page's requests (streaming/bench/audience_load.py).
+-- Arguments: the mean interval between a connection's requests (ms), a file of ready-made raw
+-- requests separated by NUL bytes (one a viewer, taken in turn), a seed, the number of
+-- connections, and optionally a file whose first line names the newest segment, put in place of
+-- @NEWEST@ (re-read once a second).
+local requests, count, turn, interval_ms, newest_file, newest, checked = {}, 0, 1, 1000, nil, "", -1
+local starting = 0
+
+function init(args)
+  interval_ms = tonumber(args[1])
+  local file = assert(io.open(args[2], "rb"))
+  local all = file:read("*a")
+  file:close()
+  for raw in string.gmatch(all, "([^%z]+)") do
+    count = count + 1
+    requests[count] = raw
+  end
+  math.randomseed(tonumber(args[3]))
+  turn = math.random(count)
+  starting = tonumber(args[4])
+  newest_file = args[5]
+end
+
+-- wrk asks for a delay before every request, a connection's first included. The first ones are
+-- spread over a whole interval (viewers arrive at any moment); each later wait is drawn between
+-- half and one and a half of the mean, so connections drift apart as a crowd of viewers would,
+-- instead of firing in step.
+function delay()
+  if starting > 0 then
+    starting = starting - 1
+    return interval_ms * math.random()
+  end
+  return interval_ms * (0.5 + math.random())
+end
+
+function request()
+  local raw = requests[turn]
+  turn = turn % count + 1
+  if newest_file then
+    local now = os.time()
+    if now ~= checked then
+      checked = now
+      local file = io.open(newest_file, "rb")
+      if file then
+        newest = file:read("*l") or newest
+        file:close()
+      end
+    end
+    raw = string.gsub(raw, "@NEWEST@", newest, 1)
+  end
+  return raw
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, "write": %d, "status": %d, ' ..
+    '"timeout": %d}, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, errors.connect, errors.read, errors.write, errors.status, errors.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end

@@ -1,0 +1,156 @@
+"""Probe viewers for bench_audience: a few hundred asyncio viewers that read what they get.
+
+Run as `python -m streaming.bench.audience_probe PLAN.json` beside the wrk processes. Each probe
+gets its media pass as the page does (POST /hls/<event>/pass/ with its join session and the CSRF
+token), then, like hls.js on a live stream, reloads the playlist every segment duration and
+fetches the newest segment. For every reload it notes when the answer arrived (wall clock), the
+newest segment's media sequence number and who the playlist's last stage card names as speaking
+(its EXT-X-DATERANGE of class net.webcast.stage; None while the playlists carry no cards), so the
+benchmark can tell when each probe first saw a stage change. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import re
+import sys
+import time
+
+CARD_CLASS = 'CLASS="net.webcast.stage"'
+SPEAKING = re.compile(r'X-SPEAKING="([^"]*)"')
+MEDIA_SEQUENCE = re.compile(r"#EXT-X-MEDIA-SEQUENCE:(\d+)")
+
+
+def read_playlist(text: str) -> tuple[int, str | None, str | None]:
+    """The newest segment's sequence number and URI, and who the last stage card names (None without cards)."""
+    sequence = MEDIA_SEQUENCE.search(text)
+    lines = text.splitlines()
+    uris = [line for line in lines if line and not line.startswith("#")]
+    newest = int(sequence.group(1)) + len(uris) - 1 if sequence else -1
+    cards = [line for line in lines if line.startswith("#EXT-X-DATERANGE:") and CARD_CLASS in line]
+    speaking = None
+    if cards and (found := SPEAKING.search(cards[-1])):
+        speaking = found.group(1)
+    return newest, (uris[-1] if uris else None), speaking
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection that reopens when the server closes it."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+        for attempt in (1, 2):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            head = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+            head += [f"{name}: {value}" for name, value in headers.items()]
+            if method == "POST":
+                head.append("Content-Length: 0")
+            try:
+                self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
+                await self.writer.drain()
+                return await self._response()
+            except (asyncio.IncompleteReadError, ConnectionError):
+                self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _response(self) -> tuple[int, dict, bytes]:
+        lines = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, value = line.split(":", 1)
+                headers.setdefault(name.strip().lower(), value.strip())
+        if "content-length" in headers:
+            body = await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                body += (await self.reader.readexactly(size + 2))[:-2]
+            await self.reader.readuntil(b"\r\n")
+        else:
+            body = await self.reader.read()
+            self.close()
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def probe(number: int, session: str, plan: dict, records: list, counts: dict) -> None:
+    connection = Connection("127.0.0.1", plan["port"])
+    event = plan["event"]
+    cookie = f"sessionid={session}; csrftoken={plan['csrf']}"
+    asking = {"Cookie": cookie, "X-CSRFToken": plan["csrf"], "Content-Type": "application/json"}
+    deadline = time.monotonic() + plan["seconds"]
+    media_cookie = None
+    while media_cookie is None:  # as the page, which asks again a second later (media-pass.js)
+        try:
+            status, headers, _ = await connection.request("POST", f"/hls/{event}/pass/", asking)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status = 0
+            connection.close()
+        counts["requests"] += 1
+        if status == 204:
+            media_cookie = {"Cookie": headers["set-cookie"].split(";")[0]}
+        else:
+            counts["errors"] += 1
+            if time.monotonic() + 1 >= deadline:
+                return
+            await asyncio.sleep(1)
+    period = plan["segment_s"]
+    # Viewers arrive at different moments: each reloads on its own phase of the segment clock.
+    start = time.monotonic() + random.uniform(0, period)
+    tick = 0
+    while (due := start + tick * period) < deadline:
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        # A reload that came late is not made up for: the next is due a period on, as hls.js does.
+        tick = max(tick + 1, math.ceil((time.monotonic() - start) / period))
+        try:
+            status, _, body = await connection.request("GET", f"/hls/{event}/live.m3u8", media_cookie)
+            counts["requests"] += 1
+            if status != 200:
+                counts["errors"] += 1
+                continue
+            newest, uri, speaking = read_playlist(body.decode())
+            records.append((number, time.time(), newest, speaking))
+            if uri is not None:
+                status, _, _ = await connection.request("GET", f"/hls/{event}/{uri}", media_cookie)
+                counts["requests"] += 1
+                counts["errors"] += status != 200
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            counts["requests"] += 1
+            counts["errors"] += 1
+            connection.close()
+    connection.close()
+
+
+async def run(plan: dict) -> dict:
+    records: list = []
+    counts = {"requests": 0, "errors": 0}
+    started = time.monotonic()
+    await asyncio.gather(*(probe(i, session, plan, records, counts) for i, session in enumerate(plan["sessions"])))
+    return {"records": records, **counts, "seconds": time.monotonic() - started}
+
+
+def main(path: str) -> None:
+    with open(path) as file:
+        plan = json.load(file)
+    print(json.dumps(asyncio.run(run(plan))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,410 @@
+"""N simulated viewers of a live show behaving like the webcast page, against the embedded server
+alone and through nginx in front of the scaled-out setup, with nginx serving the same files as
+plain static files as the peer. `manage.py bench_audience` runs it.
+
+For each setup: a show is made in the servers' database (streaming/bench/audience_show.py), the
+servers start on loopback, a producer's console goes live with a presenter on air (a mixer really
+writes HLS), and for `--seconds`: one wrk process per kind of request the page makes
+(streaming/bench/audience_load.py) and a few hundred probe viewers that read their playlists
+(streaming/bench/audience_probe.py). Halfway the producer takes the other presenter; the time from
+the take until each probe's reloaded playlist carries it is the stage change. Media passes: the
+probes get theirs as the page does (POST /hls/<event>/pass/ with their join session); wrk's
+viewers carry one minted by the function the server signs with (streaming.core.media_pass) with
+the servers' secret, since wrk cannot take a cookie from an answer; the servers issue passes for
+an hour, so no fixed cookie expires mid-run, and the renewals still run at the page's cadence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from pathlib import Path
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.core.management.base import CommandError
+from websockets.exceptions import WebSocketException
+
+from events import harness
+from streaming.bench import audience_load, audience_peer, nginx_server
+from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, segment_seconds
+from streaming.bench.audience_probe import read_playlist
+from streaming.bench.bench_bridge import Console
+from streaming.bench.bench_uplink import cpu_seconds
+from streaming.core import media_pass
+
+# The servers' passes outlive any run (see the module's docstring).
+PASS_SECONDS = 3600
+READY_SEGMENTS = 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `manage.py bench_audience`."""
+    parser.add_argument(
+        "--viewers", type=int, nargs=2, default=[1000, 10000], metavar=("EMBEDDED", "NGINX"),
+        help="Viewers against the embedded server alone, then through nginx in front of the scaled-out "
+        "setup (0 skips one).",
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="Measured seconds per setup.")
+    parser.add_argument("--probes", type=int, default=200, help="Viewers that read their playlists (stage change).")
+    parser.add_argument("--connections", type=int, default=2500, help="At most this many connections per kind.")
+    parser.add_argument("--peer-seconds", type=float, default=20.0, help="Seconds of the protected/plain CPU peer.")
+    parser.add_argument("--web-processes", type=int, default=2, help="daphne processes behind nginx.")
+    parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
+
+
+def run_with(options: dict, write: Callable[[str], object]) -> dict:
+    """Measure both setups; print a report (and, with --json, one JSON object last)."""
+    embedded, scaled = options["viewers"]
+    if scaled and not (settings.REDIS_URL and "postgres" in harness.database_url()):
+        raise RuntimeError("the nginx setup is scaled out: run with DATABASE_URL (PostgreSQL) and REDIS_URL set")
+    if not os.path.exists(audience_load.WRK):
+        raise RuntimeError(f"{audience_load.WRK} is missing: install Debian's wrk (.ci/services does)")
+    workdir = Path(tempfile.mkdtemp(prefix="bench_audience-"))
+    results: dict = {"viewers": {}, "protected_cpu_ratio": None, "segment_s": round(segment_seconds(), 4)}
+    details: dict = {}
+    try:
+        if embedded:
+            figures, details[str(embedded)] = measure(embedded, "embedded", options, workdir / "embedded")
+            results["viewers"][str(embedded)] = figures
+        if scaled:
+            figures, details[str(scaled)] = measure(scaled, "nginx", options, workdir / "nginx")
+            results["viewers"][str(scaled)] = figures
+            results["protected_cpu_ratio"] = details[str(scaled)]["peer"]["ratio"]
+    except BaseException as error:
+        error.add_note(f"bench_audience failed; the servers' logs are in {workdir}")
+        raise
+    shutil.rmtree(workdir, ignore_errors=True)
+    report(results, details, options, write)
+    return results | {"details": details}
+
+
+def server_env(setup: str, workdir: Path, secret: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PLAIN_HTTP": "true",
+        "HLS_ROOT": str(workdir / "hls"),
+        "HLS_PASS_SECRET": secret,
+        "HLS_PASS_SECONDS": str(PASS_SECONDS),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    if setup == "embedded":
+        env["DATABASE_URL"] = f"sqlite:///{workdir / 'embedded.sqlite3'}"
+        env.pop("REDIS_URL", None)
+        env["MIXER_RUNNER"] = "local"
+    else:
+        env |= {
+            "DATABASE_URL": harness.database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "BEHIND_PROXY": "true",
+            "MIXER_RUNNER": "celery",
+            "MIXER_QUEUE": f"bench-audience-{workdir.parent.name}",
+        }
+    return env
+
+
+def child(env: dict[str, str], *arguments: str) -> str:
+    finished = subprocess.run(
+        [sys.executable, *arguments], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(arguments)} failed:\n{finished.stderr[-3000:]}")
+    return finished.stdout
+
+
+@contextmanager
+def servers(setup: str, env: dict[str, str], workdir: Path, options: dict) -> Iterator[tuple[harness.Server, str]]:
+    """The setup's servers; yields daphne (for the console) and the URL viewers use."""
+    with ExitStack() as stack:
+        if setup == "embedded":
+            server = stack.enter_context(harness.running_server(env, workdir / "server.log"))
+            yield server, server.url, None, [server.process.pid]
+            return
+        ports = [harness.free_port() for _ in range(options["web_processes"])]
+        workers = [
+            harness.celery("worker", "--concurrency", "1", "--loglevel", "WARNING", "-n", f"tasks-{ports[0]}@%h"),
+            harness.celery(
+                "worker", "-Q", env["MIXER_QUEUE"], "--concurrency", "1", "--prefetch-multiplier", "1", "-O", "fair",
+                "--loglevel", "WARNING", "-n", f"mixer-{ports[0]}@%h",
+            ),
+            *(harness.daphne(harness.ASGI_APPLICATION, port) for port in ports[1:]),
+        ]
+        server = stack.enter_context(harness.running_server(env, workdir / "server.log", port=ports[0], also=workers))
+        port = harness.free_port()
+        site = workdir / "nginx" / "webcast.conf"
+        site.parent.mkdir(parents=True)
+        nginx_server.render_site(env, f"127.0.0.1:{port}", [f"127.0.0.1:{p}" for p in ports], site)
+        front = stack.enter_context(nginx_server.running(workdir / "nginx", site, port))
+        yield server, front.url, front, web_processes(ports)
+
+
+def web_processes(ports: list[int]) -> list[int]:
+    """The daphne processes serving on these ports (config.serve runs daphne in its own process)."""
+    wanted = {str(port).encode() for port in ports}
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"config.serve" in command and wanted & set(command):
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+def measure(viewers: int, setup: str, options: dict, workdir: Path) -> tuple[dict, dict]:
+    """One setup: the figures for the JSON and the details for the report."""
+    workdir.mkdir(parents=True)
+    secret = secrets.token_urlsafe(32)
+    env = server_env(setup, workdir, secret)
+    if setup == "embedded":
+        child(env, "manage.py", "migrate", "--verbosity", "0")
+    show = json.loads(child(env, "-m", "streaming.bench.audience_show", "create", str(viewers)))
+    try:
+        with servers(setup, env, workdir, options) as (server, front, nginx, web):
+            figures, details = play(show, server, front, nginx, web, env, workdir, options, secret)
+            return figures, details | {"setup": setup}
+    finally:
+        keys = {"event": show["event"], "producer": show["producer"], "sessions": show["sessions"]}
+        child(env, "-m", "streaming.bench.audience_show", "delete", json.dumps(keys))
+
+
+def play(show, server, front, nginx, web, env, workdir, options, secret) -> tuple[dict, dict]:
+    live_dir = Path(env["HLS_ROOT"]) / str(show["event"])
+    folder = f"{settings.HLS_URL}{show['event']}/"
+    minted = media_pass.issue(folder, time.time(), PASS_SECONDS, secret)
+    viewers = [Viewer(number, v["session"], v["presence"], minted) for number, v in enumerate(show["viewers"])]
+    alice, bob = show["presenters"]
+    def reconnect() -> Console:
+        return Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
+
+    console = reconnect()
+    newest_file = workdir / "newest.txt"
+    stop = threading.Event()
+    started = ExitStack()  # what a failure part-way must not leave running
+    try:
+        console.command("go_live")
+        console.command("set_preview", presenters=[alice["line"]])
+        console.command("take")
+        show = show | prepare_questions(console, front, show)
+        harness.wait_for(lambda: newest(live_dir)[0] >= READY_SEGMENTS - 1, 60, "the show's first segments")
+        follower = threading.Thread(target=follow_newest, args=(live_dir, newest_file, stop), daemon=True)
+        follower.start()
+        seconds = options["seconds"]
+        probing = min(options["probes"], len(viewers) - 1)
+        probes = started.enter_context(audience_load.ended(start_probes(show, front, seconds, probing, workdir)))
+        # The probes are N's first viewers: they load the media themselves, wrk does the rest.
+        loads = [
+            audience_load.start(
+                kind, viewers[probing:] if kind.name in MEDIA_KINDS else viewers, show, front, seconds, workdir,
+                options["connections"], newest_file, seed,
+            )
+            for seed, kind in enumerate(KINDS, start=1)
+        ]
+        for load in loads:
+            started.enter_context(audience_load.ended(load.process))
+        web_before, web_started = sum(cpu_seconds(pid) for pid in web), time.monotonic()
+        time.sleep(seconds / 2)
+        console, taken, published, failures, went_through = take(console, reconnect, bob["line"], live_dir)
+        kinds = {load.kind.name: audience_load.finish(load, workdir, seconds + 60) for load in loads}
+        web_cpu = (sum(cpu_seconds(pid) for pid in web) - web_before) / (time.monotonic() - web_started)
+        probed = finish_probes(probes, workdir, seconds + 60)
+        peer = audience_peer.compare(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
+        with suppress(CommandError, WebSocketException, TimeoutError, OSError):
+            console.command("end_show")  # stopping the servers ends the mixer all the same
+    finally:
+        started.close()
+        stop.set()
+        console.close()
+    change = stage_change(probed["records"], probing, taken, published, bob["name"], not went_through)
+    change["failed"] = failures if went_through else [*failures, "the take never went through"]
+    figures = {
+        "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
+        "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / probed["seconds"], 1),
+        "p99_ms": {name: None if k["p99_ms"] is None else round(k["p99_ms"], 1) for name, k in kinds.items()},
+        "stage_change_s": change["every_s"],
+    }
+    # What reached Django: everything on the embedded server; behind nginx all but the media files.
+    django = sum(k["requests"] for name, k in kinds.items() if nginx is None or name not in MEDIA_KINDS)
+    if nginx is None:
+        django += probed["requests"]
+    details = {
+        "kinds": kinds, "probes": probed | {"records": None}, "change": change, "peer": peer,
+        "web": {"processes": len(web), "cores_busy": round(web_cpu, 2),
+                "cpu_ms_per_request": round(1000 * web_cpu * seconds / django, 2) if django else None},
+    }
+    return figures, details
+
+
+def prepare_questions(console: Console, front: str, show: dict) -> dict:
+    """One approved question to upvote and one open poll to answer: the first viewer asks as the
+    page does, the producer approves it and opens a poll."""
+    request = urllib.request.Request(
+        f"{front}/e/{show['slug']}/questions/",
+        data=json.dumps({"text": "Which question gets the most upvotes?"}).encode(),
+        headers={
+            "Cookie": f"sessionid={show['viewers'][0]['session']}; csrftoken={audience_load.CSRF_TOKEN}",
+            "X-CSRFToken": audience_load.CSRF_TOKEN,
+            "Content-Type": "application/json",
+        },
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        question = json.load(answer)["id"]
+    console.command("set_question_status", question=question, status="approved")
+    console.command("add_poll", question="Shall we go on?", options=["Yes", "No"])
+    # The machine numbers records in order (stage.state.next_id): the poll is the next after the question.
+    poll = f"v{int(question.removeprefix('q')) + 1}"
+    console.command("set_poll_status", poll=poll, status="open")
+    return {"question": question, "poll": poll}
+
+
+TAKE_ATTEMPTS = 3
+
+
+def take(console: Console, reconnect: Callable[[], Console], line: str, live_dir: Path):
+    """The producer takes `line`'s presenter, on a new console socket if an overloaded server
+    dropped theirs (as the console page reconnects), up to TAKE_ATTEMPTS times. Returns the console,
+    when the take that went through was sent (wall clock), the newest segment published before it,
+    and the failures on the way (the last one alone when none went through)."""
+    failures = []
+    for _ in range(TAKE_ATTEMPTS):
+        try:
+            if failures:
+                console.close()
+                console = reconnect()
+            console.command("set_preview", presenters=[line])
+            published, taken = newest(live_dir)[0], time.time()
+            console.command("take")
+            return console, taken, published, failures, True
+        except (CommandError, WebSocketException, TimeoutError, OSError) as error:
+            failures.append(f"{type(error).__name__}: {error}")
+    return console, time.time(), newest(live_dir)[0], failures, False
+
+
+def newest(live_dir: Path) -> tuple[int, str | None]:
+    """The newest published segment's sequence number and name (-1, None before the first)."""
+    try:
+        sequence, uri, _ = read_playlist((live_dir / "live.m3u8").read_text())
+    except FileNotFoundError:
+        return -1, None
+    return sequence, uri
+
+
+def follow_newest(live_dir: Path, newest_file: Path, stop: threading.Event) -> None:
+    """Keep the newest segment's name in `newest_file` for wrk's segment requests."""
+    while not stop.is_set():
+        _, uri = newest(live_dir)
+        if uri is not None:
+            partial = newest_file.with_suffix(".part")
+            partial.write_text(uri + "\n")
+            partial.replace(newest_file)
+        stop.wait(0.2)
+
+
+def start_probes(show: dict, front: str, seconds: float, count: int, workdir: Path) -> subprocess.Popen:
+    plan = {
+        "port": int(front.rsplit(":", 1)[1]),
+        "event": show["event"],
+        "csrf": audience_load.CSRF_TOKEN,
+        "segment_s": segment_seconds(),
+        "seconds": seconds,
+        "sessions": [viewer["session"] for viewer in show["viewers"][:count]],
+    }
+    (workdir / "probes.json").write_text(json.dumps(plan))
+    with open(workdir / "probes.out", "wb") as output, open(workdir / "probes.err", "wb") as errors:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streaming.bench.audience_probe", str(workdir / "probes.json")],
+            cwd=settings.BASE_DIR, stdout=output, stderr=errors, start_new_session=True,
+        )
+
+
+def finish_probes(process: subprocess.Popen, workdir: Path, timeout: float) -> dict:
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        harness.stop_group(process)
+        raise RuntimeError("the probe viewers did not end in time") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"the probe viewers failed:\n{(workdir / 'probes.err').read_text()[-3000:]}")
+    return json.loads((workdir / "probes.out").read_text())
+
+
+def stage_change(records: list, probes: int, taken: float, published: int, name: str, failed: bool = False) -> dict:
+    """Per probe, the time from the take to its first reloaded playlist that carries it: the
+    stage card naming `name` where the playlists carry cards, else the first segment published
+    after the take (which holds the change: it takes effect within a mixer tick)."""
+    cards = any(speaking is not None for _, _, _, speaking in records)
+    first: dict[int, float] = {}
+    for probe, at, sequence, speaking in sorted(records, key=lambda record: record[1]):
+        carried = name in speaking.split("%0A") if cards and speaking is not None else sequence > published
+        if at >= taken and carried and probe not in first:
+            first[probe] = at - taken
+    if failed:
+        first = {}
+    delays = sorted(first.values())
+    return {
+        "by": "stage card" if cards else "first segment after the take",
+        "every_s": round(delays[-1], 2) if delays and len(first) == probes else None,
+        "p50_s": round(harness.percentile(delays, 0.5), 2) if delays else None,
+        "probes": probes,
+        "missed": probes - len(first),
+    }
+
+
+def report(results: dict, details: dict, options: dict, write: Callable[[str], object]) -> None:
+    write(
+        f"bench_audience: viewers as the webcast page (playlist + newest segment every {results['segment_s']} s, "
+        f"presence, status, pass renewals, Q&A list, questions, upvotes, poll answers); wrk a kind, "
+        f"{options['probes']} probe viewers; "
+        f"{options['seconds']:.0f} s a setup"
+    )
+    for count, figures in results["viewers"].items():
+        detail = details[count]
+        setup = "embedded server alone" if detail["setup"] == "embedded" else "nginx in front of the scaled-out setup"
+        write(f"  N={count} ({setup}): {figures['requests_per_s']} req/s served, errors {figures['errors']}")
+        for name, kind in detail["kinds"].items():
+            write(
+                f"    {name:<9} {kind['per_s']:8.1f}/s of {kind['target_per_s']:8.1f}/s target"
+                f" ({100 * kind['per_s'] / kind['target_per_s']:3.0f} %)"
+                f"  p50 {kind['p50_ms']:8.1f} ms  p99 {p99(kind['p99_ms'])}"
+                f"  errors {kind['errors']} {kind['error_kinds'] or ''}"
+                f"  [{kind['connections']} conns, wrk {100 * kind['generator_cpu']:.1f} % of a core]"
+            )
+        probes, change = detail["probes"], detail["change"]
+        write(
+            f"    probes    {probes['requests']} requests, errors {probes['errors']}; stage change ({change['by']}): "
+            f"every probe {change['every_s']} s (aim {2 * results['segment_s']:.2f}), p50 {change['p50_s']} s, "
+            f"missed {change['missed']}/{change['probes']}"
+            + (f"; the producer's console: {'; '.join(change['failed'])}" if change["failed"] else "")
+        )
+        web_figures = detail["web"]
+        write(
+            f"    daphne ({web_figures['processes']} process(es)): {web_figures['cores_busy']} cores busy, "
+            f"{web_figures['cpu_ms_per_request']} ms CPU per request it answered"
+        )
+        if detail["peer"]:
+            peer = detail["peer"]
+            write(
+                f"    nginx CPU per media request: protected {peer['cpu_us_per_request'].get('protected')} µs, "
+                f"plain static {peer['cpu_us_per_request'].get('plain')} µs, ratio {peer['ratio']} "
+                f"({peer['requests']['protected']}/{peer['requests']['plain']} requests)"
+            )
+    if options["json"]:
+        write(json.dumps(results))
+
+
+def p99(value: float | None) -> str:
+    return f"{value:8.1f} ms" if value is not None else f">{audience_load.TIMEOUT_SECONDS * 1000:7d} ms"

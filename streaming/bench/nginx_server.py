@@ -1,0 +1,106 @@
+"""A real nginx for a benchmark: on a free loopback port, its own prefix in a folder, in the
+foreground (`daemon off;`) as the leader of its own process group, so stopping the group leaves
+nothing running. Two sites: the repository's (config/nginx/webcast.conf.template rendered by
+`manage.py nginx_config` with the servers' environment) and, as the peer, the same files served
+as plain static files with no pass.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from events import harness
+
+NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/nginx"
+# Within the hard limit of open files this machine gives a process; a proxied request holds two.
+OPEN_FILES = 19000
+PLAIN_SITE = """server {{
+    listen {listen};
+    location ~ "^/hls/(?<hls_event>\\d+)/(?<hls_name>[A-Za-z0-9_-]{{1,64}}\\.(?:m3u8|ts))$" {{
+        alias {root}/$hls_event/$hls_name;
+        types {{
+            application/vnd.apple.mpegurl m3u8;
+            video/mp2t ts;
+        }}
+    }}
+}}
+"""
+
+
+@dataclass(frozen=True)
+class Nginx:
+    url: str
+    process: subprocess.Popen
+
+    def worker_cpu_seconds(self) -> float:
+        """User and system time of the master's worker processes so far (from /proc)."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:  # the parent's pid is the fourth field of stat
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
+
+def render_site(env: dict[str, str], listen: str, upstreams: list[str], output: Path) -> None:
+    """The repository's site, rendered by `manage.py nginx_config` with the servers' settings."""
+    command = [sys.executable, "manage.py", "nginx_config", "--listen", listen, "--output", str(output),
+               "--cache-dir", str(output.parent / "cache")]
+    for upstream in upstreams:
+        command += ["--upstream", upstream]
+    subprocess.run(command, cwd=settings.BASE_DIR, env=env, check=True, capture_output=True)
+
+
+def plain_site(hls_root: Path, listen: str, output: Path) -> None:
+    output.write_text(PLAIN_SITE.format(listen=listen, root=hls_root))
+
+
+def main_config(folder: Path, site: Path, workers: int) -> str:
+    # Root would start the workers as "nobody", who cannot read the benchmark's private folders.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = "".join(f"    {kind}_temp_path {folder}/{kind};\n" for kind in kinds)
+    return (
+        f"{user}daemon off;\nworker_processes {workers};\nworker_rlimit_nofile {OPEN_FILES};\n"
+        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
+        f"events {{ worker_connections {OPEN_FILES}; }}\n"
+        f"http {{\n    access_log off;\n{temp}    include {site};\n}}\n"
+    )
+
+
+@contextmanager
+def running(folder: Path, site: Path, port: int, workers: int = 1) -> Iterator[Nginx]:
+    """nginx serving `site` (which listens on 127.0.0.1:`port`) until the block ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "nginx.conf").write_text(main_config(folder, site, workers))
+    command = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
+    url = f"http://127.0.0.1:{port}"
+    with harness.running([command], os.environ.copy(), folder / "nginx.out") as (process,):
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"nginx exited:\n{(folder / 'nginx.out').read_text(errors='replace')}")
+            try:
+                urllib.request.urlopen(url + "/hls/0/none.ts", timeout=2).close()
+            except urllib.error.HTTPError:
+                return True
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                return False
+            return True
+
+        harness.wait_for(answers, 15, f"nginx on port {port}")
+        yield Nginx(url, process)
