@@ -53,7 +53,10 @@ def checked(upload: UploadedFile) -> tuple[bytes, int]:
 
 def keep(deck: Deck, data: bytes, pages: int, file_name: str = "") -> Deck:
     """Save a new (unsaved) deck with its checked PDF and have it rendered once committed."""
-    deck.title = (deck.title.strip() or Path(file_name).stem or "Slides")[:200]
+    # PostgreSQL's text holds no NUL character (a form's field refuses one; the green room's POST
+    # and a file name are not forms).
+    title = (deck.title.strip() or Path(file_name).stem or "Slides").replace("\x00", "")
+    deck.title = title[:200] or "Slides"
     deck.files = secrets.token_hex(FILES_NAME_BYTES)
     deck.pages = pages
     folder = folder_of(deck.event_id, deck.files)

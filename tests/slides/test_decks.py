@@ -193,3 +193,10 @@ def test_an_organisers_edit_reaches_the_stage_and_a_pdf_cannot_be_swapped_in(
     assert client.post(f"/admin/stage/deck/{row.pk}/change/", form).status_code == 302
     assert store.snapshot(event.pk)["decks"][f"d{row.pk}"]["title"] == "Final"
     assert Deck.objects.get().downloadable is True
+
+
+def test_a_title_with_a_nul_character_is_kept_without_it(client, presenter, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, presenter, deck(1), title="Q3\x00 numbers")
+    assert response.status_code == 201
+    assert Deck.objects.get().title == "Q3 numbers"
