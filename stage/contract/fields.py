@@ -74,12 +74,24 @@ def check_field(name: str, spec: Field, value: Any, present: bool) -> None:
 
 
 def _check_text(name: str, spec: Field, value: str) -> None:
+    # Text is stored in the state document, which PostgreSQL keeps as JSONB: a NUL character or a
+    # lone surrogate (JSON's "\ud800") is refused there, after the command was accepted.
+    if "\x00" in value or not _encodable(value):
+        raise ProtocolError("bad_text", f"{name} must be text without NUL characters or lone surrogates.", name)
     length = len(value) if spec.blank else len(value.strip())
     low = 0 if spec.blank else 1
     if spec.max_length is not None and not low <= length <= spec.max_length:
         raise ProtocolError("out_of_range", f"{name} must be {low} to {spec.max_length} characters.", name)
     if spec.max_length is None and length < low:
         raise ProtocolError("out_of_range", f"{name} must not be empty.", name)
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_list(name: str, spec: Field, value: list) -> None:

@@ -80,6 +80,10 @@ def test_a_valid_command_is_returned_as_it_is():
         ({"type": "cue", "to": "p1", "kind": "dance"} | ENVELOPE, ("out_of_range", "kind")),
         ({"type": "message", "presenter": "p1", "text": "x" * 501} | ENVELOPE, ("out_of_range", "text")),
         ({"type": "set_question_status", "question": "q1", "status": "loved"} | ENVELOPE, ("out_of_range", "status")),
+        # JSONB refuses both: the state could not be saved after the command was accepted.
+        ({"type": "message", "presenter": "p1", "text": "hi\x00"} | ENVELOPE, ("bad_text", "text")),
+        ({"type": "ask_question", "text": "why \ud800?"} | ENVELOPE, ("bad_text", "text")),
+        ({"type": "go_live", "version": 1, "client_id": "a\x00"}, ("bad_text", "client_id")),
     ],
 )
 def test_invalid_commands_are_refused_naming_the_field(message, expected):
