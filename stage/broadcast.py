@@ -27,15 +27,10 @@ log = logging.getLogger(__name__)
 async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role: str) -> Outcome:
     """Validate `command` for `role`, apply it as `actor` and, when it changed the stage, push the
     change to everyone following the event. Refusals are logged and change nothing."""
-    try:
-        command = validate_command(command, role, settings.LINE_SOURCE_POLICY)
-        problem = authorise(role, actor, command)
-        if problem is not None:
-            raise problem
-    except ProtocolError as error:
-        log.warning("stage %s refused a command from %s (%s): %s", event_id, actor, role, error.message)
-        return Outcome(state=None, error=error.as_dict())
-    outcome = await database_sync_to_async(store.submit)(event_id, command, actor=actor, role=role)
+    checked = _checked(event_id, command, actor=actor, role=role)
+    if isinstance(checked, Outcome):
+        return checked
+    outcome = await database_sync_to_async(store.submit)(event_id, checked, actor=actor, role=role)
     if outcome.applied:
         try:
             await get_channel_layer().group_send(stage_group(event_id), push_message(outcome))
@@ -47,6 +42,20 @@ async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role:
 
 def submit_and_broadcast(event_id: int, command: dict, *, actor: str, role: str) -> Outcome:
     """The same path for synchronous code (a task, an admin action): the store in this thread."""
+    checked = _checked(event_id, command, actor=actor, role=role)
+    if isinstance(checked, Outcome):
+        return checked
+    outcome = store.submit(event_id, checked, actor=actor, role=role)
+    if outcome.applied:
+        try:
+            async_to_sync(get_channel_layer().group_send)(stage_group(event_id), push_message(outcome))
+        except Exception:
+            log.exception("stage %s: broadcasting version %s failed", event_id, outcome.state["version"])
+    return outcome
+
+
+def _checked(event_id: int, command: dict, *, actor: str, role: str) -> dict | Outcome:
+    """The command as validated and authorised for `role`, or the refusal's Outcome (logged)."""
     try:
         command = validate_command(command, role, settings.LINE_SOURCE_POLICY)
         problem = authorise(role, actor, command)
@@ -55,13 +64,7 @@ def submit_and_broadcast(event_id: int, command: dict, *, actor: str, role: str)
     except ProtocolError as error:
         log.warning("stage %s refused a command from %s (%s): %s", event_id, actor, role, error.message)
         return Outcome(state=None, error=error.as_dict())
-    outcome = store.submit(event_id, command, actor=actor, role=role)
-    if outcome.applied:
-        try:
-            async_to_sync(get_channel_layer().group_send)(stage_group(event_id), push_message(outcome))
-        except Exception:
-            log.exception("stage %s: broadcasting version %s failed", event_id, outcome.state["version"])
-    return outcome
+    return command
 
 
 def push_message(outcome: Outcome) -> dict:
