@@ -22,6 +22,7 @@ from events.views.viewer import session_registration
 from stage import tally
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import VIEWER, viewer_actor
+from stage.contract.fields import named
 from stage.models import PollVote, QuestionVote, StageLogEntry, StageState
 from stage.polls import OPEN
 from stage.projections import PUBLIC_QUESTIONS, asked_by, audience_view
@@ -71,7 +72,7 @@ def _body(request: HttpRequest, fields: set[str]) -> dict:
         raise Refused(400, "malformed", "Send a JSON object.")
     for name in body:
         if name not in fields:
-            raise Refused(400, "unknown_field", f"Unknown field {name!r}.", str(name))
+            raise Refused(400, "unknown_field", f"Unknown field {name!r}.", named(name))
     return body
 
 

@@ -20,6 +20,7 @@ from stage import fanout, mixer_mail, store
 from stage.admission import Admission, AdmittedSocket, Refusal
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import PRESENTER, PRODUCER, SYSTEM, ProtocolError
+from stage.contract.fields import is_clean_text
 from stage.contract.signals import is_session, is_signal, monitor_choice, validate_signal
 from stage.direct import prepared_writer
 from stage.projections import CONSOLE, console_view, conversation, greenroom_view
@@ -85,7 +86,9 @@ class StageSocketConsumer(AdmittedSocket):
             await self.signal(message)
             return
         outcome = await apply_and_broadcast(self.event_id, message, actor=self.actor, role=self.role)
-        client_id = message.get("client_id") if isinstance(message.get("client_id"), str) else None
+        client_id = message.get("client_id")
+        # An id the contract refuses (bad_text) is not echoed: the reply must pass the contract too.
+        client_id = client_id if isinstance(client_id, str) and is_clean_text(client_id) else None
         if outcome.error is None:
             reply = {"type": "ack", "client_id": client_id, "version": outcome.state["version"]}
             await self.send_json(reply | {"applied": outcome.applied, "duplicate": outcome.duplicate})

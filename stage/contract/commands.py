@@ -25,7 +25,7 @@ from stage.contract.enums import (
     ROLE,
 )
 from stage.contract.errors import ProtocolError
-from stage.contract.fields import Field, check_field
+from stage.contract.fields import Field, check_field, named
 from stage.contract.limits import (
     MAX_CLIENT_ID_LENGTH,
     MAX_CUE_SECONDS,
@@ -294,7 +294,7 @@ def validate_command(message: Any, role: str = PRODUCER, source_policy: SourcePo
     allowed = envelope | spec.fields
     for name in message:
         if name not in allowed:
-            raise ProtocolError("unknown_field", f"Unknown field {name!r}.", str(name))
+            raise ProtocolError("unknown_field", f"Unknown field {name!r}.", named(name))
     for name, spec_field in allowed.items():
         check_field(name, spec_field, message.get(name), name in message)
     if spec.check is not None:

@@ -39,7 +39,7 @@ def check_record(name: str, record: Mapping[str, "Field"], value: dict) -> None:
     prefix = f"{name}." if name else ""
     for key in value:
         if key not in record:
-            raise ProtocolError("unknown_field", f"Unknown field {prefix}{key!r}.", f"{prefix}{key}")
+            raise ProtocolError("unknown_field", f"Unknown field {prefix}{key!r}.", f"{prefix}{named(key)}")
     for key, spec in record.items():
         check_field(f"{prefix}{key}", spec, value.get(key), key in value)
 
@@ -76,7 +76,7 @@ def check_field(name: str, spec: Field, value: Any, present: bool) -> None:
 def _check_text(name: str, spec: Field, value: str) -> None:
     # Text is stored in the state document, which PostgreSQL keeps as JSONB: a NUL character or a
     # lone surrogate (JSON's "\ud800") is refused there, after the command was accepted.
-    if "\x00" in value or not _encodable(value):
+    if not is_clean_text(value):
         raise ProtocolError("bad_text", f"{name} must be text without NUL characters or lone surrogates.", name)
     length = len(value) if spec.blank else len(value.strip())
     low = 0 if spec.blank else 1
@@ -86,12 +86,20 @@ def _check_text(name: str, spec: Field, value: str) -> None:
         raise ProtocolError("out_of_range", f"{name} must not be empty.", name)
 
 
-def _encodable(value: str) -> bool:
+def named(key: Any) -> str:
+    """How a refusal names an unknown field back to its sender. The refusal is a message of the
+    contract too, so a name with a NUL or a lone surrogate goes back escaped."""
+    text = str(key)
+    return text if is_clean_text(text) else ascii(text)[1:-1]
+
+
+def is_clean_text(value: str) -> bool:
+    """Text without a NUL character or a lone surrogate (what JSONB and the wire accept)."""
     try:
         value.encode()
     except UnicodeEncodeError:
         return False
-    return True
+    return "\x00" not in value
 
 
 def _check_list(name: str, spec: Field, value: list) -> None:

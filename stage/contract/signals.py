@@ -13,7 +13,7 @@ from typing import Any
 
 from stage.contract.commands import PRESENTER, PRODUCER
 from stage.contract.errors import ProtocolError
-from stage.contract.fields import Field, check_field
+from stage.contract.fields import Field, check_field, named
 from stage.contract.limits import MAX_ID_LENGTH
 
 MAX_SESSION_LENGTH = 64
@@ -74,7 +74,7 @@ def validate_signal(message: Any, role: str) -> dict:
     allowed = {"type": Field(str)} | spec.fields
     for name in message:
         if name not in allowed:
-            raise ProtocolError("unknown_field", f"Unknown field {name!r}.", str(name))
+            raise ProtocolError("unknown_field", f"Unknown field {name!r}.", named(name))
     for name, field in spec.fields.items():
         check_field(name, field, message.get(name), name in message)
     if spec.check is not None:

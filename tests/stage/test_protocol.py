@@ -15,6 +15,7 @@ from stage.contract.commands import (
     presenter_actor,
     validate_command,
 )
+from stage.contract.messages import CONSOLE, validate_server_message
 from stage.sources.policy import SourcePolicy
 
 ENVELOPE = {"version": 3, "client_id": "abc"}
@@ -88,6 +89,15 @@ def test_a_valid_command_is_returned_as_it_is():
 )
 def test_invalid_commands_are_refused_naming_the_field(message, expected):
     assert refusal(message) == expected
+
+
+@pytest.mark.parametrize("key", ["\x00", "a\ud800"])
+def test_an_unknown_field_with_a_name_the_wire_refuses_is_named_back_escaped(key):
+    """The refusal is itself a server message: it must pass the contract it names (found by the fuzz test)."""
+    code, field = refusal({"type": "go_live", key: None} | ENVELOPE)
+    assert (code, field) == ("unknown_field", ascii(key)[1:-1])
+    refused = {"type": "refused", "client_id": "abc", "error": {"code": code, "field": field, "message": "m"}}
+    assert validate_server_message(refused, CONSOLE) == refused
 
 
 def test_facts_need_no_version_or_client_id_but_still_their_fields():
