@@ -34,13 +34,13 @@ run: install
 services:
 	bash .ci/services
 
-# The whole suite against PostgreSQL + Redis, then the embedded-default part in that mode.
+# The whole suite against PostgreSQL + Redis and, at the same time, the embedded-default part in
+# that mode (.ci/test-passes says why at once and how they stay apart).
 test: install services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	$(MAKE) js-test
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
-	env -u DATABASE_URL -u REDIS_URL $(PY) -m pytest -m both_modes
+	PY=$(PY) TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_REDIS_URL=$(TEST_REDIS_URL) bash .ci/test-passes
 
 # The pages' shared views of the state, on the same cases as the stage's Python (no npm package).
 js-test:
