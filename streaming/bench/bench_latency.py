@@ -179,11 +179,15 @@ def server_env(workdir: Path, front: str, extra: dict[str, str]) -> dict[str, st
 @contextmanager
 def ours(env: dict[str, str], workdir: Path, front: str) -> Iterator[tuple[harness.Server, str]]:
     """Our server; yields daphne (for the console) and the URL viewers use."""
-    with harness.running_server(env, workdir / "server.log") as server:
-        if front == "daphne":
+    if front == "daphne":
+        with harness.running_server(env, workdir / "server.log") as server:
             yield server, server.url
-            return
-        port = harness.free_port()
+        return
+    port = harness.free_port()
+    # nginx passes the Host without its port: the page's POSTs need their origin trusted, as an
+    # operator's nginx on a port of its own would.
+    env = env | {"CSRF_TRUSTED_ORIGINS": f"http://127.0.0.1:{port}"}
+    with harness.running_server(env, workdir / "server.log") as server:
         site = workdir / "nginx" / "webcast.conf"
         site.parent.mkdir(parents=True)
         nginx_server.render_site(env, f"127.0.0.1:{port}", [f"127.0.0.1:{server.port}"], site)

@@ -92,6 +92,9 @@
     const within = probe.stalls.filter(([start]) => start >= from && start <= to);
     const stalledMs = within.reduce((sum, [start, end]) => sum + (Math.min(end ?? to, to) - start), 0);
     const hls = probe.player;
+    // A player the page destroyed keeps neither its settings nor its details.
+    const config = hls && hls.config;
+    const asked = hls && hls.userConfig;
     return {
       stalls: within.length,
       stalled_s: stalledMs / 1000,
@@ -101,10 +104,10 @@
       can_block_reload: probe.canBlockReload,
       parts_loaded: probe.partsLoaded,
       fragments_loaded: probe.fragmentsLoaded,
-      low_latency_mode: hls ? Boolean(hls.config.lowLatencyMode) : null,
-      target_latency_s: hls ? hls.targetLatency : null,
+      low_latency_mode: config ? Boolean(config.lowLatencyMode) : null,
+      target_latency_s: config ? hls.targetLatency : null,
       // hls.js puts these before the playlist's PART-HOLD-BACK once a page sets them.
-      page_sets_live_sync: hls ? Boolean(hls.userConfig.liveSyncDuration || hls.userConfig.liveSyncDurationCount) : null,
+      page_sets_live_sync: asked ? Boolean(asked.liveSyncDuration || asked.liveSyncDurationCount) : null,
       errors: probe.errors,
       visibility: document.visibilityState,
     };
