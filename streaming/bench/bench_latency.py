@@ -1,20 +1,21 @@
 """Glass-to-glass latency of the live program in a real browser: ours with hls.js's low-latency
 mode, ours with whole segments only, and FFmpeg's own HLS muxer behind nginx as the peer, all
-three playing at once. `manage.py bench_latency` runs it.
+playing at once. `manage.py bench_latency` runs it.
 
 A show on loopback: the embedded server (daphne, its mixer a child process; `--front nginx` puts
 the repository's nginx in front) with one presenter whose line is a 440 Hz tone, on air. The peer
 (streaming/bench/latency_peer.py) mixes the same tone in real time and cuts it with FFmpeg's hls
 muxer (1 s segments), served as static files by Debian's nginx. Once both playlists list
-`--warmup` seconds, one Chromium opens three pages: two viewers' webcast pages (their join links,
-so the page, its media pass and its hls.js settings are the real ones), one told to play with
-`lowLatencyMode: true`, the other `false`, and the peer's page (hls.js with its defaults). In
-each page a probe (streaming/bench/latency_probe.js) wraps hls.js; every second for `--seconds`
-the benchmark takes each player's glass-to-glass: the wall clock minus hls.js's playingDate, the
-program date-time of the sample at the playhead, which both sides stamp with the wall clock at
-which it was mixed. So the figure holds the mix's encoding and cutting, publishing, serving,
-the player's loading and buffering and its hold-back from the live edge; not the presenter's
-uplink into the mixer. Stalls: the media element waiting for data after playback started.
+`--warmup` seconds, one Chromium opens `--viewers` rounds of three pages, a round a segment and a
+share of one apart: two viewers' webcast pages (their join links, so the page, its media pass
+and its hls.js settings are the real ones), one told to play with `lowLatencyMode: true`, the
+other `false`, and the peer's page (hls.js with its defaults). In each page a probe
+(streaming/bench/latency_probe.js) wraps hls.js; every second for `--seconds` the benchmark takes
+each player's glass-to-glass: the wall clock minus hls.js's playingDate, the program date-time of
+the sample at the playhead, which both sides stamp with the wall clock at which it was mixed. So
+the figure holds the mix's encoding and cutting, publishing, serving, the player's loading and
+buffering and its hold-back from the live edge; not the presenter's uplink into the mixer.
+Stalls: the media element waiting for data after playback started.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--warmup", type=float, default=8.0, help="Seconds of audio both playlists list before the players join."
     )
     parser.add_argument(
-        "--viewers", type=int, default=3,
+        "--viewers", type=int, default=2,
         help="Players of each kind, joining in turn (their start on the segment clock sets their latency).",
     )
     parser.add_argument(
@@ -259,7 +260,10 @@ def measure(show: Show, env: dict[str, str], options: dict, workdir: Path) -> di
         pages = join(browser, urls, join_step(playlists[0], options["viewers"]))
         wait_until_playing(pages)
         samples, window = sample(pages, options["seconds"])
-        details = {name: combined([report_of(page, *window) for page in group]) for name, group in pages.items()}
+        details = {
+            name: combined([report_of(page, *window) for page in group]) | {"player_p50_s": medians(samples[name])}
+            for name, group in pages.items()
+        }
         with suppress(CommandError, WebSocketException, TimeoutError, OSError):
             console.command("end_show")  # stopping the server ends the mixer all the same
     clock = peer_folder / latency_peer.CLOCK
@@ -318,15 +322,16 @@ def report_of(page, start_ms: int, end_ms: int) -> dict:
     return page.evaluate("([from, to]) => window.__latency.report(from, to)", [start_ms, end_ms])
 
 
-def sample(pages: dict[str, list], seconds: float) -> tuple[dict[str, list[float | None]], list[int]]:
+def sample(pages: dict[str, list], seconds: float) -> tuple[dict[str, list[list[float | None]]], list[int]]:
     """Every player's glass-to-glass once a second for `seconds` (None while it has no playhead
-    date), pooled by kind; the window, wall-clock ms."""
-    samples: dict[str, list[float | None]] = {name: [] for name in pages}
+    date), by kind and player; the window, wall-clock ms."""
+    samples: dict[str, list[list[float | None]]] = {name: [[] for _ in group] for name, group in pages.items()}
     start = time.time()
     for tick in range(int(seconds)):
         time.sleep(max(0.0, start + tick - time.time()))
         for name, group in pages.items():
-            samples[name] += [page.evaluate("window.__latency.sample()")["latency"] for page in group]
+            for taken, page in zip(samples[name], group, strict=True):
+                taken.append(page.evaluate("window.__latency.sample()")["latency"])
     return samples, [int(start * 1000), int((start + int(seconds)) * 1000)]
 
 
@@ -352,9 +357,10 @@ def combined(reports: list[dict]) -> dict:
     }
 
 
-def figures(latencies: list[float | None], detail: dict) -> dict:
-    """One kind's entry in the JSON: percentiles of its samples (s), stalls, samples, parts loaded."""
-    values = [value for value in latencies if value is not None]
+def figures(players: list[list[float | None]], detail: dict) -> dict:
+    """One kind's entry in the JSON: percentiles of its players' samples pooled (s), stalls,
+    samples, parts loaded."""
+    values = [value for taken in players for value in taken if value is not None]
 
     def quantile(q: float) -> float | None:
         return round(harness.percentile(values, q), 3) if values else None
@@ -366,6 +372,15 @@ def figures(latencies: list[float | None], detail: dict) -> dict:
         "samples": len(values),
         "parts_loaded": detail["parts_loaded"],
     }
+
+
+def medians(players: list[list[float | None]]) -> list[float | None]:
+    """Each player's median sample (s): where on the segment clock it joined shows here."""
+    found = []
+    for taken in players:
+        values = [value for value in taken if value is not None]
+        found.append(round(harness.percentile(values, 0.5), 2) if values else None)
+    return found
 
 
 def ratio(ours: float | None, peer: float | None) -> float | None:
@@ -410,7 +425,8 @@ def report(results: dict, measured: dict, options: dict, loads: tuple, write: Ca
             f"stalls {figures_['stalls']} ({detail['stalled_s']:.1f} s)  [{figures_['samples']} samples; "
             f"lowLatencyMode {'/'.join(map(str, detail['low_latency_mode']))}, parts listed {detail['parts_listed']}, "
             f"parts/segments loaded {detail['parts_loaded']}/{detail['fragments_loaded']}, "
-            f"hls.js target latency {'/'.join(map(str, detail['target_latency_s']))} s]"
+            f"hls.js target latency {'/'.join(map(str, detail['target_latency_s']))} s; "
+            f"each player's p50 {', '.join(map(str, detail['player_p50_s']))} s]"
         )
     peer = results["peer"]
     ratios = [
