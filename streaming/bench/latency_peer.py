@@ -130,10 +130,10 @@ def run(folder: Path, frequency: int, priority: int, stop: threading.Event) -> d
     with av.open(str(folder / PLAYLIST), "w", format="hls", options=options) as container:
         stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="stereo")
         stream.bit_rate = 128000  # as ours
-        container.start_encoding()  # FFmpeg reads the wall clock for the first program date-time here
-        # The first sample mixed is due once the priming samples before it have had their time.
-        started = time.time() + PRIMING / SAMPLE_RATE
         with realtime(priority) as granted:
+            container.start_encoding()  # FFmpeg reads the wall clock for the first program date-time here
+            # The first sample mixed is due once the priming samples before it have had their time.
+            started = time.time() + PRIMING / SAMPLE_RATE
             tick = 0
             while not stop.is_set():
                 due = started + tick * TICK / SAMPLE_RATE

@@ -55,8 +55,9 @@ def test_bench_latency_samples_every_player_and_prints_one_json_object(monkeypat
         assert 0 < figures["p50_s"] <= figures["p95_s"] < 30
         assert figures["stalls"] >= 0
     assert result["peer"]["parts_loaded"] == 0  # FFmpeg's muxer writes no parts
-    # The peer's first program date-time is the wall clock its first sample was due (ms precision).
-    assert abs(returned["peer_clock"]["pdt_offset_ms"]) < 5
+    # The peer's first program date-time is the wall clock its first sample was due (FFmpeg writes
+    # milliseconds; a loaded machine may hold the mixer a moment between its clock and ours).
+    assert abs(returned["peer_clock"]["pdt_offset_ms"]) < 20
     # ours_ll's figure is flagged as a whole-segment one exactly when the playlist had no parts.
     flagged = any("NOT a low-latency one" in line for line in lines)
     assert flagged == (returned["details"]["ours_ll"]["parts_listed"] == 0)
