@@ -81,3 +81,11 @@ def test_a_playlist_is_ready_with_enough_audio_or_once_its_window_slides(tmp_pat
     # A window shorter than the warm-up: ready once it begins to slide.
     playlist.write_text(f"#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n{entries}")
     assert bench_latency.ready(playlist, 8.0)
+
+
+def test_bad_options_are_refused_before_anything_starts():
+    parser = argparse.ArgumentParser()
+    bench_latency.add_arguments(parser)
+    for arguments, message in ((["--seconds", "0.5"], "--seconds"), (["--viewers", "0"], "--viewers")):
+        with pytest.raises(CommandError, match=message):
+            bench_latency.run_with(vars(parser.parse_args(arguments)), print)
