@@ -396,6 +396,8 @@ class PlaylistWriter:
             "segment": self.next_segment_index,
             "pdt": self.open_pdt,
             "parts": self.open_parts,
+            # A run's first segment follows a discontinuity, which the state file may not know yet.
+            "discontinuity": self.pending_discontinuity,
             "pending_cards": [asdict(c) for c in self.pending_cards],
         }
         write_atomically(self.directory / OPEN_STATE_FILE, json.dumps(state).encode())
@@ -454,6 +456,7 @@ class PlaylistWriter:
         if state["segment"] != self.next_segment_index or not state["parts"]:
             return  # that segment was published whole since
         self.open_parts, self.open_pdt = state["parts"], state["pdt"]
+        self.pending_discontinuity = state["discontinuity"]
         self.pending_cards = [CardRange(**c) for c in state["pending_cards"]]
 
 

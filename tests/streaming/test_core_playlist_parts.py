@@ -144,6 +144,23 @@ def test_a_restart_makes_the_parts_left_of_a_segment_that_segment_then_goes_on_a
     assert json.loads((tmp_path / "playlist_state.json").read_text())["next_segment_index"] == 3
 
 
+def test_a_run_killed_within_its_first_segment_leaves_that_segment_after_its_discontinuity(tmp_path):
+    first = writer(tmp_path, window=4)
+    publish(first, range(2))
+    second = writer(tmp_path, window=4)  # restarted: its first segment follows a discontinuity
+    later = T0 + timedelta(seconds=30)
+    publish_parts(second, 2, range(2), start=later - timedelta(seconds=2 * SEGMENT))
+    listed = live(tmp_path).splitlines()
+    assert listed[listed.index("segment_000001.ts") + 1] == "#EXT-X-DISCONTINUITY"
+    writer(tmp_path, window=4)  # killed before segment 2 was whole; the third run makes it of its parts
+    playlist = parse(live(tmp_path))
+    assert [(entry.uri, entry.discontinuity) for entry in playlist.entries[-2:]] == [
+        ("segment_000001.ts", False),
+        ("segment_000002.ts", True),
+    ]
+    assert playlist.entries[-1].pdt.isoformat() == "2025-05-01T12:00:30+00:00"
+
+
 def test_parts_made_by_the_encoder_join_into_a_segment_the_replay_can_read(tmp_path):
     import numpy as np
 
