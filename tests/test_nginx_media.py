@@ -287,5 +287,6 @@ def test_nginx_sends_a_blocking_reload_to_the_origin_once_for_everyone_waiting_f
     access = log.read_text()
     assert access.count(f'"GET {reload}"') == 1
     assert access.count('"GET /hls/7/part_000002_1.ts"') == 1
-    # A reload refused at the origin (too far ahead) is refused through nginx too.
-    assert answer(ask(port, "/hls/7/live.m3u8?_HLS_msn=9", cookie))[0] == 400
+    # A reload refused at the origin (too far ahead, malformed) is refused through nginx too.
+    for refused in ("_HLS_msn=9", "_HLS_msn=", "_HLS_part=1", "x=1&_HLS_msn=two"):
+        assert answer(ask(port, f"/hls/7/live.m3u8?{refused}", cookie))[0] == 400, refused
