@@ -1,5 +1,6 @@
 """Serving the webcast's HLS files in the embedded default (nginx does it at scale, with the same
-media pass, types and caching: config/nginx/webcast.conf.template).
+media pass, types and caching: config/nginx/webcast.conf.template). Low-latency HLS's blocking
+reloads and its parts are answered before Django, by streaming/live_playlist.py.
 
 Playlists change every segment, so they are never cached; segments never change once listed.
 Files are small and read whole: Django's FileResponse would buffer them under ASGI anyway.
