@@ -199,6 +199,8 @@ HLS_PASS_SECONDS = env.int("HLS_PASS_SECONDS", default=60)
 HLS_PASS_SECRET = env("HLS_PASS_SECRET", default="") or hmac.new(
     SECRET_KEY.encode(), b"streaming.media_pass", hashlib.sha256
 ).hexdigest()
+if not 0 <= HLS_PART_FRAMES <= HLS_SEGMENT_FRAMES:
+    raise ImproperlyConfigured("HLS_PART_FRAMES must be 0 (no parts) to HLS_SEGMENT_FRAMES.")
 if HLS_PASS_SECONDS < 3:
     raise ImproperlyConfigured("HLS_PASS_SECONDS must be at least 3 (the page renews every third of it).")
 # It is written into nginx's configuration: letters, digits, "-" and "_" only, and long enough.
