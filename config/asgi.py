@@ -19,12 +19,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from stage.direct import ServerSendMiddleware  # noqa: E402
 from stage.routing import websocket_urlpatterns as stage_sockets  # noqa: E402
 from streaming.embedded import MixerRunnerMiddleware  # noqa: E402
+from streaming.live_playlist import LowLatencyHls  # noqa: E402
 from streaming.routing import websocket_urlpatterns as uplink_sockets  # noqa: E402
 
 application = MixerRunnerMiddleware(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            # Blocking reloads of a live playlist wait on the event loop, not in a thread of Django's.
+            "http": LowLatencyHls(django_asgi_app),
             # ServerSendMiddleware lets the stage write one pre-framed push to many sockets (stage/direct.py).
             "websocket": ServerSendMiddleware(
                 AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(stage_sockets + uplink_sockets)))

@@ -187,6 +187,9 @@ HLS_URL = "/hls/"
 HLS_BITRATE = env.int("HLS_BITRATE", default=128000)
 # AAC frames of 1024 samples per segment: 94 = 2.005 s at 48 kHz (target duration 2).
 HLS_SEGMENT_FRAMES = env.int("HLS_SEGMENT_FRAMES", default=94)
+# Low-latency HLS: parts of about this many AAC frames (14 = 0.299 s), adjusted to split a segment
+# evenly (streaming/core/encoder.py part_frames_for); 0 turns parts off (a plain live playlist).
+HLS_PART_FRAMES = env.int("HLS_PART_FRAMES", default=14)
 HLS_WINDOW = env.int("HLS_WINDOW", default=6)
 # The media pass (streaming/passes.py): a cookie that admits a viewer, producer or presenter to one
 # event's HLS files for this long, renewed by the page every third of it; so a revoked join link
@@ -196,6 +199,8 @@ HLS_PASS_SECONDS = env.int("HLS_PASS_SECONDS", default=60)
 HLS_PASS_SECRET = env("HLS_PASS_SECRET", default="") or hmac.new(
     SECRET_KEY.encode(), b"streaming.media_pass", hashlib.sha256
 ).hexdigest()
+if not 0 <= HLS_PART_FRAMES <= HLS_SEGMENT_FRAMES:
+    raise ImproperlyConfigured("HLS_PART_FRAMES must be 0 (no parts) to HLS_SEGMENT_FRAMES.")
 if HLS_PASS_SECONDS < 3:
     raise ImproperlyConfigured("HLS_PASS_SECONDS must be at least 3 (the page renews every third of it).")
 # It is written into nginx's configuration: letters, digits, "-" and "_" only, and long enough.

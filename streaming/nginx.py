@@ -31,6 +31,8 @@ class Site:
     # The largest deck upload nginx lets through to Django (SLIDES_MAX_UPLOAD_BYTES and its envelope).
     slides_upload_bytes: int = 50 * 1024 * 1024
     cache_dir: str = "/var/cache/nginx/webcast"  # the public JSON's cache; nginx's own folder
+    # How long a blocking playlist reload may wait at the origin (three target durations), and more.
+    hls_hold_seconds: int = 8
 
 
 def render(template: str, site: Site) -> str:
@@ -48,6 +50,8 @@ def render(template: str, site: Site) -> str:
         raise BadValue("upstream: name at least one web process (host:port or unix:/path).")
     for upstream in site.upstreams:
         _check(UPSTREAM, upstream, "upstream", "host:port, [address]:port or unix:/path")
+    if not 1 <= site.hls_hold_seconds <= 3600:
+        raise BadValue(f"hold {site.hls_hold_seconds!r} does not fit: expected 1 to 3600 seconds.")
     values = {
         "HLS_ROOT": root,
         "HLS_PASS_SECRET": site.pass_secret,
@@ -55,6 +59,7 @@ def render(template: str, site: Site) -> str:
         "SLIDES_ROOT": slides_root,
         "SLIDES_UPLOAD_BYTES": str(int(site.slides_upload_bytes)),
         "CACHE_DIR": cache_dir,
+        "HLS_HOLD_SECONDS": str(int(site.hls_hold_seconds)),
         "UPSTREAM": "\n    ".join(f"server {upstream};" for upstream in site.upstreams),
     }
     unknown = set(PLACEHOLDER.findall(template)) - values.keys()

@@ -31,12 +31,19 @@ def folder(event_id: int) -> str:
 
 def has_pass(request: HttpRequest, event_id: int) -> bool:
     """Whether the request carries an unexpired pass for this event's files."""
-    value = request.COOKIES.get(COOKIE, "")
+    return admits(request.COOKIES.get(COOKIE, ""), event_id)
+
+
+def admits(value: str, event_id: int) -> bool:
+    """Whether a pass cookie's value is an unexpired pass for this event's files."""
     return media_pass.admits(value, folder(event_id), clock(), settings.HLS_PASS_SECRET)
 
 
+REFUSAL = "No valid media pass for this event."
+
+
 def refused() -> HttpResponse:
-    return HttpResponse("No valid media pass for this event.", status=403, content_type="text/plain")
+    return HttpResponse(REFUSAL, status=403, content_type="text/plain")
 
 
 @require_POST

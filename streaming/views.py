@@ -1,5 +1,6 @@
 """Serving the webcast's HLS files in the embedded default (nginx does it at scale, with the same
-media pass, types and caching: config/nginx/webcast.conf.template).
+media pass, types and caching: config/nginx/webcast.conf.template). Low-latency HLS's blocking
+reloads and its parts are answered before Django, by streaming/live_playlist.py.
 
 Playlists change every segment, so they are never cached; segments never change once listed.
 Files are small and read whole: Django's FileResponse would buffer them under ASGI anyway.
@@ -64,16 +65,20 @@ def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
             response = HttpResponse(path.read_bytes(), content_type=CONTENT_TYPES[suffix])
     except (FileNotFoundError, IsADirectoryError):
         raise Http404("No such file.") from None
-    # Private: a shared cache would hand a protected file to anyone (nginx sends the same).
-    if suffix == ".m3u8":
-        response["Cache-Control"] = "no-cache"
-    elif suffix in REPLAY_SUFFIXES:
-        response["Cache-Control"] = "private, max-age=60"
-    else:
-        response["Cache-Control"] = "private, max-age=86400, immutable"
+    response["Cache-Control"] = cache_control(suffix)
     if suffix == ".m4a":
         response["Content-Disposition"] = f'attachment; filename="event-{event_id}.m4a"'
     return response
+
+
+def cache_control(suffix: str) -> str:
+    """How long a public HLS or replay file may be kept. Private: a shared cache would hand a
+    protected file to anyone (nginx sends the same)."""
+    if suffix == ".m3u8":
+        return "no-cache"
+    if suffix in REPLAY_SUFFIXES:
+        return "private, max-age=60"
+    return "private, max-age=86400, immutable"
 
 
 def requested_range(header: str, size: int) -> tuple[int, int] | None:

@@ -19,9 +19,10 @@ from stage.models import StageState
 from stage.sources.policy import SourcePolicy
 from stage.state import ENDED
 from streaming import lease
+from streaming.core.encoder import part_frames_for
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
-from streaming.core.playlist import STATE_FILE, PlaylistWriter
+from streaming.core.playlist import OPEN_STATE_FILE, STATE_FILE, PlaylistWriter
 from streaming.core.realtime import realtime
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
@@ -87,6 +88,9 @@ def build_engine(holder: LeaseHolder, report: Callable[[dict], None]) -> MixEngi
         hls_dir(holder.event_id),
         bitrate=settings.HLS_BITRATE,
         frames_per_segment=settings.HLS_SEGMENT_FRAMES,
+        frames_per_part=part_frames_for(settings.HLS_SEGMENT_FRAMES, settings.HLS_PART_FRAMES)
+        if settings.HLS_PART_FRAMES
+        else None,
         window=settings.HLS_WINDOW,
         may_publish=holder.may_publish,
         on_report=report,
@@ -183,7 +187,7 @@ def finish_show(holder: LeaseHolder, engine: MixEngine | None = None) -> str:
     with holder.renewing():
         if engine is not None:
             engine.end_show()
-        elif (directory / STATE_FILE).exists():
+        elif (directory / STATE_FILE).exists() or (directory / OPEN_STATE_FILE).exists():
             PlaylistWriter(directory, may_publish=holder.may_publish).end()
         try:
             finish_replay(event_id, directory)

@@ -4,21 +4,26 @@ from the repository's template, in front of a live Django that issues the passes
 
 import http.client
 import os
+import select
 import shutil
+import socket
 import subprocess
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from events.harness import free_port, wait_for
+from events import harness
+from events.harness import database_url, free_port, wait_for
 from streaming import passes
 from streaming.core import media_pass
+from streaming.core.playlist import PlaylistWriter
 from tests.factories import make_event, make_producer
 from tests.media import PASS_COOKIE, get_pass
+from tests.streaming.test_core_playlist_parts import PART, publish, publish_parts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
 
@@ -45,14 +50,12 @@ def nginx_conf(folder: Path, site_conf: Path) -> str:
     )
 
 
-@pytest.fixture
-def nginx(tmp_path, hls_root, live_server):
-    """nginx on a free loopback port, proxying to the live server; its port."""
-    folder = tmp_path / "nginx"
+@contextmanager
+def running_nginx(folder: Path, upstream: str):
+    """nginx on a free loopback port, configured by `manage.py nginx_config` to proxy to `upstream`; its port."""
     folder.mkdir()
     port = free_port()
     site_conf = folder / "webcast.conf"
-    upstream = live_server.url.removeprefix("http://")
     call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf),
                  cache_dir=str(folder / "cache"))
     assert site_conf.stat().st_mode & 0o777 == 0o600
@@ -68,6 +71,13 @@ def nginx(tmp_path, hls_root, live_server):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture
+def nginx(tmp_path, hls_root, live_server):
+    """nginx in front of the live server."""
+    with running_nginx(tmp_path / "nginx", live_server.url.removeprefix("http://")) as port:
+        yield port
 
 
 def answers(port: int) -> bool:
@@ -209,3 +219,74 @@ def test_nginx_answers_the_public_json_from_its_cache_without_asking_django_agai
             if time.monotonic() - asked > 1:
                 continue  # a machine this slow may have let the copy age out: nothing to conclude
             assert (status, headers["x-cache-status"], again) == (200, "HIT", first), (name, extra)
+
+
+@pytest.fixture
+def nginx_on_daphne(tmp_path, hls_root):
+    """nginx in front of daphne serving the project's ASGI application (as `make run` does), whose
+    low-latency handler answers blocking reloads; the ports of both and daphne's access log."""
+    env = os.environ | {
+        "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings", "PLAIN_HTTP": "true",
+        "HLS_ROOT": str(hls_root),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    log = tmp_path / "daphne.log"
+    with (
+        harness.running_server(env, log) as server,
+        running_nginx(tmp_path / "nginx", f"127.0.0.1:{server.port}") as port,
+    ):
+        yield port, server.port, log
+
+
+def ask(port: int, path: str, cookie: str) -> socket.socket:
+    """Send a GET and return the socket, its answer still to come."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=20)
+    connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {PASS_COOKIE}={cookie}\r\n"
+                       "Connection: close\r\n\r\n".encode())
+    return connection
+
+
+def answer(connection: socket.socket) -> tuple[int, dict, bytes]:
+    with connection, connection.makefile("rb") as stream:
+        response = http.client.HTTPResponse(connection)
+        response.fp = stream
+        response.begin()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
+def connections_to(port: int) -> int:
+    """Established TCP connections to a local port (nginx's, proxying to the origin)."""
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "01")
+
+
+def test_nginx_sends_a_blocking_reload_to_the_origin_once_for_everyone_waiting_for_that_part(
+    nginx_on_daphne, hls_root, settings
+):
+    port, origin, log = nginx_on_daphne
+    writer = PlaylistWriter(hls_root / "7", part_target=PART)
+    writer.begin_run()
+    publish(writer, range(2))
+    publish_parts(writer, 2, range(1))  # parts 2.0: the playlist hints at 2.1
+    cookie = forged(7, int(passes.clock()) + 60, settings.HLS_PASS_SECRET)
+    reload = "/hls/7/live.m3u8?_HLS_msn=2&_HLS_part=1"
+    assert answer(ask(port, reload, "garbage"))[0] == 403  # nginx checks the pass before anything
+    viewers = [ask(port, reload, cookie) for _ in range(8)]
+    hinted = [ask(port, "/hls/7/part_000002_1.ts", cookie) for _ in range(3)]
+    # The origin holds the first of each (nginx keeps its connection open); nobody has an answer.
+    wait_for(lambda: connections_to(origin) >= 2, 10, "nginx waiting on the origin")
+    assert select.select(viewers + hinted, [], [], 0)[0] == []
+    publish_parts(writer, 2, range(1, 2))
+    answers = [answer(connection) for connection in viewers]
+    assert {status for status, _, _ in answers} == {200}
+    assert all(b'URI="part_000002_1.ts"' in body for _, _, body in answers)
+    assert sorted(headers["x-cache-status"] for _, headers, _ in answers) == ["HIT"] * 7 + ["MISS"]
+    assert {answer(connection)[::2] for connection in hinted} == {(200, b"2.1")}
+    # The origin answered each once, however many asked.
+    access = log.read_text()
+    assert access.count(f'"GET {reload}"') == 1
+    assert access.count('"GET /hls/7/part_000002_1.ts"') == 1
+    # A reload refused at the origin (too far ahead, malformed) is refused through nginx too.
+    for refused in ("_HLS_msn=9", "_HLS_msn=", "_HLS_part=1", "x=1&_HLS_msn=two"):
+        assert answer(ask(port, f"/hls/7/live.m3u8?{refused}", cookie))[0] == 400, refused

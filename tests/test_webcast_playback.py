@@ -1,4 +1,7 @@
-"""A viewer's browser plays the live webcast with the vendored hls.js, loading nothing from outside."""
+"""A viewer's browser plays the live webcast with the vendored hls.js, loading nothing from outside:
+low-latency HLS (parts, blocking playlist reload through daphne's handler), without a stall."""
+
+import re
 
 import pytest
 
@@ -30,19 +33,33 @@ def test_viewer_hears_the_live_program_in_chromium(tmp_path, settings):
 
             with chromium() as browser:
                 page = browser.new_page()
-                outside = []
+                outside, media = [], []
                 page.on(
                     "request",
                     lambda request: request.url.startswith((base, "blob:" + base)) or outside.append(request.url),
                 )
+                page.on("requestfinished", lambda request: "/hls/" in request.url and media.append(request.url))
                 page.goto(base + registration.get_join_url())
                 assert page.url.endswith("/e/keynote/watch/")
                 wait_for_script(page, "window.Hls && Hls.isSupported()", timeout=10_000)
                 # Playing means the media clock runs: hls.js fetched, demuxed and buffered the AAC.
                 wait_for_script(page, "document.getElementById('program').currentTime > 2", timeout=45_000)
-                # ...and keeps running: another second of media plays, and the player is not paused.
-                played_at = page.evaluate("document.getElementById('program').currentTime")
-                later = f"document.getElementById('program').currentTime > {played_at + 1}"
+                # ...and keeps running without a stall: three more seconds of media play, the player
+                # never waiting for data meanwhile, and it is not paused.
+                played_at = page.evaluate(
+                    "(() => { const audio = document.getElementById('program'); window.stalls = 0;"
+                    " audio.addEventListener('waiting', () => { window.stalls += 1; }); return audio.currentTime; })()"
+                )
+                later = f"document.getElementById('program').currentTime > {played_at + 3}"
                 wait_for_script(page, later, timeout=30_000)
+                assert page.evaluate("window.stalls") == 0
                 assert page.evaluate("document.getElementById('program').paused") is False
+                # Low-latency HLS: hls.js asked for the playlist with delivery directives (answered
+                # when the part was there) and played parts, not only whole segments.
+                assert any(re.search(r"live\.m3u8\?_HLS_msn=\d+&_HLS_part=\d+$", url) for url in media)
+                assert any(re.search(r"/part_\d{6}_\d+\.ts$", url) for url in media)
+                # ...and the page says, quietly, how far behind live the listener is.
+                behind = page.text_content("#latency")
+                assert re.fullmatch(r"\d+\.\d s behind live", behind), behind
+                assert float(behind.split()[0]) < 4.5, behind  # whole segments alone: about 6 s
                 assert outside == []

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
-from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Segment
+from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Part, Segment
 from .lines import HEALTH_OK, HEALTH_SILENT, LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
@@ -42,8 +42,10 @@ class MixEngine:
 
     `set_lines` and `set_mix` are safe from any thread; `run` blocks the calling thread.
     Public segments go to `out_dir`'s live playlist and the recording; rehearsal (public=False)
-    segments go to `out_dir/private/` only. The program card (what the audience is told about the
-    stage) goes into the playlist the program goes to, at the first sample mixed with it.
+    segments go to `out_dir/private/` only. With `frames_per_part`, the public playlist is
+    low-latency HLS: each segment's parts are published as soon as they are encoded. The program
+    card (what the audience is told about the stage) goes into the playlist the program goes to,
+    at the first sample mixed with it.
     When lines are on air but none of them carries audio for more than FALLBACK_AFTER_SECONDS,
     the `fallback` line plays alone until one does.
     Reports: "meters" ten times a second; "line_health" (with the policy's reason when a source
@@ -56,6 +58,7 @@ class MixEngine:
         *,
         bitrate: int = 128000,
         frames_per_segment: int = 94,
+        frames_per_part: int | None = None,
         window: int = 6,
         may_publish: Callable[[], bool] = lambda: True,
         on_report: Callable[[dict], None] = lambda report: None,
@@ -66,6 +69,7 @@ class MixEngine:
         self.out_dir = Path(out_dir)
         self.bitrate = bitrate
         self.frames_per_segment = frames_per_segment
+        self.frames_per_part = min(frames_per_part, frames_per_segment) if frames_per_part else None
         self.window = window
         self.may_publish = may_publish
         self.on_report = on_report
@@ -136,7 +140,9 @@ class MixEngine:
 
     def run(self, stop: threading.Event) -> None:
         """The mix loop: a 20 ms tick scheduled on the clock, until `stop` is set."""
-        segmenter = AacSegmenter(bitrate=self.bitrate, frames_per_segment=self.frames_per_segment)
+        segmenter = AacSegmenter(
+            bitrate=self.bitrate, frames_per_segment=self.frames_per_segment, frames_per_part=self.frames_per_part
+        )
         with self._lock:
             self._sync_readers()
         self._writer(self._public).begin_run()
@@ -160,8 +166,8 @@ class MixEngine:
                 self.clock.sleep_until(deadline)
         finally:
             try:
-                for segment in segmenter.finish():
-                    self._submit_segment(segment)
+                for piece in segmenter.finish():
+                    self._submit(piece)
             finally:
                 with self._lock:
                     readers, self._readers = list(self._readers.values()), {}
@@ -219,8 +225,8 @@ class MixEngine:
             if self.normaliser is not None:
                 gain_db = self.normaliser.update(self.loudness.short_term, REPORT_EVERY_TICKS * TICK_SECONDS)
                 self.mixer.set_program_gain(gain_db)
-        for segment in segmenter.push(program):
-            self._submit_segment(segment)
+        for piece in segmenter.push(program):
+            self._submit(piece)
 
     def _peer_frame(self, peer: PeerAudio) -> np.ndarray:
         frame = peer.inbound.pop()
@@ -273,16 +279,16 @@ class MixEngine:
         """Switch between public and rehearsal output at an AAC frame boundary."""
         # The encoder holds back about two AAC frames, so ≈40 ms of the old routing's audio
         # lands in the first segment of the new one.
-        cut = segmenter.cut()
-        if cut is not None:
-            self._submit_segment(cut)
+        for piece in segmenter.cut():
+            self._submit(piece)
         self._public = public
         self._card_due = True  # the new output's playlist starts with the card in force
         self._publisher.submit(lambda: self._writer(public).begin_run())
 
-    def _submit_segment(self, segment: Segment) -> None:
-        """Publish `segment` where the current routing sends it, off the mix loop's thread."""
-        self._publisher.submit(partial(self._publish, segment, self._public))
+    def _submit(self, piece: Part | Segment) -> None:
+        """Publish a part or segment where the current routing sends it, off the mix loop's thread."""
+        publish = self._publish_part if isinstance(piece, Part) else self._publish
+        self._publisher.submit(partial(publish, piece, self._public))
 
     def _submit_card(self, card: dict, position: int) -> None:
         """Write `card` into the playlist of the current routing, from the sample at `position`."""
@@ -295,6 +301,12 @@ class MixEngine:
         """The program date-time of the sample at `position` in this run."""
         return datetime.fromtimestamp(self._anchor_wall + position / SAMPLE_RATE, tz=UTC)
 
+    def _publish_part(self, part: Part, public: bool) -> None:
+        # The rehearsal's private playlist is plain HLS: its players (a producer's preview, a
+        # presenter's return) need no part.
+        if public:
+            self._writer(True).add_part(part.data, part.duration, self._date_time(part.start), last=part.last)
+
     def _publish(self, segment: Segment, public: bool) -> None:
         pdt = self._date_time(segment.start)
         written = self._writer(public).add_segment(segment.data, segment.duration, pdt)
@@ -306,11 +318,13 @@ class MixEngine:
     def _writer(self, public: bool) -> PlaylistWriter:
         if public not in self._writers:
             directory = self.out_dir if public else self.out_dir / PRIVATE_DIR
+            parts = public and self.frames_per_part
             self._writers[public] = PlaylistWriter(
                 directory,
                 target_duration=target_duration_for(self.frames_per_segment * AAC_FRAME_SAMPLES / SAMPLE_RATE),
                 window=self.window,
                 may_publish=self.may_publish,
+                part_target=self.frames_per_part * AAC_FRAME_SAMPLES / SAMPLE_RATE if parts else None,
             )
         return self._writers[public]
 

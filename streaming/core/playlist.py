@@ -1,5 +1,6 @@
 """Our own RFC 8216 live playlist: persisted sequence numbers, discontinuities, atomic writes,
-and the stage's program card as EXT-X-DATERANGE tags at the sample where each change took effect.
+the stage's program card as EXT-X-DATERANGE tags at the sample where each change took effect, and
+low-latency HLS (RFC 8216bis): each segment's parts, listed as soon as each is encoded.
 
 FFmpeg's hls muxer never writes EXT-X-DISCONTINUITY-SEQUENCE and lets program date-time run
 backwards across a restart (as bundled in PyAV 18.1), so the playlist is written here.
@@ -16,8 +17,15 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from . import playlist_tags as tags
+
 STATE_FILE = "playlist_state.json"
+# The open segment's parts, saved with each part: small, where the state holds the whole history.
+OPEN_STATE_FILE = "playlist_parts.json"
 VOD_NAME = "vod.m3u8"
+# Parts are listed for the segments that end within this many target durations of the playlist's
+# end (RFC 8216bis 4.4.4.9: older ones should go), and for the open segment.
+PARTS_LISTED_TARGET_DURATIONS = 3
 
 
 @dataclass
@@ -67,11 +75,18 @@ def segment_uri(index: int) -> str:
     return f"segment_{index:06d}.ts"
 
 
-class PlaylistWriter:
-    """Writes segments and a sliding-window live playlist, plus a VOD list of every segment.
+def part_uri(segment: int, part: int) -> str:
+    """File name of a segment's part (from 0)."""
+    return f"part_{segment:06d}_{part}.ts"
 
-    State (sequence numbers, window, history) lives in `playlist_state.json`, so a restarted
-    mixer continues the same playlist.
+
+class PlaylistWriter:
+    """Writes segments and a sliding-window live playlist, plus a VOD list of every segment. With
+    a `part_target` (seconds), the live playlist is low-latency HLS: each segment's parts as they
+    come (`add_part`), blocking reload announced (the origin answers it: streaming/live_playlist.py).
+
+    State (sequence numbers, window, history) lives in `playlist_state.json`, and the open
+    segment's parts in `playlist_parts.json`, so a restarted mixer continues the same playlist.
     """
 
     def __init__(
@@ -83,6 +98,7 @@ class PlaylistWriter:
         *,
         keep_all: bool = True,
         may_publish: Callable[[], bool] = lambda: True,
+        part_target: float | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -91,6 +107,7 @@ class PlaylistWriter:
         self.name = name
         self.keep_all = keep_all
         self.may_publish = may_publish
+        self.part_target = part_target
         self.media_sequence = 0
         self.discontinuity_sequence = 0
         self.next_segment_index = 0
@@ -102,6 +119,13 @@ class PlaylistWriter:
         self.next_card_number = 0
         self.cards: list[CardRange] = []  # listed: each before the segment its start falls in
         self.pending_cards: list[CardRange] = []  # their sample is in no published segment yet
+        # The open segment (index `next_segment_index`): its parts' durations and program date-time.
+        self.open_parts: list[float] = []
+        self.open_pdt: str | None = None
+        # Part durations of the listed segments that had parts; then, once a segment left the
+        # window, its index and part count until its files are deleted.
+        self.parts: dict[int, list[float]] = {}
+        self.retired_parts: list[tuple[int, int]] = []
         self._last_end: datetime | None = None
         self._load()
 
@@ -110,7 +134,9 @@ class PlaylistWriter:
         return self.directory / STATE_FILE
 
     def begin_run(self) -> None:
-        """A new run of the mixer starts: its first segment follows a discontinuity, unless it is the first."""
+        """A new run of the mixer starts: its first segment follows a discontinuity, unless it is
+        the first. The parts a previous run left of a segment it never finished become that segment."""
+        self._close_orphan()
         if self.next_segment_index > 0:
             self.pending_discontinuity = True
         self.ended = False
@@ -120,9 +146,36 @@ class PlaylistWriter:
 
     def add_card(self, card: dict, start: datetime) -> None:
         """The program card changes at `start` (the program date-time of the first sample mixed
-        with it); listed once the segment holding that sample is published."""
+        with it); listed once the part or segment holding that sample is published."""
         self.pending_cards.append(CardRange(self.next_card_number, start.isoformat(), card))
         self.next_card_number += 1
+
+    def add_part(
+        self,
+        data: bytes,
+        duration: float,
+        program_date_time: datetime,
+        *,
+        last: bool = False,
+        may_publish: Callable[[], bool] | None = None,
+    ) -> bool:
+        """Publish the open segment's next part: its file, then the live playlist that lists it.
+        A segment's `last` part is listed with the segment (`add_segment`, next), so no playlist
+        lists a part that is not coming. False (and nothing written) when fenced."""
+        if self.part_target is None:
+            raise ValueError("this playlist has no parts")
+        if duration > self.part_target + 1e-6:
+            raise ValueError(f"part of {duration:.5f} s exceeds the part target {self.part_target:.5f} s")
+        if not (may_publish or self.may_publish)():
+            return False
+        if not self.open_parts:
+            self.open_pdt = self._continuing(program_date_time).isoformat()
+        write_atomically(self.directory / part_uri(self.next_segment_index, len(self.open_parts)), data)
+        self.open_parts.append(duration)
+        self._save_open()
+        if not last:
+            write_atomically(self.directory / self.name, self.render_live().encode())
+        return True
 
     def add_segment(
         self,
@@ -131,17 +184,28 @@ class PlaylistWriter:
         program_date_time: datetime,
         may_publish: Callable[[], bool] | None = None,
     ) -> bool:
-        """Publish one segment: file, window, playlist. False (and nothing written) when fenced."""
+        """Publish one segment (the open one, if its parts came first): file, window, playlists.
+        False (and nothing written) when fenced."""
         if not (may_publish or self.may_publish)():
             return False
         if target_duration_for(duration) > self.target_duration:
             raise ValueError(f"segment of {duration:.3f} s exceeds target duration")
-        pdt = program_date_time
-        if self._last_end is not None and pdt < self._last_end:
-            pdt = self._last_end
+        # The segment's date-time is the one its first part was listed with.
+        pdt = datetime.fromisoformat(self.open_pdt) if self.open_parts else self._continuing(program_date_time)
+        self._publish_segment(data, duration, pdt)
+        return True
+
+    def _continuing(self, pdt: datetime) -> datetime:
+        """Program date-time never runs backwards, across a restart either."""
+        return pdt if self._last_end is None or pdt >= self._last_end else self._last_end
+
+    def _publish_segment(self, data: bytes, duration: float, pdt: datetime) -> None:
         index = self.next_segment_index
         segment = ListedSegment(index, segment_uri(index), duration, pdt.isoformat(), self.pending_discontinuity)
         write_atomically(self.directory / segment.uri, data)
+        if self.open_parts:
+            self.parts[index] = self.open_parts
+        self.open_parts, self.open_pdt = [], None
         self.next_segment_index += 1
         self.pending_discontinuity = False
         self.segments.append(segment)
@@ -157,21 +221,47 @@ class PlaylistWriter:
                 self.discontinuity_sequence += 1
             if not self.keep_all:
                 self.retired.append(gone)
+            if gone.index in self.parts:
+                self.retired_parts.append((gone.index, len(self.parts.pop(gone.index))))
         if not self.keep_all:
             self._forget_cards()
         self._delete_retired()
         self._write_all()
-        return True
+
+    def _close_orphan(self) -> None:
+        """A run that stopped with parts of a segment published (killed, or fenced off) leaves
+        them listed: players may have played them. They are made that segment, byte for byte
+        (each part is a whole MPEG-TS, so one after another they are one too), and the playlist
+        goes on after it."""
+        if not self.open_parts or not self.may_publish():
+            return
+        uris = [part_uri(self.next_segment_index, number) for number in range(len(self.open_parts))]
+        try:
+            data = b"".join((self.directory / uri).read_bytes() for uri in uris)
+        except FileNotFoundError:
+            # Deleted by hand: nothing to make the segment of; the next run's takes its number.
+            self.open_parts, self.open_pdt = [], None
+            return
+        self._publish_segment(data, sum(self.open_parts), datetime.fromisoformat(self.open_pdt))
 
     def _list_cards(self, segment: ListedSegment) -> None:
-        """List the pending cards whose start falls before this segment's end before it. A start
-        before the segment's program date-time (moved on past a previous run's end) is heard at it."""
-        begins = datetime.fromisoformat(segment.pdt)
-        while self.pending_cards and datetime.fromisoformat(self.pending_cards[0].start) < segment.end:
-            card = self.pending_cards.pop(0)
-            card.segment = segment.index
-            card.start = max(datetime.fromisoformat(card.start), begins).isoformat()
-            self.cards.append(card)
+        """List the pending cards whose start falls before this segment's end before it."""
+        due = self._due_cards(segment.index, segment.pdt, segment.end)
+        self.cards += due
+        self.pending_cards = self.pending_cards[len(due) :]
+
+    def _due_cards(self, index: int, pdt: str, end: datetime) -> list[CardRange]:
+        """The first pending cards, those whose start falls before `end`, as listed before segment
+        `index`; a start before the segment's program date-time (moved on past a previous run's
+        end) is heard at it."""
+        begins = datetime.fromisoformat(pdt)
+        due = []
+        for card in self.pending_cards:
+            start = datetime.fromisoformat(card.start)
+            if start >= end:
+                break
+            due.append(CardRange(card.number, max(start, begins).isoformat(), card.card, index))
+        return due
 
     def _forget_cards(self) -> None:
         """Without a replay, keep the cards of the window and the one in force at its start."""
@@ -180,9 +270,11 @@ class PlaylistWriter:
         self.cards = before[-1:] + [card for card in self.cards if card.segment >= first]
 
     def end(self) -> None:
-        """End the stream: EXT-X-ENDLIST in the live playlist, the VOD list becomes type VOD."""
+        """End the stream: EXT-X-ENDLIST in the live playlist, the VOD list becomes type VOD. Parts
+        a run left of an unfinished segment become that segment first."""
         if not self.may_publish():
             return
+        self._close_orphan()
         self.ended = True
         self._write_all()
 
@@ -190,19 +282,75 @@ class PlaylistWriter:
         """The live (sliding window) playlist text."""
         lines = self._header(self.media_sequence)
         lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{self.discontinuity_sequence}")
-        lines += _entries(self.segments, self._cards_from(self.segments))
+        if self.part_target is not None:
+            lines += tags.low_latency_lines(self.part_target)
+        with_parts = self._segments_with_parts()
+        lines += self._entries(self.segments, with_parts)
+        if self.open_parts:
+            lines += self._open_entry()
         if self.ended:
             lines.append("#EXT-X-ENDLIST")
+        elif self.part_target is not None:
+            next_part = len(self.open_parts) if self.open_parts else 0
+            lines.append(tags.preload_hint(part_uri(self.next_segment_index, next_part)))
         return "\n".join(lines) + "\n"
 
     def render_vod(self) -> str:
         """The replay playlist of every segment: type EVENT while live, VOD once ended."""
         lines = self._header(0)
         lines.insert(3, f"#EXT-X-PLAYLIST-TYPE:{'VOD' if self.ended else 'EVENT'}")
-        lines += _entries(self.history, self._cards_from(self.history))
+        lines += self._entries(self.history, set())
         if self.ended:
             lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
+
+    def _entries(self, segments: list[ListedSegment], with_parts: set[int]) -> list[str]:
+        # A discontinuity on the first listed segment is already counted in the discontinuity
+        # sequence (RFC 8216 6.2.2), so its tag is not repeated.
+        cards = self._cards_from(segments)
+        lines = []
+        for position, segment in enumerate(segments):
+            parts = self._part_list(segment.index) if segment.index in with_parts else []
+            lines += tags.segment_lines(
+                segment.uri,
+                segment.duration,
+                segment.pdt,
+                discontinuity=segment.discontinuity and position > 0,
+                cards=cards.get(segment.index, []),
+                parts=parts,
+            )
+        return lines
+
+    def _open_entry(self) -> list[str]:
+        """The open segment: its parts so far, after the cards that change within them (which
+        stay pending until the segment is published: they are listed with it then)."""
+        end = datetime.fromisoformat(self.open_pdt) + timedelta(seconds=sum(self.open_parts))
+        return tags.segment_lines(
+            None,
+            0.0,
+            self.open_pdt,
+            discontinuity=self.pending_discontinuity,  # never the first listed: a run's first has none
+            cards=self._due_cards(self.next_segment_index, self.open_pdt, end),
+            parts=self._part_list(self.next_segment_index),
+        )
+
+    def _part_list(self, index: int) -> list[tuple[str, float]]:
+        durations = self.open_parts if index == self.next_segment_index else self.parts.get(index, [])
+        return [(part_uri(index, number), duration) for number, duration in enumerate(durations)]
+
+    def _segments_with_parts(self) -> set[int]:
+        """The listed segments whose parts are listed: those ending within a few target durations
+        of the playlist's end."""
+        if self.part_target is None:
+            return set()
+        left = PARTS_LISTED_TARGET_DURATIONS * self.target_duration - sum(self.open_parts)
+        listed = set()
+        for segment in reversed(self.segments):
+            if left <= 0 or segment.index not in self.parts:
+                break
+            listed.add(segment.index)
+            left -= segment.duration
+        return listed
 
     def _cards_from(self, segments: list[ListedSegment]) -> dict[int, list[CardRange]]:
         """The cards to list before each of `segments`, by index: the card in force at the first
@@ -233,10 +381,26 @@ class PlaylistWriter:
             write_atomically(self.directory / VOD_NAME, self.render_vod().encode())
 
     def _delete_retired(self) -> None:
-        # A segment file outlives its playlist entry by `window` more segments (slow players, CDN).
+        # A segment file outlives its playlist entry by `window` more segments (slow players, CDN);
+        # so do parts, whose entries go sooner.
         while self.retired and self.media_sequence - self.retired[0].index - 1 > self.window:
             gone = self.retired.pop(0)
             (self.directory / gone.uri).unlink(missing_ok=True)
+        while self.retired_parts and self.media_sequence - self.retired_parts[0][0] - 1 > self.window:
+            index, count = self.retired_parts.pop(0)
+            for number in range(count):
+                (self.directory / part_uri(index, number)).unlink(missing_ok=True)
+
+    def _save_open(self) -> None:
+        state = {
+            "segment": self.next_segment_index,
+            "pdt": self.open_pdt,
+            "parts": self.open_parts,
+            # A run's first segment follows a discontinuity, which the state file may not know yet.
+            "discontinuity": self.pending_discontinuity,
+            "pending_cards": [asdict(c) for c in self.pending_cards],
+        }
+        write_atomically(self.directory / OPEN_STATE_FILE, json.dumps(state).encode())
 
     def _save(self) -> None:
         state = {
@@ -253,11 +417,14 @@ class PlaylistWriter:
             "next_card_number": self.next_card_number,
             "cards": [asdict(c) for c in self.cards],
             "pending_cards": [asdict(c) for c in self.pending_cards],
+            "parts": {str(index): durations for index, durations in self.parts.items()},
+            "retired_parts": self.retired_parts,
         }
         write_atomically(self.state_path, json.dumps(state).encode())
 
     def _load(self) -> None:
         if not self.state_path.exists():
+            self._load_open()  # killed within its first segment
             return
         state = json.loads(self.state_path.read_text())
         self.media_sequence = state["media_sequence"]
@@ -272,10 +439,25 @@ class PlaylistWriter:
         self.history = [ListedSegment(**s) for s in state["history"]]
         if state["last_end"]:
             self._last_end = datetime.fromisoformat(state["last_end"])
-        # Playlists written before the program card was carried have none.
+        # Playlists written before the program card (or parts) were carried have none.
         self.next_card_number = state.get("next_card_number", 0)
         self.cards = [CardRange(**c) for c in state.get("cards", [])]
         self.pending_cards = [CardRange(**c) for c in state.get("pending_cards", [])]
+        self.parts = {int(index): durations for index, durations in state.get("parts", {}).items()}
+        self.retired_parts = [tuple(entry) for entry in state.get("retired_parts", [])]
+        self._load_open()
+
+    def _load_open(self) -> None:
+        """The parts of the segment the last run left open, if it published any."""
+        path = self.directory / OPEN_STATE_FILE
+        if not path.exists():
+            return
+        state = json.loads(path.read_text())
+        if state["segment"] != self.next_segment_index or not state["parts"]:
+            return  # that segment was published whole since
+        self.open_parts, self.open_pdt = state["parts"], state["pdt"]
+        self.pending_discontinuity = state["discontinuity"]
+        self.pending_cards = [CardRange(**c) for c in state["pending_cards"]]
 
 
 def target_duration_for(segment_seconds: float) -> int:
@@ -283,51 +465,3 @@ def target_duration_for(segment_seconds: float) -> int:
     return max(1, math.floor(segment_seconds + 0.5))
 
 
-def _entries(segments: list[ListedSegment], cards: dict[int, list[CardRange]]) -> list[str]:
-    # A discontinuity on the first listed segment is already counted in the discontinuity
-    # sequence (RFC 8216 6.2.2), so its tag is not repeated.
-    lines = []
-    for position, segment in enumerate(segments):
-        if segment.discontinuity and position > 0:
-            lines.append("#EXT-X-DISCONTINUITY")
-        lines += [_date_range(card) for card in cards.get(segment.index, [])]
-        lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{_pdt_text(segment.pdt)}")
-        lines.append(f"#EXTINF:{segment.duration:.5f},")
-        lines.append(segment.uri)
-    return lines
-
-
-def _pdt_text(iso: str) -> str:
-    """ISO 8601 with milliseconds, as players expect in EXT-X-PROGRAM-DATE-TIME."""
-    return datetime.fromisoformat(iso).isoformat(timespec="milliseconds")
-
-
-CARD_CLASS = "net.webcast.stage"
-
-
-def _date_range(card: CardRange) -> str:
-    """The card as an EXT-X-DATERANGE tag that ends where the next one starts (RFC 8216 4.3.2.7);
-    the page reads the X- attributes (docs/architecture.md, "The program card in the stream")."""
-    values = card.card
-    attributes = {
-        "ID": _quoted(card.id),
-        "CLASS": _quoted(CARD_CLASS),
-        "START-DATE": _quoted(_pdt_text(card.start)),
-        "END-ON-NEXT": "YES",
-        "X-PHASE": _quoted(values["phase"]),
-        "X-HOLD": _quoted("YES" if values["hold"] else "NO"),
-        "X-SPEAKING": _quoted("\n".join(values["speaking"])),
-        "X-SEGMENT": _quoted(values["segment"]),
-        "X-QUESTION": _quoted(values["question"]),
-        "X-QUESTION-NAME": _quoted(values["question_name"]),
-        # Cards written before slides were carried have none.
-        "X-SLIDE": _quoted(values.get("slide", "")),
-    }
-    return "#EXT-X-DATERANGE:" + ",".join(f"{name}={value}" for name, value in attributes.items())
-
-
-def _quoted(text: str) -> str:
-    """An RFC 8216 quoted-string, which may hold no quote, CR or LF: those and the escape
-    character itself are percent-encoded, so the page's decodeURIComponent gives the text back."""
-    escaped = text.replace("%", "%25").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
-    return f'"{escaped}"'

@@ -12,6 +12,7 @@ import {
   collectStageRanges,
   countdownText,
   decodeAttribute,
+  latencyText,
   namesText,
   parseChapters,
   parseSlide,
@@ -203,4 +204,18 @@ test("a date in the replay is found from the fragment that holds it, across a di
   assert.equal(replayPosition(fragments, T0 + 61000), 5);
   assert.equal(replayPosition(fragments, T0 - 1), null);
   assert.equal(replayPosition([], T0), null);
+});
+
+test("the delay behind live is the wall clock less the program date-time heard, or nothing", () => {
+  assert.equal(latencyText(T0 + 2100, T0), "2.1 s behind live");
+  assert.equal(latencyText(T0 + 940, T0), "0.9 s behind live");
+  assert.equal(latencyText(T0, T0), "0.0 s behind live");
+  assert.equal(latencyText(T0 + 59_940, T0), "59.9 s behind live");
+  assert.equal(latencyText(T0 + 59_960, T0), "1 min behind live");
+  assert.equal(latencyText(T0 + 150_000, T0), "3 min behind live");
+  // A device clock behind the stream, or far ahead, and a player with no date yet: nothing shown.
+  assert.equal(latencyText(T0 - 500, T0), "");
+  assert.equal(latencyText(T0 + 3_600_000, T0), "");
+  assert.equal(latencyText(T0, NaN), "");
+  assert.equal(latencyText(T0, undefined), "");
 });

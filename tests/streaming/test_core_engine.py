@@ -18,6 +18,7 @@ from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.core.mixer import Mixer
 from streaming.core.peers import PRESENTER_PEER, PeerAudio
+from tests.supervision.playlists import low_latency_problems
 
 SR = 48000
 
@@ -124,12 +125,28 @@ def test_restarted_engine_continues_the_playlist_after_a_discontinuity(tmp_path)
 
 
 def test_rehearsal_goes_to_the_private_directory_only(tmp_path):
-    engine = MixEngine(tmp_path, clock=FreeRunningClock())
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), frames_per_part=14)
     engine.set_lines([sine("a", 440)])
     engine.set_mix({"a": 0.0}, public=False)
     _run_ticks(engine, threading.Event(), engine.clock, ticks=250)
     assert not (tmp_path / "live.m3u8").exists()
     assert len(playlist_uris(tmp_path / "private" / "live.m3u8")) == 3
+    # Its players are a producer's preview and a presenter's return: plain HLS, no parts.
+    assert "PART" not in (tmp_path / "private" / "live.m3u8").read_text()
+    assert list(tmp_path.rglob("part_*")) == []
+
+
+def test_low_latency_parts_are_published_as_encoded_and_play_as_their_segments(tmp_path):
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), frames_per_part=14)
+    engine.set_lines([sine("a", 440)])
+    engine.set_mix({"a": 0.0})
+    _run_ticks(engine, threading.Event(), engine.clock, ticks=260)  # 5.2 s: two segments and a cut one
+    live = (tmp_path / "live.m3u8").read_text()
+    assert low_latency_problems(live) == []
+    parts = sorted(tmp_path.glob("part_*.ts"), key=lambda path: [int(n) for n in path.stem.split("_")[1:]])
+    assert [path.name for path in parts[:8]] == [f"part_000000_{n}.ts" for n in range(7)] + ["part_000001_0.ts"]
+    segments = playlist_uris(tmp_path / "live.m3u8")
+    assert np.array_equal(decode_segments(tmp_path, [p.name for p in parts]), decode_segments(tmp_path, segments))
 
 
 def test_fenced_engine_publishes_nothing(tmp_path):

@@ -29,6 +29,7 @@ def test_every_placeholder_is_filled():
         ({"upstreams": ()}, "name at least one web process"),
         ({"cache_dir": "/var/cache/x; evil"}, "cache folder '/var/cache/x; evil'"),
         ({"upstreams": ("127.0.0.1:8000; evil",)}, "upstream '127.0.0.1:8000; evil'"),
+        ({"hls_hold_seconds": 0}, "hold 0 does not fit"),
     ],
 )
 def test_a_value_that_does_not_fit_is_refused(change, message):
@@ -54,6 +55,8 @@ def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path
     assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001;" in text
     assert f"alias {tmp_path}/$hls_event/$hls_name;" in text
     assert f'secure_link_md5 "$secure_link_expires/hls/$hls_event/ {settings.HLS_PASS_SECRET}";' in text
+    # Blocking reloads wait at most three target durations at the origin: nginx's lock outlasts that.
+    assert "proxy_cache_lock_timeout 8s;" in text
     assert PLACEHOLDER.search(text) is None
 
 

@@ -51,6 +51,7 @@ class Playlist:
     entries: list[Entry]
     ended: bool
     date_ranges: list[DateRange] = field(default_factory=list)
+    open: Entry | None = None  # low-latency HLS: the segment being published, as far as its parts go
 
 
 HEADER = re.compile(r"^#(EXT-X-TARGETDURATION|EXT-X-MEDIA-SEQUENCE|EXT-X-DISCONTINUITY-SEQUENCE):(\d+)$", re.M)
@@ -72,9 +73,11 @@ def attribute_list(text: str) -> dict[str, str]:
 
 def parse(text: str) -> Playlist:
     tags = dict(HEADER.findall(text))
-    entries, discontinuity, pdt, duration, date_ranges = [], False, None, None, []
+    entries, discontinuity, pdt, duration, date_ranges, parts = [], False, None, None, [], 0.0
     for line in text.splitlines():
-        if line.startswith("#EXT-X-DATERANGE:"):
+        if line.startswith("#EXT-X-PART:"):
+            parts += float(attribute_list(line.split(":", 1)[1])["DURATION"])
+        elif line.startswith("#EXT-X-DATERANGE:"):
             date_ranges.append(DateRange(attribute_list(line.split(":", 1)[1]), len(entries)))
         elif line == "#EXT-X-DISCONTINUITY":
             discontinuity = True
@@ -84,7 +87,7 @@ def parse(text: str) -> Playlist:
             duration = float(line.split(":", 1)[1].rstrip(","))
         elif line and not line.startswith("#"):
             entries.append(Entry(line, duration, pdt, discontinuity))
-            discontinuity = False
+            discontinuity, parts = False, 0.0
     return Playlist(
         int(tags["EXT-X-TARGETDURATION"]),
         int(tags["EXT-X-MEDIA-SEQUENCE"]),
@@ -92,6 +95,7 @@ def parse(text: str) -> Playlist:
         entries,
         "#EXT-X-ENDLIST" in text,
         date_ranges,
+        Entry("", parts, pdt, discontinuity) if parts else None,
     )
 
 
@@ -113,15 +117,75 @@ def date_range_problems(playlist: Playlist) -> list[str]:
         if number <= last_number:
             problems.append(f"{attributes['ID']} after stage-{last_number}")
         last_number = number
-        if date_range.before >= len(playlist.entries):
+        if date_range.before < len(playlist.entries):
+            segment = playlist.entries[date_range.before]
+        elif playlist.open is not None:
+            segment = playlist.open
+        else:
             problems.append(f"{attributes['ID']} listed after the last segment")
             continue
-        segment = playlist.entries[date_range.before]
         in_force_at_first = position == 0 and date_range.before == 0
         if date_range.start >= segment.pdt + timedelta(seconds=segment.duration) + MILLISECOND or (
             date_range.start < segment.pdt - MILLISECOND and not in_force_at_first
         ):
-            problems.append(f"{attributes['ID']} at {date_range.start} listed before {segment.uri} at {segment.pdt}")
+            where = segment.uri or "the open segment"
+            problems.append(f"{attributes['ID']} at {date_range.start} listed before {where} at {segment.pdt}")
+    return problems
+
+
+PART_URI = re.compile(r"part_(\d{6})_(\d+)\.ts")
+
+
+def low_latency_problems(text: str) -> list[str]:
+    """What breaks the rules for parts (RFC 8216bis 4.4.3.7, 4.4.4.9, 4.4.5.2, 6.2.5) in one live
+    playlist with parts: PART-INF, blocking reload and a hold-back of three part targets; each part
+    independent, no longer than the part target and, but a segment's last, at least 85 % of it;
+    a segment's parts adding up to it, numbered from 0 under its media sequence number; parts only
+    within three target durations of the end; the preload hint naming the next part."""
+    tags = dict(line.split(":", 1) for line in text.splitlines() if line.startswith("#EXT") and ":" in line)
+    if "#EXT-X-PART-INF" not in tags:
+        return ["no EXT-X-PART-INF"]
+    part_target = float(attribute_list(tags["#EXT-X-PART-INF"])["PART-TARGET"])
+    control = attribute_list(tags.get("#EXT-X-SERVER-CONTROL", ""))
+    problems = []
+    if control.get("CAN-BLOCK-RELOAD") != "YES" or float(control.get("PART-HOLD-BACK", 0)) < 3 * part_target:
+        problems.append(f"server control {control} for part target {part_target}")
+    target, msn = int(tags["#EXT-X-TARGETDURATION"]), int(tags["#EXT-X-MEDIA-SEQUENCE"])
+    segments, parts, duration = [], [], None  # (msn, [(uri, duration)], EXTINF duration or None: open)
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-PART:"):
+            attributes = attribute_list(line.split(":", 1)[1])
+            parts.append((attributes["URI"], float(attributes["DURATION"])))
+            if attributes.get("INDEPENDENT") != "YES":
+                problems.append(f"{attributes['URI']} not independent")
+        elif line.startswith("#EXTINF:"):
+            duration = float(line.split(":", 1)[1].rstrip(","))
+        elif line and not line.startswith("#"):
+            segments.append((msn + len(segments), parts, duration))
+            parts = []
+    if parts:
+        segments.append((msn + len(segments), parts, None))
+    after = 0.0  # seconds from a segment's end to the playlist's end
+    for number, listed, length in reversed(segments):
+        if listed and after >= 3 * target:
+            problems.append(f"parts of segment {number} listed {after:.3f} s from the end")
+        for position, (uri, seconds) in enumerate(listed):
+            if PART_URI.fullmatch(uri) is None or PART_URI.fullmatch(uri).groups() != (f"{number:06d}", str(position)):
+                problems.append(f"{uri} listed as part {position} of segment {number}")
+            if seconds > part_target:
+                problems.append(f"{uri} of {seconds} s is longer than the part target {part_target}")
+            if seconds < 0.85 * part_target and (length is None or position < len(listed) - 1):
+                problems.append(f"{uri} of {seconds} s is under 85 % of the part target {part_target}")
+        if listed and length is not None and abs(sum(seconds for _, seconds in listed) - length) > 1e-4 * len(listed):
+            problems.append(f"the parts of segment {number} do not add up to its {length} s")
+        after += length if length is not None else sum(seconds for _, seconds in listed)
+    if "#EXT-X-ENDLIST" not in text:
+        open_msn, open_parts = (segments[-1][0], len(segments[-1][1])) if segments and segments[-1][2] is None else (
+            msn + len(segments), 0
+        )
+        hint = attribute_list(tags.get("#EXT-X-PRELOAD-HINT", ""))
+        if hint != {"TYPE": "PART", "URI": f"part_{open_msn:06d}_{open_parts}.ts"}:
+            problems.append(f"preload hint {hint}, expected part {open_parts} of segment {open_msn}")
     return problems
 
 
@@ -171,6 +235,11 @@ class PlayerView:
             for entry in current.entries:
                 if not (self.directory / entry.uri).exists():
                     self.problems.append(f"{entry.uri} listed but missing")
+            if "#EXT-X-PART-INF:" in text:
+                self.problems += low_latency_problems(text)
+                for uri in re.findall(r'#EXT-X-PART:.*URI="([^"]+)"', text):
+                    if not (self.directory / uri).exists():
+                        self.problems.append(f"{uri} listed but missing")
             self.problems += date_range_problems(current)
             for date_range in current.date_ranges:
                 if cards.setdefault(date_range.attributes["ID"], date_range.attributes) != date_range.attributes:

@@ -178,3 +178,14 @@ export function pollDelay(view, startsAt, now) {
 export function retryDelay(attempt) {
   return Math.min(15000, 1000 * 2 ** Math.max(0, attempt));
 }
+
+/** How far behind live the listener is, quietly: the wall clock less the program date-time being
+ * heard (the mixer stamps each segment with the wall-clock time its first sample was mixed), as
+ * "2.1 s behind live", or "" when unknown or not believable (this device's clock is off by more
+ * than the delay itself: behind the stream, or an hour ahead). */
+export function latencyText(nowMs, playingMs) {
+  const seconds = (nowMs - playingMs) / 1000;
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds >= 3600) return "";
+  if (seconds < 59.95) return `${seconds.toFixed(1)} s behind live`;
+  return `${Math.round(seconds / 60)} min behind live`;
+}

@@ -4,6 +4,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from stage.deck_views import ENVELOPE_BYTES
+from streaming.core import SAMPLE_RATE
+from streaming.core.delivery import HOLD_TARGET_DURATIONS
+from streaming.core.encoder import AAC_FRAME_SAMPLES
+from streaming.core.playlist import target_duration_for
 from streaming.nginx import BadValue, Site, render
 
 TEMPLATE = "config/nginx/webcast.conf.template"
@@ -28,6 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", help="write the configuration here (mode 600: it holds the pass secret)")
 
     def handle(self, *args, **options):
+        segment_seconds = settings.HLS_SEGMENT_FRAMES * AAC_FRAME_SAMPLES / SAMPLE_RATE
         site = Site(
             hls_root=str(settings.HLS_ROOT.resolve()),
             pass_secret=settings.HLS_PASS_SECRET,
@@ -36,6 +41,7 @@ class Command(BaseCommand):
             slides_root=str(settings.SLIDES_ROOT.resolve()),
             slides_upload_bytes=settings.SLIDES_MAX_UPLOAD_BYTES + ENVELOPE_BYTES,
             cache_dir=options["cache_dir"],
+            hls_hold_seconds=HOLD_TARGET_DURATIONS * target_duration_for(segment_seconds) + 2,
         )
         try:
             text = render((settings.BASE_DIR / TEMPLATE).read_text(), site)
