@@ -18,6 +18,8 @@ from stage import tally
 # settings were read before this file.
 LOOPBACK_RTC = {"RTC_ICE_SERVERS": "[]", "RTC_HOST_ADDRESSES": "127.0.0.1", "RTC_CANDIDATE_NETWORKS": "127.0.0.0/8"}
 os.environ.update(LOOPBACK_RTC)
+# No off-air monitor beside every live test's mixer: the monitor's own tests turn it on.
+os.environ.setdefault("OFF_AIR_ENABLED", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -215,6 +215,12 @@ class OffAirMonitor:
             self.heard,
         )
 
+    def segment_missing(self, segment: MediaSegment, reason: str, now: float) -> None:
+        """A listed segment could not be fetched (a player would fail on it too)."""
+        self._arrivals.pop(segment.sequence, None)
+        self._previous = None
+        self._note_discontinuity(segment, f"segment {segment.sequence} could not be fetched: {reason}", now)
+
     def envelopes(self, lines: Iterable[str]) -> None:
         """Lines of the mixer's record (streaming/core/envelopes.py); one that cannot be read is skipped."""
         for line in lines:
@@ -246,6 +252,16 @@ class OffAirMonitor:
         """The alarms raised and cleared since the last call, in order."""
         changes, self._changes = self._changes, []
         return changes
+
+    @property
+    def latency_limit(self) -> float:
+        """Segments arriving later than this after they were mixed are late."""
+        return self._limit(self.settings.latency_max)
+
+    @property
+    def map_uri(self) -> str | None:
+        """The playlist's initialisation section (fMP4), to fetch into `init_section`."""
+        return self._last.map_uri if self._last is not None else None
 
     @property
     def active(self) -> dict[str, str]:
