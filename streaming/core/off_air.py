@@ -143,7 +143,11 @@ class OffAirMonitor:
         self.stage.add_cards(current.cards)
         self._check_order(current, now)
         newest = current.last.sequence if current.last else -1
-        if self._progress is None or newest > max(self._uris, default=-1) or current.ended:
+        if self._progress is None and current.last is not None and current.last.end is not None:
+            # The first look: the live edge is as old as its newest segment (a monitor that takes
+            # over a stalled stream finds it stalled still).
+            self._progress = min(now, current.last.end)
+        elif self._progress is None or newest > max(self._uris, default=-1) or current.ended:
             self._progress = now
         for segment in current.segments:
             if segment.sequence not in self._uris:
