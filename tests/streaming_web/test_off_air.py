@@ -11,10 +11,11 @@ from events.harness import wait_for
 from stage import store
 from stage.contract.messages import validate_server_message
 from stage.contract.records import CONSOLE
-from streaming import lease
+from streaming import lease, tasks
 from streaming.models import OffAirAlarm, OffAirLease, OffAirReading
 from streaming.off_air import OffAirWatch
 from streaming.off_air_supervision import watch_monitors
+from streaming.runners import CeleryRunner
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.streaming.broadcast import Broadcast, gated_tone
 
@@ -146,3 +147,21 @@ def test_the_report_shows_what_the_audience_received(client, settings):
     assert "<td>dead air</td>" in page and "<td>12 s</td>" in page and "the program is silent while on air" in page
     assert 'aria-label="Latency in seconds over time"' in page
     assert 'aria-label="Short-term loudness in LUFS over time"' in page
+
+
+@pytest.mark.django_db
+def test_scaled_out_a_monitor_is_a_task_on_the_monitor_queue_under_its_claimed_generation(monkeypatch, settings):
+    event = make_event(slug="queued")
+    queued = []
+    monkeypatch.setattr(tasks.run_off_air_monitor, "delay", lambda *arguments: queued.append(arguments))
+    CeleryRunner().start_monitor(event.pk)
+    CeleryRunner().start_monitor(event.pk)  # a duplicate start: the first is fenced off
+    assert queued == [(event.pk, 1), (event.pk, 2)]
+    assert OffAirLease.objects.get(event=event).owner == "queued on the monitor queue"
+    assert settings.CELERY_TASK_ROUTES[tasks.run_off_air_monitor.name] == {"queue": settings.OFF_AIR_QUEUE}
+    # The task runs the same monitor as the embedded runner's child, reporting through the forwarder.
+    ran = []
+    monkeypatch.setattr(tasks.off_air, "run_off_air_monitor", lambda *arguments: ran.append(arguments) or "ended")
+    assert tasks.run_off_air_monitor.run(event.pk, 2) == "ended"
+    [(event_id, generation, report)] = ran
+    assert (event_id, generation, callable(report)) == (event.pk, 2, True)
