@@ -30,8 +30,10 @@ def _collected_static():
 
 @pytest.fixture(autouse=True)
 def _no_mixer_autostart_in_process(settings):
-    """Tests in this process never spawn mixers behind their back; live tests run a real server."""
+    """Tests in this process never spawn mixers or off-air monitors behind their back; live tests
+    run a real server."""
     settings.MIXER_AUTOSTART = False
+    settings.OFF_AIR_ENABLED = False
 
 
 @pytest.fixture(autouse=True)
