@@ -157,16 +157,13 @@ class Mixer:
             ramp.retarget(self._targets.get(line, 0.0), self.ramp_samples)
         return ramp
 
-    def line_levels(self) -> dict[str, tuple[float, float]]:
-        """Each line of the last tick: the mean square of its input and the mean gain it was mixed
-        at (ramps included), both linear; their product is what the line put into the sum."""
-        samples = self.channels * self.frame_samples
-        levels = {}
-        for line, index in self._last_index.items():
-            ramp = self._last_ramping.get(index)
-            gain = float(ramp.mean()) if ramp is not None else float(self._last_steady[index])
-            levels[line] = (float(self._last_energy[index]) / samples, gain)
-        return levels
+    def line_levels(self) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+        """The lines of the last tick, the mean square of each one's input and the mean gain it was
+        mixed at (ramps included), both linear: their product is what the line put into the sum."""
+        gains = self._last_steady.astype(np.float64)
+        for index, ramp in self._last_ramping.items():
+            gains[index] = ramp.mean()
+        return tuple(self._last_index), self._last_energy / (self.channels * self.frame_samples), gains
 
     def meters(self) -> dict:
         """Peak and RMS (dBFS) of every line's input and of the program since the last call (a

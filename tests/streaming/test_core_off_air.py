@@ -97,9 +97,12 @@ def test_an_unrecorded_source_in_the_program_is_a_wrong_line_too(tmp_path):
     show.card("Alice")
     show.mix(4, {"p1": 0.0, "intruder": None}, viewer)
     # The double mixes a source but keeps no record of it (as a leak past the mixer would).
-    show.recorder.add = lambda position, levels, add=show.recorder.add: add(
-        position, {line: level for line, level in levels.items() if line != "intruder"}
-    )
+    def unrecorded(position, levels, add=show.recorder.add):
+        ids, energy, gain = levels
+        kept = [index for index, line in enumerate(ids) if line != "intruder"]
+        return add(position, (tuple(ids[index] for index in kept), energy[kept], gain[kept]))
+
+    show.recorder.add = unrecorded
     show.mix(6, {"p1": None, "intruder": 0.0}, viewer)
     assert only(viewer.changes, WRONG_LINE) == [
         (True, "on air but not heard: Alice; the program carries a source the mixer has no record of")

@@ -143,10 +143,14 @@ def test_what_is_not_a_media_playlist_is_refused_with_the_reason(text, problem):
 
 def test_the_envelope_record_keeps_each_lines_level_and_gain_per_block(tmp_path):
     recorder = EnvelopeRecorder(frame_samples=960, block_ticks=2, batch_blocks=2)
-    assert recorder.add(0, {"a": (0.01, 1.0)}) is None
-    assert recorder.add(960, {"a": (0.03, 0.5), "b": (0.04, 0.0)}) is None
-    assert recorder.add(1920, {"a": (1e-12, 1.0)}) is None
-    batch = recorder.add(2880, {"a": (0.0, 1.0), "b": (0.02, 0.0)})
+
+    def levels(**lines):
+        return tuple(lines), np.array([v[0] for v in lines.values()]), np.array([v[1] for v in lines.values()])
+
+    assert recorder.add(0, levels(a=(0.01, 1.0))) is None
+    assert recorder.add(960, levels(a=(0.03, 0.5), b=(0.04, 0.0))) is None
+    assert recorder.add(1920, levels(a=(1e-12, 1.0))) is None
+    batch = recorder.add(2880, levels(a=(0.0, 1.0), b=(0.02, 0.0)))
     assert batch == EnvelopeBatch(0, 1920, {"a": [(0.02, 0.75), (5e-13, 1.0)], "b": [(0.02, 0.0), (0.01, 0.0)]}, 2)
     line = batch.to_json(1000.0)
     assert json.loads(line) == {
