@@ -29,9 +29,9 @@ from stage.state import LIVE
 from streaming import lease, off_air_history
 from streaming.core.envelopes import ENVELOPE_FILE, EnvelopeTail
 from streaming.core.off_air import MonitorSettings, OffAirMonitor, Reading
+from streaming.host import hls_dir, owner_name
 from streaming.models import OffAirLease
 from streaming.off_air_viewer import StreamViewer, ViewerError
-from streaming.worker import hls_dir, owner_name
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from events.models import Event
 from streaming import lease
-from streaming.management.commands.mixer import StdoutReports
+from streaming.host import owner_name
 from streaming.models import OffAirLease
 from streaming.off_air import run_off_air_monitor
-from streaming.worker import owner_name
+from streaming.report_pipe import StdoutReports
 
 
 class Command(BaseCommand):
