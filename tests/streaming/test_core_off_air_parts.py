@@ -1,8 +1,11 @@
 """The off-air monitor's parts on plain data: who is heard from envelopes, hysteresis, reading a
-playlist as a plain player does (low-latency parts and all), the mixer's envelope record."""
+playlist as a plain player does (low-latency parts and all), the mixer's envelope record, fMP4
+segments."""
 
+import io
 import json
 
+import av
 import numpy as np
 import pytest
 
@@ -10,6 +13,7 @@ from streaming.core.alarms import AlarmChange, Hysteresis
 from streaming.core.envelopes import EnvelopeBatch, EnvelopeRecorder, EnvelopeStore, EnvelopeTail, append_batch
 from streaming.core.hearing import nonnegative_least_squares, who_is_heard
 from streaming.core.media_playlist import PlaylistError, parse_media_playlist
+from streaming.core.program_audio import ProgramDecoder, UndecodableSegment, container_of
 
 RNG = np.random.default_rng(7)
 
@@ -190,3 +194,34 @@ def test_the_tail_reads_whole_lines_only_and_starts_anew_when_the_record_shrinks
     assert tail.read() == ['{"n":2}']
     path.write_bytes(b'{"n":3}\n')
     assert tail.read() == ['{"n":3}']
+
+
+def fragmented_mp4_tone(seconds: float) -> tuple[bytes, list[bytes]]:
+    """A 440 Hz tone as fMP4 (CMAF-style, as low-latency HLS may carry it): the initialisation
+    section and the media fragments, each a segment of its own."""
+    buffer = io.BytesIO()
+    options = {"movflags": "frag_keyframe+empty_moov+default_base_moof", "frag_duration": "1000000"}
+    with av.open(buffer, "w", format="mp4", options=options) as container:
+        stream = container.add_stream("aac", rate=48000, layout="stereo")
+        for start in range(0, round(seconds * 48000), 960):
+            tone = (0.25 * np.sin(2 * np.pi * 440 * (np.arange(960) + start) / 48000)).astype(np.float32)
+            frame = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = 48000, start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    data = buffer.getvalue()
+    starts = [index - 4 for index in range(len(data)) if data.startswith(b"moof", index)]
+    return data[: starts[0]], [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)]
+
+
+def test_fragmented_mp4_segments_decode_after_their_initialisation_section():
+    init, fragments = fragmented_mp4_tone(3.0)
+    assert container_of("segment_000041.m4s") == "mp4" and container_of("segment_000001.ts") == "mpegts"
+    decoder = ProgramDecoder()
+    audio = np.concatenate([decoder.decode(fragment, "mp4", init) for fragment in fragments], axis=1)
+    assert audio.shape[0] == 2 and abs(audio.shape[1] - 3 * 48000) < 2048
+    assert np.sqrt(np.mean(audio[:, 4800:-4800] ** 2)) == pytest.approx(0.25 / np.sqrt(2), rel=0.05)
+    with pytest.raises(UndecodableSegment):
+        decoder.decode(b"not a segment", "mpegts")
