@@ -25,6 +25,7 @@ export function createOffAir() {
         return item;
       }),
     );
+    banner.title = [...banner.children].map((item) => item.textContent).join("\n");
     if (newlyRaised(seen, alarms).length) siren.play();
     seen = alarms;
   }
