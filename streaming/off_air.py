@@ -48,6 +48,8 @@ def monitor_settings() -> MonitorSettings:
         loudness_tolerance=settings.OFF_AIR_LOUDNESS_TOLERANCE,
         latency_max=settings.OFF_AIR_LATENCY_MAX_SECONDS,
         stall_seconds=settings.OFF_AIR_STALL_SECONDS,
+        # The first playlist comes once the mixer has started, which it has this long to do.
+        first_playlist_seconds=settings.MIXER_START_GRACE_SECONDS,
     )
 
 

@@ -64,6 +64,8 @@ class MonitorSettings:
     discontinuity_seconds: float = 30.0
     regressed_seconds: float = 10.0
     start_segments: int = 3
+    # A show that just went live has no playlist until its mixer has started and mixed a segment.
+    first_playlist_seconds: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -300,9 +302,13 @@ class OffAirMonitor:
     def _check_stall(self, now: float) -> None:
         if self.ended or self._progress is None:
             return
-        limit = self._limit(self.settings.stall_seconds)
         waited = now - self._progress
-        detail = self._failure or f"no new segment for {waited:.0f} s"
+        if self._last is None:
+            limit = self.settings.first_playlist_seconds
+            detail = f"no playlist published {waited:.0f} s into the show ({self._failure})"
+        else:
+            limit = self._limit(self.settings.stall_seconds)
+            detail = self._failure or f"no new segment for {waited:.0f} s"
         self._observe(STALLED, waited > limit, now, detail=detail)
 
     def _check_cut(self, segment: MediaSegment, now: float) -> None:

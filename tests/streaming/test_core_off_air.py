@@ -254,3 +254,16 @@ def test_the_engine_records_each_lines_envelope_beside_its_segments_and_the_moni
     monitor.tick(now)
     assert monitor.heard == ("Alice",)
     assert monitor.changes() == []
+
+
+def test_a_show_just_gone_live_has_a_while_to_publish_its_first_playlist(show):
+    monitor = OffAirMonitor(SETTINGS, line_names=NAMES)
+    start = show.clock
+    for seconds in (0.0, 10.0, 29.0):
+        monitor.playlist_failed("the playlist could not be fetched: HTTP 404", start + seconds)
+        monitor.tick(start + seconds)
+    assert monitor.changes() == []  # a stall, once a playlist is read, would be 2.5 s
+    monitor.playlist_failed("the playlist could not be fetched: HTTP 404", start + 31.0)
+    [change] = monitor.changes()
+    assert (change.alarm, change.active) == (STALLED, True)
+    assert change.detail == "no playlist published 31 s into the show (the playlist could not be fetched: HTTP 404)"
