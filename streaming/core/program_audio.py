@@ -17,6 +17,9 @@ import numpy as np
 
 from . import SAMPLE_RATE
 
+# Two decoded stretches follow on when the second starts this close to the first's end: the
+# playlist's date-times are to the millisecond, each truncated.
+FOLLOWS_ON = 0.005
 # The demuxer for a segment by its name's ending; fMP4 segments need their initialisation section.
 CONTAINERS = {".ts": "mpegts", ".aac": "aac", ".m4s": "mp4", ".mp4": "mp4", ".m4a": "mp4", ".cmfa": "mp4"}
 
@@ -105,9 +108,9 @@ class ProgramTrack:
 
     def mean_power(self, start: float, end: float) -> float | None:
         """Mean power over [start, end), or None unless decoded stretches that follow on from
-        each other (within a millisecond: two segments in a row) cover it all."""
+        each other (two segments in a row) cover it all."""
         starts = [stretch.start for stretch in self._stretches]
-        index = bisect.bisect_right(starts, start + 1e-3) - 1
+        index = bisect.bisect_right(starts, start + FOLLOWS_ON) - 1
         if index < 0:
             return None
         total, samples, at = 0.0, 0, start
@@ -115,7 +118,7 @@ class ProgramTrack:
             if index >= len(self._stretches):
                 return None
             stretch = self._stretches[index]
-            if stretch.start > at + 1e-3 or stretch.end <= at:
+            if stretch.start > at + FOLLOWS_ON or stretch.end <= at:
                 return None
             first = max(0, round((at - stretch.start) * SAMPLE_RATE))
             last = min(len(stretch.cumulative) - 1, round((end - stretch.start) * SAMPLE_RATE))

@@ -13,7 +13,7 @@ from streaming.core.alarms import AlarmChange, Hysteresis
 from streaming.core.envelopes import EnvelopeBatch, EnvelopeRecorder, EnvelopeStore, EnvelopeTail, append_batch
 from streaming.core.hearing import nonnegative_least_squares, who_is_heard
 from streaming.core.media_playlist import PlaylistError, parse_media_playlist
-from streaming.core.program_audio import ProgramDecoder, UndecodableSegment, container_of
+from streaming.core.program_audio import ProgramDecoder, ProgramTrack, UndecodableSegment, container_of
 
 RNG = np.random.default_rng(7)
 
@@ -225,3 +225,16 @@ def test_fragmented_mp4_segments_decode_after_their_initialisation_section():
     assert np.sqrt(np.mean(audio[:, 4800:-4800] ** 2)) == pytest.approx(0.25 / np.sqrt(2), rel=0.05)
     with pytest.raises(UndecodableSegment):
         decoder.decode(b"not a segment", "mpegts")
+
+
+def test_the_programs_power_is_read_across_segments_that_follow_on_and_not_across_a_gap():
+    track = ProgramTrack()
+    tone = np.full((2, 48000), 0.5, dtype=np.float32)
+    track.add(100.0, tone)
+    track.add(101.0009, tone * 0.5)  # the next segment, its date-time truncated to the millisecond
+    track.add(105.0, tone)  # after a cut
+    assert track.mean_power(100.9, 101.1) == pytest.approx((0.25 + 0.0625) / 2, rel=0.01)
+    assert track.mean_power(101.5, 102.0) == pytest.approx(0.0625)
+    assert track.mean_power(101.9, 102.1) is None  # not heard: the cut
+    assert track.mean_power(99.0, 99.5) is None
+    assert (track.start, round(track.end, 4)) == (100.0, 106.0)
