@@ -43,6 +43,8 @@ BLOCK_SAMPLES = SAMPLE_RATE // 10
 BLOCK_SECONDS = BLOCK_SAMPLES / SAMPLE_RATE
 # More of the program's energy than this from no line the mixer recorded: something else is on air.
 UNEXPLAINED = 0.6
+# A line on air is missed from the program only if its input is this loud against the program.
+MISSED_BELOW_PROGRAM = 0.1
 # Two segments in a row whose date-times are further apart than this are not one stream.
 CONTINUOUS = 0.05
 
@@ -426,9 +428,16 @@ class OffAirMonitor:
         if not undecided <= expected:
             return  # an unexpected line cannot be told apart from an expected one here
         unexpected = heard - expected
-        decided = hearing.sounding - hearing.undecided
-        missing = {who for who in expected - heard - undecided if any(name(line, line) == who for line in decided)}
-        sounding = float(np.mean(program)) >= SOUNDING
+        # Missed: a line the stage says is heard, with something to say (its input within 10 dB of
+        # the program; not a listener's room noise), that the program does not carry.
+        program_power = float(np.mean(program))
+        speaking = {
+            line
+            for line in hearing.sounding - hearing.undecided
+            if float(np.mean(inputs[line])) >= MISSED_BELOW_PROGRAM * program_power
+        }
+        missing = {who for who in expected - heard - undecided if any(name(line, line) == who for line in speaking)}
+        sounding = program_power >= SOUNDING
         unknown = sounding and hearing.unexplained > UNEXPLAINED
         problems = []
         if unexpected:

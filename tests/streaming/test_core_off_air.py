@@ -267,3 +267,12 @@ def test_a_show_just_gone_live_has_a_while_to_publish_its_first_playlist(show):
     [change] = monitor.changes()
     assert (change.alarm, change.active) == (STALLED, True)
     assert change.detail == "no playlist published 31 s into the show (the playlist could not be fetched: HTTP 404)"
+
+
+def test_a_listener_on_air_whose_microphone_only_hears_the_room_is_not_missed(tmp_path):
+    room = gated_tone(100, 5, amplitude=0.004)  # about -50 dBFS: a quiet room, not a voice
+    show = Broadcast(tmp_path, {"p1": gated_tone(440, 1), "p2": room})
+    viewer = Viewer(show, OffAirMonitor(SETTINGS, line_names=NAMES))
+    show.card("Alice", "Bob")
+    show.mix(8, {"p1": 0.0, "p2": 0.0}, viewer)
+    assert viewer.changes == [] and viewer.monitor.heard == ("Alice",)
