@@ -150,6 +150,29 @@ MIXER_LOUDNESS_TARGET = env.float("MIXER_LOUDNESS_TARGET", default=None)
 # as audio servers do; 0: never), where the process may (streaming/core/realtime.py).
 MIXER_REALTIME_PRIORITY = env.int("MIXER_REALTIME_PRIORITY", default=10)
 
+# --- the off-air monitor (streaming/off_air.py): one per live event, started and watched with the
+# mixers (MIXER_AUTOSTART, the watchdog), reading the published stream as a viewer does from
+# OFF_AIR_BASE_URL (the site itself, or the nginx in front: the public path, with a media pass).
+OFF_AIR_ENABLED = env.bool("OFF_AIR_ENABLED", default=True)
+OFF_AIR_BASE_URL = (env("OFF_AIR_BASE_URL", default="") or SITE_URL).rstrip("/")
+OFF_AIR_QUEUE = env("OFF_AIR_QUEUE", default="monitor")
+OFF_AIR_POLL_SECONDS = env.float("OFF_AIR_POLL_SECONDS", default=0.5)
+# Its lease, as the mixer's: renewed every OFF_AIR_RENEW_SECONDS; lapsed, the watchdog raises
+# "off-air monitor down" and starts another.
+OFF_AIR_LEASE_SECONDS = env.float("OFF_AIR_LEASE_SECONDS", default=10.0)
+OFF_AIR_RENEW_SECONDS = env.float("OFF_AIR_RENEW_SECONDS", default=2.0)
+# What it alarms on: silence (below OFF_AIR_SILENCE_DB) for OFF_AIR_DEAD_AIR_SECONDS while on air;
+# short-term loudness over the target by the tolerance; segments later than OFF_AIR_LATENCY_MAX_SECONDS
+# after they were mixed, or none new for OFF_AIR_STALL_SECONDS (unset: three target durations).
+OFF_AIR_DEAD_AIR_SECONDS = env.float("OFF_AIR_DEAD_AIR_SECONDS", default=5.0)
+OFF_AIR_SILENCE_DB = env.float("OFF_AIR_SILENCE_DB", default=-55.0)
+OFF_AIR_LOUDNESS_TARGET = env.float(
+    "OFF_AIR_LOUDNESS_TARGET", default=MIXER_LOUDNESS_TARGET if MIXER_LOUDNESS_TARGET is not None else -16.0
+)
+OFF_AIR_LOUDNESS_TOLERANCE = env.float("OFF_AIR_LOUDNESS_TOLERANCE", default=4.0)
+OFF_AIR_LATENCY_MAX_SECONDS = env.float("OFF_AIR_LATENCY_MAX_SECONDS", default=None)
+OFF_AIR_STALL_SECONDS = env.float("OFF_AIR_STALL_SECONDS", default=None)
+
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_IGNORE_RESULT = True
@@ -157,7 +180,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 # Mixers run for hours: acknowledged early, because the Redis broker redelivers an unacknowledged
 # task after its visibility timeout; the lease, not the broker, restarts a lost mixer.
 CELERY_TASK_ACKS_LATE = False
-CELERY_TASK_ROUTES = {"streaming.tasks.run_mixer": {"queue": MIXER_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "streaming.tasks.run_mixer": {"queue": MIXER_QUEUE},
+    "streaming.tasks.run_off_air_monitor": {"queue": OFF_AIR_QUEUE},
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # An early-acknowledged running task no longer counts against the prefetch limit, so a busy mixer
 # worker would still reserve the next mixer (which then waits behind a show that runs for hours).

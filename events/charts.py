@@ -29,6 +29,7 @@ class Chart:
     points: str = ""
     bars: tuple[Bar, ...] = ()
     x_labels: tuple[tuple[float, str], ...] = ()
+    y_min: float = 0
 
 
 def _frame(values: list[int]) -> tuple[int, float, float]:
@@ -37,13 +38,15 @@ def _frame(values: list[int]) -> tuple[int, float, float]:
     return y_max, HEIGHT - BOTTOM, plot_height
 
 
-def line_chart(series: list[tuple[datetime, int]], *, zone=None) -> Chart | None:
-    """A line over time: concurrent viewers per bucket."""
+def line_chart(series: list[tuple[datetime, float]], *, zone=None, floor: float = 0) -> Chart | None:
+    """A line over time (concurrent viewers per bucket; a latency, a loudness), its axis from
+    `floor` (values below it are drawn on it) to the highest value."""
     if not series:
         return None
     if len(series) > MAX_POINTS:  # keep each group's peak so the peak stays visible
         step = -(-len(series) // MAX_POINTS)
         series = [max(series[i : i + step], key=lambda point: point[1]) for i in range(0, len(series), step)]
+    series = [(at, max(0, n - floor)) for at, n in series]
     y_max, bottom, plot_height = _frame([n for _, n in series])
     start, end = series[0][0].timestamp(), series[-1][0].timestamp()
     span = max(end - start, 1)
@@ -56,7 +59,10 @@ def line_chart(series: list[tuple[datetime, int]], *, zone=None) -> Chart | None
     if zone is not None:
         first, last = first.astimezone(zone), last.astimezone(zone)
     labels = ((LEFT, f"{first:%d %b %H:%M}"), (LEFT + plot_width, f"{last:%d %b %H:%M}"))
-    return Chart(WIDTH, HEIGHT, y_max, LEFT, bottom, TOP, points=" ".join(coordinates), x_labels=labels)
+    top = y_max + floor
+    if isinstance(top, float):
+        top = round(top, 1)
+    return Chart(WIDTH, HEIGHT, top, LEFT, bottom, TOP, points=" ".join(coordinates), x_labels=labels, y_min=floor)
 
 
 def bar_chart(series: list[tuple[date, int]]) -> Chart | None:

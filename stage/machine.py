@@ -7,7 +7,7 @@ bridge, cues and Q&A each have a module of their own, and this one puts them tog
 
 from collections.abc import Callable
 
-from stage import bridge, cues, polls, qna, rundown, slides, votes
+from stage import bridge, cues, off_air, polls, qna, rundown, slides, votes
 from stage.state import (
     DONE,
     ENDED,
@@ -72,6 +72,7 @@ def initial_state(
         "decks": {},
         "slide": None,
         "presenter_slides": False,
+        "off_air_alarms": {},
     }
 
 
@@ -153,7 +154,7 @@ def end_show(state: State, command: dict, ctx: Context) -> list[Happening]:
     state["talkback"] = {}
     state["phase"] = ENDED
     state["ended_at"] = ctx.now
-    return [{"type": "phase", "phase": ENDED}]
+    return [{"type": "phase", "phase": ENDED}, *off_air.clear_all(state)]
 
 
 def set_hold(state: State, command: dict, ctx: Context) -> list[Happening]:
@@ -183,6 +184,7 @@ HANDLERS: dict[str, Callable[[State, dict, Context], list[Happening]]] = {
     **polls.HANDLERS,
     **votes.HANDLERS,
     **slides.HANDLERS,
+    **off_air.HANDLERS,
 }
 
 

@@ -10,6 +10,17 @@ from stage.slides import slide_files
 from stage.state import State, current_segment
 
 
+def line_names(state: State) -> dict[str, str]:
+    """Each line's name as the card says it: its presenter's, else its label, on one line (a name's
+    own line break would make it two names where they travel joined by line feeds)."""
+    presenters = state["presenters"]
+    names = {presenter["line"]: presenter["name"] for presenter in presenters.values()}
+    names |= {
+        line_id: line["label"] for line_id, line in state["lines"].items() if line.get("presenter") not in presenters
+    }
+    return {line_id: " ".join(name.splitlines()) for line_id, name in names.items()}
+
+
 def program_card(state: State) -> dict:
     """Phase, hold, who the program carries (`speaking`: presenters in roster order, then any
     line without a presenter by its label, each on one line), the title of the segment on air and
@@ -18,14 +29,13 @@ def program_card(state: State) -> dict:
     gains = audible_gains(state)
     heard = {line_id for line_id, gain in gains.items() if gain is not None}
     presenters = state["presenters"]
-    speaking = [p["name"] for p in presenters.values() if p["line"] in heard]
+    names = line_names(state)
+    speaking = [names[p["line"]] for p in presenters.values() if p["line"] in heard]
     speaking += [
-        line["label"]
+        names[line_id]
         for line_id, line in state["lines"].items()
         if line_id in heard and line.get("presenter") not in presenters
     ]
-    # The names travel joined by line feeds: a name's own line break would make it two names.
-    speaking = [" ".join(name.splitlines()) for name in speaking]
     segment_id = current_segment(state)
     question_id = on_screen(state)
     question = state["questions"][question_id] if question_id is not None else {"text": "", "name": ""}

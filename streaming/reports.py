@@ -1,6 +1,8 @@
-"""Where a mixer's reports go: every report to the event's consoles (the meters group), and line
-health changes to the stage itself, as the mixer's own command, when the stage accepts them. A
-report addressed `to` one socket (the answer to its WebRTC offer) goes to that socket alone.
+"""Where the reports of a mixer or an off-air monitor go: every report to the event's consoles (the
+meters group), and those that change the stage (line health, an off-air alarm) to the stage
+itself, as its sender's own command, when the stage accepts them (an alarm goes to the stage
+only: consoles see it in the stage's push). A report addressed `to` one socket (the answer to its
+WebRTC offer) goes to that socket alone.
 
 Reports come from the mix thread (Celery) or a pipe reader (local), so nothing here may block:
 sends are handed to an event loop and meters are dropped while too many are still in flight.
@@ -16,9 +18,8 @@ from concurrent.futures import Future
 from channels.layers import get_channel_layer
 
 from stage.broadcast import apply_and_broadcast
-from stage.contract.commands import MIXER
 from stage.groups import meters_group
-from streaming.stage_link import health_command
+from streaming.stage_link import STAGE_ONLY_REPORTS, report_command
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,16 @@ class Forwarder:
             message = {key: value for key, value in report.items() if key != "to"}
             self._submit(get_channel_layer().send(report["to"], {"type": "stage.signal", "message": message}))
             return
-        command = health_command(report)
+        command = report_command(report)
         if report.get("type") == "meters" and self.in_flight >= MAX_IN_FLIGHT:
             self.dropped += 1  # meters are superseded ten times a second; changes are never dropped
             return
-        layer = get_channel_layer()
-        self._submit(layer.group_send(meters_group(event_id), {"type": "mixer.report", "report": report}))
+        if report.get("type") not in STAGE_ONLY_REPORTS:
+            layer = get_channel_layer()
+            self._submit(layer.group_send(meters_group(event_id), {"type": "mixer.report", "report": report}))
         if command is not None:
-            self._submit(apply_and_broadcast(event_id, command, actor=MIXER, role=MIXER))
+            command, role = command
+            self._submit(apply_and_broadcast(event_id, command, actor=role, role=role))
 
     def _submit(self, coroutine) -> None:
         with self._lock:

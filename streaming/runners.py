@@ -1,10 +1,12 @@
-"""Starting and watching one mixer per live event, behind one interface for both modes.
+"""Starting and watching one mixer and one off-air monitor per live event, behind one interface
+for both modes.
 
-`LocalRunner` (embedded default) keeps each mixer as a child process of the server and forwards
-its reports from a pipe to the consoles. `CeleryRunner` (scaled out) sends the mixer to a worker
-on the mixer queue; Celery beat runs the watchdog. Either way the launcher claims the lease first,
-so a duplicate start is fenced off by its generation, and the watchdog replaces a mixer whose
-lease lapsed (dead, hung or paused) with generation + 1.
+`LocalRunner` (embedded default) keeps each mixer and monitor as a child process of the server
+and forwards their reports from a pipe to the consoles. `CeleryRunner` (scaled out) sends the
+mixer to a worker on the mixer queue and the monitor to one on the monitor queue; Celery beat runs
+the watchdog. Either way the launcher claims the lease first, so a duplicate start is fenced off
+by its generation, and the watchdog replaces a mixer or monitor whose lease lapsed (dead, hung or
+paused) with generation + 1 (streaming/off_air_supervision.py for the monitors).
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from django.utils import timezone
 from stage.models import StageState
 from stage.state import ENDED, MIXING_PHASES
 from streaming import lease
-from streaming.models import MixerLease
+from streaming.models import MixerLease, OffAirLease
+from streaming.off_air_supervision import monitors_wanted, needs_monitor, watch_monitors
 from streaming.reports import Forwarder
 from streaming.stage_link import needs_mixer
 from streaming.uplink import uses_redis
@@ -39,6 +42,9 @@ class MixerRunner(Protocol):
 
     def start(self, event_id: int) -> None:
         """Claim the next generation of the event's lease and start a mixer for it."""
+
+    def start_monitor(self, event_id: int) -> None:
+        """Claim the next generation of the event's monitor lease and start an off-air monitor."""
 
     def stop_all(self) -> None:
         """Stop the mixers this runner started (the server is going down)."""
@@ -63,14 +69,15 @@ def shows_owed_a_finish() -> list[int]:
 
 def watch_once(runner: MixerRunner) -> list[int]:
     """One watchdog round: start a mixer for every event that needs one (a live show without a
-    mixer, or an ended show owed its finish); returns their ids. With MIXER_AUTOSTART off it
-    starts nothing: mixers are then run by hand (`manage.py mixer`), and a second one would fence
-    them off."""
+    mixer, or an ended show owed its finish) and an off-air monitor for every live show without
+    one; returns the ids of the events given a mixer. With MIXER_AUTOSTART off it starts nothing:
+    mixers are then run by hand (`manage.py mixer`), and a second one would fence them off."""
     if not settings.MIXER_AUTOSTART:
         return []
     started = events_needing_a_mixer() + shows_owed_a_finish()
     for event_id in started:
         runner.start(event_id)
+    watch_monitors(runner)
     return started
 
 
@@ -109,6 +116,7 @@ class LocalRunner:
 
     def __init__(self) -> None:
         self.children: dict[int, subprocess.Popen] = {}
+        self.monitors: dict[int, subprocess.Popen] = {}
         self.inputs: dict[int, ChildInput] = {}
         # The newest WebM header frame of each browser line, for a child started mid-session.
         self.headers: dict[int, dict[str, bytes]] = {}
@@ -161,6 +169,30 @@ class LocalRunner:
         threading.Thread(target=self._forward_reports, args=(event_id, child), daemon=True).start()
         log.info("started mixer for event %s (generation %s, pid %s)", event_id, generation, child.pid)
 
+    def start_monitor(self, event_id: int) -> None:
+        with self.lock:
+            child = self.monitors.get(event_id)
+            if child is not None and child.poll() is None:
+                if not lease.is_lapsed(event_id, model=OffAirLease):
+                    return
+                log.warning("off-air monitor of event %s (pid %s) lost its lease; replacing it", event_id, child.pid)
+                child.terminate()
+                self.superseded.append(child)
+            generation = lease.claim(event_id, owner="queued by the local runner", model=OffAirLease)
+            command = [
+                sys.executable,
+                str(settings.BASE_DIR / "manage.py"),
+                "off_air_monitor",
+                str(event_id),
+                "--generation",
+                str(generation),
+                "--report-stdout",
+            ]
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+            self.monitors[event_id] = child
+        threading.Thread(target=self._forward_reports, args=(event_id, child), daemon=True).start()
+        log.info("started off-air monitor for event %s (generation %s, pid %s)", event_id, generation, child.pid)
+
     def send_uplink(self, event_id: int, line_id: str, frame: bytes, *, header: bool) -> None:
         """Pass one browser uplink frame to the event's mixer child (streaming/uplink.py)."""
         with self.lock:
@@ -183,7 +215,7 @@ class LocalRunner:
     def stop_all(self) -> None:
         self.stopping.set()
         with self.lock:
-            children = [*self.children.values(), *self.superseded]
+            children = [*self.children.values(), *self.monitors.values(), *self.superseded]
         for child in children:
             if child.poll() is None:
                 child.terminate()
@@ -233,6 +265,13 @@ class CeleryRunner:
         run_mixer.delay(event_id, generation)
         log.info("queued mixer for event %s (generation %s)", event_id, generation)
 
+    def start_monitor(self, event_id: int) -> None:
+        from streaming.tasks import run_off_air_monitor
+
+        generation = lease.claim(event_id, owner="queued on the monitor queue", model=OffAirLease)
+        run_off_air_monitor.delay(event_id, generation)
+        log.info("queued off-air monitor for event %s (generation %s)", event_id, generation)
+
     def stop_all(self) -> None:
         """Workers stop with their own SIGTERM."""
 
@@ -248,6 +287,9 @@ def get_runner() -> MixerRunner:
 
 
 def on_stage_changed(sender, *, event_id: int, state: dict, **kwargs) -> None:
-    """Start a mixer as soon as a show needs one; the mixer follows the rest by itself."""
+    """Start a mixer as soon as a show needs one, and an off-air monitor as soon as it is live;
+    they follow the rest by themselves."""
     if settings.MIXER_AUTOSTART and needs_mixer(state) and lease.is_lapsed(event_id):
         get_runner().start(event_id)
+    if monitors_wanted() and needs_monitor(event_id, state):
+        get_runner().start_monitor(event_id)

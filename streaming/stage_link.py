@@ -1,10 +1,12 @@
-"""What the mixer takes from the stage (its mix plan) and gives back to it (line health), in one place."""
+"""What the mixer takes from the stage (its mix plan) and what it and the off-air monitor give back
+to it (line health, alarms), in one place."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from stage import machine
+from stage.contract.commands import MIXER, MONITOR
 from stage.program_card import program_card
 from stage.state import MIXING_PHASES
 from streaming.core.returns import ReturnPlan
@@ -43,11 +45,21 @@ def mix_settings(state: dict) -> MixSettings:
     )
 
 
-def health_command(report: dict) -> dict | None:
-    """The stage command for a mixer report that changes the stage (line health), else None."""
-    if report.get("type") != "line_health":
-        return None
-    command = {"type": "set_line_health", "line": report["line"], "health": report["health"]}
-    if report.get("fault"):
-        command["fault"] = report["fault"]
-    return command
+# Reports that are stage facts only: the consoles learn of them from the stage's push.
+STAGE_ONLY_REPORTS = frozenset({"off_air_alarm"})
+
+
+def report_command(report: dict) -> tuple[dict, str] | None:
+    """The stage command for a report that changes the stage, and the role it comes from: line
+    health from the mixer, an alarm from the off-air monitor; else None."""
+    if report.get("type") == "line_health":
+        command = {"type": "set_line_health", "line": report["line"], "health": report["health"]}
+        if report.get("fault"):
+            command["fault"] = report["fault"]
+        return command, MIXER
+    if report.get("type") == "off_air_alarm":
+        command = {"type": "set_off_air_alarm", "alarm": report["alarm"], "active": report["active"]}
+        if report.get("detail"):
+            command["detail"] = report["detail"][:300]
+        return command, MONITOR
+    return None

@@ -4,12 +4,9 @@ Both runners end up here: the local runner's child process and the Celery mixer 
 """
 
 import logging
-import os
 import signal
-import socket
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -26,6 +23,7 @@ from streaming.core.playlist import OPEN_STATE_FILE, STATE_FILE, PlaylistWriter
 from streaming.core.realtime import realtime
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
+from streaming.host import hls_dir, owner_name
 from streaming.policed import policed_spec
 from streaming.replay import finish_replay
 from streaming.signalling import Signalling
@@ -42,14 +40,6 @@ BUILT_IN_HOLD_MUSIC = LineSpec(
 )
 # The slate tone: 1 kHz at -20 dBFS, the usual line-up level.
 SLATE_TONE = LineSpec("fallback", "aevalsrc=0.1*sin(2*PI*1000*t):s=48000", format="lavfi")
-
-
-def owner_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def hls_dir(event_id: int) -> Path:
-    return Path(settings.HLS_ROOT) / str(event_id)
 
 
 # A browser uplink is live WebM/Opus: probe no further than its header, wait for nothing.

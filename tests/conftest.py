@@ -18,6 +18,8 @@ from stage import tally
 # settings were read before this file.
 LOOPBACK_RTC = {"RTC_ICE_SERVERS": "[]", "RTC_HOST_ADDRESSES": "127.0.0.1", "RTC_CANDIDATE_NETWORKS": "127.0.0.0/8"}
 os.environ.update(LOOPBACK_RTC)
+# No off-air monitor beside every live test's mixer: the monitor's own tests turn it on.
+os.environ.setdefault("OFF_AIR_ENABLED", "false")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,8 +30,10 @@ def _collected_static():
 
 @pytest.fixture(autouse=True)
 def _no_mixer_autostart_in_process(settings):
-    """Tests in this process never spawn mixers behind their back; live tests run a real server."""
+    """Tests in this process never spawn mixers or off-air monitors behind their back; live tests
+    run a real server."""
     settings.MIXER_AUTOSTART = False
+    settings.OFF_AIR_ENABLED = False
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,9 @@ from events import harness
 from events.harness import database_url, free_port, wait_for
 from streaming import passes
 from streaming.core import media_pass
+from streaming.core.envelopes import ENVELOPE_FILE
 from streaming.core.playlist import PlaylistWriter
+from streaming.off_air_viewer import StreamViewer, ViewerError
 from tests.factories import make_event, make_producer
 from tests.media import PASS_COOKIE, get_pass
 from tests.streaming.test_core_playlist_parts import PART, publish, publish_parts
@@ -127,7 +129,7 @@ def pass_through_nginx(port: int, client: Client, event_id: int) -> str:
     return headers["set-cookie"].split(";")[0].removeprefix(f"{PASS_COOKIE}=")
 
 
-def test_nginx_serves_every_file_to_a_pass_holder_as_django_does(nginx, event, producer):
+def test_nginx_serves_every_file_to_a_pass_holder_as_django_does(nginx, event, producer, settings):
     value = pass_through_nginx(nginx, producer, event.pk)
     get_pass(producer, event.pk)  # the same holder's pass for the Django view, to compare with
     for name, content in FILES.items():
@@ -145,6 +147,14 @@ def test_nginx_serves_every_file_to_a_pass_holder_as_django_does(nginx, event, p
     assert request(nginx, "GET", f"/hls/{event.pk}/segment_000002.ts", with_pass(value))[0] == 404
     # Names the files' location does not take go to Django, which answers them as the view does.
     assert request(nginx, "GET", f"/hls/{event.pk}/playlist_state.json", with_pass(value))[0] == 404
+    # The off-air monitor reads through nginx as a viewer does, with a pass of its own making; the
+    # mixer's record of its lines is not public.
+    viewer = StreamViewer(f"http://127.0.0.1:{nginx}", event.pk, secret=settings.HLS_PASS_SECRET, pass_seconds=60,
+                          timeout=5)
+    assert (viewer.get(), viewer.get("segment_000001.ts")) == (FILES["live.m3u8"], FILES["segment_000001.ts"])
+    (Path(settings.HLS_ROOT) / str(event.pk) / ENVELOPE_FILE).write_text("{}\n")
+    with pytest.raises(ViewerError, match="HTTP 404"):
+        viewer.get(ENVELOPE_FILE)
 
 
 def forged(event_id: int, expires: int, secret: str) -> str:

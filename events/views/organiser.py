@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from events import attendance, audience_report, charts, export, reports
+from events import attendance, audience_report, charts, export, off_air_report, reports
 from events.models import Event
 
 
@@ -25,6 +25,7 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
         return event
     attendance.flush()  # buckets closed since the last scheduled flush
     summary = reports.build(event)
+    off_air = off_air_report.build(event)
     context = {
         "event": event,
         "report": summary,
@@ -33,6 +34,9 @@ def report(request: HttpRequest, slug: str) -> HttpResponse:
         "viewers_chart": charts.line_chart(summary.viewers_over_time, zone=event.zone),
         "questions": audience_report.questions(event),
         "polls": audience_report.polls(event),
+        "off_air": off_air,
+        "latency_chart": off_air and charts.line_chart(off_air.latency_over_time, zone=event.zone),
+        "loudness_chart": off_air and charts.line_chart(off_air.loudness_over_time, zone=event.zone, floor=-40),
     }
     return render(request, "events/report.html", context)
 

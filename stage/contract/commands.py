@@ -5,10 +5,11 @@ names the field it is about. Commands are absolute ("set X to Y"), never toggles
 re-send one after a stale-version refusal and get what it meant.
 
 Roles: producers may send every command a console needs; a presenter only commands about
-themselves (`presenter` must be their own id); the mixer and the system report facts (line health,
-presence), which apply at the head version without a staleness check; viewers only ask questions;
-nobody (a socket not admitted) may send nothing. A viewer's question is a fact too (someone asked):
-it applies at the head, and a flood of them never makes a producer's command stale.
+themselves (`presenter` must be their own id); the mixer, the off-air monitor and the system report
+facts (line health, alarms, presence), which apply at the head version without a staleness check;
+viewers only ask questions; nobody (a socket not admitted) may send nothing. A viewer's question
+is a fact too (someone asked): it applies at the head, and a flood of them never makes a
+producer's command stale.
 """
 
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 from stage.contract.enums import (
     CUE_KIND,
     FALLBACK_SOURCE,
+    OFF_AIR_ALARM,
     POLL_STATUS,
     PRESENTER_STATUS,
     QUESTION_STATUS,
@@ -30,6 +32,7 @@ from stage.contract.limits import (
     MAX_CLIENT_ID_LENGTH,
     MAX_CUE_SECONDS,
     MAX_DECK_PAGES,
+    MAX_DETAIL_LENGTH,
     MAX_GAIN_DB,
     MAX_ID_LENGTH,
     MAX_NAME_LENGTH,
@@ -46,10 +49,10 @@ from stage.contract.limits import (
 from stage.sources.checks import FORMATS, MAX_REASON_LENGTH, MAX_SOURCE_LENGTH, SourceError, check_source
 from stage.sources.policy import SourcePolicy
 
-PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER, NOBODY = ROLE.values
+PRODUCER, PRESENTER, MIXER, SYSTEM, VIEWER, MONITOR, NOBODY = ROLE.values
 ROLES = ROLE.values
 # Roles that report facts: applied at the head version, never refused as stale.
-FACT_ROLES = frozenset({MIXER, SYSTEM, VIEWER})
+FACT_ROLES = frozenset({MIXER, SYSTEM, VIEWER, MONITOR})
 
 # A cue to every presenter.
 ALL = "all"
@@ -139,6 +142,16 @@ COMMANDS: dict[str, CommandSpec] = {
         },
         _PRODUCERS,
         check=_check_browser_line,
+    ),
+    # What the audience receives is wrong, or right again (the off-air monitor; the watchdog
+    # when the monitor itself stops reporting).
+    "set_off_air_alarm": CommandSpec(
+        {
+            "alarm": Field(str, choices=OFF_AIR_ALARM.values),
+            "active": Field(bool),
+            "detail": Field(str, required=False, blank=True, max_length=MAX_DETAIL_LENGTH),
+        },
+        frozenset({MONITOR, SYSTEM}),
     ),
     "set_preview": CommandSpec({"presenters": _PRESENTER_IDS}, _PRODUCERS),
     "take": CommandSpec({}, _PRODUCERS),

@@ -60,6 +60,8 @@ ROLE = Enumeration(
         "mixer": "mixer",
         "system": "system",
         "viewer": "viewer",
+        # The off-air monitor: it reports what the audience receives (streaming/off_air.py).
+        "monitor": "off-air monitor",
         # A socket's role until it is admitted (stage/admission.py): it may send nothing at all.
         "nobody": "nobody",
     }
@@ -83,6 +85,20 @@ SOURCE_KIND = Enumeration(
     }
 )
 ALARM = Enumeration({"silence": "silence"})
+# What the off-air monitor finds wrong with the published stream (streaming/core/off_air.py), and
+# its own silence (the watchdog's: streaming/off_air_supervision.py).
+OFF_AIR_ALARM = Enumeration(
+    {
+        "dead_air": "dead air",
+        "loud": "too loud",
+        "late": "stream late",
+        "stalled": "stream stalled",
+        "regressed": "playlist went back",
+        "discontinuity": "stream cut",
+        "wrong_line": "wrong line heard",
+        "monitor_down": "off-air monitor down",
+    }
+)
 # The on-air segment's clock: fine, in its last stretch, or over time.
 CLOCK_LEVEL = Enumeration({"ok": "remaining", "warn": "remaining", "over": "overrun"})
 
@@ -100,6 +116,7 @@ ENUMERATIONS: dict[str, Enumeration] = {
     "tally": TALLY,
     "source_kind": SOURCE_KIND,
     "alarm": ALARM,
+    "off_air_alarm": OFF_AIR_ALARM,
     "clock_level": CLOCK_LEVEL,
 }
 

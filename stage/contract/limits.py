@@ -7,6 +7,8 @@ MAX_GAIN_DB = 12.0
 MAX_TITLE_LENGTH = 200
 MAX_TEXT_LENGTH = 500
 MAX_NAME_LENGTH = 80
+# What an alarm says it found ("heard but not on air: …").
+MAX_DETAIL_LENGTH = 300
 # A poll: a question and two to eight short options.
 MIN_POLL_OPTIONS = 2
 MAX_POLL_OPTIONS = 8

@@ -29,9 +29,9 @@ from stage.contract.records import (
 from stage.contract.signals import MAX_SDP_LENGTH, MAX_SESSION_LENGTH
 
 UPLINK = "uplink"
-# Who makes a message: the server's socket itself, or the event's mixer (reports forwarded as
-# they are).
-SERVER, MIXER = "server", "mixer"
+# Who makes a message: the server's socket itself, or the event's mixer or off-air monitor
+# (reports forwarded as they are).
+SERVER, MIXER, MONITOR = "server", "mixer", "monitor"
 
 
 @dataclass(frozen=True)
@@ -181,6 +181,24 @@ MESSAGES: dict[str, dict[str, MessageSpec]] = {
         "alarm": MessageSpec({"alarm": Field(str, choices=ALARM.values), "line": ID, "active": Field(bool)}, MIXER),
         # The fallback source started or stopped playing.
         "fallback": MessageSpec({"active": Field(bool)}, MIXER),
+        # What the audience received, one report a published segment (streaming/off_air.py):
+        # when its first sample was mixed, how late it arrived, the program's loudness then
+        # (EBU R128; integrated and true peak since the monitor began), who was heard, and the
+        # thresholds the console draws beside them.
+        "off_air": MessageSpec(
+            {
+                "at": TIME,
+                "latency_s": Field(float, nullable=True),
+                "momentary_lufs": Field(float, nullable=True),
+                "short_term_lufs": Field(float, nullable=True),
+                "integrated_lufs": Field(float, nullable=True),
+                "true_peak_dbtp": Field(float, nullable=True),
+                "heard": Field(list, items=TEXT),
+                "target_lufs": Field(float),
+                "latency_max_s": Field(float),
+            },
+            MONITOR,
+        ),
     },
     # A new line of this presenter's chat with the producers.
     GREENROOM: _stage_messages(GREENROOM) | {"message": MessageSpec({"message": CHAT_LINE})},

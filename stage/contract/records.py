@@ -12,6 +12,7 @@ from stage.contract.enums import (
     CUE_KIND,
     FALLBACK_SOURCE,
     LINE_HEALTH,
+    OFF_AIR_ALARM,
     PHASE,
     POLL_STATUS,
     PRESENTER_STATUS,
@@ -99,6 +100,8 @@ MESSAGE = {
 }
 # A producer talking back: to these presenters, or to all of them.
 TALKBACK = {"presenters": IDS, "all": FLAG}
+# An alarm of the off-air monitor, raised since `since` (Unix time): what it found.
+OFF_AIR_ALARM_RECORD = {"since": TIME, "detail": ANY_TEXT}
 # A rendered deck: its images are under the event's slides folder, in `files` (an immutable name).
 DECK = {"title": TEXT, "pages": Field(int, minimum=1), "files": ID, "presenter": OPTIONAL_ID, "segment": OPTIONAL_ID}
 # The slide on screen: a deck's page.
@@ -150,10 +153,12 @@ STATE = {
     # The slide on screen, or None; whether the presenter on air may turn the pages.
     "slide": Field(dict, nullable=True, record=SLIDE),
     "presenter_slides": FLAG,
+    # The off-air monitor's alarms now raised, by alarm (stage/contract/enums.py OFF_AIR_ALARM).
+    "off_air_alarms": Field(dict, values=Field(dict, record=OFF_AIR_ALARM_RECORD)),
 }
 # Keys of the state the green room does not get: the chat, the Q&A queue, the polls, and who talks
 # back (producers' names); it gets the presenters being talked to instead (`talkback_to`).
-GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback")
+GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback", "off_air_alarms")
 GREENROOM_STATE = {key: field for key, field in STATE.items() if key not in GREENROOM_PRIVATE} | {
     "lines": _map(GREENROOM_LINE),
     "talkback_to": IDS,
@@ -230,9 +235,11 @@ HAPPENINGS = {
     "slide": {"deck": OPTIONAL_ID, "page": Field(int, nullable=True, minimum=1)},
     "deck": {"deck": ID, "removed": Field(bool, required=False)},
     "presenter_slides": {"allowed": FLAG},
+    # The off-air monitor raised or cleared an alarm.
+    "off_air_alarm": {"alarm": _enum(OFF_AIR_ALARM), "active": FLAG},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
-GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes")
+GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes", "off_air_alarm")
 GREENROOM_HIDDEN_LINE_FIELDS = tuple(sorted(set(LINE) - set(GREENROOM_LINE)))
 GREENROOM_HAPPENINGS = {
     kind: record for kind, record in HAPPENINGS.items() if kind not in GREENROOM_PRIVATE_HAPPENINGS

@@ -14,6 +14,7 @@ import numpy as np
 from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
 from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Part, Segment
+from .envelopes import ENVELOPE_FILE, EnvelopeBatch, EnvelopeRecorder, append_batch
 from .lines import HEALTH_OK, HEALTH_SILENT, LineReader, LineSpec
 from .loudness import LoudnessMeter, LoudnessNormaliser
 from .mixer import METER_FLOOR_DB, Mixer
@@ -150,6 +151,7 @@ class MixEngine:
             self._recorder = AacRecorder(self.out_dir / RECORDING_NAME)
         # Program date-time is a sample clock anchored to the wall clock at the start of each run.
         self._anchor_wall = self.clock.time()
+        self._envelopes = EnvelopeRecorder(self.mixer.frame_samples)  # keyed by this run's samples
         self._card_due = True  # a restarted mixer writes the card in force at its first tick
         ticks = 0
         deadline = self.clock.monotonic()
@@ -212,6 +214,7 @@ class MixEngine:
             for line_id, reader in readers.items()
         }
         program = self.mixer.mix(frames)
+        self._record_envelopes(segmenter.position)
         if peers:
             # Before the encoder's share of the tick: the returns' latency is the mix's alone.
             self._send_returns(plan, frames, program, peers, speaking.keys())
@@ -227,6 +230,17 @@ class MixEngine:
                 self.mixer.set_program_gain(gain_db)
         for piece in segmenter.push(program):
             self._submit(piece)
+
+    def _record_envelopes(self, position: int) -> None:
+        """Note what each line put into this tick (for the off-air monitor, streaming/core/envelopes.py);
+        a second's worth is written beside the public segments, never beside the rehearsal's."""
+        batch = self._envelopes.add(position, self.mixer.line_levels())
+        if batch is not None and self._public:
+            self._publisher.submit(partial(self._publish_envelopes, batch))
+
+    def _publish_envelopes(self, batch: EnvelopeBatch) -> None:
+        if self.may_publish():  # a fenced-off mixer's record would contradict its replacement's
+            append_batch(self.out_dir / ENVELOPE_FILE, batch.to_json(self._date_time(batch.position).timestamp()))
 
     def _peer_frame(self, peer: PeerAudio) -> np.ndarray:
         frame = peer.inbound.pop()

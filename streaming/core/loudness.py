@@ -16,16 +16,18 @@ GATE_LUFS = -50.0
 
 
 class LoudnessMeter:
-    """Momentary (400 ms) and short-term (3 s) loudness in LUFS of everything pushed (BS.1770)."""
+    """Momentary (400 ms) and short-term (3 s) loudness in LUFS of everything pushed (BS.1770),
+    its integrated loudness, and with `true_peak` the highest true peak in dBTP (4x oversampled:
+    it costs, so the mixer's meters leave it off)."""
 
-    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, sample_rate: int = SAMPLE_RATE, *, true_peak: bool = False) -> None:
         self.sample_rate = sample_rate
         self._time_base = Fraction(1, sample_rate)
         self._graph = av.filter.Graph()
         self._source = self._graph.add_abuffer(
             sample_rate=sample_rate, format="fltp", layout="stereo", time_base=self._time_base
         )
-        ebur128 = self._graph.add("ebur128", "metadata=1")
+        ebur128 = self._graph.add("ebur128", "metadata=1:peak=true" if true_peak else "metadata=1")
         self._sink = self._graph.add("abuffersink")
         self._source.link_to(ebur128)
         ebur128.link_to(self._sink)
@@ -33,6 +35,8 @@ class LoudnessMeter:
         self._pts = 0
         self.momentary: float | None = None
         self.short_term: float | None = None
+        self.integrated: float | None = None
+        self.true_peak: float | None = None
 
     def push(self, program: np.ndarray) -> None:
         """Measure one (2, N) float32 block of the program."""
@@ -51,6 +55,12 @@ class LoudnessMeter:
             if "lavfi.r128.S" in metadata:
                 self.momentary = _finite(metadata["lavfi.r128.M"])
                 self.short_term = _finite(metadata["lavfi.r128.S"])
+                integrated = _finite(metadata["lavfi.r128.I"])
+                # -70 LUFS is the absolute gate: nothing loud enough to integrate yet.
+                self.integrated = integrated if integrated is not None and integrated > -70 else None
+            if "lavfi.r128.true_peak" in metadata:
+                peak = float(metadata["lavfi.r128.true_peak"])  # linear, the highest so far
+                self.true_peak = round(20 * math.log10(peak), 2) if peak > 0 else None
 
 
 def _finite(value: str) -> float | None:

@@ -29,6 +29,8 @@ from tests.stage.show import Show
 SCRIPT = [
     ("start_rehearsal", {}, "producer", "user:pat"),
     ("go_live", {}, "producer", "user:pat"),
+    ("set_off_air_alarm", {"alarm": "dead_air", "active": True, "detail": "the program is silent while on air"},
+     "monitor", "monitor"),
     ("set_presence", {"presenter": "p1", "connected": True}, "system", "presenter:p1"),
     ("set_check_in", {"presenter": "p1", "checked_in": True}, "presenter", "presenter:p1"),
     ("set_status", {"presenter": "p1", "status": "audio_problem"}, "presenter", "presenter:p1"),

@@ -75,6 +75,11 @@ FIELDS = {
     "set_poll_status": {"poll": st.sampled_from(POLL_IDS), "status": st.sampled_from(["open", "closed"])},
     "show_poll_results": {"poll": st.sampled_from(POLL_IDS), "shown": st.booleans()},
     "remove_poll": {"poll": st.sampled_from(POLL_IDS)},
+    "set_off_air_alarm": {
+        "alarm": st.sampled_from(["dead_air", "stalled", "monitor_down"]),
+        "active": st.booleans(),
+        "detail": st.just("found"),
+    },
     "set_votes": {
         "questions": st.dictionaries(st.sampled_from(QUESTION_IDS), st.integers(0, 5)),
         "polls": st.dictionaries(st.sampled_from(POLL_IDS), st.lists(st.integers(0, 5), min_size=2, max_size=3)),

@@ -50,7 +50,7 @@ def test_segments_are_immutable_transport_streams(client, event_dir):
 
 @pytest.mark.parametrize(
     "name",
-    ["missing.ts", "..%2Fsecret.ts", "live.m3u8.bak", "playlist_state.json", ".ts"],
+    ["missing.ts", "..%2Fsecret.ts", "live.m3u8.bak", "playlist_state.json", "line_envelopes.jsonl", ".ts"],
 )
 def test_anything_else_is_not_found(client, event_dir, name):
     (event_dir / "playlist_state.json").write_text("{}")

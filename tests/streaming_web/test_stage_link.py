@@ -7,7 +7,7 @@ import pytest
 
 from stage import store
 from streaming.core.lines import LineSpec
-from streaming.stage_link import health_command, mix_settings, needs_mixer
+from streaming.stage_link import STAGE_ONLY_REPORTS, mix_settings, needs_mixer, report_command
 from streaming.worker import BUILT_IN_HOLD_MUSIC, SLATE_TONE, fallback_spec
 from tests.factories import make_event, make_tone_presenter
 
@@ -57,10 +57,24 @@ def test_fallback_sources_by_name(settings):
 def test_a_health_report_becomes_the_mixers_command_with_the_reason_a_source_was_refused():
     reason = "169.254.169.254 is a link-local address: lines may not reach it on this server."
     report = {"type": "line_health", "line": "p1", "health": "faulted", "fault": reason}
-    assert health_command(report) == {"type": "set_line_health", "line": "p1", "health": "faulted", "fault": reason}
-    assert health_command({"type": "line_health", "line": "p1", "health": "ok"}) == {
-        "type": "set_line_health",
-        "line": "p1",
-        "health": "ok",
-    }
-    assert health_command({"type": "meters", "lines": {}}) is None
+    assert report_command(report) == (
+        {"type": "set_line_health", "line": "p1", "health": "faulted", "fault": reason},
+        "mixer",
+    )
+    assert report_command({"type": "line_health", "line": "p1", "health": "ok"}) == (
+        {"type": "set_line_health", "line": "p1", "health": "ok"},
+        "mixer",
+    )
+    assert report_command({"type": "meters", "lines": {}}) is None
+
+
+def test_an_off_air_alarm_report_becomes_the_monitors_command_and_reaches_the_stage_only():
+    report = {"type": "off_air_alarm", "alarm": "dead_air", "active": True, "detail": "silent " * 60}
+    command, role = report_command(report)
+    assert role == "monitor" and command["alarm"] == "dead_air" and command["active"] is True
+    assert len(command["detail"]) == 300
+    assert report_command({"type": "off_air_alarm", "alarm": "dead_air", "active": False, "detail": ""}) == (
+        {"type": "set_off_air_alarm", "alarm": "dead_air", "active": False},
+        "monitor",
+    )
+    assert {"off_air_alarm"} == STAGE_ONLY_REPORTS

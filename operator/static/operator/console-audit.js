@@ -1,5 +1,6 @@
 // The audit log, newest first: who did what, when, at which version; ids shown by name where the
-// state knows them. The mixer's and the system's facts are hidden unless asked for.
+// state knows them. The mixer's and the system's facts are hidden unless asked for (an off-air
+// alarm never is).
 import { $, formatTime, who } from "./console-ui.js";
 
 const AUDIT_ROWS = 200;
@@ -27,6 +28,7 @@ export function createAudit(page) {
       const item = document.createElement("li");
       item.dataset.version = entry.version;
       item.dataset.role = entry.role;
+      item.dataset.type = entry.type;
       const details = Object.entries(entry.details).map(([k, v]) => `${k}=${readable(k, v)}`).join(" ");
       const chapter = entry.chapter ? ` — “${entry.chapter}”` : "";
       item.textContent = `${formatTime(entry.at)} v${entry.version} ${who(entry.actor)} ${entry.type} ${details}${chapter}`;

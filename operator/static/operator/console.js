@@ -7,6 +7,7 @@ import { createBar } from "./console-bar.js";
 import { createChat } from "./console-chat.js";
 import { createLines } from "./console-lines.js";
 import { createMeters } from "./console-meters.js";
+import { createOffAir } from "./console-off-air.js";
 import { createPolls } from "./console-polls.js";
 import { createQuestions } from "./console-questions.js";
 import { createRundown } from "./console-rundown.js";
@@ -35,6 +36,7 @@ page.switcher = createSwitcher(page);
 page.lines = createLines(page, { cueAckSeconds: config.cue_ack_seconds });
 page.talkback = createTalkback(page, { actor: config.actor, configuration: config.rtc });
 page.meters = createMeters(page);
+page.offAir = createOffAir();
 page.chat = createChat(page);
 page.questions = createQuestions(page);
 page.polls = createPolls(page);
@@ -45,7 +47,7 @@ followAudience(config.audience_url);
 
 function render() {
   if (!state) return;
-  for (const part of [page.bar, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls, page.slides]) part.render(state);
+  for (const part of [page.bar, page.offAir, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls, page.slides]) part.render(state);
   tick();
 }
 
@@ -63,7 +65,7 @@ const stage = new StageSocket($("console").dataset.socket, {
     render();
   },
   onAudit: page.audit.show,
-  onReport: page.meters.report,
+  onReport: (message) => page.offAir.report(message) || page.meters.report(message),
   onConnection: (connection) => {
     $("connection").dataset.state = connection;
     $("connection").textContent = connection;

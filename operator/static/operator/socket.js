@@ -32,9 +32,9 @@ export function applyDelta(state, delta) {
   return next;
 }
 
-// The mixer's reports, which a console gets as the mixer sent them.
+// The mixer's and the off-air monitor's reports, which a console gets as they were sent.
 const REPORT_TYPES = new Set(
-  Object.entries(CONTRACT.messages.console).filter(([, origin]) => origin === "mixer").map(([type]) => type),
+  Object.entries(CONTRACT.messages.console).filter(([, origin]) => origin !== "server").map(([type]) => type),
 );
 
 export class StageSocket {
