@@ -260,6 +260,11 @@ if RTC_BROWSER_ICE_TRANSPORT_POLICY not in ("all", "relay"):
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webcast@localhost")
+# Seconds an SMTP connection may wait on the server (connect, each reply). Django's default is
+# none: a mail server that stops answering would hold a worker forever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=15.0)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a positive number of seconds.")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
