@@ -1,19 +1,35 @@
-"""Celery tasks of the event domain: registrant emails, presenter invitations, reminders and the presence flush."""
+"""Celery tasks of the event domain: registrant emails, presenter invitations, reminders and the presence flush.
+
+Mail tasks are idempotent and acknowledged late: a worker that dies while sending one leaves its
+message to be delivered again (reject_on_worker_lost), and the outbox row says whether it went.
+"""
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import get_connection
 
-from events import attendance, mail, reminders
+from events import attendance, mail, outbox, reminders
 from events.models import Presenter, Registration
+
+# What a crashed worker must not lose: redelivered, not acknowledged, when it dies mid-task.
+REDELIVERED = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(**REDELIVERED)
+def send_outbox_mail(mail_id: int) -> bool:
+    """Send one email of the outbox (events/outbox.py), unless it went already."""
+    return outbox.deliver(mail_id)
 
 
 @shared_task
-def send_registration_mail(registration_id: int, kind: str) -> None:
-    """Email a registrant about their registration (events.mail.KINDS)."""
-    registration = Registration.objects.select_related("event").filter(pk=registration_id).first()
-    if registration is None:  # deleted before the mail went out: nobody to write to
-        return
-    mail.build(registration, kind).send()
+def relay_outbox() -> int:
+    """Periodic: hand due outbox mails to the workers (those no committing process relayed) and
+    forget mails sent long ago."""
+    from events.relay import relay
+
+    relayed = relay()
+    outbox.prune(settings.OUTBOX_KEEP_DAYS)
+    return relayed
 
 
 @shared_task
@@ -41,7 +57,7 @@ def flush_attendance() -> int:
     return attendance.flush()
 
 
-@shared_task
+@shared_task(**REDELIVERED)
 def send_greenroom_invitation(presenter_pk: int) -> None:
     """Email a presenter their personal green-room link (events.mail.build_invitation)."""
     presenter = Presenter.objects.select_related("event").filter(pk=presenter_pk).first()

@@ -1,0 +1,96 @@
+"""Handing the outbox's due mails to the workers (the relay of the transactional outbox).
+
+Three things run it: a thread in each process that committed mail (`kick`, after the commit, so
+the request never waits on the broker and a burst of registrations is relayed in batches), beat
+every OUTBOX_RELAY_SECONDS (mails of a process that died before relaying), and `manage.py
+relay_outbox`. Any number may run at once: claims skip rows another holds. When the broker is
+down the claimed mails are due again at once and the thread tries again, backing off; nothing
+waits in memory but a wake-up.
+
+Without a broker (the embedded default: tasks run eagerly) the kick relays at once, in the
+committing thread, as the email was sent before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection
+
+from events import outbox
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+# The thread's wait after a failed relay, doubling up to the last.
+BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+def relay(limit: int = BATCH) -> int:
+    """Hand every due mail to a worker, one task each; returns how many. Raises if the broker
+    refuses, leaving what was not handed out due."""
+    from events.tasks import send_outbox_mail
+
+    total = 0
+    while ids := outbox.claim_due(limit):
+        handed = 0
+        try:
+            with current_app.producer_or_acquire() as producer:
+                for mail_id in ids:
+                    send_outbox_mail.apply_async((mail_id,), producer=producer)
+                    handed += 1
+        except Exception:
+            outbox.unclaim(ids[handed:])
+            raise
+        total += handed
+        if len(ids) < limit:
+            break
+    return total
+
+
+class Kicker:
+    """One relaying thread per process, woken after each commit that added mail."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def kick(self) -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            relay()
+            return
+        self._wake.set()
+        if self._pid != os.getpid() or self._thread is None:  # first kick, or a forked child
+            with self._lock:
+                if self._pid != os.getpid() or self._thread is None:
+                    self._pid = os.getpid()
+                    self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        failures = 0
+        while True:
+            self._wake.wait(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1] if failures else None)
+            self._wake.clear()
+            try:
+                relay()
+                failures = 0
+            except Exception as error:
+                failures += 1
+                log.warning("the outbox could not be relayed (attempt %s); trying again: %r", failures, error)
+            finally:
+                connection.close()  # this thread's own
+
+
+_kicker = Kicker()
+
+
+def kick() -> None:
+    """Relay soon: called after a transaction that added mail has committed."""
+    _kicker.kick()
