@@ -338,13 +338,24 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- operations: /metrics answers a request bearing this token (Authorization: Bearer …) or a
+# signed-in staff member; unset, staff only. LOG_FORMAT=json prints one JSON object a line with
+# the event, line and mixer generation bound where known (events/logs.py).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT is "text" or "json"')
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # These loggers print request paths, and personal links carry their key in the path: any
     # key-shaped segment of a join, green-room, private HLS or socket path is printed as "…".
     "filters": {"redact_keys": {"()": "events.access.RedactKeys"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "events.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "loggers": {
         name: {"filters": ["redact_keys"]}
         for name in ("django.request", "django.security.csrf", "django.server", "django.channels.server")

@@ -21,6 +21,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from events import mail as mails
+from events.metrics import EMAIL_FAILURES
 from events.models import OutboxMail, Registration
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def retry_delay(attempts: int) -> float:
 
 
 def _failed(owed: OutboxMail, error: Exception) -> None:
+    EMAIL_FAILURES.inc()
     given_up = owed.attempts >= settings.OUTBOX_MAX_ATTEMPTS
     OutboxMail.objects.filter(pk=owed.pk).update(
         attempts=owed.attempts,

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from events import ratelimit, registration_insert
 from events.access import new_access_key
+from events.metrics import REGISTRATIONS
 from events.models import Event, Registration
 from events.notifications import notify, relay_after_commit
 from events.reminders import due_level
@@ -60,7 +61,9 @@ def register(event: Event, *, name: str, email: str, organisation: str = "", job
                 registration = _create(_fresh(event), registrant, now)
                 notify(registration, registration.status)
     except IntegrityError:  # registered before, or a moment ago in a concurrent request
+        REGISTRATIONS.labels("again").inc()
         return _register_again(_find(event, registrant.email), registrant, now)
+    REGISTRATIONS.labels("new").inc()
     return registration
 
 

@@ -21,11 +21,13 @@ from .peers import PRESENTER_PEER, PeerAudio
 from .playlist import PlaylistWriter, target_duration_for
 from .publisher import Publisher
 from .returns import ProducerIn, ReturnPlan, Returns
+from .stats import MixStats
 from .watch import LineWatch
 
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_TICKS = 5  # meters about ten times a second
+STATS_EVERY_TICKS = 50  # timing figures once a second (streaming/core/stats.py)
 RECORDING_NAME = "program.aac"
 PRIVATE_DIR = "private"
 # How long a free-running engine waits for a non-paced line's next frame before playing silence.
@@ -76,6 +78,7 @@ class MixEngine:
         self.loudness = LoudnessMeter()
         self.normaliser = LoudnessNormaliser(loudness_target) if loudness_target is not None else None
         self.fenced = 0  # segments a lost lease kept from being published
+        self.stats = MixStats()  # timing and publishing, reported once a second
         self._measure: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
@@ -155,9 +158,12 @@ class MixEngine:
                 ticks += 1
                 if ticks % REPORT_EVERY_TICKS == 0:
                     self._report()
+                if ticks % STATS_EVERY_TICKS == 0:
+                    self._send(self.stats.report())
                 deadline += TICK_SECONDS
                 # When late, the deadline is already past and the next tick runs at once.
                 self.clock.sleep_until(deadline)
+                self.stats.tick(self.clock.monotonic() - deadline)
         finally:
             try:
                 for segment in segmenter.finish():
@@ -282,7 +288,7 @@ class MixEngine:
 
     def _submit_segment(self, segment: Segment) -> None:
         """Publish `segment` where the current routing sends it, off the mix loop's thread."""
-        self._publisher.submit(partial(self._publish, segment, self._public))
+        self._publisher.submit(partial(self._publish, segment, self._public, self.clock.monotonic()))
 
     def _submit_card(self, card: dict, position: int) -> None:
         """Write `card` into the playlist of the current routing, from the sample at `position`."""
@@ -295,13 +301,14 @@ class MixEngine:
         """The program date-time of the sample at `position` in this run."""
         return datetime.fromtimestamp(self._anchor_wall + position / SAMPLE_RATE, tz=UTC)
 
-    def _publish(self, segment: Segment, public: bool) -> None:
+    def _publish(self, segment: Segment, public: bool, cut_at: float) -> None:
         pdt = self._date_time(segment.start)
         written = self._writer(public).add_segment(segment.data, segment.duration, pdt)
         if not written:
             self.fenced += 1
         elif public and self._recorder is not None:
             self._recorder.write(segment)
+        self.stats.segment(self.clock.monotonic() - cut_at, published=written)
 
     def _writer(self, public: bool) -> PlaylistWriter:
         if public not in self._writers:

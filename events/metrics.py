@@ -1,0 +1,15 @@
+"""What this process counts of the event domain, for the Prometheus endpoint (config/metrics.py).
+
+Counted where it happens, per process; Prometheus adds the processes up. What the database knows
+(the outbox's depth) is read at scrape time instead, by the endpoint.
+"""
+
+from prometheus_client import Counter
+
+REGISTRATIONS = Counter(
+    "webcast_registrations", "Registrations taken by this process: new ones, and known people registering again.",
+    ["outcome"],
+)
+EMAIL_FAILURES = Counter(
+    "webcast_email_failures", "Emails this process failed to send (each failed attempt; retried later)."
+)
