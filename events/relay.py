@@ -13,6 +13,7 @@ committing thread, as the email was sent before.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -39,7 +40,9 @@ def relay(limit: int = BATCH) -> int:
     while ids := outbox.claim_due(limit):
         handed = 0
         try:
-            with current_app.producer_or_acquire() as producer:
+            # Eager (no broker), the tasks run here and no producer is needed.
+            eager = settings.CELERY_TASK_ALWAYS_EAGER
+            with contextlib.nullcontext() if eager else current_app.producer_or_acquire() as producer:
                 for mail_id in ids:
                     send_outbox_mail.apply_async((mail_id,), producer=producer)
                     handed += 1
