@@ -88,9 +88,22 @@ class RedisStore:
         # Blocking socket reads without the 5 s default are not needed here: every call is short.
         self.client = redis.Redis.from_url(url, decode_responses=True)
         self._attempt = self.client.register_script(ATTEMPT_SCRIPT)
+        self._url = url
+        self._own = threading.local()
+
+    def _connection(self) -> redis.Redis:
+        """This thread's own connection, for the hot path (a registration's rate limit): taken
+        from the shared pool, every command pays redis-py's check that the connection holds no
+        stray reply (two socket timeouts and a read: three system calls, dear in a sandbox)."""
+        own = getattr(self._own, "client", None)
+        if own is None or self._own.pid != os.getpid():
+            own = redis.Redis.from_url(self._url, decode_responses=True, single_connection_client=True)
+            self._own.client, self._own.pid = own, os.getpid()
+        return own
 
     def attempt(self, key: str, now: float, window: float, keep: int) -> Window:
-        count, oldest = self._attempt(keys=[key], args=[now, window, keep, f"{now}:{_attempt_ids.next()}"])
+        member = f"{now}:{_attempt_ids.next()}"
+        count, oldest = self._attempt(keys=[key], args=[now, window, keep, member], client=self._connection())
         return Window(int(count), float(oldest) if oldest is not None else None)
 
     def attempts(self, key: str, now: float, window: float) -> Window:
