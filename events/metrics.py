@@ -10,6 +10,7 @@ REGISTRATIONS = Counter(
     "webcast_registrations", "Registrations taken by this process: new ones, and known people registering again.",
     ["outcome"],
 )
+OUTBOX_RELAYED = Counter("webcast_outbox_relayed", "Emails this process handed from the outbox to the workers.")
 EMAIL_FAILURES = Counter(
     "webcast_email_failures", "Emails this process failed to send (each failed attempt; retried later)."
 )

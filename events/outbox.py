@@ -59,9 +59,10 @@ def unclaim(ids: list[int]) -> None:
     OutboxMail.objects.filter(PENDING, pk__in=ids).update(due_at=Now())
 
 
-def deliver(mail_id: int) -> bool:
-    """Send one owed mail unless it was sent or given up already; True if this call sent it.
-    A failure is recorded and retried later (backing off), up to OUTBOX_MAX_ATTEMPTS."""
+def deliver(mail_id: int, connection=None) -> bool:
+    """Send one owed mail (over `connection`, an open mail connection, if given) unless it was
+    sent or given up already; True if this call sent it. A failure is recorded and retried later
+    (backing off), up to OUTBOX_MAX_ATTEMPTS."""
     with transaction.atomic():
         # A second delivery of the same mail while the first is sending skips it; if the first
         # dies, its transaction rolls back and the mail is pending again.
@@ -75,7 +76,7 @@ def deliver(mail_id: int) -> bool:
             return False
         owed.attempts += 1
         try:
-            mails.build(owed.registration, owed.kind).send()
+            mails.build(owed.registration, owed.kind, connection).send()
         except Exception as error:  # SMTP refused, timed out, or the message could not be built
             _failed(owed, error)
             return False

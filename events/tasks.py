@@ -16,9 +16,11 @@ REDELIVERED = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(**REDELIVERED)
-def send_outbox_mail(mail_id: int) -> bool:
-    """Send one email of the outbox (events/outbox.py), unless it went already."""
-    return outbox.deliver(mail_id)
+def send_outbox_mails(mail_ids: list[int]) -> int:
+    """Send emails of the outbox (events/outbox.py) over one mail connection, skipping those that
+    went already; returns how many this call sent."""
+    with get_connection() as connection:
+        return sum(outbox.deliver(mail_id, connection) for mail_id in mail_ids)
 
 
 @shared_task

@@ -16,7 +16,7 @@ from django.utils import timezone
 from events import form_cache, outbox, relay
 from events.models import Event, OutboxMail
 from events.registration import RegistrationClosed, register
-from events.tasks import send_outbox_mail
+from events.tasks import send_outbox_mails
 from tests.events.helpers import make_event
 
 pytestmark = pytest.mark.django_db
@@ -43,17 +43,22 @@ def test_a_mail_is_sent_once_however_often_its_task_runs(owed_only):
     registration = register(make_event(), name="Ada", email="ada@example.com")
     owed = OutboxMail.objects.get(registration=registration)
     assert outbox.depth().pending == 1 and mail.outbox == []
-    assert send_outbox_mail.apply(args=(owed.pk,)).get() is True
-    assert send_outbox_mail.apply(args=(owed.pk,)).get() is False  # redelivered after a crash, say
+    assert send_outbox_mails.apply(args=([owed.pk],)).get() == 1
+    assert send_outbox_mails.apply(args=([owed.pk],)).get() == 0  # redelivered after a crash, say
     assert len(mail.outbox) == 1 and outbox.depth().pending == 0
 
 
-def test_the_relay_hands_out_every_due_mail_and_the_command_reports_it(owed_only, capsys):
+def test_the_relay_hands_out_every_due_mail_in_chunks_and_the_command_reports_it(owed_only, capsys, monkeypatch):
     event = make_event()
     for i in range(3):
         register(event, name=f"P{i}", email=f"p{i}@example.com")
+    monkeypatch.setattr(relay, "CHUNK", 2)
+    tasks, publish = [], send_outbox_mails.apply_async
+    monkeypatch.setattr(send_outbox_mails, "apply_async", lambda args, **options: tasks.append(args[0])
+                        or publish(args, **options))
     call_command("relay_outbox")
     assert "relayed 3 emails" in capsys.readouterr().out
+    assert [len(chunk) for chunk in tasks] == [2, 1]  # a burst shares tasks and mail connections
     assert sorted(m.to[0] for m in mail.outbox) == ["p0@example.com", "p1@example.com", "p2@example.com"]
     assert relay.relay() == 0  # nothing due: sent mails are never handed out again
 
@@ -64,7 +69,7 @@ def test_a_broker_that_refuses_leaves_the_mails_due_at_once(owed_only, monkeypat
     def refused(*args, **kwargs):
         raise ConnectionRefusedError("the broker is down")
 
-    monkeypatch.setattr(send_outbox_mail, "apply_async", refused)
+    monkeypatch.setattr(send_outbox_mails, "apply_async", refused)
     with pytest.raises(ConnectionRefusedError):
         relay.relay()
     assert OutboxMail.objects.filter(outbox.PENDING, due_at__lte=timezone.now()).count() == 1
