@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 
 from celery import current_app
 from django.conf import settings
@@ -32,6 +33,8 @@ BATCH = 200
 # registration's email still goes out at once, in a task of its own. A worker that dies mid-task
 # has the whole task delivered again; the mails it sent are skipped.
 CHUNK = 20
+# Relays of one process start at least this far apart; the first after a quiet spell at once.
+SPACING_SECONDS = 0.1
 # The thread's wait after a failed relay, doubling up to the last.
 BACKOFF_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
@@ -84,10 +87,14 @@ class Kicker:
                     self._thread.start()
 
     def _run(self) -> None:
-        failures = 0
+        failures, last = 0, -SPACING_SECONDS
         while True:
             self._wake.wait(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1] if failures else None)
+            # A burst shares relays: after one, the next waits out the spacing, gathering what
+            # commits meanwhile (one relay a registration cost more than the registration).
+            time.sleep(max(0.0, last + SPACING_SECONDS - time.monotonic()))
             self._wake.clear()
+            last = time.monotonic()
             try:
                 relay()
                 failures = 0
