@@ -1,7 +1,10 @@
 """Celery tasks of the event domain: registrant emails, presenter invitations, reminders and the presence flush.
 
-Mail tasks are idempotent and acknowledged late: a worker that dies while sending one leaves its
-message to be delivered again (reject_on_worker_lost), and the outbox row says whether it went.
+Registrants' outbox mails are idempotent and acknowledged late: a worker that dies while sending
+leaves the task to be delivered again (reject_on_worker_lost), and each outbox row says whether
+its mail went. A presenter's invitation is acknowledged late too: after such a crash it may go
+twice, never not at all. Reminders stay acknowledged early: they are claimed before they are sent,
+at most once by design (events/reminders.py).
 """
 
 from celery import shared_task
