@@ -178,7 +178,8 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 # Mixers run for hours: acknowledged early, because the Redis broker redelivers an unacknowledged
-# task after its visibility timeout; the lease, not the broker, restarts a lost mixer.
+# task after its visibility timeout; the lease, not the broker, restarts a lost mixer. Mail tasks
+# are idempotent and ask for late acknowledgement themselves (events/tasks.py).
 CELERY_TASK_ACKS_LATE = False
 CELERY_TASK_ROUTES = {
     "streaming.tasks.run_mixer": {"queue": MIXER_QUEUE},
@@ -193,10 +194,16 @@ CELERY_WORKER_DISABLE_PREFETCH = True
 CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT = env.float("CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     "watch-mixers": {"task": "streaming.tasks.watch_mixers", "schedule": MIXER_WATCHDOG_SECONDS},
+    # The outbox's safety net: mails that the process which committed them did not relay.
+    "relay-outbox": {"task": "events.tasks.relay_outbox", "schedule": env.float("OUTBOX_RELAY_SECONDS", default=10.0)},
     # Presence beats wait in Redis until their minute closes; reminders go out once each.
     "flush-attendance": {"task": "events.tasks.flush_attendance", "schedule": 30.0},
     "send-reminders": {"task": "events.tasks.send_due_reminders", "schedule": 300.0},
 }
+
+# --- registration: each process keeps an event's form (the event and its questions) this long;
+# a change saved in another process is seen within it (events/form_cache.py).
+EVENT_FORM_CACHE_SECONDS = env.float("EVENT_FORM_CACHE_SECONDS", default=5.0)
 
 # --- the stage: a cue a presenter has not acknowledged within this many seconds is flagged on the console
 STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
@@ -291,6 +298,17 @@ if RTC_BROWSER_ICE_TRANSPORT_POLICY not in ("all", "relay"):
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="webcast@localhost")
+# Seconds an SMTP connection may wait on the server (connect, each reply). Django's default is
+# none: a mail server that stops answering would hold a worker forever.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=15.0)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT must be a positive number of seconds.")
+# The outbox (events/outbox.py): a mail handed to a worker and not sent within OUTBOX_CLAIM_SECONDS
+# is handed out again; one that failed OUTBOX_MAX_ATTEMPTS times (30 s, doubling, up to 1 h apart)
+# is given up; sent ones are forgotten after OUTBOX_KEEP_DAYS.
+OUTBOX_CLAIM_SECONDS = env.float("OUTBOX_CLAIM_SECONDS", default=120.0)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_KEEP_DAYS = env.float("OUTBOX_KEEP_DAYS", default=7.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -351,13 +369,24 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- operations: /metrics answers a request bearing this token (Authorization: Bearer …) or a
+# signed-in staff member; unset, staff only. LOG_FORMAT=json prints one JSON object a line with
+# the event, line and mixer generation bound where known (events/logs.py).
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT is "text" or "json"')
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # These loggers print request paths, and personal links carry their key in the path: any
     # key-shaped segment of a join, green-room, private HLS or socket path is printed as "…".
     "filters": {"redact_keys": {"()": "events.access.RedactKeys"}},
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "events.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", **({"formatter": "json"} if LOG_FORMAT == "json" else {})}
+    },
     "loggers": {
         name: {"filters": ["redact_keys"]}
         for name in ("django.request", "django.security.csrf", "django.server", "django.channels.server")

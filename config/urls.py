@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.metrics import metrics
 from events.views.signin import login, throttled
 
 urlpatterns = [
@@ -9,6 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", login, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    # Each server process's Prometheus figures, for METRICS_TOKEN or staff (config/metrics.py).
+    path("metrics", metrics, name="metrics"),
     path("", include("streaming.urls")),
     path("", include("stage.urls")),
     path("", include("events.urls")),

@@ -14,10 +14,11 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from events import ratelimit
+from events import ratelimit, registration_insert
 from events.access import new_access_key
+from events.metrics import REGISTRATIONS
 from events.models import Event, Registration
-from events.notifications import notify
+from events.notifications import notify, relay_after_commit
 from events.reminders import due_level
 
 Status = Registration.Status
@@ -52,10 +53,17 @@ def register(event: Event, *, name: str, email: str, organisation: str = "", job
                             answers or {})
     now = timezone.now()
     try:
-        registration = _create(event, registrant, now)
+        registration = _create_in_one_statement(event, registrant, now)
+        if registration is None:
+            # The row and the email it is owed commit together (a savepoint inside a caller's
+            # transaction, so a duplicate leaves that transaction usable).
+            with transaction.atomic():
+                registration = _create(_fresh(event), registrant, now)
+                notify(registration, registration.status)
     except IntegrityError:  # registered before, or a moment ago in a concurrent request
+        REGISTRATIONS.labels("again").inc()
         return _register_again(_find(event, registrant.email), registrant, now)
-    notify(registration, registration.status)
+    REGISTRATIONS.labels("new").inc()
     return registration
 
 
@@ -132,8 +140,44 @@ def fill_seats(event: Event) -> list[Registration]:
         return _fill_seats(_lock(event))
 
 
+def _create_in_one_statement(event: Event, registrant: Registrant, now: datetime) -> Registration | None:
+    """The common case (no seat limit, PostgreSQL): the row and its email in one round trip
+    (events/registration_insert.py); None when the general path must run."""
+    if event.seats_limited or not registration_insert.applies():
+        return None
+    status = Status.PENDING if event.requires_approval else Status.CONFIRMED
+    registration = Registration(status=status, **_fields(event, registrant, now))
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():  # a savepoint, so a duplicate leaves the caller's transaction usable
+            saved = registration_insert.insert_with_mail(registration, event.requires_approval)
+    else:
+        saved = registration_insert.insert_with_mail(registration, event.requires_approval)
+    if saved is not None:
+        relay_after_commit()
+    return saved
+
+
+def _fresh(event: Event) -> Event:
+    """The event as the database has it now (the caller's copy may be a few seconds old)."""
+    current = Event.objects.get(pk=event.pk)
+    if not current.registration_open:
+        raise RegistrationClosed(event.slug)
+    return current
+
+
 def _create(event: Event, registrant: Registrant, now: datetime) -> Registration:
-    fields = {
+    """Insert the registration, in the caller's transaction (seats counted under the event's lock)."""
+    fields = _fields(event, registrant, now)
+    if event.seats_limited:
+        free = _free_seats(_lock(event))
+        status = Status.CONFIRMED if free > 0 else Status.WAITLISTED
+    else:
+        status = Status.PENDING if event.requires_approval else Status.CONFIRMED
+    return Registration.objects.create(status=status, **fields)
+
+
+def _fields(event: Event, registrant: Registrant, now: datetime) -> dict:
+    return {
         "event": event,
         "name": registrant.name,
         "email": registrant.email,
@@ -143,17 +187,6 @@ def _create(event: Event, registrant: Registrant, now: datetime) -> Registration
         "status_changed_at": now,
         "reminder_level": due_level(event, now),
     }
-    if event.seats_limited:
-        with transaction.atomic():
-            free = _free_seats(_lock(event))
-            status = Status.CONFIRMED if free > 0 else Status.WAITLISTED
-            return Registration.objects.create(status=status, **fields)
-    status = Status.PENDING if event.requires_approval else Status.CONFIRMED
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():  # a savepoint, so a duplicate leaves the caller's transaction usable
-            return Registration.objects.create(status=status, **fields)
-    # Outside a transaction the INSERT commits by itself: one round trip for the common case.
-    return Registration.objects.create(status=status, **fields)
 
 
 def _register_again(existing: Registration, registrant: Registrant, now: datetime) -> Registration:

@@ -1,19 +1,40 @@
-"""Celery tasks of the event domain: registrant emails, presenter invitations, reminders and the presence flush."""
+"""Celery tasks of the event domain: registrant emails, presenter invitations, reminders and the presence flush.
+
+Registrants' outbox mails are idempotent and acknowledged late: a worker that dies while sending
+leaves the task to be delivered again (reject_on_worker_lost), and each outbox row says whether
+its mail went. A presenter's invitation is acknowledged late too: after such a crash it may go
+twice, never not at all. Reminders stay acknowledged early: they are claimed before they are sent,
+at most once by design (events/reminders.py).
+"""
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import get_connection
 
-from events import attendance, mail, reminders
+from events import attendance, mail, outbox, reminders
 from events.models import Presenter, Registration
+
+# What a crashed worker must not lose: redelivered, not acknowledged, when it dies mid-task.
+REDELIVERED = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(**REDELIVERED)
+def send_outbox_mails(mail_ids: list[int]) -> int:
+    """Send emails of the outbox (events/outbox.py) over one mail connection, skipping those that
+    went already; returns how many this call sent."""
+    with get_connection() as connection:
+        return sum(outbox.deliver(mail_id, connection) for mail_id in mail_ids)
 
 
 @shared_task
-def send_registration_mail(registration_id: int, kind: str) -> None:
-    """Email a registrant about their registration (events.mail.KINDS)."""
-    registration = Registration.objects.select_related("event").filter(pk=registration_id).first()
-    if registration is None:  # deleted before the mail went out: nobody to write to
-        return
-    mail.build(registration, kind).send()
+def relay_outbox() -> int:
+    """Periodic: hand due outbox mails to the workers (those no committing process relayed) and
+    forget mails sent long ago."""
+    from events.relay import relay
+
+    relayed = relay()
+    outbox.prune(settings.OUTBOX_KEEP_DAYS)
+    return relayed
 
 
 @shared_task
@@ -41,7 +62,7 @@ def flush_attendance() -> int:
     return attendance.flush()
 
 
-@shared_task
+@shared_task(**REDELIVERED)
 def send_greenroom_invitation(presenter_pk: int) -> None:
     """Email a presenter their personal green-room link (events.mail.build_invitation)."""
     presenter = Presenter.objects.select_related("event").filter(pk=presenter_pk).first()

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from events import ratelimit
+from events import logs, ratelimit
 from stage.contract.commands import NOBODY
 from stage.contract.enums import CLOSE_CODES
+from stage.metrics import SOCKETS
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class AdmittedSocket(AsyncWebsocketConsumer):
     role: str = NOBODY
     actor: str = "nobody"
     admitted: bool = False
+    _counted: str | None = None  # the role this socket is counted under (stage/metrics.py)
     # Messages a second and the burst above it; a subclass sets what its honest client needs.
     message_rate: float = 10.0
     message_burst: float = 30.0
@@ -79,6 +81,9 @@ class AdmittedSocket(AsyncWebsocketConsumer):
         """After the handshake of an admitted socket (join groups, send the first snapshot)."""
 
     async def websocket_connect(self, message: dict) -> None:
+        event_id = self.scope.get("url_route", {}).get("kwargs", {}).get("event_id")
+        if event_id is not None:
+            logs.bind(event=event_id)  # every record of this socket's handlers names it (LOG_FORMAT=json)
         try:
             decision = await self.admit()
         except Exception:
@@ -91,8 +96,19 @@ class AdmittedSocket(AsyncWebsocketConsumer):
         self.role, self.actor = decision.role, decision.actor
         self.allowance = TokenBucket(self.message_rate, self.message_burst)
         self.admitted = True
+        self._counted = decision.role
+        SOCKETS.labels(decision.role).inc()
         await self.accept()
         await self.opened()
+
+    async def websocket_disconnect(self, message: dict) -> None:
+        self._uncount()
+        await super().websocket_disconnect(message)
+
+    def _uncount(self) -> None:
+        counted, self._counted = self._counted, None
+        if counted is not None:
+            SOCKETS.labels(counted).dec()
 
     async def websocket_receive(self, message: dict) -> None:
         if not self.admitted:
@@ -106,6 +122,7 @@ class AdmittedSocket(AsyncWebsocketConsumer):
     async def expel(self, refusal: Refusal) -> None:
         """Stop reading this socket, say why and close it."""
         self.admitted = False
+        self._uncount()
         self.role, self.actor = NOBODY, "nobody"
         await self.send_error(refusal.code, refusal.message)
         await self.close(code=refusal.close_code)

@@ -19,6 +19,7 @@ from channels.layers import get_channel_layer
 
 from stage.broadcast import apply_and_broadcast
 from stage.groups import meters_group
+from streaming import mixer_stats
 from streaming.stage_link import STAGE_ONLY_REPORTS, report_command
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ class Forwarder:
         self._lock = threading.Lock()
 
     def forward(self, event_id: int, report: dict) -> None:
+        if report.get("type") == "stats":  # for the operators' metrics (kept off this thread), not the consoles
+            self._submit(asyncio.to_thread(mixer_stats.keep, event_id, report))
+            return
         if "to" in report:
             message = {key: value for key, value in report.items() if key != "to"}
             self._submit(get_channel_layer().send(report["to"], {"type": "stage.signal", "message": message}))

@@ -12,6 +12,7 @@ paused) with generation + 1 (streaming/off_air_supervision.py for the monitors).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import queue
@@ -21,8 +22,7 @@ import threading
 from typing import Protocol
 
 from django.conf import settings
-from django.db import close_old_connections, connection
-from django.utils import timezone
+from django.db import DatabaseError, close_old_connections, connection
 
 from stage.models import StageState
 from stage.state import ENDED, MIXING_PHASES
@@ -62,9 +62,14 @@ def events_needing_a_mixer() -> list[int]:
 def shows_owed_a_finish() -> list[int]:
     """Ended shows whose mixer died before it wrote their ENDLIST and replay, and nobody is at it."""
     owed = MixerLease.objects.filter(
-        event__stage__document__phase=ENDED, finished_at__isnull=True, generation__gt=0
-    ).exclude(expires_at__gt=timezone.now())
+        lease.LAPSED, event__stage__document__phase=ENDED, finished_at__isnull=True, generation__gt=0
+    )
     return list(owed.values_list("event_id", flat=True))
+
+
+def show_is_finished(event_id: int) -> bool:
+    """The event's show is over and its ending written: no mixer will run for it again."""
+    return MixerLease.objects.filter(event_id=event_id, finished_at__isnull=False).exists()
 
 
 def watch_once(runner: MixerRunner) -> list[int]:
@@ -91,9 +96,10 @@ class ChildInput:
 
     def __init__(self, child: subprocess.Popen) -> None:
         self.child = child
-        self.queue: queue.Queue[bytes] = queue.Queue(MAX_QUEUED_UPLINK_FRAMES)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(MAX_QUEUED_UPLINK_FRAMES)
         self.dropped = 0
-        threading.Thread(target=self._write, name=f"mixer-uplink-pipe-{child.pid}", daemon=True).start()
+        self.writer = threading.Thread(target=self._write, name=f"mixer-uplink-pipe-{child.pid}", daemon=True)
+        self.writer.start()
 
     def put(self, frame: bytes) -> None:
         try:
@@ -101,14 +107,22 @@ class ChildInput:
         except queue.Full:
             self.dropped += 1
 
+    def close(self) -> None:
+        """The child has exited: end the writer thread (a full queue means it is writing, and
+        fails on the closed pipe instead)."""
+        with contextlib.suppress(queue.Full):
+            self.queue.put_nowait(None)
+
     def _write(self) -> None:
-        while True:
-            frame = self.queue.get()
-            try:
+        try:
+            while (frame := self.queue.get()) is not None:
                 self.child.stdin.write(frame)
                 self.child.stdin.flush()
-            except (OSError, ValueError):
-                return  # the child is gone; its successor gets an input of its own
+        except (OSError, ValueError):
+            pass  # the child is gone; its successor gets an input of its own
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                self.child.stdin.close()
 
 
 class LocalRunner:
@@ -135,34 +149,24 @@ class LocalRunner:
 
     def start(self, event_id: int) -> None:
         with self.lock:
+            # The claim decides: None means a mixer (ours or another's) holds a live lease.
+            generation = lease.claim(event_id, owner="queued by the local runner")
+            if generation is None:
+                return
             child = self.children.get(event_id)
             if child is not None and child.poll() is None:
-                if not lease.is_lapsed(event_id):
-                    return
                 # Alive but its lease lapsed: hung or paused. It is fenced off already; ask it to go.
                 log.warning("mixer of event %s (pid %s) lost its lease; replacing it", event_id, child.pid)
                 child.terminate()
                 self.superseded.append(child)
-            generation = lease.claim(event_id, owner="queued by the local runner")
-            command = [
-                sys.executable,
-                str(settings.BASE_DIR / "manage.py"),
-                "mixer",
-                str(event_id),
-                "--generation",
-                str(generation),
-                "--report-stdout",
-            ]
             # Scaled out, browser uplinks reach the mixer through Redis; embedded, through its stdin.
             piped = not uses_redis()
-            # Binary pipes: uplink frames go in; reports come out as JSON lines (json.loads takes bytes).
-            child = subprocess.Popen(
-                command + ["--uplink-stdin"] * piped,
-                stdout=subprocess.PIPE,
-                stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
-            )
+            child = self._spawn(event_id, generation, piped)
             self.children[event_id] = child
             if piped:
+                previous = self.inputs.pop(event_id, None)
+                if previous is not None:
+                    previous.close()
                 self.inputs[event_id] = ChildInput(child)
                 for frame in self.headers.get(event_id, {}).values():
                     self.inputs[event_id].put(frame)
@@ -171,14 +175,15 @@ class LocalRunner:
 
     def start_monitor(self, event_id: int) -> None:
         with self.lock:
+            # As for mixers, the claim decides: None means a monitor holds a live lease.
+            generation = lease.claim(event_id, owner="queued by the local runner", model=OffAirLease)
+            if generation is None:
+                return
             child = self.monitors.get(event_id)
             if child is not None and child.poll() is None:
-                if not lease.is_lapsed(event_id, model=OffAirLease):
-                    return
                 log.warning("off-air monitor of event %s (pid %s) lost its lease; replacing it", event_id, child.pid)
                 child.terminate()
                 self.superseded.append(child)
-            generation = lease.claim(event_id, owner="queued by the local runner", model=OffAirLease)
             command = [
                 sys.executable,
                 str(settings.BASE_DIR / "manage.py"),
@@ -192,6 +197,23 @@ class LocalRunner:
             self.monitors[event_id] = child
         threading.Thread(target=self._forward_reports, args=(event_id, child), daemon=True).start()
         log.info("started off-air monitor for event %s (generation %s, pid %s)", event_id, generation, child.pid)
+
+    def _spawn(self, event_id: int, generation: int, piped: bool) -> subprocess.Popen:
+        command = [
+            sys.executable,
+            str(settings.BASE_DIR / "manage.py"),
+            "mixer",
+            str(event_id),
+            "--generation",
+            str(generation),
+            "--report-stdout",
+        ]
+        # Binary pipes: uplink frames go in; reports come out as JSON lines (json.loads takes bytes).
+        return subprocess.Popen(
+            command + ["--uplink-stdin"] * piped,
+            stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
+        )
 
     def send_uplink(self, event_id: int, line_id: str, frame: bytes, *, header: bool) -> None:
         """Pass one browser uplink frame to the event's mixer child (streaming/uplink.py)."""
@@ -233,9 +255,34 @@ class LocalRunner:
                 continue
             self.forwarder.forward(event_id, report)
         child.wait()
+        child.stdout.close()
+        self._release(event_id, child)
+
+    def _release(self, event_id: int, child: subprocess.Popen) -> None:
+        """A child has exited: end its input's writer and forget it. Its lines' headers are kept
+        for a successor, unless the show is over (its lease finished)."""
         with self.lock:
             if child in self.superseded:
                 self.superseded.remove(child)
+            if self.monitors.get(event_id) is child:
+                del self.monitors[event_id]
+                return
+            if self.children.get(event_id) is not child:
+                return  # already replaced: the maps are the successor's
+            del self.children[event_id]
+            feed = self.inputs.pop(event_id, None)
+        if feed is not None:
+            feed.close()
+        try:
+            finished = show_is_finished(event_id)
+        except DatabaseError:
+            finished = False  # kept: a successor may yet need them
+        finally:
+            connection.close()  # this thread's own connection
+        if finished:
+            with self.lock:
+                if event_id not in self.children:
+                    self.headers.pop(event_id, None)
 
     def _watch(self) -> None:
         while not self.stopping.wait(settings.MIXER_WATCHDOG_SECONDS):
@@ -262,6 +309,8 @@ class CeleryRunner:
         from streaming.tasks import run_mixer
 
         generation = lease.claim(event_id, owner="queued on the mixer queue")
+        if generation is None:
+            return  # a mixer, or another server's claim, holds the lease
         run_mixer.delay(event_id, generation)
         log.info("queued mixer for event %s (generation %s)", event_id, generation)
 
@@ -269,6 +318,8 @@ class CeleryRunner:
         from streaming.tasks import run_off_air_monitor
 
         generation = lease.claim(event_id, owner="queued on the monitor queue", model=OffAirLease)
+        if generation is None:
+            return  # a monitor, or another server's claim, holds the lease
         run_off_air_monitor.delay(event_id, generation)
         log.info("queued off-air monitor for event %s (generation %s)", event_id, generation)
 

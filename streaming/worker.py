@@ -12,6 +12,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.db import connection
 
+from events import logs
 from stage.models import StageState
 from stage.sources.policy import SourcePolicy
 from stage.state import ENDED
@@ -95,6 +96,7 @@ def run_mixer(
     """Mix the event until the show ends, the lease is lost or SIGTERM; return why it stopped.
     Browser uplinks come from `uplink_stream` (the embedded runner's pipe) or from Redis. Started
     for a show that has ended already, it only finishes it (see `finish_show`)."""
+    logs.bind_process(event=event_id, generation=generation)
     if not lease.start(event_id, generation, owner_name()):
         # A duplicate delivery or a start that came after its lease lapsed: a newer one owns it.
         log.warning("mixer of event %s generation %s was superseded before it started", event_id, generation)

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from events import attendance, ratelimit
+from events import attendance, form_cache, ratelimit
 from stage import tally
 
 # WebRTC in tests stays on loopback: no ICE server, the mixer offers 127.0.0.1 only and tries only
@@ -46,6 +46,12 @@ def _own_cache_keys(monkeypatch, request):
     monkeypatch.setattr(ratelimit, "KEY_PREFIX", f"test-{tag}-ratelimit")
     monkeypatch.setattr(attendance, "KEY_PREFIX", f"test-{tag}-presence")
     monkeypatch.setattr(tally, "KEY_PREFIX", f"test-{tag}-tally")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_form_definitions():
+    """A slug kept by the form cache in one test may name another event in the next."""
+    form_cache.forget()
 
 
 @pytest.fixture(autouse=True)

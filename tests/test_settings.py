@@ -37,6 +37,7 @@ SERVICE_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE", "LINE_SOURCE_SCHEMES", "LINE_SOURCE_NETWORKS", "LINE_SOURCE_MEDIA_ROOT",
     "PLAIN_HTTP", "BEHIND_PROXY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "HLS_PASS_SECONDS", "HLS_PASS_SECRET",
+    "EMAIL_TIMEOUT", "LOG_FORMAT", "METRICS_TOKEN",
 )
 
 
@@ -233,3 +234,20 @@ def test_check_deploy_fails_when_debug_is_on(tmp_path):
     )
     assert result.returncode != 0
     assert "security.W018" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("EMAIL_TIMEOUT", "0", "EMAIL_TIMEOUT must be a positive number of seconds."),
+        ("LOG_FORMAT", "xml", 'LOG_FORMAT is "text" or "json"'),
+    ],
+)
+def test_an_operations_setting_the_server_cannot_use_stops_it(tmp_path, variable, value, message):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARIABLES}
+    env |= {"VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "config.settings", variable: value}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {message}" in result.stderr

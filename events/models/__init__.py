@@ -2,12 +2,14 @@
 
 from events.models.attendance import Attendance, PresenceFlush, ViewerCount
 from events.models.event import Event, FieldMode, Presenter, Question, Segment
+from events.models.outbox import OutboxMail
 from events.models.registration import Registration
 
 __all__ = [
     "Attendance",
     "Event",
     "FieldMode",
+    "OutboxMail",
     "PresenceFlush",
     "Presenter",
     "Question",

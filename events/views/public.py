@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from events import calendar, ratelimit
 from events.agenda import agenda
+from events.form_cache import form_definition
 from events.forms import RegistrationForm
 from events.models import Event, Question, Registration
 from events.registration import RegistrationClosed, register
@@ -25,8 +26,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The event page; a POST registers (rate limited per address, then validated)."""
-    event = get_object_or_404(Event, slug=slug)
-    questions = list(event.questions.all())
+    event, questions = form_definition(slug)
     if request.method == "GET":
         return _page(request, event, RegistrationForm(event, questions=questions))
 

@@ -22,11 +22,13 @@ from .peers import PRESENTER_PEER, PeerAudio
 from .playlist import PlaylistWriter, target_duration_for
 from .publisher import Publisher
 from .returns import ProducerIn, ReturnPlan, Returns
+from .stats import MixStats
 from .watch import LineWatch
 
 log = logging.getLogger(__name__)
 
 REPORT_EVERY_TICKS = 5  # meters about ten times a second
+STATS_EVERY_TICKS = 50  # timing figures once a second (streaming/core/stats.py)
 RECORDING_NAME = "program.aac"
 PRIVATE_DIR = "private"
 # How long a free-running engine waits for a non-paced line's next frame before playing silence.
@@ -81,6 +83,7 @@ class MixEngine:
         self.loudness = LoudnessMeter()
         self.normaliser = LoudnessNormaliser(loudness_target) if loudness_target is not None else None
         self.fenced = 0  # segments a lost lease kept from being published
+        self.stats = MixStats()  # timing and publishing, reported once a second
         self._measure: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
@@ -163,9 +166,12 @@ class MixEngine:
                 ticks += 1
                 if ticks % REPORT_EVERY_TICKS == 0:
                     self._report()
+                if ticks % STATS_EVERY_TICKS == 0:
+                    self._send(self.stats.report())
                 deadline += TICK_SECONDS
                 # When late, the deadline is already past and the next tick runs at once.
                 self.clock.sleep_until(deadline)
+                self.stats.tick(self.clock.monotonic() - deadline)
         finally:
             try:
                 for piece in segmenter.finish():
@@ -300,9 +306,10 @@ class MixEngine:
         self._publisher.submit(lambda: self._writer(public).begin_run())
 
     def _submit(self, piece: Part | Segment) -> None:
-        """Publish a part or segment where the current routing sends it, off the mix loop's thread."""
+        """Publish a part or segment where the current routing sends it, off the mix loop's thread
+        (a segment with the moment it was cut, for the publish delay)."""
         publish = self._publish_part if isinstance(piece, Part) else self._publish
-        self._publisher.submit(partial(publish, piece, self._public))
+        self._publisher.submit(partial(publish, piece, self._public, self.clock.monotonic()))
 
     def _submit_card(self, card: dict, position: int) -> None:
         """Write `card` into the playlist of the current routing, from the sample at `position`."""
@@ -315,19 +322,20 @@ class MixEngine:
         """The program date-time of the sample at `position` in this run."""
         return datetime.fromtimestamp(self._anchor_wall + position / SAMPLE_RATE, tz=UTC)
 
-    def _publish_part(self, part: Part, public: bool) -> None:
+    def _publish_part(self, part: Part, public: bool, _cut_at: float) -> None:
         # The rehearsal's private playlist is plain HLS: its players (a producer's preview, a
         # presenter's return) need no part.
         if public:
             self._writer(True).add_part(part.data, part.duration, self._date_time(part.start), last=part.last)
 
-    def _publish(self, segment: Segment, public: bool) -> None:
+    def _publish(self, segment: Segment, public: bool, cut_at: float) -> None:
         pdt = self._date_time(segment.start)
         written = self._writer(public).add_segment(segment.data, segment.duration, pdt)
         if not written:
             self.fenced += 1
         elif public and self._recorder is not None:
             self._recorder.write(segment)
+        self.stats.segment(self.clock.monotonic() - cut_at, published=written)
 
     def _writer(self, public: bool) -> PlaylistWriter:
         if public not in self._writers:

@@ -144,10 +144,10 @@ class LineReader:
             except SourceRefused as refusal:
                 reason = str(refusal)
                 if reason != self._fault:  # once per reason, not at every retry
-                    log.warning("line %s refused: %s", self.spec.line_id, reason)
+                    log.warning("line %s refused: %s", self.spec.line_id, reason, extra={"line": self.spec.line_id})
                 self._fault = reason
             except Exception as exc:  # a line's failure must not leave its thread
-                log.info("line %s faulted: %r", self.spec.line_id, exc)
+                log.info("line %s faulted: %r", self.spec.line_id, exc, extra={"line": self.spec.line_id})
             if self._stop.is_set():
                 break
             if ended and self.spec.loop and self._delivered:

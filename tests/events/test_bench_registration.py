@@ -14,7 +14,7 @@ from events.models import Event, Registration
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmark measures PostgreSQL")
 def test_bench_registration_prints_both_rates_and_their_ratio(capsys):
     # The router built before the bench, as after any task this process sent: it must re-route anyway.
-    assert current_app.amqp.router.route({}, "events.tasks.send_registration_mail")["queue"].name == "celery"
+    assert current_app.amqp.router.route({}, "events.tasks.send_outbox_mails")["queue"].name == "celery"
     call_command("bench_registration", "--n", "5", "--json")
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"ours_per_s", "bare_insert_per_s", "ratio"}
@@ -23,7 +23,7 @@ def test_bench_registration_prints_both_rates_and_their_ratio(capsys):
     assert result["ratio"] == pytest.approx(result["ours_per_s"] / result["bare_insert_per_s"], abs=0.001)
     assert Event.objects.count() == Registration.objects.count() == 0  # it cleans up after itself
     # And it leaves the process's task routes as it found them (Celery caches what it read).
-    assert current_app.amqp.router.route({}, "events.tasks.send_registration_mail")["queue"].name == "celery"
+    assert current_app.amqp.router.route({}, "events.tasks.send_outbox_mails")["queue"].name == "celery"
 
 
 @pytest.mark.django_db

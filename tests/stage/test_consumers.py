@@ -6,10 +6,12 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
+from prometheus_client import REGISTRY
 
 from events.models import Segment
 from stage import fanout, store
 from stage.broadcast import apply_and_broadcast
+from stage.contract.commands import PRODUCER
 from stage.groups import meters_group, stage_group
 from stage.models import StageLogEntry
 from stage.sources.policy import SourcePolicy
@@ -54,10 +56,19 @@ async def test_a_console_gets_the_snapshot_of_the_stage_on_connect(show):
     await console.close()
 
 
+def sample(name: str, **labels: str) -> float:
+    """A figure of this process's /metrics (0 before it was first counted)."""
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 async def test_two_producers_stay_in_sync(show):
+    sockets, go_lives = sample("webcast_websocket_clients", role=PRODUCER), sample(
+        "webcast_command_seconds_count", command="go_live", outcome="applied")
     alice = await Console(show["event"], show["alice"]).open()
     bob = await Console(show["event"], show["bob"]).open()
+    assert sample("webcast_websocket_clients", role=PRODUCER) == sockets + 2  # operations see them
     assert (await alice.command("go_live"))["type"] == "ack"
+    assert sample("webcast_command_seconds_count", command="go_live", outcome="applied") == go_lives + 1
     delta = await bob.until("delta")
     assert (delta["version"], delta["base"], delta["set"]["phase"]) == (1, 0, "live")
     assert delta["audit"]["actor"] == "user:alice" and delta["audit"]["type"] == "go_live"
@@ -72,6 +83,7 @@ async def test_two_producers_stay_in_sync(show):
     assert bob.audit[-1]["chapter"] == "Welcome"
     await alice.close()
     await bob.close()
+    assert sample("webcast_websocket_clients", role=PRODUCER) == sockets
 
 
 async def test_a_stale_version_is_refused_with_the_snapshot_and_changes_nothing(show):

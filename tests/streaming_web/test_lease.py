@@ -1,11 +1,14 @@
 """The mixer lease: generations fence off duplicates and zombies; the watchdog finds lapsed leases."""
 
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
+from events.harness import wait_for
 from stage import store
 from streaming import lease, worker
 from streaming.holder import LeaseHolder
@@ -26,7 +29,9 @@ def test_each_claim_is_the_next_generation_and_only_the_newest_may_publish(setti
     settings.MIXER_LEASE_SECONDS = 10
     event = make_event("leased")
     assert lease.claim(event.pk, owner="queued") == 1
-    assert lease.claim(event.pk, owner="queued") == 2  # a duplicate start: generation 1 is fenced off
+    assert lease.claim(event.pk, owner="queued") is None  # held: a second launcher starts nothing
+    MixerLease.objects.filter(event=event).update(expires_at=timezone.now())  # generation 1 never started
+    assert lease.claim(event.pk, owner="queued") == 2  # the watchdog's: generation 1 is fenced off
     assert lease.start(event.pk, 1, "host:1") is False
     assert worker.run_mixer(event.pk, 1, lambda report: None) == "superseded"  # a late duplicate delivery
     assert lease.holds(event.pk, 1) is False and lease.renew(event.pk, 1) is False
@@ -37,6 +42,43 @@ def test_each_claim_is_the_next_generation_and_only_the_newest_may_publish(setti
     assert lease.holds(event.pk, 2) and lease.renew(event.pk, 2)
     lease.release(event.pk, 2)
     assert lease.holds(event.pk, 2) is False and lease.is_lapsed(event.pk)
+
+
+@pytest.mark.django_db(transaction=True)  # each launcher has a connection of its own
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two servers race on PostgreSQL's row locks")
+def test_two_launchers_that_both_saw_the_lease_lapse_claim_it_once():
+    event = make_event("raced")
+    assert lease.claim(event.pk, owner="first") == 1
+    lease.release(event.pk, 1)  # lapsed: both launchers (two servers' watchdogs) see it so
+    claimed = []
+
+    def launch(name: str) -> None:
+        try:
+            claimed.append(lease.claim(event.pk, owner=name))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        # Hold the row so both claims are in flight at once, then let them race.
+        MixerLease.objects.select_for_update().get(event=event)
+        launchers = [threading.Thread(target=launch, args=(name,)) for name in ("a", "b")]
+        for launcher in launchers:
+            launcher.start()
+        wait_for(lambda: waiting_on_locks() == 2, 10, "both claims waiting on the lease row")
+    for launcher in launchers:
+        launcher.join(timeout=10)
+    assert sorted(claimed, key=str) == [2, None]  # one mixer starts, the other launcher starts none
+    row = MixerLease.objects.get(event=event)
+    assert row.generation == 2 and row.owner in ("a", "b") and not lease.is_lapsed(event.pk)
+
+
+def waiting_on_locks() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees its first snapshot
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
 
 
 def test_a_lease_lapses_when_not_renewed(settings):

@@ -44,5 +44,6 @@ def test_the_lease_is_trusted_through_an_outage_until_it_could_have_lapsed(setti
     assert holder.renew() is False  # and stop
     outage.down = False
     assert holder.may_publish() is True  # (the real lease had not lapsed: the test took no 10 s)
-    lease.claim(event.pk, owner="queued")  # a newer generation
+    lease.release(event.pk, generation)
+    assert lease.claim(event.pk, owner="queued") == generation + 1  # a newer generation
     assert holder.may_publish() is False and holder.renew() is False

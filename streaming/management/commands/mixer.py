@@ -27,6 +27,8 @@ class Command(BaseCommand):
             raise CommandError(f"No event {event!r}.")
         if generation is None:
             generation = lease.claim(found.pk, owner=owner_name())
+            if generation is None:
+                raise CommandError(f"A mixer holds the lease of {found.slug}; try again once it has stopped.")
         report = StdoutReports() if report_stdout else (lambda message: None)
         reason = run_mixer(found.pk, generation, report, uplink_stream=sys.stdin.buffer if uplink_stdin else None)
         self.stderr.write(f"mixer of {found.slug} generation {generation} stopped: {reason}")

@@ -26,6 +26,8 @@ class Command(BaseCommand):
             raise CommandError(f"No event {event!r}.")
         if generation is None:
             generation = lease.claim(found.pk, owner=owner_name(), model=OffAirLease)
+            if generation is None:
+                raise CommandError(f"A monitor holds the lease of {found.slug}; try again once it has stopped.")
         report = StdoutReports() if report_stdout else (lambda message: None)
         reason = run_off_air_monitor(found.pk, generation, report)
         sys.stderr.write(f"off-air monitor of {found.slug} generation {generation} stopped: {reason}\n")

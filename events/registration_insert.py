@@ -1,0 +1,51 @@
+"""The common registration in one statement: the row, the email it is owed in the outbox, and the
+event's rules checked, in one round trip to PostgreSQL (autocommitted, so all or nothing).
+
+Registering is the platform's busiest write. The general path (events/registration.py) takes a
+transaction: BEGIN, INSERT, INSERT, COMMIT, four round trips. For an event without a seat limit
+the same rows go in one `WITH … INSERT … INSERT` statement instead; its `WHERE` re-reads the event
+row, so a process holding a slightly old copy of the event (events/form_cache.py) never registers
+anyone after registration closed or a seat limit or approval was switched on: it gets None and
+takes the general path with a fresh copy.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from events.models import OutboxMail, Registration
+
+
+def applies() -> bool:
+    """Only PostgreSQL takes an INSERT inside WITH; elsewhere the general path runs."""
+    return connection.vendor == "postgresql"
+
+
+def insert_with_mail(registration: Registration, requires_approval: bool) -> Registration | None:
+    """INSERT `registration` (unsaved) and its email (of its status) if the event still takes
+    registrations without a seat limit and with `requires_approval` as given; returns it saved,
+    or None when the event's rules changed. A duplicate email raises IntegrityError."""
+    quote = connection.ops.quote_name
+    fields = [f for f in Registration._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = [f.get_db_prep_save(f.pre_save(registration, add=True), connection) for f in fields]
+    placeholders = ", ".join(["%s"] * len(values))
+    event_table, mail_table = quote(registration.event._meta.db_table), quote(OutboxMail._meta.db_table)
+    sql = (
+        f"WITH registration AS ("
+        f" INSERT INTO {quote(Registration._meta.db_table)} ({columns}) SELECT {placeholders} FROM {event_table}"
+        f" WHERE id = %s AND registration_open AND capacity IS NULL AND requires_approval = %s RETURNING id"
+        f"), mail AS ("
+        f" INSERT INTO {mail_table} (registration_id, kind, attempts, last_error)"
+        f" SELECT id, %s, 0, '' FROM registration"
+        f") SELECT id FROM registration"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, registration.event_id, requires_approval, str(registration.status)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    registration.pk = row[0]
+    registration._state.adding = False
+    registration._state.db = connection.alias
+    return registration
