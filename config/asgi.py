@@ -1,4 +1,6 @@
-"""HTTP and WebSocket entry point: Django for HTTP; Channels, behind origin checks and auth, for WebSockets."""
+"""HTTP and WebSocket entry point: Django for HTTP, behind a front that answers the viewers' media
+files, pass renewals and public JSON without it; Channels, behind origin checks and auth, for
+WebSockets."""
 
 import os
 
@@ -16,15 +18,18 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app regi
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.public_cache import PublicCache  # noqa: E402
 from stage.direct import ServerSendMiddleware  # noqa: E402
 from stage.routing import websocket_urlpatterns as stage_sockets  # noqa: E402
 from streaming.embedded import MixerRunnerMiddleware  # noqa: E402
+from streaming.front import MediaFront  # noqa: E402
 from streaming.routing import websocket_urlpatterns as uplink_sockets  # noqa: E402
 
 application = MixerRunnerMiddleware(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            # At scale nginx answers the files and the JSON itself; the front then sees renewals only.
+            "http": MediaFront(PublicCache(django_asgi_app)),
             # ServerSendMiddleware lets the stage write one pre-framed push to many sockets (stage/direct.py).
             "websocket": ServerSendMiddleware(
                 AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(stage_sockets + uplink_sockets)))

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import make_event, make_producer
+from tests.front import client_both_ways  # noqa: F401  (each test through Django, then through the front)
 from tests.media import get_pass
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db]
