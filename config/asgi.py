@@ -4,10 +4,16 @@ WebSockets."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from django.conf import settings  # noqa: E402
+
+from config.django_http import OneHopHandler  # noqa: E402
+
+django_asgi_app = OneHopHandler(settings.WEB_THREADS)
 
 from stage.process import tune_garbage_collector  # noqa: E402
 

@@ -78,12 +78,17 @@ def granted(event_id: int, checked_at: float, registration: Registration | None 
     value = media_pass.issue(folder(event_id), checked_at, settings.HLS_PASS_SECONDS, settings.HLS_PASS_SECRET)
     _set_cookie(response, COOKIE, value, settings.HLS_PASS_SECONDS, folder(event_id))
     if registration is not None:
-        ticket = _renewals().sign(f"{event_id}.{registration.pk}.{key_digest(registration.access_key)}")
-        _set_cookie(response, RENEWAL_COOKIE, ticket, RENEWAL_SECONDS, f"{folder(event_id)}pass/")
+        _set_cookie(response, RENEWAL_COOKIE, renewal_ticket(registration), RENEWAL_SECONDS, f"{folder(event_id)}pass/")
     response["Cache-Control"] = "no-store"
     # The page renews every third of this (events/static/events/media-pass.js).
     response["Media-Pass-Seconds"] = str(settings.HLS_PASS_SECONDS)
     return response
+
+
+def renewal_ticket(registration: Registration) -> str:
+    """The renewal ticket for a registration whose join session holds now: its event, its id and the
+    digest of its key (the session's), signed with the time."""
+    return _renewals().sign(f"{registration.event_id}.{registration.pk}.{key_digest(registration.access_key)}")
 
 
 def ticket_holder(value: str, event_id: int) -> tuple[int, str] | None:
