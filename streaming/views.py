@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from events import keyed
 from events.access import unlogged
@@ -23,7 +23,7 @@ from streaming.core import hls_files
 from streaming.core.engine import PRIVATE_DIR
 
 
-@require_GET
+@require_safe  # GET and HEAD, as nginx and the front answer
 def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
     """An event's public HLS or replay file, for the holder of a media pass (streaming/passes.py)."""
     if not passes.has_pass(request, event_id):

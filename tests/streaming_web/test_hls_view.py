@@ -68,6 +68,22 @@ def test_only_get_is_allowed(client, event_dir):
     assert client.post(f"/hls/{event_dir.name}/live.m3u8").status_code == 405
 
 
+def test_head_gets_the_headers_without_the_body(client, event_dir):
+    response = client.head(f"/hls/{event_dir.name}/segment_000001.ts")
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Type"] == "video/mp2t" and response["Content-Length"] == "188"
+
+
+@pytest.mark.parametrize("client", ["front"], indirect=True)
+@pytest.mark.parametrize("query", ["_HLS_msn=5", "_HLS_msn=5&_HLS_part=0", "x=1&_HLS_skip=YES"])
+def test_low_latency_reloads_are_left_to_django(client, event_dir, query):
+    # Blocking playlist reloads are an async Django view's to hold open; the front stays simple.
+    client.get(f"/hls/{event_dir.name}/live.m3u8?{query}")
+    assert client.answered_by == "django"
+    client.get(f"/hls/{event_dir.name}/live.m3u8?v=1")
+    assert client.answered_by == "front"
+
+
 @pytest.fixture
 def recording(hls_root, client):
     directory = hls_root / str(event_with_pass(client, "nine"))
