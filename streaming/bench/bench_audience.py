@@ -146,7 +146,7 @@ def servers(setup: str, env: dict[str, str], workdir: Path, options: dict) -> It
         port = harness.free_port()
         site = workdir / "nginx" / "webcast.conf"
         site.parent.mkdir(parents=True)
-        nginx_server.render_site(env, f"127.0.0.1:{port}", [f"127.0.0.1:{p}" for p in ports], site)
+        nginx_server.render_site(env, nginx_server.listen(port), [f"127.0.0.1:{p}" for p in ports], site)
         front = stack.enter_context(nginx_server.running(workdir / "nginx", site, port))
         yield server, front.url, front, web_processes(ports)
 

@@ -25,6 +25,15 @@ from events import harness
 NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/nginx"
 # Within the hard limit of open files this machine gives a process; a proxied request holds two.
 OPEN_FILES = 19000
+# wrk opens thousands of connections at once: with nginx's default accept queue (511) the kernel
+# answered the overflow with SYN cookies and dropped what followed, and the kinds started last
+# had every connection reset unanswered (0 requests, only read errors). Linux caps it at somaxconn.
+BACKLOG = 4096
+
+
+def listen(port: int) -> str:
+    """What the benchmark's nginx servers listen on."""
+    return f"127.0.0.1:{port} backlog={BACKLOG}"
 PLAIN_SITE = """server {{
     listen {listen};
     location ~ "^/hls/(?<hls_event>\\d+)/(?<hls_name>[A-Za-z0-9_-]{{1,64}}\\.(?:m3u8|ts))$" {{
