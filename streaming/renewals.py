@@ -60,7 +60,8 @@ async def renewal(ticket: str, event_id: int) -> HttpResponse | None:
 
 
 def forget(event_id: int | None = None) -> None:
-    """Drop the list of one event (all with None): the next renewal reads it again."""
+    """Drop the list of one event (all with None): the next renewal reads it again. Called from
+    any thread (a registration changes in a view's), so it does single dict operations only."""
     for event in list(_lists) if event_id is None else [event_id]:
         _lists.pop(event, None)
         _reading.pop(event, None)
