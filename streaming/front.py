@@ -68,12 +68,15 @@ async def _file(scope, send, event_id: int, name: str, head: bool) -> None:
     if not isinstance(found.body, hls_files.Opened):
         await send({"type": "http.response.body", "body": b"" if head else found.body})
         return
-    pieces = found.body.chunks(CHUNK_BYTES)
+    part = found.body
     try:
-        while not head and (chunk := await asyncio.to_thread(next, pieces, None)) is not None:
+        part.file.seek(part.start)
+        left = 0 if head else part.length
+        while left > 0 and (chunk := await asyncio.to_thread(part.file.read, min(CHUNK_BYTES, left))):
+            left -= len(chunk)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
     finally:
-        pieces.close()  # closes the file, also when the client went away
+        part.file.close()  # also when nothing was read (HEAD) or the client went away
     await send({"type": "http.response.body", "body": b""})
 
 

@@ -43,26 +43,17 @@ class Unsatisfiable(Exception):
 @dataclass
 class Opened:
     """A part of an open file still to be read: the body of a ranged answer (a recording may be
-    hundreds of megabytes, so it is read in pieces; whoever sends it closes it)."""
+    hundreds of megabytes, so whoever sends it may read it in pieces, and closes it)."""
 
     file: BinaryIO
     start: int
     length: int
 
-    def chunks(self, size: int):
-        """The part, `size` bytes at a time; the file is closed at the end."""
+    def read(self) -> bytes:
+        """The whole part at once; the file is closed after."""
         with self.file:
             self.file.seek(self.start)
-            left = self.length
-            while left > 0:
-                chunk = self.file.read(min(size, left))
-                if not chunk:  # the file shrank under us: send what there is
-                    return
-                left -= len(chunk)
-                yield chunk
-
-    def read(self) -> bytes:
-        return b"".join(self.chunks(self.length or 1))
+            return self.file.read(self.length)
 
 
 @dataclass

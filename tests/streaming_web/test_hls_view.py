@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from streaming import front
 from tests.factories import make_event, make_producer
 from tests.front import client_both_ways  # noqa: F401  (each test through Django, then through the front)
 from tests.media import get_pass
@@ -126,6 +127,14 @@ def test_the_whole_recording_without_a_range(client, recording):
     assert response.status_code == 200 and len(response.content) == 1024
     assert response["Accept-Ranges"] == "bytes" and response["Content-Type"] == "audio/mp4"
     assert response["Content-Disposition"] == f'attachment; filename="event-{recording.name}.m4a"'
+
+
+@pytest.mark.parametrize("client", ["front"], indirect=True)
+def test_the_front_sends_a_recording_in_pieces(client, recording, monkeypatch):
+    monkeypatch.setattr(front, "CHUNK_BYTES", 100)
+    whole = client.get(f"/hls/{recording.name}/program.m4a")
+    part = client.get(f"/hls/{recording.name}/program.m4a", HTTP_RANGE="bytes=50-349")
+    assert whole.content == bytes(range(256)) * 4 and part.content == (bytes(range(256)) * 4)[50:350]
 
 
 def test_a_range_in_another_unit_is_ignored(client, recording):
