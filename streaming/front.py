@@ -26,7 +26,7 @@ from streaming import passes, renewals
 from streaming.core import hls_files
 
 # As streaming/urls.py routes them: `hls/<int:event_id>/<str:name>` and `hls/<int:event_id>/pass/`
-# (eighteen digits at most: a longer id is no event, and Django's answer to it is Django's).
+# (eighteen digits at most: no event has a longer id, and Django answers for those).
 ROUTE = re.compile(r"/hls/([0-9]{1,18})/(?:(pass)/|([^/]+))", re.ASCII)
 # Recordings are sent in pieces read off the event loop.
 CHUNK_BYTES = 256 * 1024
