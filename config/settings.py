@@ -109,6 +109,11 @@ else:
         "timeout": 10,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads a web process runs sync views on (config/django_http.py), each with its database
+# connection while it serves a request: no more than DATABASE_POOL_MAX scaled out.
+WEB_THREADS = env.int("WEB_THREADS", default=4)
+if WEB_THREADS < 1:
+    raise ImproperlyConfigured("WEB_THREADS must be at least 1.")
 
 # --- channel layer and broker: in-memory by default, Redis by REDIS_URL
 REDIS_URL = env("REDIS_URL", default="")

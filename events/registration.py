@@ -20,6 +20,7 @@ from events.metrics import REGISTRATIONS
 from events.models import Event, Registration
 from events.notifications import notify, relay_after_commit
 from events.reminders import due_level
+from events.signals import watching_withdrawn
 
 Status = Registration.Status
 
@@ -114,6 +115,8 @@ def revoke_link(registration: Registration) -> bool:
     """Make the registrant's join and cancel links, and sessions opened with them, stop working."""
     revoked = Registration.objects.filter(pk=registration.pk).exclude(access_key="").update(access_key="")
     registration.access_key = ""
+    if revoked:
+        watching_withdrawn.send(Registration, registration=registration)
     return bool(revoked)
 
 
@@ -254,6 +257,7 @@ def _fill_seats(event: Event) -> list[Registration]:
 
 def _set_status(registration: Registration, status: str, event: Event, now: datetime | None = None) -> None:
     now = now or timezone.now()
+    withdrawn = registration.status == Status.CONFIRMED and status != Status.CONFIRMED
     registration.status = status
     registration.status_changed_at = now
     fields = ["status", "status_changed_at"]
@@ -262,3 +266,5 @@ def _set_status(registration: Registration, status: str, event: Event, now: date
         registration.reminder_level = max(registration.reminder_level, due_level(event, now))
         fields.append("reminder_level")
     registration.save(update_fields=fields)
+    if withdrawn:
+        watching_withdrawn.send(Registration, registration=registration)

@@ -28,8 +28,8 @@ from django.http.cookie import parse_cookie
 
 from streaming import passes
 from streaming.core import delivery
+from streaming.core.hls_files import CONTENT_TYPES, cache_control
 from streaming.core.playlist_watch import watch
-from streaming.views import CONTENT_TYPES, cache_control
 
 LIVE_PLAYLIST = "live.m3u8"
 PLAYLIST_PATH = re.compile(r"/hls/([0-9]{1,18})/live\.m3u8", re.ASCII)

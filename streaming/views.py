@@ -2,17 +2,17 @@
 media pass, types and caching: config/nginx/webcast.conf.template). Low-latency HLS's blocking
 reloads and its parts are answered before Django, by streaming/live_playlist.py.
 
-Playlists change every segment, so they are never cached; segments never change once listed.
-Files are small and read whole: Django's FileResponse would buffer them under ASGI anyway.
+The public files' rules are streaming/core/hls_files.py, shared with the ASGI front
+(streaming/front.py) that serves them in the embedded default without Django's request machinery;
+this view answers what the front leaves to Django.
 """
 
-import os
 import re
 from pathlib import Path
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from events import keyed
 from events.access import unlogged
@@ -20,113 +20,20 @@ from events.models import Event, Presenter
 from stage.models import Deck, StageState
 from stage.pdf_pages import DECK_PDF
 from streaming import passes
+from streaming.core import hls_files
 from streaming.core.engine import PRIVATE_DIR
 
-CONTENT_TYPES = {
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".ts": "video/mp2t",
-    ".aac": "audio/aac",
-    ".m4a": "audio/mp4",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".json": "application/json",
-}
-# Media and playlists by pattern; of the JSON files only the replay's chapters (never the
-# playlist writer's state).
-FILE_NAME = re.compile(r"^(?:[A-Za-z0-9_-]{1,64}(\.m3u8|\.ts|\.aac|\.m4a|\.vtt)|chapters(\.json))$")
-# The recording grows during the show; the replay files are rewritten if a show ends again.
-REPLAY_SUFFIXES = (".aac", ".m4a", ".vtt", ".json")
 
-
-# The recordings are read in byte ranges too: an <audio> element seeks with Range requests.
-RANGED_SUFFIXES = (".aac", ".m4a")
-BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII | re.IGNORECASE)
-# A position this long is past the end of any file here (and int() refuses 4300 digits and more).
-MAX_POSITION_DIGITS = 18
-
-
-class Unsatisfiable(Exception):
-    """A bytes range that is malformed or starts past the end of the file: 416."""
-
-
-@require_GET
+@require_safe  # GET and HEAD, as nginx and the front answer
 def hls_file(request: HttpRequest, event_id: int, name: str) -> HttpResponse:
     """An event's public HLS or replay file, for the holder of a media pass (streaming/passes.py)."""
     if not passes.has_pass(request, event_id):
         return passes.refused()
-    match = FILE_NAME.match(name)
-    if match is None:
-        raise Http404("No such file.")
-    suffix = match.group(1) or match.group(2)
-    path = settings.HLS_ROOT / str(event_id) / name
-    try:
-        if suffix in RANGED_SUFFIXES:
-            response = _ranged(path, request.headers.get("Range", ""), CONTENT_TYPES[suffix])
-        else:
-            response = HttpResponse(path.read_bytes(), content_type=CONTENT_TYPES[suffix])
-    except (FileNotFoundError, IsADirectoryError):
-        raise Http404("No such file.") from None
-    response["Cache-Control"] = cache_control(suffix)
-    if suffix == ".m4a":
-        response["Content-Disposition"] = f'attachment; filename="event-{event_id}.m4a"'
-    return response
-
-
-def cache_control(suffix: str) -> str:
-    """How long a public HLS or replay file may be kept. Private: a shared cache would hand a
-    protected file to anyone (nginx sends the same)."""
-    if suffix == ".m3u8":
-        return "no-cache"
-    if suffix in REPLAY_SUFFIXES:
-        return "private, max-age=60"
-    return "private, max-age=86400, immutable"
-
-
-def requested_range(header: str, size: int) -> tuple[int, int] | None:
-    """The (first, last) byte positions a Range header asks for, or None for the whole file.
-
-    Other units than bytes are ignored (RFC 9110 §14.2); a bytes range that is not one plain
-    range (several, garbage, no numbers) or that starts past the end raises Unsatisfiable.
-    """
-    header = header.strip()
-    if not header.lower().startswith("bytes="):
-        return None
-    wanted = BYTE_RANGE.fullmatch(header)
-    if wanted is None or wanted.groups() == ("", ""):
-        raise Unsatisfiable(header)
-    first, last = (_position(digits) if digits else None for digits in wanted.groups())
-    if first is None:  # a suffix range: the last N bytes
-        start, end = max(0, size - last), size - 1
-    else:
-        start, end = first, size - 1 if last is None else min(last, size - 1)
-    if start >= size or start > end:
-        raise Unsatisfiable(header)
-    return start, end
-
-
-def _position(digits: str) -> int:
-    digits = digits.lstrip("0") or "0"
-    return int(digits) if len(digits) <= MAX_POSITION_DIGITS else 10**MAX_POSITION_DIGITS
-
-
-def _ranged(path: Path, header: str, content_type: str) -> HttpResponse:
-    """The whole file, or the one byte range asked for (206), or 416 for a range it cannot serve."""
-    with path.open("rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        try:
-            wanted = requested_range(header, size)
-        except Unsatisfiable:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        if wanted is None:
-            response = HttpResponse(file.read(), content_type=content_type)
-            response["Accept-Ranges"] = "bytes"
-            return response
-        start, end = wanted
-        file.seek(start)
-        response = HttpResponse(file.read(end - start + 1), content_type=content_type, status=206)
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response["Accept-Ranges"] = "bytes"
+    found = hls_files.answer(settings.HLS_ROOT, event_id, name, request.headers.get("Range", ""))
+    body = found.body.read() if isinstance(found.body, hls_files.Opened) else found.body
+    response = HttpResponse(body, status=found.status)
+    for header, value in found.headers:
+        response[header] = value
     return response
 
 
@@ -208,6 +115,6 @@ def _private_file(event_id: int, name: str) -> HttpResponse | None:
         data = (settings.HLS_ROOT / str(event_id) / PRIVATE_DIR / name).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
         return None
-    response = HttpResponse(data, content_type=CONTENT_TYPES[match.group(1)])
+    response = HttpResponse(data, content_type=hls_files.CONTENT_TYPES[match.group(1)])
     response["Cache-Control"] = "private, no-cache" if match.group(1) == ".m3u8" else "private, max-age=3600"
     return response

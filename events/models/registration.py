@@ -18,6 +18,8 @@ class Registration(models.Model):
         REJECTED = "rejected", "Rejected"
 
     ACTIVE = (Status.PENDING, Status.CONFIRMED, Status.WAITLISTED)
+    # may_watch as a query, for many rows at once (streaming/renewals.py); a test holds the two equal.
+    WATCHING = models.Q(status=Status.CONFIRMED) & ~models.Q(access_key="")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
     name = models.CharField(max_length=120)

@@ -55,6 +55,7 @@ class Viewer:
     session: str  # the join session's key (sessionid)
     presence: str  # the signed token the page beats with
     media_pass: str  # the hlspass cookie's value
+    ticket: str  # the hlsrenew cookie's value: the renewal ticket
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,11 @@ def _session_cookie(viewer: Viewer, event: int) -> str:
     return f"sessionid={viewer.session}; csrftoken={CSRF_TOKEN}"
 
 
+def _renewal_cookie(viewer: Viewer, event: int) -> str:
+    # The browser sends the ticket (scoped to the pass endpoint) with the page's cookies.
+    return f"hlsrenew={viewer.ticket}; {_session_cookie(viewer, event)}"
+
+
 def _beat(viewer: Viewer) -> str:
     return json.dumps({"token": viewer.presence, "mode": "live", "seconds": attendance.HEARTBEAT_SECONDS})
 
@@ -97,7 +103,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("presence", "POST", "/presence/", lambda: attendance.HEARTBEAT_SECONDS, _session_cookie, _beat, True),
     Kind("status", "GET", "/e/{slug}/status.json", lambda: STATUS_POLL_SECONDS, _session_cookie),
     # The page renews its pass every third of the pass's lifetime (media-pass.js).
-    Kind("pass", "POST", "/hls/{event}/pass/", lambda: settings.HLS_PASS_SECONDS / 3, _session_cookie, json_post=True),
+    Kind("pass", "POST", "/hls/{event}/pass/", lambda: settings.HLS_PASS_SECONDS / 3, _renewal_cookie, json_post=True),
     Kind("audience", "GET", "/e/{slug}/audience.json", lambda: AUDIENCE_POLL_SECONDS, _session_cookie),
     Kind("ask", "POST", "/e/{slug}/questions/", lambda: ASK_SECONDS, _session_cookie, _question),
     Kind("upvote", "POST", "/e/{slug}/questions/{question}/vote/", lambda: UPVOTE_SECONDS, _session_cookie,

@@ -19,7 +19,7 @@ def compare(nginx, viewers, show, live_dir, newest_file, workdir, options) -> di
     port = harness.free_port()
     site = workdir / "plain" / "plain.conf"
     site.parent.mkdir(parents=True)
-    nginx_server.plain_site(Path(os.path.dirname(live_dir)), f"127.0.0.1:{port}", site)
+    nginx_server.plain_site(Path(os.path.dirname(live_dir)), nginx_server.listen(port), site)
     seconds = options["peer_seconds"]
     kinds = [kind for kind in KINDS if kind.name in MEDIA_KINDS]
     with nginx_server.running(workdir / "plain", site, port) as plain:

@@ -69,7 +69,10 @@ class Connection:
         for line in lines[1:]:
             if ":" in line:
                 name, value = line.split(":", 1)
-                headers.setdefault(name.strip().lower(), value.strip())
+                name, value = name.strip().lower(), value.strip()
+                # Several cookies: the media pass's is the one kept.
+                if name not in headers or (name == "set-cookie" and value.startswith("hlspass=")):
+                    headers[name] = value
         if "content-length" in headers:
             body = await self.reader.readexactly(int(headers["content-length"]))
         elif headers.get("transfer-encoding", "").lower() == "chunked":

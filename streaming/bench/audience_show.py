@@ -30,6 +30,7 @@ def create(viewers: int) -> dict:
     from events.access import key_digest
     from events.models import Event, Presenter, Registration
     from events.views.viewer import SESSION_KEY as GRANTS
+    from streaming.passes import renewal_ticket
 
     tag = uuid.uuid4().hex[:8]
     # Every session of the show starts with this, so `delete` finds them all.
@@ -55,7 +56,8 @@ def create(viewers: int) -> dict:
         key = f"{prefix}{get_random_string(24)}"
         grants = {GRANTS: {str(event.pk): [registration.pk, key_digest(registration.access_key)]}}
         sessions.append(Session(session_key=key, session_data=store.encode(grants), expire_date=expires))
-        viewers_out.append({"session": key, "presence": attendance.presence_token(registration)})
+        viewers_out.append({"session": key, "presence": attendance.presence_token(registration),
+                            "ticket": renewal_ticket(registration)})
     Session.objects.bulk_create(sessions, batch_size=1000)
     console = SessionStore(session_key=f"{prefix}{get_random_string(24)}")
     console[SESSION_KEY] = str(producer.pk)

@@ -10,8 +10,9 @@ writes HLS), and for `--seconds`: one wrk process per kind of request the page m
 the take until each probe's reloaded playlist carries it is the stage change. Media passes: the
 probes get theirs as the page does (POST /hls/<event>/pass/ with their join session); wrk's
 viewers carry one minted by the function the server signs with (streaming.core.media_pass) with
-the servers' secret, since wrk cannot take a cookie from an answer; the servers issue passes for
-an hour, so no fixed cookie expires mid-run, and the renewals still run at the page's cadence.
+the servers' secret, since wrk cannot take a cookie from an answer, and renew with the ticket
+their first pass would have come with (made with the show); the servers issue passes for an
+hour, so no fixed cookie expires mid-run, and the renewals still run at the page's cadence.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def servers(setup: str, env: dict[str, str], workdir: Path, options: dict) -> It
         port = harness.free_port()
         site = workdir / "nginx" / "webcast.conf"
         site.parent.mkdir(parents=True)
-        nginx_server.render_site(env, f"127.0.0.1:{port}", [f"127.0.0.1:{p}" for p in ports], site)
+        nginx_server.render_site(env, nginx_server.listen(port), [f"127.0.0.1:{p}" for p in ports], site)
         front = stack.enter_context(nginx_server.running(workdir / "nginx", site, port))
         yield server, front.url, front, web_processes(ports)
 
@@ -185,7 +186,9 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     live_dir = Path(env["HLS_ROOT"]) / str(show["event"])
     folder = f"{settings.HLS_URL}{show['event']}/"
     minted = media_pass.issue(folder, time.time(), PASS_SECONDS, secret)
-    viewers = [Viewer(number, v["session"], v["presence"], minted) for number, v in enumerate(show["viewers"])]
+    viewers = [
+        Viewer(number, v["session"], v["presence"], minted, v["ticket"]) for number, v in enumerate(show["viewers"])
+    ]
     alice, bob = show["presenters"]
     def reconnect() -> Console:
         return Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])

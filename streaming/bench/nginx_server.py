@@ -25,6 +25,18 @@ from events import harness
 NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/nginx"
 # Within the hard limit of open files this machine gives a process; a proxied request holds two.
 OPEN_FILES = 19000
+# wrk opens thousands of connections at once, and nginx accepted them one per turn of its loop
+# between the answers it was sending: at 10,000 viewers the kinds started last waited in the accept
+# queue (2,000 deep after 8 s) and got no answer in the run. The accept queue overflowed too: nginx's
+# default (511) made the kernel fall back to SYN cookies and drop what followed (read errors).
+# So: accept every waiting connection at once (multi_accept), and a deeper queue (Linux caps it at
+# somaxconn).
+BACKLOG = 4096
+
+
+def listen(port: int) -> str:
+    """What the benchmark's nginx servers listen on."""
+    return f"127.0.0.1:{port} backlog={BACKLOG}"
 PLAIN_SITE = """server {{
     listen {listen};
     location ~ "^/hls/(?<hls_event>\\d+)/(?<hls_name>[A-Za-z0-9_-]{{1,64}}\\.(?:m3u8|ts))$" {{
@@ -77,7 +89,7 @@ def main_config(folder: Path, site: Path, workers: int) -> str:
     return (
         f"{user}daemon off;\nworker_processes {workers};\nworker_rlimit_nofile {OPEN_FILES};\n"
         f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
-        f"events {{ worker_connections {OPEN_FILES}; }}\n"
+        f"events {{ worker_connections {OPEN_FILES}; multi_accept on; }}\n"
         f"http {{\n    access_log off;\n{temp}    include {site};\n}}\n"
     )
 

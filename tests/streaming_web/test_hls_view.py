@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from streaming import front
 from tests.factories import make_event, make_producer
+from tests.front import client_both_ways  # noqa: F401  (each test through Django, then through the front)
 from tests.media import get_pass
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db]
@@ -67,6 +69,22 @@ def test_only_get_is_allowed(client, event_dir):
     assert client.post(f"/hls/{event_dir.name}/live.m3u8").status_code == 405
 
 
+def test_head_gets_the_headers_without_the_body(client, event_dir):
+    response = client.head(f"/hls/{event_dir.name}/segment_000001.ts")
+    assert response.status_code == 200 and response.content == b""
+    assert response["Content-Type"] == "video/mp2t" and response["Content-Length"] == "188"
+
+
+@pytest.mark.parametrize("client", ["front"], indirect=True)
+@pytest.mark.parametrize("query", ["_HLS_msn=5", "_HLS_msn=5&_HLS_part=0", "x=1&_HLS_skip=YES"])
+def test_low_latency_reloads_are_left_to_django(client, event_dir, query):
+    # Blocking playlist reloads are an async Django view's to hold open; the front stays simple.
+    client.get(f"/hls/{event_dir.name}/live.m3u8?{query}")
+    assert client.answered_by == "django"
+    client.get(f"/hls/{event_dir.name}/live.m3u8?v=1")
+    assert client.answered_by == "front"
+
+
 @pytest.fixture
 def recording(hls_root, client):
     directory = hls_root / str(event_with_pass(client, "nine"))
@@ -109,6 +127,14 @@ def test_the_whole_recording_without_a_range(client, recording):
     assert response.status_code == 200 and len(response.content) == 1024
     assert response["Accept-Ranges"] == "bytes" and response["Content-Type"] == "audio/mp4"
     assert response["Content-Disposition"] == f'attachment; filename="event-{recording.name}.m4a"'
+
+
+@pytest.mark.parametrize("client", ["front"], indirect=True)
+def test_the_front_sends_a_recording_in_pieces(client, recording, monkeypatch):
+    monkeypatch.setattr(front, "CHUNK_BYTES", 100)
+    whole = client.get(f"/hls/{recording.name}/program.m4a")
+    part = client.get(f"/hls/{recording.name}/program.m4a", HTTP_RANGE="bytes=50-349")
+    assert whole.content == bytes(range(256)) * 4 and part.content == (bytes(range(256)) * 4)[50:350]
 
 
 def test_a_range_in_another_unit_is_ignored(client, recording):

@@ -2,15 +2,20 @@
 
 
 import pytest
+from django.conf import settings as django_settings
+from django.core import signing
+from django.test import Client
 
 from events import ratelimit
+from events.access import key_digest
 from events.invitations import reissue_link
-from events.models import Presenter
-from events.registration import revoke_link
-from streaming import passes
+from events.models import Presenter, Registration
+from events.registration import cancel, resend_link, revoke_link
+from streaming import passes, renewals
 from streaming.core import media_pass
 from tests.events.helpers import new_registrations
 from tests.factories import make_event, make_producer
+from tests.front import FrontClient, client_both_ways  # noqa: F401  (each test through Django, then the front)
 from tests.media import PASS_COOKIE, ask_pass, get_pass, pass_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_modes]
@@ -68,7 +73,8 @@ def test_with_a_pass_playlists_and_segments_are_served(producer_client, event):
 def test_a_viewer_gets_a_pass_by_the_join_session_until_the_link_is_revoked(client, event, monkeypatch):
     registration = new_registrations(event, 1)[0]
     client.get(registration.get_join_url())
-    value = get_pass(client, event.pk)
+    get_pass(client, event.pk)
+    value = get_pass(client, event.pk)  # a renewal (through the front: on the ticket alone)
     assert client.get(playlist(event)).status_code == 200
 
     revoke_link(registration)
@@ -162,6 +168,94 @@ def test_the_pass_endpoint_wants_post_a_csrf_token_and_a_real_event(event, produ
     producer_client.cookies["csrftoken"] = token = "t" * 32
     response = producer_client.post(pass_path(event.pk), "", content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 204
+
+
+def test_a_viewers_pass_comes_with_a_renewal_ticket_for_the_pass_endpoint(client, event, settings):
+    registration = new_registrations(event, 1)[0]
+    client.get(registration.get_join_url())
+    ticket = ask_pass(client, event.pk).cookies[passes.RENEWAL_COOKIE]
+    assert ticket["path"] == f"/hls/{event.pk}/pass/" and ticket["max-age"] == passes.RENEWAL_SECONDS
+    assert ticket["httponly"] is True and ticket["samesite"] == "Lax"
+    assert bool(ticket["secure"]) == settings.SESSION_COOKIE_SECURE
+    assert passes.ticket_holder(ticket.value, event.pk) == (registration.pk, key_digest(registration.access_key))
+    assert passes.ticket_holder(ticket.value, event.pk + 1) is None  # another event's endpoint
+
+
+def test_producers_and_presenters_renew_through_their_session_or_key(producer_client, event):
+    assert passes.RENEWAL_COOKIE not in ask_pass(producer_client, event.pk).cookies
+
+
+@pytest.fixture
+def viewer(event):
+    """A viewer's test client through the front, holding a pass and its renewal ticket."""
+    viewer = FrontClient(Client())
+    registration = new_registrations(event, 1)[0]
+    viewer.get(registration.get_join_url())
+    get_pass(viewer, event.pk)
+    assert viewer.answered_by == "django"  # the first pass: by the join session
+    viewer.registration = registration
+    return viewer
+
+
+def test_the_front_renews_on_the_ticket_alone(viewer, event, django_assert_num_queries):
+    get_pass(viewer, event.pk)  # reads who may watch
+    del viewer.cookies["sessionid"]  # the ticket stands in for the join session
+    with django_assert_num_queries(0):
+        value = get_pass(viewer, event.pk)
+    assert viewer.answered_by == "front"
+    assert viewer.get(playlist(event)).status_code == 200
+    assert media_pass.admits(value, f"/hls/{event.pk}/", passes.clock(), django_settings.HLS_PASS_SECRET)
+
+
+def test_a_pass_renewed_on_the_ticket_runs_out_a_lifetime_after_the_list_was_read(viewer, event, monkeypatch):
+    read_at = passes.clock()
+    monkeypatch.setattr(passes, "clock", lambda: read_at)
+    renewals.forget()
+    get_pass(viewer, event.pk)
+    monkeypatch.setattr(passes, "clock", lambda: read_at + renewals.REFRESH_SECONDS - 1)
+    value = get_pass(viewer, event.pk)
+    assert viewer.answered_by == "front"
+    assert int(value.split("~")[0]) == int(read_at) + django_settings.HLS_PASS_SECONDS
+
+
+def test_a_link_revoked_elsewhere_stops_renewals_once_the_list_is_read_again(viewer, event, monkeypatch):
+    # As if another server process revoked it: no signal reaches this one.
+    get_pass(viewer, event.pk)
+    Registration.objects.filter(pk=viewer.registration.pk).update(access_key="")
+    value = get_pass(viewer, event.pk)
+    assert viewer.answered_by == "front"  # the list is seconds old; its pass as old
+    later = int(value.split("~")[0]) - django_settings.HLS_PASS_SECONDS + renewals.REFRESH_SECONDS + 1
+    monkeypatch.setattr(passes, "clock", lambda: later)
+    assert ask_pass(viewer, event.pk).status_code == 403
+    assert viewer.answered_by == "django"
+
+
+@pytest.mark.parametrize("change", ["cancel", "revoke and resend", "forge", "another event"])
+def test_a_ticket_that_does_not_hold_is_left_to_django(viewer, event, change):
+    if change == "cancel":
+        cancel(viewer.registration)
+    elif change == "revoke and resend":
+        revoke_link(viewer.registration)
+        resend_link(viewer.registration)  # a new key: the old session and its ticket stay out
+    elif change == "forge":
+        holder = f"{event.pk}.{viewer.registration.pk}.{key_digest(viewer.registration.access_key)}"
+        viewer.cookies[passes.RENEWAL_COOKIE] = signing.TimestampSigner(salt="another salt").sign(holder)
+    else:
+        other = make_event(slug="other")
+        viewer.cookies[passes.RENEWAL_COOKIE] = signing.TimestampSigner(salt=passes.RENEWAL_SALT).sign(
+            f"{other.pk}.{viewer.registration.pk}.{key_digest(viewer.registration.access_key)}"
+        )
+    status = ask_pass(viewer, event.pk).status_code
+    assert viewer.answered_by == "django"
+    assert status == (204 if change in ("forge", "another event") else 403)  # there, the session still holds
+
+
+@pytest.mark.parametrize("status", Registration.Status.values)
+@pytest.mark.parametrize("revoked", [False, True])
+def test_who_may_watch_reads_the_same_as_a_query(event, status, revoked):
+    registration = Registration.objects.create(event=event, name="A", email="a@example.com", status=status,
+                                               access_key="" if revoked else "k" * 43)
+    assert Registration.objects.filter(Registration.WATCHING, pk=registration.pk).exists() == registration.may_watch
 
 
 def forged(event_id: int, expires: int, secret: str) -> str:
