@@ -103,10 +103,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Under ASGI persistent connections pile up; psycopg's pool replaces them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A pooled connection the server closed (a restart) is replaced before it is handed out.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DATABASE_POOL_MAX", default=8),
-        "timeout": 10,
+        # How long a request waits for a connection before it gets the 503 page (events/views/errors.py).
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+        # psycopg retries a failed connection with a doubling delay for five minutes: after a
+        # 10 s outage requests failed for 25 s more. Given up after 2 s, the next request that
+        # needs a connection tries again at once.
+        "reconnect_timeout": 2.0,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
