@@ -184,6 +184,12 @@ STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
 # A presenter whose last green-room socket closed counts as gone (off air) only after this long:
 # a reload or a network blip reconnects within it and keeps their place.
 STAGE_PRESENCE_GRACE_SECONDS = env.float("STAGE_PRESENCE_GRACE_SECONDS", default=5.0)
+# Every stage socket hears a heartbeat this often while the server's way to it works (through the
+# channel layer); a page that hears nothing for 2.5 of them reconnects (Redis restarting, a dead
+# server process, a cut connection) and resyncs.
+STAGE_HEARTBEAT_SECONDS = env.float("STAGE_HEARTBEAT_SECONDS", default=3.0)
+if STAGE_HEARTBEAT_SECONDS < 0.1:
+    raise ImproperlyConfigured("STAGE_HEARTBEAT_SECONDS must be at least 0.1.")
 # Viewers' votes reach the consoles as one recount of an event's votes at most this often (0: a
 # recount after every vote); see stage/tally.py.
 STAGE_VOTE_TALLY_SECONDS = env.float("STAGE_VOTE_TALLY_SECONDS", default=0.5)

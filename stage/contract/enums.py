@@ -121,4 +121,7 @@ CLOSE_CODES = {
     "forbidden": 4403,  # not admitted, or no longer: the page stops retrying
     "superseded": 4409,  # a newer connection took the line over
     "too_fast": 4429,  # too many messages, or too many wrong links from this address
+    # The server cannot serve this socket now (its database or channel layer did not answer):
+    # the page reconnects with back-off.
+    "unavailable": 4503,
 }

@@ -122,7 +122,8 @@ RTC_MESSAGES = {
 def _stage_messages(audience: str) -> dict[str, MessageSpec]:
     """What every stage socket gets, in this audience's view of the state."""
     state = Field(dict, record=STATES[audience])
-    snapshot = {"version": VERSION, "state": state, "server_time": TIME}
+    # `heartbeat`: the seconds between the heartbeats this socket will hear (below).
+    snapshot = {"version": VERSION, "state": state, "server_time": TIME, "heartbeat": Field(float, minimum=0.1)}
     delta = {
         "version": Field(int, minimum=1),
         "base": VERSION,
@@ -157,6 +158,13 @@ def _stage_messages(audience: str) -> dict[str, MessageSpec]:
         ),
         # Not JSON, not an object, too long; or why the socket is about to be closed.
         "error": MessageSpec({"error": ERROR}),
+        # Every `every` seconds while the server's way to this socket works (it went through the
+        # channel layer): a page that hears nothing for a few of them reconnects. `version` is
+        # the stage's version now (null when the database did not answer): a page behind it
+        # missed a push and asks for a snapshot.
+        "heartbeat": MessageSpec(
+            {"version": Field(int, nullable=True, minimum=0), "every": Field(float, minimum=0.1), "server_time": TIME}
+        ),
     } | RTC_MESSAGES
 
 
