@@ -73,7 +73,8 @@ def render(template: str, site: Site) -> str:
 
 
 def _servers(upstreams: tuple[str, ...]) -> str:
-    return "\n    ".join(f"server {upstream};" for upstream in upstreams)
+    # A server that failed is tried again after 2 s, not nginx's 10: one restarted is back at once.
+    return "\n    ".join(f"server {upstream} max_fails=1 fail_timeout=2s;" for upstream in upstreams)
 
 
 def standalone(folder: str, site_conf: str, *, workers: int = 1, as_root: bool = False) -> str:
