@@ -72,6 +72,7 @@ def initial_state(
         "decks": {},
         "slide": None,
         "presenter_slides": False,
+        "output": None,
     }
 
 

@@ -38,6 +38,7 @@ ADDED_KEYS: dict[str, Any] = {
     "decks": {},
     "slide": None,
     "presenter_slides": False,
+    "output": None,
 }
 
 

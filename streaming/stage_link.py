@@ -44,7 +44,9 @@ def mix_settings(state: dict) -> MixSettings:
 
 
 def health_command(report: dict) -> dict | None:
-    """The stage command for a mixer report that changes the stage (line health), else None."""
+    """The stage command for a mixer report that changes the stage (line or output health), else None."""
+    if report.get("type") == "output":
+        return {"type": "set_output_health", "health": report["health"], "dropped": report["dropped"]}
     if report.get("type") != "line_health":
         return None
     command = {"type": "set_line_health", "line": report["line"], "health": report["health"]}

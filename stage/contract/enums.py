@@ -83,6 +83,8 @@ SOURCE_KIND = Enumeration(
     }
 )
 ALARM = Enumeration({"silence": "silence"})
+# Whether the mixer can write the webcast's files: "disk_full" while the disk under them is full.
+OUTPUT_HEALTH = Enumeration({"ok": "publishing", "disk_full": "disk full"})
 # The on-air segment's clock: fine, in its last stretch, or over time.
 CLOCK_LEVEL = Enumeration({"ok": "remaining", "warn": "remaining", "over": "overrun"})
 
@@ -100,6 +102,7 @@ ENUMERATIONS: dict[str, Enumeration] = {
     "tally": TALLY,
     "source_kind": SOURCE_KIND,
     "alarm": ALARM,
+    "output_health": OUTPUT_HEALTH,
     "clock_level": CLOCK_LEVEL,
 }
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stage.contract.enums import ALARM, REPORTED_HEALTH
+from stage.contract.enums import ALARM, OUTPUT_HEALTH, REPORTED_HEALTH
 from stage.contract.errors import ProtocolError
 from stage.contract.fields import Field, check_field, check_record
 from stage.contract.records import (
@@ -122,8 +122,11 @@ RTC_MESSAGES = {
 def _stage_messages(audience: str) -> dict[str, MessageSpec]:
     """What every stage socket gets, in this audience's view of the state."""
     state = Field(dict, record=STATES[audience])
-    # `heartbeat`: the seconds between the heartbeats this socket will hear (below).
-    snapshot = {"version": VERSION, "state": state, "server_time": TIME, "heartbeat": Field(float, minimum=0.1)}
+    # `heartbeat`: the seconds between the heartbeats this socket will hear (below); the server
+    # always says, and a page told nothing does not watch for them.
+    snapshot = {
+        "version": VERSION, "state": state, "server_time": TIME, "heartbeat": Field(float, required=False, minimum=0.1)
+    }
     delta = {
         "version": Field(int, minimum=1),
         "base": VERSION,
@@ -189,6 +192,10 @@ MESSAGES: dict[str, dict[str, MessageSpec]] = {
         "alarm": MessageSpec({"alarm": Field(str, choices=ALARM.values), "line": ID, "active": Field(bool)}, MIXER),
         # The fallback source started or stopped playing.
         "fallback": MessageSpec({"active": Field(bool)}, MIXER),
+        # The disk under the webcast's files filled (what would not fit is dropped), or has room again.
+        "output": MessageSpec(
+            {"health": Field(str, choices=OUTPUT_HEALTH.values), "dropped": Field(int, minimum=0)}, MIXER
+        ),
     },
     # A new line of this presenter's chat with the producers.
     GREENROOM: _stage_messages(GREENROOM) | {"message": MessageSpec({"message": CHAT_LINE})},

@@ -12,6 +12,7 @@ from stage.contract.enums import (
     CUE_KIND,
     FALLBACK_SOURCE,
     LINE_HEALTH,
+    OUTPUT_HEALTH,
     PHASE,
     POLL_STATUS,
     PRESENTER_STATUS,
@@ -124,6 +125,10 @@ POLL = {
     "closed_at": OPTIONAL_TIME,
 }
 
+# What the mixer could not publish: null until the disk under the webcast's files first filled;
+# then its health now, the segments it dropped so far (in all), and since when it is full.
+OUTPUT = {"health": _enum(OUTPUT_HEALTH), "dropped": Field(int, minimum=0), "since": OPTIONAL_TIME}
+
 STATE = {
     "version": Field(int, minimum=0),
     "phase": _enum(PHASE),
@@ -150,10 +155,12 @@ STATE = {
     # The slide on screen, or None; whether the presenter on air may turn the pages.
     "slide": Field(dict, nullable=True, record=SLIDE),
     "presenter_slides": FLAG,
+    "output": Field(dict, nullable=True, record=OUTPUT),
 }
-# Keys of the state the green room does not get: the chat, the Q&A queue, the polls, and who talks
-# back (producers' names); it gets the presenters being talked to instead (`talkback_to`).
-GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback")
+# Keys of the state the green room does not get: the chat, the Q&A queue, the polls, who talks
+# back (producers' names; it gets the presenters being talked to instead, `talkback_to`), and the
+# mixer's output, the producers' worry.
+GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback", "output")
 GREENROOM_STATE = {key: field for key, field in STATE.items() if key not in GREENROOM_PRIVATE} | {
     "lines": _map(GREENROOM_LINE),
     "talkback_to": IDS,
@@ -230,9 +237,10 @@ HAPPENINGS = {
     "slide": {"deck": OPTIONAL_ID, "page": Field(int, nullable=True, minimum=1)},
     "deck": {"deck": ID, "removed": Field(bool, required=False)},
     "presenter_slides": {"allowed": FLAG},
+    "output": {"health": _enum(OUTPUT_HEALTH), "dropped": Field(int, minimum=0)},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
-GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes")
+GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes", "output")
 GREENROOM_HIDDEN_LINE_FIELDS = tuple(sorted(set(LINE) - set(GREENROOM_LINE)))
 GREENROOM_HAPPENINGS = {
     kind: record for kind, record in HAPPENINGS.items() if kind not in GREENROOM_PRIVATE_HAPPENINGS

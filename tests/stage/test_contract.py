@@ -40,6 +40,7 @@ SCRIPT = [
     ("set_line_source", {"line": "p2", "source": "rtmp://encoder.example/live/sk-SECRET", "format": "flv"}, "producer",
      "user:pat"),
     ("set_line_health", {"line": "p2", "health": "faulted", "fault": "encoder.example is private"}, "mixer", "mixer"),
+    ("set_output_health", {"health": "disk_full", "dropped": 1}, "mixer", "mixer"),
     ("set_gain", {"line": "p1", "gain_db": -3.0}, "producer", "user:pat"),
     ("set_mute", {"line": "p1", "muted": True}, "producer", "user:pat"),
     ("set_preview", {"presenters": ["p2"]}, "producer", "user:pat"),

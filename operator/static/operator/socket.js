@@ -130,7 +130,7 @@ export class StageSocket {
       case "snapshot":
         this.awaitingSnapshot = false;
         this.retryMs = 500;
-        this.heartbeatSeconds = message.heartbeat;
+        this.heartbeatSeconds = message.heartbeat || 0;
         this.setState(message.state, message);
         if (message.audit) this.handlers.onAudit(message.audit, true);
         this.handlers.onConnection("connected");
