@@ -53,7 +53,7 @@ class Supervisor:
         self.clock = clock
         self.running: dict[str, Running] = {}
         self._lock = threading.Lock()
-        self.width = max(len(service.name) for service in services)
+        self.width = max(len(name) for name in ("scaleout", *(service.name for service in services)))
 
     def say(self, name: str, line: str) -> None:
         with self._lock:

@@ -14,7 +14,17 @@ GOOD = Site(
 def test_every_placeholder_is_filled():
     text = render("cache @CACHE_DIR@; root @HLS_ROOT@; key @HLS_PASS_SECRET@; listen @LISTEN@;\n    @UPSTREAM@\n", GOOD)
     assert text == (f"cache /var/cache/nginx/webcast; root /srv/hls; key {'s' * 40}; listen 443 ssl;\n"
-                    "    server 127.0.0.1:8000;\n    server unix:/run/w.sock;\n")
+                    "    server 127.0.0.1:8000 max_fails=1 fail_timeout=2s;\n"
+                    "    server unix:/run/w.sock max_fails=1 fail_timeout=2s;\n")
+
+
+def test_sockets_go_to_their_own_servers_or_else_to_the_page_servers():
+    template = "pages @UPSTREAM@\nsockets @SOCKET_UPSTREAM@\nstatic @STATIC_ROOT@"
+    apart = render(template, Site(**(GOOD.__dict__ | {"socket_upstreams": ("127.0.0.1:9000",),
+                                                      "static_root": "/srv/static/"})))
+    server = "server 127.0.0.1:{} max_fails=1 fail_timeout=2s;"
+    assert apart.splitlines()[2:] == [f"sockets {server.format(9000)}", "static /srv/static"]
+    assert render(template, GOOD).splitlines()[2] == f"sockets {server.format(8000)}"
 
 
 @pytest.mark.parametrize(
@@ -29,6 +39,8 @@ def test_every_placeholder_is_filled():
         ({"upstreams": ()}, "name at least one web process"),
         ({"cache_dir": "/var/cache/x; evil"}, "cache folder '/var/cache/x; evil'"),
         ({"upstreams": ("127.0.0.1:8000; evil",)}, "upstream '127.0.0.1:8000; evil'"),
+        ({"socket_upstreams": ("127.0.0.1:9000 down",)}, "upstream '127.0.0.1:9000 down'"),
+        ({"static_root": "/srv/static; evil"}, "STATIC_ROOT '/srv/static; evil'"),
     ],
 )
 def test_a_value_that_does_not_fit_is_refused(change, message):
@@ -49,9 +61,13 @@ def test_an_unknown_placeholder_is_refused():
 
 def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path):
     settings.HLS_ROOT = tmp_path
-    call_command("nginx_config", listen="127.0.0.1:8080", upstream=["127.0.0.1:8001"])
+    call_command(
+        "nginx_config", listen="127.0.0.1:8080", upstream=["127.0.0.1:8001"], socket_upstream=["127.0.0.1:8002"]
+    )
     text = capsys.readouterr().out
-    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001;" in text
+    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001 max_fails=1 fail_timeout=2s;" in text
+    assert "server 127.0.0.1:8002 max_fails=1 fail_timeout=2s;" in text
+    assert f"alias {settings.STATIC_ROOT.resolve()}/;" in text
     assert f"alias {tmp_path}/$hls_event/$hls_name;" in text
     assert f'secure_link_md5 "$secure_link_expires/hls/$hls_event/ {settings.HLS_PASS_SECRET}";' in text
     assert PLACEHOLDER.search(text) is None
