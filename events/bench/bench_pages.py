@@ -134,7 +134,8 @@ def report(result: dict, options: dict, write: Callable[[str], object]) -> None:
             write(f"  {'':<13} daphne's CPU per request / WSGI's: {figures['cpu_ratio']:.2f}; "
                   f"WSGI's rate / daphne's: {figures['rate_ratio']:.2f}")
         write(f"  median CPU ratio over the pages: {result['cpu_ratio']:.2f} (above 1: pages are cheaper under WSGI)")
-    write(json.dumps(result) if options["as_json"] else "")
+        return
+    write(json.dumps(result))
 
 
 def _answers(port: int) -> bool:

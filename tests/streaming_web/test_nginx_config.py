@@ -1,9 +1,16 @@
 """`manage.py nginx_config`: the template filled from the settings, and values that would break
 nginx's syntax refused with a clear message (the running config is tested in tests/test_nginx_media.py)."""
 
-import pytest
-from django.core.management import CommandError, call_command
+import asyncio
+import re
+from pathlib import Path
 
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.urls import URLResolver, get_resolver
+
+from streaming.management.commands.nginx_config import TEMPLATE
 from streaming.nginx import PLACEHOLDER, BadValue, Site, render
 
 GOOD = Site(
@@ -76,3 +83,34 @@ def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path
 def test_the_command_refuses_a_bad_option_clearly():
     with pytest.raises(CommandError, match="listen 'x y z'"):
         call_command("nginx_config", listen="x y z")
+
+
+def routed_to_daphne(template: str) -> list[re.Pattern]:
+    """The regular expressions of the template's locations that proxy to the daphnes."""
+    found = re.findall(r'location ~ "([^"]+)" \{\s*proxy_pass http://webcast_sockets;', template)
+    return [re.compile(expression) for expression in found]
+
+
+def every_route(patterns=None, prefix: str = ""):
+    """(path with sample values, view) for every URL the project routes."""
+    samples = {"int": "1", "slug": "demo", "str": "q1", "path": "x"}
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from every_route(entry.url_patterns, route)
+        else:
+            yield "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: samples[m.group(1) or "str"], route), entry.callback
+
+
+def test_every_asynchronous_view_is_routed_to_the_daphnes():
+    """A page server (WSGI) would run an async view on an event loop that ends with the request,
+    and a vote's armed recount with it: nginx must send them to daphne."""
+    template = (Path(settings.BASE_DIR) / TEMPLATE).read_text()
+    to_daphne = routed_to_daphne(template)
+    asynchronous = [path for path, view in every_route() if asyncio.iscoroutinefunction(view)]
+    assert asynchronous, "the project has asynchronous views (the viewers' questions and votes)"
+    for path in asynchronous:
+        assert any(expression.search(path) for expression in to_daphne), path
+    # And nothing synchronous goes there by accident, but what sits beside them.
+    synchronous = {path for path, view in every_route() if not asyncio.iscoroutinefunction(view)}
+    assert {path for path in synchronous if any(e.search(path) for e in to_daphne)} == set()
