@@ -53,8 +53,9 @@ class Subscriber(Protocol):
 
     async def push(self, text: str, version: int | None) -> None: ...
 
-    async def resync(self) -> None:
-        """Send a full snapshot (after pushes may have been lost)."""
+    async def resync(self) -> bool:
+        """Send a full snapshot (after pushes may have been lost); False if none could be made
+        (the socket is then closed)."""
 
 
 class EventFeed:

@@ -256,6 +256,20 @@ def get(url: str) -> tuple[int, dict, str]:
         return error.code, dict(error.headers), error.read().decode()
 
 
+def page_pass(browser: Browser, event_id: int) -> int:
+    request = urllib.request.Request(
+        f"{browser.base}/hls/{event_id}/pass/", data=b"", method="POST",
+        headers={
+            "Content-Type": "application/json", "X-CSRFToken": browser.cookie("csrftoken"), "Origin": browser.base,
+        },
+    )
+    try:
+        with browser.opener.open(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     folder = tmp_path_factory.mktemp("drills")
@@ -290,8 +304,10 @@ def show(platform):
     assert producer.send(console, "go_live")["type"] == "ack"
     assert producer.send(console, "set_on_air", line=alice, on_air=True)["type"] == "ack"
     wait_for(lambda: platform.published() >= 2, 60, "the mixer to publish through the scaled-out setup")
-    # The webcast plays through nginx: the producer's pass, then the playlist and a segment by nginx.
-    assert browser.media_pass(platform.event_id) == 204
+    # The webcast plays through nginx: the producer's pass, asked for as a page does (with its
+    # Origin, which Django checks against the host nginx passes on), then the playlist and a
+    # segment from nginx.
+    assert page_pass(browser, platform.event_id) == 204
     _, _, playlist = browser.get(f"/hls/{platform.event_id}/live.m3u8")
     segment = playlist.strip().splitlines()[-1]
     status, headers, data = browser.get_bytes(f"/hls/{platform.event_id}/{segment}")
