@@ -50,7 +50,7 @@ pytestmark = [
 
 HEARTBEAT = 1.0
 SILENT_PERIODS = 2.5  # as socket.js
-LEASE_SECONDS = 8.0  # the PostgreSQL drill's outage must end within it
+LEASE_SECONDS = 15.0  # the PostgreSQL drill's outage must end within it, however slow the machine
 TONE = 440.0  # Alice's line in the demo
 MIXER_REPORTS = {"meters", "line_health", "alarm", "fallback"}
 DRILL_ENV = {
@@ -431,7 +431,7 @@ def test_postgres_restarts_mid_show_requests_get_503_and_everything_recovers(pla
     # The mixer rides the outage out on its lease, publishing meanwhile.
     wait_for(lambda: platform.published() >= before + 2, 10, "segments while PostgreSQL is down")
     outage = time.monotonic() - down
-    assert outage < LEASE_SECONDS - 0.5
+    assert outage < LEASE_SECONDS - 1, f"the drill's outage ({outage:.1f} s) outlasted what a lease is trusted"
     platform.postgres.start()
 
     wait_for(lambda: get(f"{platform.url}/e/demo/")[0] == 200, 10, "pages again")
@@ -439,8 +439,8 @@ def test_postgres_restarts_mid_show_requests_get_503_and_everything_recovers(pla
     assert [get(f"{platform.url}/e/demo/")[0] for _ in range(12)] == [200] * 12
     console = console if console.closed_at is None else reconnect(browser, path, 20)
     assert producer.send(console, "set_gain", line=show["line"], gain_db=-4.0)["type"] == "ack"
-    assert platform.lease() == (generation, owner)  # the same mixer, its lease kept
-    assert platform.pids() == pids  # nothing was restarted
+    assert platform.lease() == (generation, owner), "the mixer lost its lease"
+    assert platform.pids() == pids, "a process was started again"
     assert set(producer.acknowledged) <= platform.audit_client_ids()
     published = platform.published()
     wait_for(lambda: platform.published() > published, 10, "segments after the outage")
