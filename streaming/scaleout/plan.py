@@ -9,11 +9,14 @@ mixers on Celery, web processes behind a proxy, links pointing at nginx.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-NGINX = "/usr/sbin/nginx"
+# Debian's nginx (nginx-core: with secure_link and gzip_static), wherever PATH finds it.
+NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/nginx"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import redis
 from django.core.management import CommandError
 from django.db import InterfaceError, OperationalError
 from django.test import RequestFactory
@@ -105,7 +106,8 @@ def test_the_page_server_takes_the_client_address_from_the_proxy():
 
 
 @pytest.mark.parametrize("failure", [OperationalError("couldn't get a connection after 3.00 sec"),
-                                     InterfaceError("connection already closed")])
+                                     InterfaceError("connection already closed"),
+                                     redis.ConnectionError("Error 111 connecting to 127.0.0.1:6379")])
 def test_a_request_the_database_could_not_answer_gets_a_503_to_try_again(failure, db):
     request = RequestFactory().get("/e/demo/")
     try:

@@ -14,7 +14,7 @@ from django.db import connection
 from events.harness import WaitTimeout, free_port, wait_for
 from stage.deck_views import ENVELOPE_BYTES
 from streaming.nginx import BadValue, Site, render, standalone
-from streaming.scaleout.plan import Shape, environment, services
+from streaming.scaleout.plan import NGINX, Shape, environment, services
 from streaming.scaleout.supervisor import Supervisor
 
 TEMPLATE = "config/nginx/webcast.conf.template"
@@ -69,7 +69,10 @@ class Command(BaseCommand):
 
 
 def check_services() -> None:
-    """PostgreSQL and Redis must answer before anything starts (they are the shared state)."""
+    """PostgreSQL and Redis must answer before anything starts (they are the shared state), and
+    nginx must be installed."""
+    if not os.access(NGINX, os.X_OK):
+        raise CommandError(f"nginx is not installed ({NGINX}): apt-get install nginx-core")
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         raise CommandError(
             "The scaled-out platform runs on PostgreSQL and Redis: set DATABASE_URL=postgres://… and "
