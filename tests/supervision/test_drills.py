@@ -433,8 +433,10 @@ def test_postgres_restarts_mid_show_requests_get_503_and_everything_recovers(pla
     outage = time.monotonic() - down
     assert outage < LEASE_SECONDS - 1, f"the drill's outage ({outage:.1f} s) outlasted what a lease is trusted"
     platform.postgres.start()
+    up = time.monotonic()
 
     wait_for(lambda: get(f"{platform.url}/e/demo/")[0] == 200, 10, "pages again")
+    print(f"postgres drill: down {outage:.1f} s, pages again {time.monotonic() - up:.1f} s after it was back")
     # No "connection already closed" loop: every page server answers every request.
     assert [get(f"{platform.url}/e/demo/")[0] for _ in range(12)] == [200] * 12
     console = console if console.closed_at is None else reconnect(browser, path, 20)
