@@ -14,6 +14,11 @@ class FullDisk:
         self.root = root.resolve()
         self.capacity = capacity  # None: room for everything
         self.refusals = 0
+        self.fills_at: str | None = None  # the disk fills when a file of this name is opened
+
+    def fill_when_opening(self, name: str) -> None:
+        """Fill the disk the moment a file whose name starts with `name` is opened for writing."""
+        self.fills_at = name
 
     def used(self) -> int:
         return sum(path.stat().st_size for path in self.root.rglob("*") if path.is_file())
@@ -32,6 +37,9 @@ class FullDisk:
         def open_on_disk(path, mode="r", *args, **kwargs):
             file = opened(path, mode, *args, **kwargs)
             if any(flag in mode for flag in "wax") and disk.root in pathlib.Path(path).resolve().parents:
+                if disk.fills_at is not None and pathlib.Path(path).name.startswith(disk.fills_at):
+                    disk.fills_at = None
+                    disk.fill()
                 return _OnDisk(file, disk)
             return file
 
