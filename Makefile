@@ -9,7 +9,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/webcast
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test js-test install lint services vendor-hlsjs
+.PHONY: run scaled test js-test install lint services vendor-hlsjs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ run: install
 	SITE_URL=$(SITE_URL) $(PY) manage.py load_demo
 	PLAIN_HTTP=true SITE_URL=$(SITE_URL) $(PY) -m config.serve --access-log $(ACCESS_LOG) -b 127.0.0.1 -p $(PORT) \
 		config.asgi:application
+
+# The scaled-out platform on this machine (README, "Scaled out, one command"): PostgreSQL and Redis
+# on loopback (started if missing, as for the tests), a database of its own, then nginx, page
+# servers, daphnes, Celery workers and beat in the foreground, with the demo event. Ctrl-C stops it.
+SCALED_DATABASE ?= webcast_scaled
+SCALED_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(SCALED_DATABASE)
+SCALED_REDIS_URL ?= redis://127.0.0.1:6379/1
+scaled: install services
+	@createdb -h 127.0.0.1 -U postgres $(SCALED_DATABASE) 2>/dev/null || true
+	DATABASE_URL=$(SCALED_DATABASE_URL) REDIS_URL=$(SCALED_REDIS_URL) PLAIN_HTTP=true \
+		$(PY) manage.py scaleout --port $(PORT) --demo
 
 services:
 	bash .ci/services

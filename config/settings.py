@@ -103,10 +103,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Under ASGI persistent connections pile up; psycopg's pool replaces them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A pooled connection the server closed (a restart) is replaced before it is handed out.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": env.int("DATABASE_POOL_MAX", default=8),
-        "timeout": 10,
+        # How long a request waits for a connection before it gets the 503 page (events/views/errors.py).
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+        # psycopg retries a failed connection with a doubling delay for five minutes: after a
+        # 10 s outage requests failed for 25 s more. Given up after 2 s, the next request that
+        # needs a connection tries again at once.
+        "reconnect_timeout": 2.0,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads a web process runs sync views on (config/django_http.py), each with its database
@@ -215,6 +222,12 @@ STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
 # A presenter whose last green-room socket closed counts as gone (off air) only after this long:
 # a reload or a network blip reconnects within it and keeps their place.
 STAGE_PRESENCE_GRACE_SECONDS = env.float("STAGE_PRESENCE_GRACE_SECONDS", default=5.0)
+# Every stage socket hears a heartbeat this often while the server's way to it works (through the
+# channel layer); a page that hears nothing for 2.5 of them reconnects (Redis restarting, a dead
+# server process, a cut connection) and resyncs.
+STAGE_HEARTBEAT_SECONDS = env.float("STAGE_HEARTBEAT_SECONDS", default=3.0)
+if STAGE_HEARTBEAT_SECONDS < 0.1:
+    raise ImproperlyConfigured("STAGE_HEARTBEAT_SECONDS must be at least 0.1.")
 # Viewers' votes reach the consoles as one recount of an event's votes at most this often (0: a
 # recount after every vote); see stage/tally.py.
 STAGE_VOTE_TALLY_SECONDS = env.float("STAGE_VOTE_TALLY_SECONDS", default=0.5)

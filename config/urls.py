@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.metrics import metrics
+from events.views.errors import server_error
 from events.views.signin import login, throttled
+
+# A request the database could not answer gets a 503 "back in a moment", not a server error.
+handler500 = server_error
 
 urlpatterns = [
     # The sign-in pages, throttled against password guessing; listed before the routes they override.

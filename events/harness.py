@@ -87,6 +87,12 @@ def daphne(app: str, port: int) -> list[str]:
     return [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), app]
 
 
+def pages(port: int) -> list[str]:
+    """The command that serves Django's pages under the WSGI page server (config/pages.py) on
+    127.0.0.1:`port`."""
+    return [sys.executable, "-m", "config.pages", "-b", "127.0.0.1", "-p", str(port)]
+
+
 def celery(*arguments: str) -> list[str]:
     """A Celery command of the project's app (`celery -A config …`)."""
     return [sys.executable, "-m", "celery", "-A", "config", *arguments]

@@ -9,6 +9,7 @@ anyone's. Admitted sockets are throttled before their messages are parsed, so a 
 neither a database transaction nor a log line per dropped message.
 """
 
+import contextlib
 import json
 import logging
 import time
@@ -18,6 +19,7 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from events import logs, ratelimit
+from events.access import redact_keys
 from stage.contract.commands import NOBODY
 from stage.contract.enums import CLOSE_CODES
 from stage.metrics import SOCKETS
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = CLOSE_CODES["forbidden"]
 CLOSE_TOO_FAST = CLOSE_CODES["too_fast"]
+CLOSE_UNAVAILABLE = CLOSE_CODES["unavailable"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,20 @@ class AdmittedSocket(AsyncWebsocketConsumer):
     async def opened(self) -> None:
         """After the handshake of an admitted socket (join groups, send the first snapshot)."""
 
+    async def __call__(self, scope, receive, send) -> None:
+        """Channels' consumer, which ends without `disconnect` when its channel layer fails under
+        it (Redis restarting) or a handler raises; here it still lets go of what it held (its
+        feed, a presenter's presence) and closes the socket, so the page reconnects."""
+        try:
+            await super().__call__(scope, receive, send)
+        except Exception:
+            log.warning("socket %s ended by a failure; closed for the page to reconnect",
+                        redact_keys(scope.get("path", "")), exc_info=True)
+            with contextlib.suppress(Exception):
+                await self.disconnect(CLOSE_UNAVAILABLE)
+            with contextlib.suppress(Exception):
+                await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+
     async def websocket_connect(self, message: dict) -> None:
         event_id = self.scope.get("url_route", {}).get("kwargs", {}).get("event_id")
         if event_id is not None:
@@ -87,8 +104,10 @@ class AdmittedSocket(AsyncWebsocketConsumer):
         try:
             decision = await self.admit()
         except Exception:
-            log.exception("admission of %s failed; refused", self.scope.get("path"))
-            decision = Refusal("forbidden", "This socket could not be admitted.")
+            # Not a decision about this socket: the database or the cache did not answer.
+            log.warning("admission of %s failed; try again later", redact_keys(self.scope.get("path", "")),
+                        exc_info=True)
+            decision = UNAVAILABLE
         if not isinstance(decision, Admission):
             await self.accept()
             await self.expel(decision)
@@ -149,4 +168,7 @@ def count_wrong_link(address: str) -> None:
     ratelimit.hit(ratelimit.BAD_LINKS, address)
 
 
+UNAVAILABLE = Refusal(
+    "unavailable", "The server cannot serve the stage at the moment; reconnecting.", CLOSE_UNAVAILABLE
+)
 GUESSING = Refusal("too_many_wrong_links", "Too many wrong links from this address; wait a minute.", CLOSE_TOO_FAST)

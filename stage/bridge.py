@@ -73,6 +73,17 @@ def set_line_health(state: State, command: dict, ctx: Context) -> list[Happening
     return [{"type": "line", "line": command["line"], "health": line["health"], "fault": line["fault"]}]
 
 
+def set_output_health(state: State, command: dict, ctx: Context) -> list[Happening]:
+    """The mixer reports on what it publishes: the disk under the webcast's files is full (the
+    console's alarm, with since when) or writable again, and the segments it dropped so far. A fact:
+    it applies in every phase."""
+    previous = state.get("output") or {}
+    health = command["health"]
+    since = None if health == "ok" else previous.get("since") if previous.get("health") == health else ctx.now
+    state["output"] = {"health": health, "dropped": command["dropped"], "since": since}
+    return [{"type": "output", "health": health, "dropped": command["dropped"]}]
+
+
 def set_line_source(state: State, command: dict, ctx: Context) -> list[Happening]:
     """Where a line's audio comes from: an encoder or dial-in URL, or (None) the presenter's browser.
     The URL was checked by the protocol; the mixer reopens the line when it changes."""
@@ -216,6 +227,7 @@ HANDLERS = {
     "set_mute": set_mute,
     "set_gain": set_gain,
     "set_line_health": set_line_health,
+    "set_output_health": set_output_health,
     "set_preview": set_preview,
     "take": take,
     "send_to_green_room": send_to_green_room,

@@ -9,15 +9,18 @@ the green room is another (stage/greenroom.py): set `audience` and `presenter`, 
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import time
 
 from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import DatabaseError
 
 from events.models import Event
 from stage import fanout, mixer_mail, store
-from stage.admission import Admission, AdmittedSocket, Refusal
+from stage.admission import UNAVAILABLE, Admission, AdmittedSocket, Refusal
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import PRESENTER, PRODUCER, SYSTEM, ProtocolError
 from stage.contract.fields import is_clean_text
@@ -28,6 +31,11 @@ from stage.projections import CONSOLE, console_view, conversation, greenroom_vie
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 16 * 1024
+STAGE_UNAVAILABLE = {
+    "code": "unavailable",
+    "field": None,
+    "message": "The stage could not be saved just now; nothing changed. Try again.",
+}
 # A client asks for a snapshot when it sees a gap; more often than this, the requests are
 # answered together by one snapshot when the second is up.
 SNAPSHOT_INTERVAL_SECONDS = 1.0
@@ -39,6 +47,7 @@ class StageSocketConsumer(AdmittedSocket):
     audience: str = CONSOLE
     presenter: str | None = None
     following = False
+    has_joined = False  # `joined` ran (or began): `left` owes it its undoing
     # A producer's console sends a command per click; twenty a second is more than hands make.
     message_rate = 20.0
     message_burst = 60.0
@@ -53,10 +62,15 @@ class StageSocketConsumer(AdmittedSocket):
         self.last_snapshot = 0.0
         self.snapshot_due: asyncio.Task | None = None
         self._prepared_writer = prepared_writer(self.scope)
+        if not fanout.layer_works(self.event_id):
+            # Its pushes could not reach it: the page tries again, with back-off, until they can.
+            await self.expel(UNAVAILABLE)
+            return
         await fanout.join(self.event_id, self)
         self.following = True
-        await self.resync()
-        await self.joined()
+        if await self.resync():
+            self.has_joined = True
+            await self.joined()
 
     async def disconnect(self, code: int) -> None:
         if self.following:
@@ -64,7 +78,9 @@ class StageSocketConsumer(AdmittedSocket):
             if self.snapshot_due is not None:
                 self.snapshot_due.cancel()
             await fanout.leave(self.event_id, self)
-            await self.left()
+            if self.has_joined:
+                self.has_joined = False
+                await self.left()
 
     async def joined(self) -> None:
         """After the snapshot went out (the green room reports presence here)."""
@@ -85,10 +101,16 @@ class StageSocketConsumer(AdmittedSocket):
         if is_signal(message):
             await self.signal(message)
             return
-        outcome = await apply_and_broadcast(self.event_id, message, actor=self.actor, role=self.role)
         client_id = message.get("client_id")
         # An id the contract refuses (bad_text) is not echoed: the reply must pass the contract too.
         client_id = client_id if isinstance(client_id, str) and is_clean_text(client_id) else None
+        try:
+            outcome = await apply_and_broadcast(self.event_id, message, actor=self.actor, role=self.role)
+        except DatabaseError:
+            # Nothing was applied: the sender is told so (no ack), and may send it again.
+            log.warning("stage %s: a command from %s found the database down", self.event_id, self.actor)
+            await self.send_json({"type": "refused", "client_id": client_id, "error": STAGE_UNAVAILABLE})
+            return
         if outcome.error is None:
             reply = {"type": "ack", "client_id": client_id, "version": outcome.state["version"]}
             await self.send_json(reply | {"applied": outcome.applied, "duplicate": outcome.duplicate})
@@ -148,17 +170,27 @@ class StageSocketConsumer(AdmittedSocket):
         if self.following:
             await self.resync()
 
-    async def resync(self) -> None:
-        """Send a full snapshot, then the pushes that arrived meanwhile and are newer than it."""
+    async def resync(self) -> bool:
+        """Send a full snapshot, then the pushes that arrived meanwhile and are newer than it.
+        Without the database no snapshot can be made: the socket is closed for the page to
+        reconnect (False)."""
         self.synced = False
         self.last_snapshot = time.monotonic()
-        state, audit = await database_sync_to_async(store.snapshot_with_audit)(self.event_id)
+        try:
+            state, audit = await database_sync_to_async(store.snapshot_with_audit)(self.event_id)
+        except DatabaseError:
+            log.warning("stage %s: no snapshot for %s, the database is down; closed", self.event_id, self.actor)
+            with contextlib.suppress(Exception):  # what it undoes may need the database too
+                await self.disconnect(UNAVAILABLE.close_code)
+            await self.expel(UNAVAILABLE)
+            return False
         await self.send_json(self.snapshot_message(state, audit))
         while self.pending:
             text, version = self.pending.pop(0)
             if version > state["version"]:
                 await self.base_send({"type": "websocket.send", "text": text})
         self.synced = True
+        return True
 
     @property
     def write_prepared(self):
@@ -183,7 +215,7 @@ class StageSocketConsumer(AdmittedSocket):
             message["audit"] = audit
         elif self.presenter is not None:
             message["conversation"] = conversation(state, self.presenter)
-        return message | {"server_time": time.time()}
+        return message | {"server_time": time.time(), "heartbeat": settings.STAGE_HEARTBEAT_SECONDS}
 
 
 def bridge_off(message: str) -> dict:

@@ -6,6 +6,13 @@ connections) per socket. Here each process keeps one feed per event: a single ch
 event's groups whose receive loop hands each push, already serialised by the sender, to every
 local socket of that event with a plain `send`. No ORM runs on this path, so nothing needs the
 connection-closing hop, about 0.2 ms per recipient as bench_stage measured it.
+
+Each feed also beats: every STAGE_HEARTBEAT_SECONDS it renews its memberships (a restarted Redis
+forgot them) and sends its own channel a heartbeat through the layer. When that comes back, every
+local socket hears `heartbeat` with the stage's version: the pages know the way from the layer to
+them works, and that no push went missing. When the layer fails, the heartbeats stop, the pages
+reconnect, and sockets opening meanwhile are refused for a while (close 4503); when it comes back,
+every local socket gets a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -14,25 +21,26 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from typing import Protocol
 
 from autobahn.websocket.protocol import PreparedMessage
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 
+from stage import store
 from stage.direct import prepare
 from stage.groups import meters_group, stage_group
 from stage.projections import CONSOLE, GREENROOM
 
 log = logging.getLogger(__name__)
 
-# Group memberships expire (channels_redis group_expiry) and vanish when Redis restarts without
-# its data: renew them often enough that a restart costs seconds of pushes, not minutes (a ZADD
-# per group; the clients' version check asks for a snapshot over the gap).
-REFRESH_SECONDS = 10.0
-# After the layer failed (Redis restarting, a network cut), wait this long before trying again.
+# After the layer failed to receive (Redis restarting, a network cut), wait this long before trying again.
 RETRY_SECONDS = 1.0
+HEARTBEAT = "stage.heartbeat"
 
 
 class Subscriber(Protocol):
@@ -45,8 +53,9 @@ class Subscriber(Protocol):
 
     async def push(self, text: str, version: int | None) -> None: ...
 
-    async def resync(self) -> None:
-        """Send a full snapshot (after pushes may have been lost)."""
+    async def resync(self) -> bool:
+        """Send a full snapshot (after pushes may have been lost); False if none could be made
+        (the socket is then closed)."""
 
 
 class EventFeed:
@@ -60,11 +69,15 @@ class EventFeed:
         self.channel: str | None = None
         self.started: asyncio.Future | None = None
         self.tasks: list[asyncio.Task] = []
+        self.every = settings.STAGE_HEARTBEAT_SECONDS
+        # Whether the layer works for this feed: false from a failure until a heartbeat came back.
+        self.layer_ok = True
+        self._version_read: asyncio.Future | None = None
 
     async def start(self) -> None:
         self.channel = await self.layer.new_channel()
         await self._join_groups()
-        self.tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._refresh())]
+        self.tasks = [asyncio.create_task(self._receive()), asyncio.create_task(self._beat())]
 
     async def stop(self) -> None:
         for task in self.tasks:
@@ -74,40 +87,45 @@ class EventFeed:
                 await task
         if self.channel is not None:
             for group in self.groups:
-                await self.layer.group_discard(group, self.channel)
+                with contextlib.suppress(Exception):  # a layer that is down forgets them anyway
+                    await self.layer.group_discard(group, self.channel)
 
     async def _receive(self) -> None:
         while True:
             try:
                 message = await self.layer.receive(self.channel)
             except Exception:
-                log.warning("stage feed of event %s lost the channel layer; joining again", self.event_id)
-                await self._recover()
+                self._lost("receive")
+                await asyncio.sleep(RETRY_SECONDS)
                 continue
             try:
                 await self.deliver(message)
             except Exception:
                 log.exception("stage feed of event %s could not deliver %s", self.event_id, message.get("type"))
 
-    async def _refresh(self) -> None:
+    async def _beat(self) -> None:
+        """Renew the memberships and send this feed a heartbeat through the layer, every period."""
         while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            await self._join_groups()
+            await asyncio.sleep(self.every)
+            try:
+                await self._join_groups()
+                await self.layer.send(self.channel, {"type": HEARTBEAT})
+            except Exception:
+                self._lost("send")
 
     async def _join_groups(self) -> None:
         for group in self.groups:
             await self.layer.group_add(group, self.channel)
 
-    async def _recover(self) -> None:
-        """Join the groups again (a restarted Redis forgot them) and, since pushes were lost
-        meanwhile, send every local socket a fresh snapshot."""
-        while True:
-            await asyncio.sleep(RETRY_SECONDS)
-            try:
-                await self._join_groups()
-                break
-            except Exception:
-                continue
+    def _lost(self, what: str) -> None:
+        if self.layer_ok:
+            log.warning("stage feed of event %s lost the channel layer (%s failed)", self.event_id, what)
+        self.layer_ok = False
+
+    async def _regained(self) -> None:
+        """The layer works again: pushes were lost meanwhile, so every local socket resyncs."""
+        log.warning("stage feed of event %s has the channel layer again; resyncing its sockets", self.event_id)
+        self.layer_ok = True
         for subscriber in list(self.subscribers):
             try:
                 await subscriber.resync()
@@ -116,7 +134,14 @@ class EventFeed:
 
     async def deliver(self, message: dict) -> None:
         """Hand one layer message to every local socket that should see it."""
-        if message["type"] == "stage.push":
+        if message["type"] == HEARTBEAT:
+            if not self.layer_ok:
+                await self._regained()
+            version, private = None, {}
+            beat = {"type": "heartbeat", "version": await self._head_version(), "every": self.every}
+            text = json.dumps(beat | {"server_time": time.time()})
+            texts = {CONSOLE: text, GREENROOM: text}
+        elif message["type"] == "stage.push":
             version, private = message["version"], message.get("private") or {}
             texts = {CONSOLE: message[CONSOLE], GREENROOM: message[GREENROOM]}
         elif message["type"] == "mixer.report":
@@ -138,6 +163,18 @@ class EventFeed:
                 await _push(subscriber, text, version)
             if subscriber.presenter in private:
                 await _push(subscriber, private[subscriber.presenter], None)
+
+    async def _head_version(self) -> int | None:
+        """The stage's version, read on a thread of its own (a database that hangs must hold up
+        neither the heartbeat nor the process's other database work); None when it does not
+        answer within half a period."""
+        if self._version_read is None or self._version_read.done():
+            read = database_sync_to_async(store.head_version, thread_sensitive=False)
+            self._version_read = asyncio.ensure_future(read(self.event_id))
+        done, _ = await asyncio.wait({self._version_read}, timeout=self.every / 2)
+        if not done or self._version_read.exception() is not None:
+            return None
+        return self._version_read.result()
 
 
 async def _push(subscriber: Subscriber, text: str, version: int | None) -> None:
@@ -192,6 +229,12 @@ async def leave(event_id: int, subscriber: Subscriber) -> None:
         with contextlib.suppress(Exception):
             await feed.started
         await feed.stop()
+
+
+def layer_works(event_id: int) -> bool:
+    """Whether this process's feed of the event has the channel layer (or has no feed yet)."""
+    feed = _loop_feeds().get(event_id)
+    return feed is None or feed.layer_ok
 
 
 def local_sockets(event_id: int) -> int:

@@ -10,6 +10,7 @@ flickers the console nor costs a presenter their place on air.
 
 import asyncio
 import collections
+import contextlib
 import logging
 
 from channels.db import database_sync_to_async
@@ -81,14 +82,19 @@ class GreenRoomConsumer(StageSocketConsumer):
         return Admission(PRESENTER, presenter_actor(presenter))
 
     async def joined(self) -> None:
-        await self.channel_layer.group_add(presenter_group(self.event_id, self.presenter), self.channel_name)
         key = (self.event_id, self.presenter)
         _open_sockets[key] += 1
+        self.counted = True
+        await self.channel_layer.group_add(presenter_group(self.event_id, self.presenter), self.channel_name)
         if _open_sockets[key] == 1:
             await self._report_presence(True)
 
     async def left(self) -> None:
-        await self.channel_layer.group_discard(presenter_group(self.event_id, self.presenter), self.channel_name)
+        if not getattr(self, "counted", False):
+            return  # its joining failed before it counted
+        self.counted = False
+        with contextlib.suppress(Exception):  # a channel layer that is down forgot the group anyway
+            await self.channel_layer.group_discard(presenter_group(self.event_id, self.presenter), self.channel_name)
         key = (self.event_id, self.presenter)
         _open_sockets[key] -= 1
         if _open_sockets[key] <= 0:

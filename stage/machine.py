@@ -73,6 +73,7 @@ def initial_state(
         "slide": None,
         "presenter_slides": False,
         "off_air_alarms": {},
+        "output": None,
     }
 
 

@@ -39,6 +39,7 @@ ADDED_KEYS: dict[str, Any] = {
     "slide": None,
     "presenter_slides": False,
     "off_air_alarms": {},
+    "output": None,
 }
 
 

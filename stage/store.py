@@ -86,6 +86,11 @@ def snapshot(event_id: int) -> dict:
     return with_defaults(load_state(Event.objects.get(pk=event_id)).document)
 
 
+def head_version(event_id: int) -> int | None:
+    """The stage's version now (None before its row exists): one primary-key read."""
+    return StageState.objects.filter(event_id=event_id).values_list("version", flat=True).first()
+
+
 def audit_entry(entry: StageLogEntry) -> dict:
     """One audit log line as the console shows it: a viewer is "viewer", never which registration."""
     details = {k: v for k, v in entry.command.items() if k not in ("type", "version", "client_id")}

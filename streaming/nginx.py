@@ -26,8 +26,12 @@ class Site:
     hls_root: str
     pass_secret: str
     listen: str
-    upstreams: tuple[str, ...]
+    upstreams: tuple[str, ...]  # the page servers
     slides_root: str = "/var/lib/webcast/slides"
+    static_root: str = "/var/lib/webcast/static"
+    # daphne processes for the WebSockets and the asynchronous views; none: the page servers
+    # are daphnes and serve those too.
+    socket_upstreams: tuple[str, ...] = ()
     # The largest deck upload nginx lets through to Django (SLIDES_MAX_UPLOAD_BYTES and its envelope).
     slides_upload_bytes: int = 50 * 1024 * 1024
     cache_dir: str = "/var/cache/nginx/webcast"  # the public JSON's cache; nginx's own folder
@@ -43,12 +47,15 @@ def render(template: str, site: Site) -> str:
         raise BadValue("HLS_PASS_SECRET does not fit: expected 32 or more letters, digits, '-' or '_'.")
     slides_root = site.slides_root.rstrip("/") or "/"
     _check(ROOT, slides_root, "SLIDES_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
+    static_root = site.static_root.rstrip("/") or "/"
+    _check(ROOT, static_root, "STATIC_ROOT", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     cache_dir = site.cache_dir.rstrip("/") or "/"
     _check(ROOT, cache_dir, "cache folder", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     _check(LISTEN, site.listen, "listen", "a port or address:port, then plain parameters such as 'ssl'")
     if not site.upstreams:
         raise BadValue("upstream: name at least one web process (host:port or unix:/path).")
-    for upstream in site.upstreams:
+    sockets = site.socket_upstreams or site.upstreams
+    for upstream in (*site.upstreams, *sockets):
         _check(UPSTREAM, upstream, "upstream", "host:port, [address]:port or unix:/path")
     if not 1 <= site.hls_hold_seconds <= 3600:
         raise BadValue(f"hold {site.hls_hold_seconds!r} does not fit: expected 1 to 3600 seconds.")
@@ -57,15 +64,38 @@ def render(template: str, site: Site) -> str:
         "HLS_PASS_SECRET": site.pass_secret,
         "LISTEN": site.listen,
         "SLIDES_ROOT": slides_root,
+        "STATIC_ROOT": static_root,
         "SLIDES_UPLOAD_BYTES": str(int(site.slides_upload_bytes)),
         "CACHE_DIR": cache_dir,
         "HLS_HOLD_SECONDS": str(int(site.hls_hold_seconds)),
-        "UPSTREAM": "\n    ".join(f"server {upstream};" for upstream in site.upstreams),
+        "UPSTREAM": _servers(site.upstreams),
+        "SOCKET_UPSTREAM": _servers(sockets),
     }
     unknown = set(PLACEHOLDER.findall(template)) - values.keys()
     if unknown:
         raise BadValue(f"the template has placeholders nothing fills: {', '.join(sorted(unknown))}.")
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+def _servers(upstreams: tuple[str, ...]) -> str:
+    # A server that failed is tried again after 2 s, not nginx's 10: one restarted is back at once.
+    return "\n    ".join(f"server {upstream} max_fails=1 fail_timeout=2s;" for upstream in upstreams)
+
+
+def standalone(folder: str, site_conf: str, *, workers: int = 1, as_root: bool = False) -> str:
+    """A whole nginx.conf around the rendered site, for an nginx of its own (`nginx -p folder -c
+    …`): in the foreground, its pid, logs and temporary files in `folder`, the site included.
+    `as_root`: its workers run as root too, to read folders only root may (tests, loopback)."""
+    _check(ROOT, folder, "nginx folder", "an absolute path of letters, digits, '/', '.', '-' and '_'")
+    _check(ROOT, site_conf, "site configuration", "an absolute path of letters, digits, '/', '.', '-' and '_'")
+    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in kinds)
+    return (
+        ("user root;\n" if as_root else "")
+        + f"daemon off;\nworker_processes {int(workers)};\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+        + "events { worker_connections 4096; }\n"
+        + f"http {{\n    access_log {folder}/access.log;\n{temp}\n    include {site_conf};\n}}\n"
+    )
 
 
 def _check(pattern: re.Pattern, value: str, name: str, expected: str) -> None:

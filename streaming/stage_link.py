@@ -50,13 +50,15 @@ STAGE_ONLY_REPORTS = frozenset({"off_air_alarm"})
 
 
 def report_command(report: dict) -> tuple[dict, str] | None:
-    """The stage command for a report that changes the stage, and the role it comes from: line
-    health from the mixer, an alarm from the off-air monitor; else None."""
+    """The stage command for a report that changes the stage, and the role it comes from: line or
+    output health from the mixer, an alarm from the off-air monitor; else None."""
     if report.get("type") == "line_health":
         command = {"type": "set_line_health", "line": report["line"], "health": report["health"]}
         if report.get("fault"):
             command["fault"] = report["fault"]
         return command, MIXER
+    if report.get("type") == "output":
+        return {"type": "set_output_health", "health": report["health"], "dropped": report["dropped"]}, MIXER
     if report.get("type") == "off_air_alarm":
         command = {"type": "set_off_air_alarm", "alarm": report["alarm"], "active": report["active"]}
         if report.get("detail"):

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from events import logs
 from stage.models import StageState
@@ -163,6 +163,8 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         follower.join(timeout=5)
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
+    # This thread's connection is hours old: a database restarted meanwhile has closed it.
+    close_old_connections()
     if follower.ended and lease.holds(event_id, generation):
         return finish_show(holder, engine), engine.fenced
     if follower.lost_lease or not lease.holds(event_id, generation):

@@ -37,6 +37,13 @@ def _no_mixer_autostart_in_process(settings):
 
 
 @pytest.fixture(autouse=True)
+def _quiet_heartbeats(settings):
+    """In-process stage sockets hear no heartbeat unless a test asks for them, so a test waiting
+    for a message need not step over one (servers a test starts keep the default period)."""
+    settings.STAGE_HEARTBEAT_SECONDS = 3600
+
+
+@pytest.fixture(autouse=True)
 def _own_cache_keys(monkeypatch, request):
     """Each test counts its own rate-limit hits, presence beats and armed vote recounts, also on a
     Redis others share (wrong keys on green rooms and private HLS files count too, not only in the events tests)."""

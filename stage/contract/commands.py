@@ -20,6 +20,7 @@ from stage.contract.enums import (
     CUE_KIND,
     FALLBACK_SOURCE,
     OFF_AIR_ALARM,
+    OUTPUT_HEALTH,
     POLL_STATUS,
     PRESENTER_STATUS,
     QUESTION_STATUS,
@@ -132,6 +133,12 @@ COMMANDS: dict[str, CommandSpec] = {
             # Why the mixer refused to open the line's source (its source policy's reason).
             "fault": Field(str, required=False, nullable=True, max_length=MAX_REASON_LENGTH),
         },
+        frozenset({MIXER}),
+    ),
+    # The mixer on its output: the disk under the webcast's files is full, or writable again, and
+    # how many segments it could not publish so far.
+    "set_output_health": CommandSpec(
+        {"health": Field(str, choices=OUTPUT_HEALTH.values), "dropped": Field(int, minimum=0, maximum=10**9)},
         frozenset({MIXER}),
     ),
     "set_line_source": CommandSpec(

@@ -99,6 +99,9 @@ OFF_AIR_ALARM = Enumeration(
         "monitor_down": "off-air monitor down",
     }
 )
+
+# Whether the mixer can write the webcast's files: "disk_full" while the disk under them is full.
+OUTPUT_HEALTH = Enumeration({"ok": "publishing", "disk_full": "disk full"})
 # The on-air segment's clock: fine, in its last stretch, or over time.
 CLOCK_LEVEL = Enumeration({"ok": "remaining", "warn": "remaining", "over": "overrun"})
 
@@ -117,6 +120,7 @@ ENUMERATIONS: dict[str, Enumeration] = {
     "source_kind": SOURCE_KIND,
     "alarm": ALARM,
     "off_air_alarm": OFF_AIR_ALARM,
+    "output_health": OUTPUT_HEALTH,
     "clock_level": CLOCK_LEVEL,
 }
 
@@ -138,4 +142,7 @@ CLOSE_CODES = {
     "forbidden": 4403,  # not admitted, or no longer: the page stops retrying
     "superseded": 4409,  # a newer connection took the line over
     "too_fast": 4429,  # too many messages, or too many wrong links from this address
+    # The server cannot serve this socket now (its database or channel layer did not answer):
+    # the page reconnects with back-off.
+    "unavailable": 4503,
 }

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from stage.contract.enums import ALARM, REPORTED_HEALTH
+from stage.contract.enums import ALARM, OUTPUT_HEALTH, REPORTED_HEALTH
 from stage.contract.errors import ProtocolError
 from stage.contract.fields import Field, check_field, check_record
 from stage.contract.records import (
@@ -122,7 +122,11 @@ RTC_MESSAGES = {
 def _stage_messages(audience: str) -> dict[str, MessageSpec]:
     """What every stage socket gets, in this audience's view of the state."""
     state = Field(dict, record=STATES[audience])
-    snapshot = {"version": VERSION, "state": state, "server_time": TIME}
+    # `heartbeat`: the seconds between the heartbeats this socket will hear (below); the server
+    # always says, and a page told nothing does not watch for them.
+    snapshot = {
+        "version": VERSION, "state": state, "server_time": TIME, "heartbeat": Field(float, required=False, minimum=0.1)
+    }
     delta = {
         "version": Field(int, minimum=1),
         "base": VERSION,
@@ -157,6 +161,13 @@ def _stage_messages(audience: str) -> dict[str, MessageSpec]:
         ),
         # Not JSON, not an object, too long; or why the socket is about to be closed.
         "error": MessageSpec({"error": ERROR}),
+        # Every `every` seconds while the server's way to this socket works (it went through the
+        # channel layer): a page that hears nothing for a few of them reconnects. `version` is
+        # the stage's version now (null when the database did not answer): a page behind it
+        # missed a push and asks for a snapshot.
+        "heartbeat": MessageSpec(
+            {"version": Field(int, nullable=True, minimum=0), "every": Field(float, minimum=0.1), "server_time": TIME}
+        ),
     } | RTC_MESSAGES
 
 
@@ -198,6 +209,10 @@ MESSAGES: dict[str, dict[str, MessageSpec]] = {
                 "latency_max_s": Field(float),
             },
             MONITOR,
+        ),
+        # The disk under the webcast's files filled (what would not fit is dropped), or has room again.
+        "output": MessageSpec(
+            {"health": Field(str, choices=OUTPUT_HEALTH.values), "dropped": Field(int, minimum=0)}, MIXER
         ),
     },
     # A new line of this presenter's chat with the producers.

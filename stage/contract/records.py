@@ -13,6 +13,7 @@ from stage.contract.enums import (
     FALLBACK_SOURCE,
     LINE_HEALTH,
     OFF_AIR_ALARM,
+    OUTPUT_HEALTH,
     PHASE,
     POLL_STATUS,
     PRESENTER_STATUS,
@@ -127,6 +128,10 @@ POLL = {
     "closed_at": OPTIONAL_TIME,
 }
 
+# What the mixer could not publish: null until the disk under the webcast's files first filled;
+# then its health now, the segments it dropped so far (in all), and since when it is full.
+OUTPUT = {"health": _enum(OUTPUT_HEALTH), "dropped": Field(int, minimum=0), "since": OPTIONAL_TIME}
+
 STATE = {
     "version": Field(int, minimum=0),
     "phase": _enum(PHASE),
@@ -155,10 +160,12 @@ STATE = {
     "presenter_slides": FLAG,
     # The off-air monitor's alarms now raised, by alarm (stage/contract/enums.py OFF_AIR_ALARM).
     "off_air_alarms": Field(dict, values=Field(dict, record=OFF_AIR_ALARM_RECORD)),
+    "output": Field(dict, nullable=True, record=OUTPUT),
 }
-# Keys of the state the green room does not get: the chat, the Q&A queue, the polls, and who talks
-# back (producers' names); it gets the presenters being talked to instead (`talkback_to`).
-GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback", "off_air_alarms")
+# Keys of the state the green room does not get: the chat, the Q&A queue, the polls, who talks
+# back (producers' names; it gets the presenters being talked to instead, `talkback_to`), and the
+# producers' worries: the off-air monitor's alarms and the mixer's output.
+GREENROOM_PRIVATE = ("messages", "questions", "polls", "talkback", "off_air_alarms", "output")
 GREENROOM_STATE = {key: field for key, field in STATE.items() if key not in GREENROOM_PRIVATE} | {
     "lines": _map(GREENROOM_LINE),
     "talkback_to": IDS,
@@ -237,9 +244,10 @@ HAPPENINGS = {
     "presenter_slides": {"allowed": FLAG},
     # The off-air monitor raised or cleared an alarm.
     "off_air_alarm": {"alarm": _enum(OFF_AIR_ALARM), "active": FLAG},
+    "output": {"health": _enum(OUTPUT_HEALTH), "dropped": Field(int, minimum=0)},
 }
 # Event types the green room does not get, and what it does not get of a line's event.
-GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes", "off_air_alarm")
+GREENROOM_PRIVATE_HAPPENINGS = ("message", "question", "poll", "votes", "off_air_alarm", "output")
 GREENROOM_HIDDEN_LINE_FIELDS = tuple(sorted(set(LINE) - set(GREENROOM_LINE)))
 GREENROOM_HAPPENINGS = {
     kind: record for kind, record in HAPPENINGS.items() if kind not in GREENROOM_PRIVATE_HAPPENINGS

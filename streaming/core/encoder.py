@@ -235,13 +235,21 @@ class AacRecorder:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Append: a restarted mixer continues the same recording.
-        self._file = self.path.open("ab")
+        # Append: a restarted mixer continues the same recording. Unbuffered: a failed write
+        # leaves nothing behind to be written later.
+        self._file = self.path.open("ab", buffering=0)
 
     def write(self, segment: Segment) -> None:
-        """Append a segment's audio."""
-        self._file.write(segment.adts)
-        self._file.flush()
+        """Append a segment's audio, whole or not at all: a write that fails (a full disk) is cut
+        back off, so the file stays a sequence of whole AAC frames."""
+        end = self._file.seek(0, io.SEEK_END)
+        try:
+            data = memoryview(segment.adts)
+            while data:
+                data = data[self._file.write(data) :]
+        except OSError:
+            self._file.truncate(end)
+            raise
 
     def close(self) -> None:
         """Close the file."""

@@ -13,6 +13,7 @@ import numpy as np
 
 from . import SAMPLE_RATE, TICK_SECONDS
 from .clock import Clock, RealtimeClock
+from .diskfull import FENCED, WRITTEN, DiskWatch
 from .encoder import AAC_FRAME_SAMPLES, AacRecorder, AacSegmenter, Part, Segment
 from .envelopes import ENVELOPE_FILE, EnvelopeBatch, EnvelopeRecorder, append_batch
 from .lines import HEALTH_OK, HEALTH_SILENT, LineReader, LineSpec
@@ -52,7 +53,7 @@ class MixEngine:
     When lines are on air but none of them carries audio for more than FALLBACK_AFTER_SECONDS,
     the `fallback` line plays alone until one does.
     Reports: "meters" ten times a second; "line_health" (with the policy's reason when a source
-    was refused), "alarm" and "fallback" on changes.
+    was refused), "alarm", "fallback" and "output" (the disk full, or not) on changes.
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class MixEngine:
         self.normaliser = LoudnessNormaliser(loudness_target) if loudness_target is not None else None
         self.fenced = 0  # segments a lost lease kept from being published
         self.stats = MixStats()  # timing and publishing, reported once a second
+        self.disk = DiskWatch(self._send)
         self._measure: list[np.ndarray] = []
         self._lock = threading.Lock()
         self._specs: dict[str, LineSpec] = {}
@@ -326,16 +328,17 @@ class MixEngine:
         # The rehearsal's private playlist is plain HLS: its players (a producer's preview, a
         # presenter's return) need no part.
         if public:
-            self._writer(True).add_part(part.data, part.duration, self._date_time(part.start), last=part.last)
+            self.disk.publish_part(self._writer(True), part, self._date_time(part.start))
 
     def _publish(self, segment: Segment, public: bool, cut_at: float) -> None:
         pdt = self._date_time(segment.start)
-        written = self._writer(public).add_segment(segment.data, segment.duration, pdt)
-        if not written:
+        # A full disk drops the segment and raises the alarm (streaming/core/diskfull.py).
+        outcome = self.disk.publish(self._writer(public), segment, pdt)
+        if outcome == FENCED:
             self.fenced += 1
-        elif public and self._recorder is not None:
-            self._recorder.write(segment)
-        self.stats.segment(self.clock.monotonic() - cut_at, published=written)
+        elif outcome == WRITTEN and public and self._recorder is not None:
+            self.disk.record(self._recorder, segment)
+        self.stats.segment(self.clock.monotonic() - cut_at, published=outcome == WRITTEN)
 
     def _writer(self, public: bool) -> PlaylistWriter:
         if public not in self._writers:

@@ -42,6 +42,7 @@ SCRIPT = [
     ("set_line_source", {"line": "p2", "source": "rtmp://encoder.example/live/sk-SECRET", "format": "flv"}, "producer",
      "user:pat"),
     ("set_line_health", {"line": "p2", "health": "faulted", "fault": "encoder.example is private"}, "mixer", "mixer"),
+    ("set_output_health", {"health": "disk_full", "dropped": 1}, "mixer", "mixer"),
     ("set_gain", {"line": "p1", "gain_db": -3.0}, "producer", "user:pat"),
     ("set_mute", {"line": "p1", "muted": True}, "producer", "user:pat"),
     ("set_preview", {"presenters": ["p2"]}, "producer", "user:pat"),
@@ -90,7 +91,7 @@ def test_every_push_of_a_whole_show_is_what_the_contract_declares():
 
 def test_every_snapshot_of_a_whole_show_is_what_the_contract_declares():
     for _, state, _ in scripted_pushes():
-        snapshot = {"type": "snapshot", "version": state["version"], "server_time": 1.5}
+        snapshot = {"type": "snapshot", "version": state["version"], "server_time": 1.5, "heartbeat": 3.0}
         validate_server_message(snapshot | {"state": console_view(state), "audit": []}, CONSOLE)
         view = greenroom_view(state)
         validate_server_message(snapshot | {"state": view, "conversation": conversation(state, "p1")}, GREENROOM)
@@ -121,7 +122,7 @@ def test_a_message_the_contract_does_not_declare_fails_validation():
     assert refusal({"type": "line_health", "line": "p1", "health": "unknown"}, CONSOLE) == ("out_of_range", "health")
     # The green room's state has no line sources, no chat and no Q&A queue.
     snapshot = {"type": "snapshot", "version": 0, "state": greenroom_view(state), "conversation": []}
-    snapshot["server_time"] = 1.0
+    snapshot["server_time"], snapshot["heartbeat"] = 1.0, 3.0
     validate_server_message(snapshot, GREENROOM)
     leaky = json.loads(json.dumps(snapshot))
     leaky["state"]["lines"]["p1"]["source"] = "rtmp://x/live/key"

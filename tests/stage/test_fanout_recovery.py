@@ -1,5 +1,6 @@
 """A Redis that restarts without its data forgets which channels are in which group; a server's
-stage feed joins its groups again within REFRESH_SECONDS, so consoles get pushes again."""
+stage feed joins its groups again at its next heartbeat, so consoles get pushes again. The
+heartbeat reaches every socket with the stage's version."""
 
 import asyncio
 
@@ -9,7 +10,6 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from events.harness import wait_for
-from stage import fanout
 from stage.groups import stage_group
 from tests.factories import make_event, make_producer, make_tone_presenter
 from tests.stage.sockets import Console, session_cookie
@@ -21,8 +21,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def show(monkeypatch):
-    monkeypatch.setattr(fanout, "REFRESH_SECONDS", 0.5)
+def show(settings):
+    settings.STAGE_HEARTBEAT_SECONDS = 0.5
     event = make_event("recovery")
     line = make_tone_presenter(event, "Ada", 440).line_id
     return {"event": event.pk, "line": line, "cookie": session_cookie(make_producer(event, "alice"))}
@@ -56,3 +56,11 @@ async def test_a_feed_whose_group_was_forgotten_joins_again_and_pushes_resume(sh
     assert watcher.state["lines"][show["line"]]["muted"] is True
     await watcher.close()
     await producer.close()
+
+
+async def test_every_socket_hears_the_heartbeat_with_the_stage_version(show):
+    console = await Console(show["event"], show["cookie"]).open()
+    await console.command("set_mute", line=show["line"], muted=True)
+    beat = await console.until("heartbeat")
+    assert (beat["version"], beat["every"]) == (1, 0.5)
+    await console.close()

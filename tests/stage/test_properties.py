@@ -30,6 +30,7 @@ FIELDS = {
     "set_mute": {"line": presenter, "muted": st.booleans()},
     "set_gain": {"line": presenter, "gain_db": st.floats(-60, 12)},
     "set_line_health": {"line": presenter, "health": st.sampled_from(["connecting", "ok", "silent", "faulted"])},
+    "set_output_health": {"health": st.sampled_from(["ok", "disk_full"]), "dropped": st.integers(0, 100)},
     "set_preview": {"presenters": presenters},
     "send_to_green_room": {"presenter": presenter},
     "set_talkback": {"presenters": presenters, "all": st.booleans()},

@@ -1,9 +1,16 @@
 """`manage.py nginx_config`: the template filled from the settings, and values that would break
 nginx's syntax refused with a clear message (the running config is tested in tests/test_nginx_media.py)."""
 
-import pytest
-from django.core.management import CommandError, call_command
+import asyncio
+import re
+from pathlib import Path
 
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.urls import URLResolver, get_resolver
+
+from streaming.management.commands.nginx_config import TEMPLATE
 from streaming.nginx import PLACEHOLDER, BadValue, Site, render
 
 GOOD = Site(
@@ -14,7 +21,17 @@ GOOD = Site(
 def test_every_placeholder_is_filled():
     text = render("cache @CACHE_DIR@; root @HLS_ROOT@; key @HLS_PASS_SECRET@; listen @LISTEN@;\n    @UPSTREAM@\n", GOOD)
     assert text == (f"cache /var/cache/nginx/webcast; root /srv/hls; key {'s' * 40}; listen 443 ssl;\n"
-                    "    server 127.0.0.1:8000;\n    server unix:/run/w.sock;\n")
+                    "    server 127.0.0.1:8000 max_fails=1 fail_timeout=2s;\n"
+                    "    server unix:/run/w.sock max_fails=1 fail_timeout=2s;\n")
+
+
+def test_sockets_go_to_their_own_servers_or_else_to_the_page_servers():
+    template = "pages @UPSTREAM@\nsockets @SOCKET_UPSTREAM@\nstatic @STATIC_ROOT@"
+    apart = render(template, Site(**(GOOD.__dict__ | {"socket_upstreams": ("127.0.0.1:9000",),
+                                                      "static_root": "/srv/static/"})))
+    server = "server 127.0.0.1:{} max_fails=1 fail_timeout=2s;"
+    assert apart.splitlines()[2:] == [f"sockets {server.format(9000)}", "static /srv/static"]
+    assert render(template, GOOD).splitlines()[2] == f"sockets {server.format(8000)}"
 
 
 @pytest.mark.parametrize(
@@ -30,6 +47,8 @@ def test_every_placeholder_is_filled():
         ({"cache_dir": "/var/cache/x; evil"}, "cache folder '/var/cache/x; evil'"),
         ({"upstreams": ("127.0.0.1:8000; evil",)}, "upstream '127.0.0.1:8000; evil'"),
         ({"hls_hold_seconds": 0}, "hold 0 does not fit"),
+        ({"socket_upstreams": ("127.0.0.1:9000 down",)}, "upstream '127.0.0.1:9000 down'"),
+        ({"static_root": "/srv/static; evil"}, "STATIC_ROOT '/srv/static; evil'"),
     ],
 )
 def test_a_value_that_does_not_fit_is_refused(change, message):
@@ -50,9 +69,13 @@ def test_an_unknown_placeholder_is_refused():
 
 def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path):
     settings.HLS_ROOT = tmp_path
-    call_command("nginx_config", listen="127.0.0.1:8080", upstream=["127.0.0.1:8001"])
+    call_command(
+        "nginx_config", listen="127.0.0.1:8080", upstream=["127.0.0.1:8001"], socket_upstream=["127.0.0.1:8002"]
+    )
     text = capsys.readouterr().out
-    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001;" in text
+    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001 max_fails=1 fail_timeout=2s;" in text
+    assert "server 127.0.0.1:8002 max_fails=1 fail_timeout=2s;" in text
+    assert f"alias {settings.STATIC_ROOT.resolve()}/;" in text
     assert f"alias {tmp_path}/$hls_event/$hls_name;" in text
     assert f'secure_link_md5 "$secure_link_expires/hls/$hls_event/ {settings.HLS_PASS_SECRET}";' in text
     # Blocking reloads wait at most three target durations at the origin: nginx's lock outlasts that.
@@ -63,3 +86,34 @@ def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path
 def test_the_command_refuses_a_bad_option_clearly():
     with pytest.raises(CommandError, match="listen 'x y z'"):
         call_command("nginx_config", listen="x y z")
+
+
+def routed_to_daphne(template: str) -> list[re.Pattern]:
+    """The regular expressions of the template's locations that proxy to the daphnes."""
+    found = re.findall(r'location ~ "([^"]+)" \{\s*proxy_pass http://webcast_sockets;', template)
+    return [re.compile(expression) for expression in found]
+
+
+def every_route(patterns=None, prefix: str = ""):
+    """(path with sample values, view) for every URL the project routes."""
+    samples = {"int": "1", "slug": "demo", "str": "q1", "path": "x"}
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from every_route(entry.url_patterns, route)
+        else:
+            yield "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: samples[m.group(1) or "str"], route), entry.callback
+
+
+def test_every_asynchronous_view_is_routed_to_the_daphnes():
+    """A page server (WSGI) would run an async view on an event loop that ends with the request,
+    and a vote's armed recount with it: nginx must send them to daphne."""
+    template = (Path(settings.BASE_DIR) / TEMPLATE).read_text()
+    to_daphne = routed_to_daphne(template)
+    asynchronous = [path for path, view in every_route() if asyncio.iscoroutinefunction(view)]
+    assert asynchronous, "the project has asynchronous views (the viewers' questions and votes)"
+    for path in asynchronous:
+        assert any(expression.search(path) for expression in to_daphne), path
+    # And nothing synchronous goes there by accident, but what sits beside them.
+    synchronous = {path for path, view in every_route() if not asyncio.iscoroutinefunction(view)}
+    assert {path for path in synchronous if any(e.search(path) for e in to_daphne)} == set()

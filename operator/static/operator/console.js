@@ -8,6 +8,7 @@ import { createChat } from "./console-chat.js";
 import { createLines } from "./console-lines.js";
 import { createMeters } from "./console-meters.js";
 import { createOffAir } from "./console-off-air.js";
+import { createOutput } from "./console-output.js";
 import { createPolls } from "./console-polls.js";
 import { createQuestions } from "./console-questions.js";
 import { createRundown } from "./console-rundown.js";
@@ -42,12 +43,13 @@ page.questions = createQuestions(page);
 page.polls = createPolls(page);
 page.slides = createSlides(page, { base: config.slides, passUrl: config.media_pass, csrfToken: config.csrf });
 page.audit = createAudit(page);
+page.output = createOutput(page);
 listenForShortcuts(page);
 followAudience(config.audience_url);
 
 function render() {
   if (!state) return;
-  for (const part of [page.bar, page.offAir, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls, page.slides]) part.render(state);
+  for (const part of [page.bar, page.offAir, page.rundown, page.switcher, page.lines, page.talkback, page.chat, page.questions, page.polls, page.slides, page.output]) part.render(state);
   tick();
 }
 
@@ -55,6 +57,7 @@ function render() {
 function tick() {
   if (!state) return;
   page.lines.tick(state);
+  page.output.tick(state);
   page.bar.tick(state, stage.serverNow());
 }
 setInterval(tick, 250);

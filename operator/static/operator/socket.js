@@ -1,7 +1,11 @@
-// A stage socket shared by the console and the green room. It reconnects by itself, takes a full
-// snapshot on every (re)connect, applies deltas in version order and asks for a snapshot on any
-// gap, and stamps commands with the version the sender saw and a client id so a retried command
-// is applied once. Commands are absolute; one refused as stale is re-sent once at the new version
+// A stage socket shared by the console and the green room. It reconnects by itself, with back-off,
+// takes a full snapshot on every (re)connect, applies deltas in version order and asks for a
+// snapshot on any gap, and stamps commands with the version the sender saw and a client id so a
+// retried command is applied once. The server sends a heartbeat every few seconds (the snapshot
+// says how often) while its way to this socket works: a socket that hears nothing for
+// SILENT_PERIODS of them is given up and replaced (Redis restarting under its server, a server
+// gone without closing it, a cut connection), and a heartbeat whose version is ahead of the state
+// means a push went missing: a snapshot is asked for. Commands are absolute; one refused as stale is re-sent once at the new version
 // (unless its `retryIf` says the new state no longer matches what the sender meant). The messages
 // it expects are the stage contract's (contract.js, from stage/contract/messages.py). WebRTC
 // signalling is not a command: `signal()` sends an offer or a monitor choice as it is (no version,
@@ -32,6 +36,14 @@ export function applyDelta(state, delta) {
   return next;
 }
 
+export const SILENT_PERIODS = 2.5;
+const WATCH_MS = 1000;
+
+// Whether a socket that last heard from its server at `heardAt` (ms) is taken for dead at `now`.
+export function linkSilent(heardAt, now, heartbeatSeconds) {
+  return heartbeatSeconds > 0 && now - heardAt > SILENT_PERIODS * heartbeatSeconds * 1000;
+}
+
 // The mixer's and the off-air monitor's reports, which a console gets as they were sent.
 const REPORT_TYPES = new Set(
   Object.entries(CONTRACT.messages.console).filter(([, origin]) => origin !== "server").map(([type]) => type),
@@ -50,7 +62,10 @@ export class StageSocket {
     this.retryMs = 500;
     this.awaitingSnapshot = false;
     this.stopped = false;
+    this.heardAt = 0;
+    this.heartbeatSeconds = 0; // unknown until the first snapshot says
     addEventListener("online", () => this.reconnectNow());
+    this.watch = setInterval(() => this.checkLink(), WATCH_MS);
     this.connect();
   }
 
@@ -59,23 +74,44 @@ export class StageSocket {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     socket.onopen = () => {
-      this.retryMs = 500;
+      this.heardAt = Date.now();
       this.awaitingSnapshot = true; // the server sends one on connect; "connected" once it is here
       this.handlers.onConnection("syncing");
     };
-    socket.onmessage = (event) => this.receive(JSON.parse(event.data));
+    socket.onmessage = (event) => {
+      this.heardAt = Date.now();
+      this.receive(JSON.parse(event.data));
+    };
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       if (event.code === CONTRACT.close_codes.forbidden) {
         this.stopped = true;
+        clearInterval(this.watch);
         this.handlers.onConnection("forbidden");
         return;
       }
-      this.handlers.onConnection("disconnected");
-      const delay = this.retryMs * (0.75 + Math.random() / 2);
-      this.retryMs = Math.min(this.retryMs * 2, 8000);
-      this.timer = setTimeout(() => this.connect(), delay);
+      this.lost();
     };
+  }
+
+  // Connect again after the back-off, which doubles up to 8 s until a snapshot arrives (a server
+  // that accepts and then closes, as one whose channel layer is down does, keeps it growing).
+  lost() {
+    this.handlers.onConnection("disconnected");
+    const delay = this.retryMs * (0.75 + Math.random() / 2);
+    this.retryMs = Math.min(this.retryMs * 2, 8000);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  // A socket that has heard nothing for too long is dropped without waiting for its close, which
+  // a dead connection may never complete.
+  checkLink() {
+    if (this.stopped || !this.connected || !linkSilent(this.heardAt, Date.now(), this.heartbeatSeconds)) return;
+    const dead = this.socket;
+    dead.onclose = dead.onmessage = null;
+    dead.close();
+    this.lost();
   }
 
   reconnectNow() {
@@ -93,12 +129,18 @@ export class StageSocket {
     switch (message.type) {
       case "snapshot":
         this.awaitingSnapshot = false;
+        this.retryMs = 500;
+        this.heartbeatSeconds = message.heartbeat || 0;
         this.setState(message.state, message);
         if (message.audit) this.handlers.onAudit(message.audit, true);
         this.handlers.onConnection("connected");
         break;
       case "delta":
         this.delta(message);
+        break;
+      case "heartbeat":
+        this.heartbeatSeconds = message.every;
+        if (message.version !== null && this.state && message.version > this.state.version) this.requestSnapshot();
         break;
       case "ack":
         this.pending.delete(message.client_id);

@@ -16,7 +16,8 @@ TEMPLATE = "config/nginx/webcast.conf.template"
 class Command(BaseCommand):
     help = (
         "nginx's configuration for the scaled-out setup (include it in the http block): the webcast's "
-        "HLS files served from HLS_ROOT to holders of a media pass, everything else proxied to daphne."
+        "HLS files served from HLS_ROOT to holders of a media pass, static files from STATIC_ROOT, WebSockets "
+        "proxied to daphne and pages to the page servers."
     )
 
     def add_arguments(self, parser):
@@ -24,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--upstream", action="append", help="a web process, host:port or unix:/path; repeat for several "
             "(default 127.0.0.1:8000)",
+        )
+        parser.add_argument(
+            "--socket-upstream", action="append",
+            help="a daphne for the WebSockets and the asynchronous views; repeat for several (default: the "
+            "--upstream ones, which are then daphnes)",
         )
         parser.add_argument(
             "--cache-dir", default=Site.cache_dir,
@@ -38,6 +44,8 @@ class Command(BaseCommand):
             pass_secret=settings.HLS_PASS_SECRET,
             listen=options["listen"],
             upstreams=tuple(options["upstream"] or ["127.0.0.1:8000"]),
+            socket_upstreams=tuple(options["socket_upstream"] or ()),
+            static_root=str(settings.STATIC_ROOT.resolve()),
             slides_root=str(settings.SLIDES_ROOT.resolve()),
             slides_upload_bytes=settings.SLIDES_MAX_UPLOAD_BYTES + ENVELOPE_BYTES,
             cache_dir=options["cache_dir"],
