@@ -79,6 +79,16 @@ class DiskWatch:
                 raise
             self._is_full(error)
 
+    def keep_record(self, write: Callable[[], None]) -> None:
+        """Append to a record beside the segments (the off-air monitor's envelopes): what does not
+        fit is skipped (a torn line is skipped by its reader too)."""
+        try:
+            write()
+        except OSError as error:
+            if not disk_full(error):
+                raise
+            self._is_full(error)
+
     def record(self, recorder: AacRecorder, segment: Segment) -> None:
         """Append a listed segment's audio to the recording after what still waits for room."""
         self.backlog.append(segment)

@@ -248,7 +248,8 @@ class MixEngine:
 
     def _publish_envelopes(self, batch: EnvelopeBatch) -> None:
         if self.may_publish():  # a fenced-off mixer's record would contradict its replacement's
-            append_batch(self.out_dir / ENVELOPE_FILE, batch.to_json(self._date_time(batch.position).timestamp()))
+            line = batch.to_json(self._date_time(batch.position).timestamp())
+            self.disk.keep_record(partial(append_batch, self.out_dir / ENVELOPE_FILE, line))
 
     def _peer_frame(self, peer: PeerAudio) -> np.ndarray:
         frame = peer.inbound.pop()

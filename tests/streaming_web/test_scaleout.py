@@ -27,12 +27,14 @@ SHAPE = Shape(port=8000, pages_ports=(8100, 8101), socket_ports=(8102,), mixers=
 
 def test_the_platform_is_workers_and_beat_then_web_processes_then_nginx():
     names = [service.name for service in services(SHAPE)]
-    assert names == ["worker", "mixer-1", "mixer-2", "beat", "pages-1", "pages-2", "sockets-1", "nginx"]
+    assert names == ["worker", "mixer-1", "mixer-2", "monitor", "beat", "pages-1", "pages-2", "sockets-1", "nginx"]
     by_name = {service.name: service for service in services(SHAPE)}
     assert by_name["pages-2"].command[1:] == ("-m", "config.pages", "-b", "127.0.0.1", "-p", "8101")
     assert by_name["sockets-1"].command[-3:] == ("-p", "8102", "config.asgi:application")
     mixer = by_name["mixer-1"].command
     assert mixer[mixer.index("-Q") + 1] == "mixer" and "--prefetch-multiplier" in mixer
+    monitor = by_name["monitor"].command
+    assert monitor[monitor.index("-Q") + 1] == "monitor"
     assert by_name["nginx"].command[1:5] == ("-p", "/srv/run/nginx", "-c", "/srv/run/nginx/nginx.conf")
 
 
