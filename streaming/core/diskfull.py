@@ -16,6 +16,7 @@ import errno
 import logging
 from collections import deque
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 
 from .encoder import AacRecorder, Part, Segment
@@ -72,18 +73,20 @@ class DiskWatch:
     def publish_part(self, writer: PlaylistWriter, part: Part, pdt: datetime) -> None:
         """Publish one low-latency part; one that does not fit is dropped (players that follow
         parts skip its audio; the segment, written whole after its last part, may still fit)."""
-        try:
+        with self._skipped_when_full():
             writer.add_part(part.data, part.duration, pdt, last=part.last)
-        except OSError as error:
-            if not disk_full(error):
-                raise
-            self._is_full(error)
 
     def keep_record(self, write: Callable[[], None]) -> None:
         """Append to a record beside the segments (the off-air monitor's envelopes): what does not
         fit is skipped (a torn line is skipped by its reader too)."""
-        try:
+        with self._skipped_when_full():
             write()
+
+    @contextmanager
+    def _skipped_when_full(self):
+        """A write that does not fit raises the alarm instead of its error (any other passes)."""
+        try:
+            yield
         except OSError as error:
             if not disk_full(error):
                 raise
