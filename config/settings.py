@@ -101,6 +101,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
+    # Django's backend with a check of pooled connections that costs no round trip and a circuit
+    # breaker for outages (config/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # Under ASGI persistent connections pile up; psycopg's pool replaces them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A pooled connection the server closed (a restart) is replaced before it is handed out.

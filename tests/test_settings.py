@@ -153,7 +153,7 @@ def test_database_and_redis_urls_switch_to_the_scaled_out_mode(tmp_path):
     loaded = settings_with(
         tmp_path, DATABASE_URL="postgres://webcast@db.internal:5432/webcast", REDIS_URL="redis://cache.internal:6379/2"
     )
-    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["engine"] == "config.postgresql"
     assert loaded["conn_max_age"] == 0
     assert loaded["options"]["pool"]["max_size"] == 8
     assert loaded["layer"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
