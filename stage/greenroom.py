@@ -5,7 +5,9 @@ registrants' join links). Presence follows the presenter's sockets in this proce
 to open reports them connected; when the last one closes and none opens again within
 STAGE_PRESENCE_GRACE_SECONDS, the drop is reported (which the machine turns into "off air, back
 to the green room"). A second tab, a reload or a reconnect after a network blip therefore never
-flickers the console nor costs a presenter their place on air.
+flickers the console nor costs a presenter their place on air. A drop that cannot be written
+(PostgreSQL is down) is tried again, with growing pauses, until it is written or the presenter
+is back; only the end of this process loses it.
 """
 
 import asyncio
@@ -15,6 +17,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 
 from events.access import access_key_matches
 from events.models import Presenter
@@ -38,6 +41,9 @@ log = logging.getLogger(__name__)
 _open_sockets: collections.Counter = collections.Counter()
 # Drops waiting out their grace (kept referenced, so the loop does not lose them).
 _pending_drops: set[asyncio.Task] = set()
+# Pauses between attempts to write a drop while the database is down: doubling, up to the last.
+DROP_RETRY_FIRST_SECONDS = 0.5
+DROP_RETRY_LONGEST_SECONDS = 5.0
 
 
 @database_sync_to_async
@@ -106,8 +112,16 @@ class GreenRoomConsumer(StageSocketConsumer):
 
     async def _drop_unless_back(self, key: tuple[int, str]) -> None:
         await asyncio.sleep(settings.STAGE_PRESENCE_GRACE_SECONDS)
-        if not _open_sockets.get(key):
-            await self._report_presence(False)
+        pause = DROP_RETRY_FIRST_SECONDS
+        while not _open_sockets.get(key):
+            try:
+                await self._report_presence(False)
+                return
+            except (OperationalError, InterfaceError) as error:  # the database is down: not lost, later
+                log.warning("stage %s: the drop of %s is not written yet (%s); again in %.1f s",
+                            self.event_id, self.presenter, error, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, DROP_RETRY_LONGEST_SECONDS)
 
     async def presenter_revoked(self, message: dict) -> None:
         """Their link was revoked: this socket goes now, not at its next reconnect."""

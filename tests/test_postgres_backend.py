@@ -65,8 +65,10 @@ def test_a_live_pooled_connection_is_handed_out_without_a_query_and_a_dead_one_i
     assert select_one(connections) == 1
     assert full_checks == []  # idle and alive: nothing was sent to ask
     # The server ends the pooled connection (as a restart does): it is checked, thrown away, replaced.
-    postgres.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                   "WHERE datname = %s AND pid <> pg_backend_pid()", postgres.name)
+    others = "FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    postgres.query(f"SELECT pg_terminate_backend(pid) {others}", postgres.name)
+    # pg_terminate_backend only signals: the backend says goodbye and exits a moment later.
+    wait_for(lambda: postgres.query(f"SELECT count(*) {others}", postgres.name)[0][0] == 0, 10, "the backend to end")
     assert select_one(connections) == 1
     assert full_checks, "the dead connection was handed out unchecked"
 

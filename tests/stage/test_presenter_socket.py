@@ -10,6 +10,7 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.db import OperationalError
 
 from events.invitations import reissue_link
 from stage import greenroom, store
@@ -226,4 +227,27 @@ async def test_a_line_source_holding_a_secret_never_reaches_a_green_room(show):
     assert producer.state["lines"][bea]["source"] == url  # the producers' console keeps it
     for socket in (ada, again):
         await socket.disconnect()
+    await producer.close()
+
+
+async def test_a_drop_while_the_database_is_down_is_written_when_it_is_back(show, settings, monkeypatch):
+    settings.STAGE_PRESENCE_GRACE_SECONDS = 0.1
+    monkeypatch.setattr(greenroom, "DROP_RETRY_FIRST_SECONDS", 0.05)
+    producer = await Console(show["event"], show["alice"]).open()
+    me = show["ada"].line_id
+    ada, _ = await green_room(show["event"], show["ada"])
+    await producer.until_state(lambda s: s["presenters"][me]["connected"])
+    # The database down, as Django reports it to the stage's store; back after three attempts.
+    real_submit, attempts = store.submit, []
+
+    def submit_in_an_outage(*args, **kwargs):
+        attempts.append(args[1]["type"])
+        if len(attempts) <= 3:
+            raise OperationalError("connection to server failed: Connection refused")
+        return real_submit(*args, **kwargs)
+
+    monkeypatch.setattr(store, "submit", submit_in_an_outage)
+    await ada.disconnect()
+    await producer.until_state(lambda s: not s["presenters"][me]["connected"])
+    assert attempts == ["set_presence"] * 4
     await producer.close()
