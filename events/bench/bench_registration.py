@@ -4,10 +4,12 @@ Ours: N distinct registrants POST the event page through Django's WSGI applicati
 middleware, the CSRF check, the rate limiter, form validation, the registration and its email in
 the outbox in one statement, the redirect to the thank-you page). The process's relay thread
 hands the emails to the broker meanwhile, as in a server; the run ends when every one was handed.
-Bare: the same rows inserted with plain psycopg, one autocommitted INSERT each, values prepared
-beforehand: the lower bound of a registration. Both in one run, against PostgreSQL, one request
-or row at a time, in alternating rounds of 100. Mail tasks go to a throwaway queue that is purged
-at the end.
+Bare: the same rows inserted with the plain driver (psycopg, or Python's sqlite3 on the same file
+with the same pragmas), one autocommitted INSERT each, values prepared beforehand: the lower bound
+of a registration. Both in one run, against the configured database (PostgreSQL scaled out, the
+SQLite file of the embedded default), one request or row at a time, in alternating rounds of 100.
+Mail tasks go to a throwaway queue of the broker that is purged at the end; without a broker (the
+embedded default) they run in the request, as there, sending to memory.
 `manage.py bench_registration` runs it.
 """
 
@@ -15,6 +17,7 @@ import argparse
 import io
 import json
 import secrets
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,9 +28,11 @@ from urllib.parse import urlencode
 import psycopg
 from celery import current_app
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import CommandError
 from django.core.wsgi import get_wsgi_application
 from django.db import connection
+from django.test.utils import override_settings
 from django.utils import timezone
 from prometheus_client import REGISTRY
 
@@ -57,41 +62,57 @@ def run_with(options: dict, write: Callable[[str], object]) -> dict:
 
 def run(*, n: int, capacity: int | None, as_json: bool, write: Callable[[str], object]) -> dict:
     """Time `n` registrations through the view and `n` bare INSERTs; returns the rates and their ratio."""
-    if connection.vendor != "postgresql":
-        raise CommandError("bench_registration measures against PostgreSQL: set DATABASE_URL=postgres://…")
+    if connection.vendor not in BARE_CONNECT:
+        raise CommandError(f"bench_registration measures PostgreSQL or SQLite, not {connection.vendor}")
     if n < 1:
         raise CommandError("--n must be at least 1")
-    # The confirmation tasks are published to the broker by the relay, not run here; a queue of
-    # their own keeps them away from real workers and lets us count and purge what was enqueued.
-    eager, routes = settings.CELERY_TASK_ALWAYS_EAGER, current_app.conf.task_routes
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    _set_routes({"events.tasks.send_outbox_mails": {"queue": QUEUE}})
-    _purge_queue()  # what an interrupted run left behind is not this run's
-    tag = secrets.token_hex(4)
-    start = timezone.now() + timedelta(days=30)
-    event = Event.objects.create(slug=f"bench-{tag}", title="Bench", starts_at=start, capacity=capacity,
-                                 organisation_field=FieldMode.OPTIONAL)
-    bare_event = Event.objects.create(slug=f"bench-bare-{tag}", title="Bench", starts_at=start)
-    try:
-        with _bare_inserter(bare_event, n) as insert:
-            ours, bare = _interleaved(_registrar(event), insert, n)
-        if event.registrations.count() != n + WARM_UP:
-            raise CommandError("not every registration was stored")
-    finally:
-        _purge_queue()
-        Event.objects.filter(pk__in=[event.pk, bare_event.pk]).delete()
-        settings.CELERY_TASK_ALWAYS_EAGER = eager
-        _set_routes(routes)
+    with _mail_path():
+        tag = secrets.token_hex(4)
+        start = timezone.now() + timedelta(days=30)
+        event = Event.objects.create(slug=f"bench-{tag}", title="Bench", starts_at=start, capacity=capacity,
+                                     organisation_field=FieldMode.OPTIONAL)
+        bare_event = Event.objects.create(slug=f"bench-bare-{tag}", title="Bench", starts_at=start)
+        try:
+            with _bare_inserter(bare_event, n) as insert:
+                ours, bare = _interleaved(_registrar(event), insert, n)
+            if event.registrations.count() != n + WARM_UP:
+                raise CommandError("not every registration was stored")
+        finally:
+            Event.objects.filter(pk__in=[event.pk, bare_event.pk]).delete()
 
     result = {"ours_per_s": round(ours, 1), "bare_insert_per_s": round(bare, 1), "ratio": round(ours / bare, 3)}
     if as_json:
         write(json.dumps(result))
         return result
-    write(f"bench_registration: {n} registrants, PostgreSQL, capacity {capacity or 'unlimited'}")
-    write(f"  ours (HTTP view: CSRF, rate limit, form, INSERT + outbox, relayed):  {ours:9.1f} /s")
-    write(f"  bare psycopg INSERT, one autocommitted row each:                     {bare:9.1f} /s")
+    database, driver = {"postgresql": ("PostgreSQL", "psycopg"), "sqlite": ("SQLite", "sqlite3")}[connection.vendor]
+    write(f"bench_registration: {n} registrants, {database}, capacity {capacity or 'unlimited'}")
+    write(f"{'  ours (HTTP view: CSRF, rate limit, form, INSERT + outbox, relayed):':<72}{ours:9.1f} /s")
+    write(f"{f'  bare {driver} INSERT, one autocommitted row each:':<72}{bare:9.1f} /s")
     write(f"  ratio: {result['ratio']:.3f}")
     return result
+
+
+@contextmanager
+def _mail_path() -> Iterator[None]:
+    """The confirmation emails go as the configured mode sends them. With a broker, the relay
+    publishes their tasks, which are not run here: a queue of their own keeps them away from real
+    workers and is purged at the end. Without one (the embedded default), the tasks run eagerly,
+    in the request, as there; their emails are kept in memory instead of printed."""
+    if settings.CELERY_BROKER_URL.startswith("memory://"):
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            yield
+        mail.outbox.clear()
+        return
+    eager, routes = settings.CELERY_TASK_ALWAYS_EAGER, current_app.conf.task_routes
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    _set_routes({"events.tasks.send_outbox_mails": {"queue": QUEUE}})
+    _purge_queue()  # what an interrupted run left behind is not this run's
+    try:
+        yield
+    finally:
+        _purge_queue()
+        settings.CELERY_TASK_ALWAYS_EAGER = eager
+        _set_routes(routes)
 
 
 def _interleaved(register: Callable[[int], None], insert: Callable[[int], None], n: int) -> tuple[float, float]:
@@ -171,28 +192,43 @@ def _registrar(event: Event) -> Callable[[int], None]:
 
 @contextmanager
 def _bare_inserter(event: Event, n: int) -> Iterator[Callable[[int], None]]:
-    """Inserts row i with plain psycopg, one autocommitted INSERT each, values prepared beforehand."""
-    now = timezone.now()
+    """Inserts row i with the plain driver, one autocommitted INSERT each, values prepared beforehand."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())  # as Django stores it
     rows = [
         (event.pk, f"Bench Person {i}", f"bench{i}@example.com", "Example Ltd", "", "{}",
          Registration.Status.CONFIRMED, new_access_key(), now, now, 0)
         for i in range(n + WARM_UP)
     ]
-    sql = (
-        "INSERT INTO events_registration (event_id, name, email, organisation, job_title, answers, status, "
-        "access_key, created_at, status_changed_at, reminder_level) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-    )
-    db = connection.settings_dict
-    bare = psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
-                           host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True)
-    with bare, bare.cursor() as cursor:
+    columns = ("event_id, name, email, organisation, job_title, answers, status, access_key, created_at, "
+               "status_changed_at, reminder_level")
+    bare, mark = BARE_CONNECT[connection.vendor](connection.settings_dict)
+    sql = f"INSERT INTO events_registration ({columns}) VALUES ({', '.join([mark] * 11)}) RETURNING id"
+    try:
+        cursor = bare.cursor()
 
         def insert(i: int) -> None:
             cursor.execute(sql, rows[i])
             cursor.fetchone()
 
         yield insert
+    finally:
+        bare.close()
+
+
+def _psycopg(db: dict) -> tuple[psycopg.Connection, str]:
+    return psycopg.connect(dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None,
+                           host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True), "%s"
+
+
+def _sqlite(db: dict) -> tuple[sqlite3.Connection, str]:
+    """The same file as Django's connection, with its pragmas (WAL, synchronous NORMAL)."""
+    bare = sqlite3.connect(db["NAME"], timeout=db["OPTIONS"].get("timeout", 5), isolation_level=None)
+    bare.executescript(db["OPTIONS"].get("init_command", ""))
+    return bare, "?"
+
+
+# The plain driver of each database the bench measures, and its parameter mark.
+BARE_CONNECT = {"postgresql": _psycopg, "sqlite": _sqlite}
 
 
 def _set_routes(routes) -> None:

@@ -4,7 +4,7 @@ from events.bench import bench_registration
 
 
 class Command(BaseCommand):
-    help = "Benchmark registration through the HTTP view against bare psycopg INSERTs of the same rows."
+    help = "Benchmark registration through the HTTP view against the bare driver's INSERTs of the same rows."
 
     def add_arguments(self, parser):
         bench_registration.add_arguments(parser)
