@@ -39,8 +39,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from contextlib import ExitStack, suppress
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -187,6 +187,7 @@ class Drill:
         self.tag = secrets.token_hex(4)
         self.mail_dir = workdir / "mail"
         self.hls_root = workdir / "hls"
+        self.phases: dict[str, float] = {}
         self.env = os.environ | {
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": harness.database_url(),
@@ -205,6 +206,8 @@ class Drill:
             "MIXER_QUEUE": f"bench-load-{self.tag}",
             "PLAIN_HTTP": "true",
             "DEBUG": "false",
+            # Stopping the platform at the end need not wait for a worker's last task.
+            "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": "1",
         }
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
@@ -214,17 +217,30 @@ class Drill:
         platform = Platform(self.workdir, self.env)
         show = None
         try:
-            platform.wait_ready()
+            with self.phase("platform up"):
+                platform.wait_ready()
             show = self.make_show()
             with ExitStack() as stack:
                 measured = self.play(platform, show, stack)
-            measured["lost"], measured["reconciled"] = self.reconcile(show, measured)
+            with self.phase("reconciled"):
+                measured["lost"], measured["reconciled"] = self.reconcile(show, measured)
+            # The mixer's task ends with the show, so its worker stops at once.
+            producer_commands(platform, show, ({"type": "end_show"},))
         finally:
-            platform.stop()
+            with self.phase("platform stopped"):
+                platform.stop()
             if show is not None:
                 audience_show.delete({key: show[key] for key in ("event", "producer", "sessions")})
         measured["options"] = {key: options[key] for key in ("seconds", "sockets", "viewers", "registrations")}
+        measured["phases_s"] = self.phases
         return measured
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time a phase of the drill (the report says where a run's minutes went)."""
+        began = time.monotonic()
+        yield
+        self.phases[name] = round(time.monotonic() - began, 1)
 
     def make_show(self) -> dict:
         """bench_audience's show (two presenters on test tones, a producer, the viewers) with a
@@ -256,31 +272,16 @@ class Drill:
 
     def go_live(self, platform: Platform, show: dict) -> None:
         """The producer goes live with the first presenter on air; until the mixer publishes."""
-        host = platform.url.removeprefix("http://")
-        headers = {"Cookie": f"sessionid={show['producer_session']}", "Origin": platform.url}
         alice = show["presenters"][0]["line"]
-        with ws_connect(f"ws://{host}/ws/events/{show['event']}/console/", additional_headers=headers,
-                        open_timeout=10) as console:
-            first = {}
-            while first.get("type") != "snapshot":  # the mixer's reports may come first
-                first = json.loads(console.recv(timeout=10))
-            version = first["state"]["version"]
-            for n, fields in enumerate(({"type": "go_live"}, {"type": "set_preview", "presenters": [alice]},
-                                        {"type": "take"})):
-                console.send(json.dumps(fields | {"version": version, "client_id": f"setup-{n}"}))
-                while True:
-                    message = json.loads(console.recv(timeout=10))
-                    if message.get("client_id") == f"setup-{n}":
-                        break
-                if message["type"] != "ack":
-                    raise RuntimeError(f"the show could not start: {fields['type']} answered {message}")
-                version = message["version"]
+        commands = ({"type": "go_live"}, {"type": "set_preview", "presenters": [alice]}, {"type": "take"})
+        producer_commands(platform, show, commands)
         live_dir = self.hls_root / str(show["event"])
-        harness.wait_for(lambda: newest(live_dir)[0] >= 1, 90, "the mixer's first segments")
+        harness.wait_for(lambda: newest(live_dir)[0] >= 0, 90, "the mixer's first segment")
 
     def play(self, platform: Platform, show: dict, stack: ExitStack) -> dict:
         options, workdir = self.options, self.workdir
-        self.go_live(platform, show)
+        with self.phase("show live"):
+            self.go_live(platform, show)
         stop_following = threading.Event()
         stack.callback(stop_following.set)
         newest_file = workdir / "newest.txt"
@@ -297,7 +298,8 @@ class Drill:
         (workdir / "sockets.json").write_text(json.dumps(sockets_plan))
         sockets = stack.enter_context(audience_load.ended(self.spawn("streaming.bench.load_sockets", "sockets")))
         # The clock starts once every socket is open (they connect through nginx in batches).
-        harness.wait_for(lambda: self.generator_ready(sockets, "sockets"), 300, "the sockets to connect", every=0.2)
+        with self.phase("sockets connected"):
+            harness.wait_for(lambda: self.generator_ready(sockets, "sockets"), 300, "the sockets to connect", every=0.2)
 
         generators: dict[str, int] = {"load_sockets": sockets.pid}
         registrants = None
@@ -325,6 +327,7 @@ class Drill:
         registered = self.finish_generator(registrants, "registrants", seconds + 60) if registrants else None
         kinds = {load.kind.name: audience_load.finish(load, workdir, seconds + 60) for load in loads}
         cpu = sampler.stop()
+        self.phases["load"] = round(time.monotonic() - began, 1)
         return {"kill": kill, "sockets": sockets_result, "registrants": registered, "viewers": kinds, "cpu": cpu,
                 "load_average": os.getloadavg(), "cores": cpu_count}
 
@@ -416,6 +419,28 @@ class Drill:
         return lost, reconciled
 
 
+def producer_commands(platform: Platform, show: dict, commands: tuple[dict, ...]) -> None:
+    """The show's producer sends `commands` one after another on a console of their own, each
+    once the previous one was acknowledged."""
+    host = platform.url.removeprefix("http://")
+    headers = {"Cookie": f"sessionid={show['producer_session']}", "Origin": platform.url}
+    with ws_connect(f"ws://{host}/ws/events/{show['event']}/console/", additional_headers=headers,
+                    open_timeout=10) as console:
+        first = {}
+        while first.get("type") != "snapshot":  # the mixer's reports may come first
+            first = json.loads(console.recv(timeout=10))
+        version = first["state"]["version"]
+        for n, fields in enumerate(commands):
+            client_id = f"drill-{secrets.token_hex(4)}-{n}"
+            console.send(json.dumps(fields | {"version": version, "client_id": client_id}))
+            message = {}
+            while message.get("client_id") != client_id:
+                message = json.loads(console.recv(timeout=10))
+            if message["type"] != "ack":
+                raise RuntimeError(f"the producer's {fields['type']} was answered {message}")
+            version = message["version"]
+
+
 def summarise(result: dict) -> dict:
     """The drill's figures: errors (apart from the killed daphne's sockets), what it lost, the
     killed sockets' reconnections, p99 per kind of request, CPU per process."""
@@ -467,6 +492,7 @@ def summarise(result: dict) -> dict:
                      **{f"viewers {name}": kind["requests"] for name, kind in result["viewers"].items()}},
         "cpu_cores": result["cpu"],
         "load_average": [round(value, 2) for value in result["load_average"]],
+        "phases_s": result.get("phases_s", {}),
     }
 
 
@@ -488,6 +514,7 @@ def report(result: dict, options: dict, write: Callable[[str], object]) -> None:
         )
     write("  p99 by kind of request: " + ", ".join(f"{k} {v} ms" for k, v in figures["p99_ms"].items()))
     write("  requests: " + ", ".join(f"{k} {v}" for k, v in figures["requests"].items()))
+    write("  phases (s): " + ", ".join(f"{k} {v}" for k, v in figures["phases_s"].items()))
     write("  CPU (cores): " + ", ".join(f"{k} {v}" for k, v in figures["cpu_cores"].items()))
     if options["json"]:
         write(json.dumps(figures))
