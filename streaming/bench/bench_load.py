@@ -74,8 +74,10 @@ DRAIN_SECONDS = 90.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `manage.py bench_load`."""
     parser.add_argument("--seconds", type=float, default=300.0, help="Seconds of load (default 300).")
-    parser.add_argument("--sockets", type=int, default=1000, help="WebSocket clients (default 1000).")
-    parser.add_argument("--viewers", type=int, default=2000, help="Simulated HLS viewers through nginx (default 2000).")
+    # Sized for a 2-core machine shared with other work (README: the issue's 1,000 sockets did not
+    # all connect here); --sockets 1000 --viewers 2000 is the issue's figure.
+    parser.add_argument("--sockets", type=int, default=400, help="WebSocket clients (default 400).")
+    parser.add_argument("--viewers", type=int, default=1000, help="Simulated HLS viewers through nginx (default 1000).")
     parser.add_argument("--registrations", type=float, default=200.0, help="Registrations a minute (default 200).")
     parser.add_argument("--command-every", type=float, default=3.0,
                         help="Seconds between one producer's show changes (default 3).")
@@ -109,8 +111,14 @@ def run_with(options: dict, write: Callable[[str], object]) -> dict:
     except BaseException as error:
         error.add_note(f"bench_load failed; the platform's log and the generators' output are in {workdir}")
         raise
-    shutil.rmtree(workdir, ignore_errors=True)
-    report(result, options, write)
+    figures = summarise(result)
+    kept = None
+    if figures["errors"] or figures["lost"]:
+        kept = workdir / "result.json"  # every request's record, beside the processes' logs
+        kept.write_text(json.dumps(result))
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report(figures, options, result["cores"], kept, write)
     return result
 
 
@@ -452,6 +460,7 @@ def summarise(result: dict) -> dict:
 
     drops = sockets["drops"]
     own = [drop for drop in drops if the_killed(drop["dropped"])]
+    never_back = {drop["socket"] for drop in own if drop["back"] is None}
     others = [drop for drop in drops if not the_killed(drop["dropped"])]
     # A command whose socket closed under it was never acknowledged (the producer sends it
     # again); the killed daphne's own, unless it happened at another time.
@@ -459,10 +468,11 @@ def summarise(result: dict) -> dict:
     errors = {
         "socket connects": len(sockets["failed_connects"]),
         "socket drops": len(others),
-        "not reconnected": sum(1 for drop in own if drop["back"] is None),
+        "not reconnected": len(never_back),
         "commands refused": len(sockets["refused"]),
         "commands unanswered": len(sockets["unanswered"]) - len(cut_off),
-        "sockets out of sync": len(sockets["out_of_sync"]),
+        # (A killed socket that never came back is counted once, above.)
+        "sockets out of sync": len(set(sockets["out_of_sync"]) - never_back),
     }
     registered = result["registrants"]["registrations"] if result["registrants"] else []
     errors["registrations"] = sum(1 for r in registered if r["page"] != 200 or r["status"] != 303)
@@ -487,7 +497,8 @@ def summarise(result: dict) -> dict:
             "restarted_after_s": kill["back_after_s"], "commands_cut_off": len(cut_off),
         },
         "p99_ms": p99,
-        "requests": {"commands acknowledged": len(sockets["acknowledged"]), "conflicts": sockets["conflicts"],
+        "requests": {"commands applied": len(sockets["acknowledged"]), "no-op acks": sockets.get("no_ops", 0),
+                     "conflicts": sockets["conflicts"],
                      "registrations": len(registered),
                      **{f"viewers {name}": kind["requests"] for name, kind in result["viewers"].items()}},
         "cpu_cores": result["cpu"],
@@ -496,13 +507,12 @@ def summarise(result: dict) -> dict:
     }
 
 
-def report(result: dict, options: dict, write: Callable[[str], object]) -> None:
-    figures = summarise(result)
+def report(figures: dict, options: dict, cores: int, kept: Path | None, write: Callable[[str], object]) -> None:
     kill = figures["killed"]
     write(
         f"bench_load: {options['seconds']:.0f} s, {options['sockets']} sockets, {options['viewers']} viewers, "
         f"{options['registrations']:.0f} registrations/min, a show change every {options['command_every']} s "
-        f"per producer; {result['cores']} cores, load average {figures['load_average']}"
+        f"per producer; {cores} cores, load average {figures['load_average']}"
     )
     write(f"  lost {figures['lost']} {figures['lost_counts']} of {figures['reconciled']}")
     write(f"  errors {figures['errors']} {({k: v for k, v in figures['error_counts'].items() if v})}")
@@ -516,5 +526,7 @@ def report(result: dict, options: dict, write: Callable[[str], object]) -> None:
     write("  requests: " + ", ".join(f"{k} {v}" for k, v in figures["requests"].items()))
     write("  phases (s): " + ", ".join(f"{k} {v}" for k, v in figures["phases_s"].items()))
     write("  CPU (cores): " + ", ".join(f"{k} {v}" for k, v in figures["cpu_cores"].items()))
+    if kept is not None:
+        write(f"  what failed or was lost, request by request: {kept} (the processes' logs beside it)")
     if options["json"]:
         write(json.dumps(figures))

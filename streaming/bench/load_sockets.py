@@ -9,7 +9,7 @@ connects again with the page's back-off (operator/static/operator/socket.js: 0.2
 
 Prints one JSON object at the end: every drop and reconnection with its time on CLOCK_MONOTONIC
 (shared by the processes of the machine, so the benchmark can tell the killed server's sockets by
-the time of the kill), the commands acknowledged (by client id, for the audit log), the refused
+the time of the kill), the commands acknowledged as applied (by client id, for the audit log), the refused
 and the unanswered, and latencies: socket connect (to the snapshot), command (send to ack), fan-out
 (send to each socket's delta). Imports nothing of Django; the socket is stage/bench/load.py's
 minimal RFC 6455 client.
@@ -127,7 +127,12 @@ class Socket:
                 self.run.unanswered.append({"client_id": client_id, "sent": sent, "why": "no answer in time"})
                 return
             if message["type"] == "ack":
-                self.run.acknowledged.append(client_id)
+                # An ack that changed nothing (a take of what is on air already) leaves no
+                # audit entry: only what was applied is work that could be lost.
+                if message.get("applied") or message.get("duplicate"):
+                    self.run.acknowledged.append(client_id)
+                else:
+                    self.run.no_ops += 1
                 self.run.sent_at[message["version"]] = sent
                 self.run.command_ms.append(1000 * (arrived - sent))
                 self.version = max(self.version, message["version"])
@@ -151,6 +156,7 @@ class Run:
         self.ids = itertools.count()
         self.drops: list[dict] = []
         self.acknowledged: list[str] = []
+        self.no_ops = 0
         self.refused: list[dict] = []
         self.unanswered: list[dict] = []
         self.conflicts = 0
@@ -230,6 +236,7 @@ class Run:
             "failed_connects": self.failed_connects,
             "drops": self.drops,
             "acknowledged": self.acknowledged,
+            "no_ops": self.no_ops,
             "refused": self.refused,
             "unanswered": self.unanswered,
             "conflicts": self.conflicts,
