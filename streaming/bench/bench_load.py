@@ -498,7 +498,7 @@ def summarise(result: dict) -> dict:
         },
         "p99_ms": p99,
         "requests": {"commands applied": len(sockets["acknowledged"]), "no-op acks": sockets.get("no_ops", 0),
-                     "conflicts": sockets["conflicts"],
+                     "conflicts": sockets["conflicts"], "races lost": sockets.get("races", 0),
                      "registrations": len(registered),
                      **{f"viewers {name}": kind["requests"] for name, kind in result["viewers"].items()}},
         "cpu_cores": result["cpu"],

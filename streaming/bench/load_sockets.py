@@ -36,6 +36,9 @@ ANSWER_SECONDS = 10.0
 # The first connections of a thousand sockets queue behind each other on a busy machine.
 FIRST_SNAPSHOT_SECONDS = 60.0
 SETTLE_SECONDS = 15.0
+# Refusals a producer meets when another was first: their take emptied the preview this one's
+# take was for (sent again at the newer version after a stale_version). Right answers, counted apart.
+RACES = {"empty_preview"}
 
 
 class Socket:
@@ -140,7 +143,11 @@ class Socket:
             if message["type"] == "closed":
                 self.run.unanswered.append({"client_id": client_id, "sent": sent, "why": "socket closed"})
                 return
-            if message["error"]["code"] != "stale_version":
+            code = message["error"]["code"]
+            if code in RACES:
+                self.run.races += 1
+                return
+            if code != "stale_version":
                 self.run.refused.append({"client_id": client_id, "at": arrived, "error": message["error"]})
                 return
             self.run.conflicts += 1
@@ -157,6 +164,7 @@ class Run:
         self.drops: list[dict] = []
         self.acknowledged: list[str] = []
         self.no_ops = 0
+        self.races = 0
         self.refused: list[dict] = []
         self.unanswered: list[dict] = []
         self.conflicts = 0
@@ -237,6 +245,7 @@ class Run:
             "drops": self.drops,
             "acknowledged": self.acknowledged,
             "no_ops": self.no_ops,
+            "races": self.races,
             "refused": self.refused,
             "unanswered": self.unanswered,
             "conflicts": self.conflicts,
