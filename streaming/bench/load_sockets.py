@@ -5,7 +5,8 @@ the stage (snapshot, then deltas; a gap asks for a snapshot), and when its conne
 connects again with the page's back-off (operator/static/operator/socket.js: 0.25 s doubling to
 2 s) until a snapshot comes. The producers' consoles among them change the show every
 `command_every` seconds (preview a presenter, take), each command named by a client id; a
-`stale_version` refusal (another producer was first) is sent again at the version it names.
+`stale_version` refusal (another producer was first) is sent again at the version it names, and
+a take whose preview another producer's take emptied meanwhile is a race lost, not an error.
 
 Prints one JSON object at the end: every drop and reconnection with its time on CLOCK_MONOTONIC
 (shared by the processes of the machine, so the benchmark can tell the killed server's sockets by
@@ -37,7 +38,7 @@ ANSWER_SECONDS = 10.0
 FIRST_SNAPSHOT_SECONDS = 60.0
 SETTLE_SECONDS = 15.0
 # Refusals a producer meets when another was first: their take emptied the preview this one's
-# take was for (sent again at the newer version after a stale_version). Right answers, counted apart.
+# take was for. Right answers, counted apart.
 RACES = {"empty_preview"}
 
 
