@@ -1,7 +1,7 @@
 -- wrk script for bench_audience: one kind of the webcast page's requests (streaming/bench/audience_load.py).
 -- Arguments: the mean interval between a connection's requests (ms), a file of ready-made raw
 -- requests separated by NUL bytes (one a viewer, taken in turn), a seed, the number of
--- connections, a file whose first line names the newest segment or part, put in place of
+-- connections of a thread (each wrk thread runs this script on its own), a file whose first line names the newest segment or part, put in place of
 -- @NEWEST@ (re-read once a second; "-" for none), and "blocking" or "paced".
 --
 -- "blocking" is hls.js's low-latency reload: each request asks for the part after the newest one
@@ -69,9 +69,9 @@ function request()
   return raw
 end
 
--- The hint is the playlist's last line; the newest hint any viewer was given is where every
--- viewer's next reload asks to be (they all follow the same live edge). An older answer (one
--- that waited longer) changes nothing.
+-- The hint is the playlist's last line; the newest hint any viewer of this thread was given is
+-- where every viewer's next reload asks to be (they all follow the same live edge). An older
+-- answer (one that waited longer) changes nothing.
 function response(status, headers, body)
   if not blocking or status ~= 200 then
     return

@@ -263,7 +263,8 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         "p99_ms": {name: None if k["p99_ms"] is None else round(k["p99_ms"], 1) for name, k in kinds.items()},
         "stage_change_s": every["every_s"],
     }
-    # What reached Django: everything on the embedded server; behind nginx all but the media files.
+    # What reached daphne: everything on the embedded server; behind nginx all but the media (its cache
+    # collapses the blocking reloads to a few a part, left out).
     django = sum(k["requests"] for name, k in kinds.items() if nginx is None or name not in MEDIA_KINDS)
     if nginx is None:
         django += probed["requests"]

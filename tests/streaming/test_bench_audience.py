@@ -168,9 +168,11 @@ def test_viewers_split_into_low_latency_and_plain_players(settings):
     assert audience_load.whose(kinds["segment"], ll, plain) == plain
     assert audience_load.whose(kinds["presence"], ll, plain) == ll + plain
     # Each blocking reload holds a connection; the paced kinds need no more than their rate.
-    assert audience_load.connection_count(kinds["reload"], 9000, 2500) == 9000
-    assert audience_load.connection_count(kinds["part"], 9000, 2500) == 2500
-    assert audience_load.connection_count(kinds["presence"], 9000, 2500) == 300
+    assert audience_load.connection_count(kinds["reload"], 9000, 2500) == (9000, 4)
+    assert audience_load.connection_count(kinds["reload"], 8821, 2500) == (8820, 4)
+    assert audience_load.connection_count(kinds["reload"], 3, 2500) == (3, 1)
+    assert audience_load.connection_count(kinds["part"], 9000, 2500) == (2500, 1)
+    assert audience_load.connection_count(kinds["presence"], 9000, 2500) == (300, 1)
     # Without parts there is no low latency: every player plays whole segments.
     settings.HLS_PART_FRAMES = 0
     assert audience_load.split(viewers, 0.1) == ([], viewers)
@@ -201,7 +203,11 @@ class HintingPlaylists(BaseHTTPRequestHandler):
 
 
 @pytest.mark.skipif(not os.path.exists(audience_load.WRK), reason="needs Debian's wrk")
-def test_wrk_reloads_blocking_for_the_newest_part_it_was_hinted_at(tmp_path):
+@pytest.mark.parametrize(("per_thread", "connections"), [(2500, 3), (2, 2)])  # two threads: one viewer fewer
+def test_wrk_reloads_blocking_for_the_newest_part_it_was_hinted_at(tmp_path, monkeypatch, per_thread, connections):
+    monkeypatch.setattr(audience_load, "CONNECTIONS_PER_THREAD", per_thread)
+    monkeypatch.setattr(HintingPlaylists, "connections", {})
+    monkeypatch.setattr(HintingPlaylists, "hinted", 0)
     server = ThreadingHTTPServer(("127.0.0.1", 0), HintingPlaylists)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -215,8 +221,9 @@ def test_wrk_reloads_blocking_for_the_newest_part_it_was_hinted_at(tmp_path):
     finally:
         server.shutdown()
         server.server_close()
-    connections = HintingPlaylists.connections
-    assert load.connections == len(connections) == 3 and result["errors"] == 0 and HintingPlaylists.hinted >= 10
+    expected, connections = connections, HintingPlaylists.connections
+    assert load.connections == load.viewers == len(connections) == expected
+    assert result["errors"] == 0 and HintingPlaylists.hinted >= 10
     plain = "/hls/7/live.m3u8"
     # Until wrk has had an answer, a reload is plain (the first viewers to arrive); a connection
     # arriving later asks at once for the newest part hinted at, as a player does after its first.
