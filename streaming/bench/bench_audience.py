@@ -74,14 +74,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_with(options: dict, write: Callable[[str], object]) -> dict:
     """Measure both setups; print a report (and, with --json, one JSON object last)."""
+    if not 0 <= options["plain_share"] <= 1:
+        raise CommandError(f"--plain-share must be from 0 to 1, not {options['plain_share']}")
     embedded, scaled = options["viewers"]
     if scaled and not (settings.REDIS_URL and "postgres" in harness.database_url()):
         raise RuntimeError("the nginx setup is scaled out: run with DATABASE_URL (PostgreSQL) and REDIS_URL set")
     if not os.path.exists(audience_load.WRK):
         raise RuntimeError(f"{audience_load.WRK} is missing: install Debian's wrk (.ci/services does)")
     workdir = Path(tempfile.mkdtemp(prefix="bench_audience-"))
-    if not 0 <= options["plain_share"] <= 1:
-        raise CommandError(f"--plain-share must be from 0 to 1, not {options['plain_share']}")
     results: dict = {"viewers": {}, "protected_cpu_ratio": None, "segment_s": round(segment_seconds(), 4)}
     details: dict = {}
     try:

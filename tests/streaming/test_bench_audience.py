@@ -8,9 +8,11 @@ import argparse
 import json
 import os
 import shutil
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from django.core.management.base import CommandError
@@ -112,8 +114,10 @@ def test_a_bad_plain_share_is_refused_before_anything_starts():
     parser = argparse.ArgumentParser()
     bench_audience.add_arguments(parser)
     options = vars(parser.parse_args(["--viewers", "5", "0", "--plain-share", "1.5"]))
+    before = set(Path(tempfile.gettempdir()).glob("bench_audience-*"))
     with pytest.raises(CommandError, match="--plain-share must be from 0 to 1"):
         bench_audience.run_with(options, print)
+    assert set(Path(tempfile.gettempdir()).glob("bench_audience-*")) == before  # not even a folder
     with pytest.raises(ValueError, match="plain share"):
         audience_load.split([1, 2], -0.1)
 
