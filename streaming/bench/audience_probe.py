@@ -167,11 +167,17 @@ async def fetch(connection: Connection, path: str, cookie: dict, counts: dict) -
 
 
 async def play_low_latency(connection, number, plan, cookie, deadline, records, counts) -> None:
-    """hls.js in lowLatencyMode: reload for the hinted part as soon as answered; each new part."""
+    """hls.js in lowLatencyMode: the next blocking reload as soon as one is answered, for the part
+    it hinted at, and meanwhile, on a connection of its own, the newest part listed (measured in
+    Chromium: hls.js sends the reload first and fetches the part beside it)."""
     folder = f"/hls/{plan['event']}/"
+    listed = {"part": None}
+    new_part = asyncio.Event()
+    parts = asyncio.create_task(load_parts(Connection("127.0.0.1", plan["port"]), folder, cookie, listed,
+                                           new_part, counts))
     # Viewers arrive at different moments.
     await asyncio.sleep(random.uniform(0, plan["part_s"]))
-    query, fetched = "", None
+    query = ""
     while time.monotonic() < deadline:
         text = await reload(connection, number, folder + "live.m3u8" + query, cookie, records, counts)
         if text is None:
@@ -179,10 +185,31 @@ async def play_low_latency(connection, number, plan, cookie, deadline, records, 
             query = ""
             await asyncio.sleep(plan["part_s"])
             continue
-        query, part = next_reload(text), newest_part(text)
+        query, listed["part"] = next_reload(text), newest_part(text)
+        new_part.set()
+    listed["part"] = STOP
+    new_part.set()
+    await parts
+
+
+STOP = object()
+
+
+async def load_parts(connection: Connection, folder: str, cookie: dict, listed: dict, new_part: asyncio.Event,
+                     counts: dict) -> None:
+    """Fetch the newest listed part each time it changes (one that came and went while the last
+    fetch was on its way is skipped), until it is STOP."""
+    fetched = None
+    while True:
+        await new_part.wait()
+        new_part.clear()
+        part = listed["part"]
+        if part is STOP:
+            connection.close()
+            return
         if part is not None and part != fetched:
-            await fetch(connection, folder + part, cookie, counts)
             fetched = part
+            await fetch(connection, folder + part, cookie, counts)
 
 
 async def play_segments(connection, number, plan, cookie, deadline, records, counts) -> None:

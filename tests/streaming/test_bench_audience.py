@@ -5,6 +5,7 @@ low-latency pattern: the reload hls.js sends after an answer, wrk's blocking rel
 hints against a stand-in server, and the shares, rates and aims read from the settings."""
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -246,3 +247,60 @@ def directive(path: str) -> tuple[int, int]:
     msn, part = (pair.split("=") for pair in query.split("&"))
     assert (msn[0], part[0]) == ("_HLS_msn", "_HLS_part")
     return int(msn[1]), int(part[1])
+
+
+class LowLatencyOrigin(BaseHTTPRequestHandler):
+    """A stand-in origin for a probe: a pass for the asking, and playlists each listing one more
+    part of segment 1 and hinting at the next; kept, per connection, the paths asked for."""
+
+    protocol_version = "HTTP/1.1"
+    asked: list[tuple[int, str]] = []
+    parts = 0
+
+    def do_POST(self):
+        self.send_response(204)
+        self.send_header("Set-Cookie", "hlspass=1~pass; Path=/hls/7/")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        self.asked.append((threading.get_ident(), self.path))
+        body = b"part"
+        if self.path.startswith("/hls/7/live.m3u8"):
+            LowLatencyOrigin.parts += 1
+            body = (
+                f'#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PART:DURATION=0.3,URI="part_000001_{self.parts}.ts"\n'
+                f'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_000001_{self.parts + 1}.ts"\n'
+            ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_low_latency_probe_reloads_for_each_hinted_part_and_fetches_parts_beside(monkeypatch):
+    monkeypatch.setattr(LowLatencyOrigin, "asked", [])
+    monkeypatch.setattr(LowLatencyOrigin, "parts", 0)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LowLatencyOrigin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    plan = {"port": server.server_port, "event": 7, "csrf": "b" * 32, "segment_s": 2.0, "part_s": 0.05,
+            "seconds": 1, "sessions": [{"key": "k", "ll": True}]}
+    try:
+        result = asyncio.run(audience_probe.run(plan))
+    finally:
+        server.shutdown()
+        server.server_close()
+    reloads = [(thread, path) for thread, path in LowLatencyOrigin.asked if "live.m3u8" in path]
+    fetched = [(thread, path) for thread, path in LowLatencyOrigin.asked if "part_" in path]
+    assert result["errors"] == 0 and len(result["records"]) == len(reloads) >= 5
+    # As hls.js: a plain first reload, then each for the part the last answer hinted at...
+    assert [path for _, path in reloads] == ["/hls/7/live.m3u8"] + [
+        f"/hls/7/live.m3u8?_HLS_msn=1&_HLS_part={part}" for part in range(2, len(reloads) + 1)
+    ]
+    # ... and the newest listed part on a connection of its own, none twice.
+    assert {thread for thread, _ in reloads}.isdisjoint(thread for thread, _ in fetched)
+    names = [path for _, path in fetched]
+    assert len(names) == len(set(names)) >= 1 and all(path.startswith("/hls/7/part_000001_") for path in names)
