@@ -10,18 +10,19 @@ from pathlib import Path
 
 from events import harness
 from streaming.bench import audience_load, nginx_server
-from streaming.bench.audience_load import KINDS, MEDIA_KINDS
+from streaming.bench.audience_load import KINDS, STATIC_KINDS, whose
 
 
-def compare(nginx, viewers, show, live_dir, newest_file, workdir, options) -> dict:
-    """The media kinds through the repository's nginx (pass checked) and through a plain static
+def compare(nginx, players, show, live_dir, newest_files, workdir, options) -> dict:
+    """The media file kinds (parts for the low-latency players, playlists and segments for the
+    plain ones: `players`) through the repository's nginx (pass checked) and through a plain static
     nginx, side by side for --peer-seconds: each nginx's worker CPU per request."""
     port = harness.free_port()
     site = workdir / "plain" / "plain.conf"
     site.parent.mkdir(parents=True)
     nginx_server.plain_site(Path(os.path.dirname(live_dir)), nginx_server.listen(port), site)
     seconds = options["peer_seconds"]
-    kinds = [kind for kind in KINDS if kind.name in MEDIA_KINDS]
+    kinds = [kind for kind in KINDS if kind.name in STATIC_KINDS and whose(kind, *players)]
     with nginx_server.running(workdir / "plain", site, port) as plain:
         sides = {"protected": nginx, "plain": plain}
         before = {name: side.worker_cpu_seconds() for name, side in sides.items()}
@@ -30,8 +31,8 @@ def compare(nginx, viewers, show, live_dir, newest_file, workdir, options) -> di
             for name, side in sides.items():
                 (workdir / name).mkdir(exist_ok=True)
                 loads[name] = [
-                    audience_load.start(kind, viewers, show, side.url, seconds, workdir / name,
-                                        options["connections"], newest_file, seed)
+                    audience_load.start(kind, whose(kind, *players), show, side.url, seconds, workdir / name,
+                                        options["connections"], newest_files, seed)
                     for seed, kind in enumerate(kinds, start=100)
                 ]
                 for load in loads[name]:

@@ -2,11 +2,14 @@
 
 Run as `python -m streaming.bench.audience_probe PLAN.json` beside the wrk processes. Each probe
 gets its media pass as the page does (POST /hls/<event>/pass/ with its join session and the CSRF
-token), then, like hls.js on a live stream, reloads the playlist every segment duration and
-fetches the newest segment. For every reload it notes when the answer arrived (wall clock), the
-newest segment's media sequence number and who the playlist's last stage card names as speaking
-(its EXT-X-DATERANGE of class net.webcast.stage; None while the playlists carry no cards), so the
-benchmark can tell when each probe first saw a stage change. Prints one JSON object.
+token), then plays as its player would: a low-latency probe as hls.js in lowLatencyMode (a blocking
+reload asking for the part the last answer hinted at, `?_HLS_msn=&_HLS_part=`, sent as soon as the
+last was answered, and the newest part once listed), a plain one as a player of whole segments
+(the playlist every segment duration and the newest segment). For every reload it notes when the
+answer arrived (wall clock), the newest segment's media sequence number and who the playlist's
+last stage card names as speaking (its EXT-X-DATERANGE of class net.webcast.stage; None while the
+playlists carry no cards), so the benchmark can tell when each probe first saw a stage change.
+Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import time
 CARD_CLASS = 'CLASS="net.webcast.stage"'
 SPEAKING = re.compile(r'X-SPEAKING="([^"]*)"')
 MEDIA_SEQUENCE = re.compile(r"#EXT-X-MEDIA-SEQUENCE:(\d+)")
+PRELOAD_HINT = re.compile(r'^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_(\d+)_(\d+)\.ts"', re.MULTILINE)
+PART_URI = re.compile(r'^#EXT-X-PART:.*URI="([^"]+)"', re.MULTILINE)
 
 
 def read_playlist(text: str) -> tuple[int, str | None, str | None]:
@@ -35,6 +40,19 @@ def read_playlist(text: str) -> tuple[int, str | None, str | None]:
     if cards and (found := SPEAKING.search(cards[-1])):
         speaking = found.group(1)
     return newest, (uris[-1] if uris else None), speaking
+
+
+def next_reload(text: str) -> str:
+    """The query of hls.js's next low-latency reload after this answer: the part the playlist
+    hints at (`?_HLS_msn=&_HLS_part=`), or a plain reload where it hints at none (no parts, ended)."""
+    hint = PRELOAD_HINT.search(text)
+    return f"?_HLS_msn={int(hint.group(1))}&_HLS_part={int(hint.group(2))}" if hint else ""
+
+
+def newest_part(text: str) -> str | None:
+    """The newest part the playlist lists."""
+    parts = PART_URI.findall(text)
+    return parts[-1] if parts else None
 
 
 class Connection:
@@ -93,10 +111,10 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def probe(number: int, session: str, plan: dict, records: list, counts: dict) -> None:
+async def probe(number: int, session: dict, plan: dict, records: list, counts: dict) -> None:
     connection = Connection("127.0.0.1", plan["port"])
     event = plan["event"]
-    cookie = f"sessionid={session}; csrftoken={plan['csrf']}"
+    cookie = f"sessionid={session['key']}; csrftoken={plan['csrf']}"
     asking = {"Cookie": cookie, "X-CSRFToken": plan["csrf"], "Content-Type": "application/json"}
     deadline = time.monotonic() + plan["seconds"]
     media_cookie = None
@@ -114,6 +132,89 @@ async def probe(number: int, session: str, plan: dict, records: list, counts: di
             if time.monotonic() + 1 >= deadline:
                 return
             await asyncio.sleep(1)
+    if session["ll"]:
+        await play_low_latency(connection, number, plan, media_cookie, deadline, records, counts)
+    else:
+        await play_segments(connection, number, plan, media_cookie, deadline, records, counts)
+    connection.close()
+
+
+async def reload(connection: Connection, number: int, path: str, cookie: dict, records: list, counts: dict):
+    """One playlist request; its text (noted in `records`), or None for a refusal or a failure."""
+    try:
+        status, _, body = await connection.request("GET", path, cookie)
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        status = 0
+        connection.close()
+    counts["requests"] += 1
+    if status != 200:
+        counts["errors"] += 1
+        return None
+    text = body.decode()
+    newest, _, speaking = read_playlist(text)
+    records.append((number, time.time(), newest, speaking))
+    return text
+
+
+async def fetch(connection: Connection, path: str, cookie: dict, counts: dict) -> None:
+    try:
+        status, _, _ = await connection.request("GET", path, cookie)
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        status = 0
+        connection.close()
+    counts["requests"] += 1
+    counts["errors"] += status != 200
+
+
+async def play_low_latency(connection, number, plan, cookie, deadline, records, counts) -> None:
+    """hls.js in lowLatencyMode: the next blocking reload as soon as one is answered, for the part
+    it hinted at, and meanwhile, on a connection of its own, the newest part listed (measured in
+    Chromium: hls.js sends the reload first and fetches the part beside it)."""
+    folder = f"/hls/{plan['event']}/"
+    listed = {"part": None}
+    new_part = asyncio.Event()
+    parts = asyncio.create_task(load_parts(Connection("127.0.0.1", plan["port"]), folder, cookie, listed,
+                                           new_part, counts))
+    # Viewers arrive at different moments.
+    await asyncio.sleep(random.uniform(0, plan["part_s"]))
+    query = ""
+    while time.monotonic() < deadline:
+        text = await reload(connection, number, folder + "live.m3u8" + query, cookie, records, counts)
+        if text is None:
+            # hls.js retries a failed reload a while later, and plainly.
+            query = ""
+            await asyncio.sleep(plan["part_s"])
+            continue
+        query, listed["part"] = next_reload(text), newest_part(text)
+        new_part.set()
+    listed["part"] = STOP
+    new_part.set()
+    await parts
+
+
+STOP = object()
+
+
+async def load_parts(connection: Connection, folder: str, cookie: dict, listed: dict, new_part: asyncio.Event,
+                     counts: dict) -> None:
+    """Fetch the newest listed part each time it changes (one that came and went while the last
+    fetch was on its way is skipped), until it is STOP."""
+    fetched = None
+    while True:
+        await new_part.wait()
+        new_part.clear()
+        part = listed["part"]
+        if part is STOP:
+            connection.close()
+            return
+        if part is not None and part != fetched:
+            fetched = part
+            await fetch(connection, folder + part, cookie, counts)
+
+
+async def play_segments(connection, number, plan, cookie, deadline, records, counts) -> None:
+    """A player of whole segments: the playlist every segment duration and its newest segment."""
+    folder = f"/hls/{plan['event']}/"
     period = plan["segment_s"]
     # Viewers arrive at different moments: each reloads on its own phase of the segment clock.
     start = time.monotonic() + random.uniform(0, period)
@@ -122,23 +223,10 @@ async def probe(number: int, session: str, plan: dict, records: list, counts: di
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         # A reload that came late is not made up for: the next is due a period on, as hls.js does.
         tick = max(tick + 1, math.ceil((time.monotonic() - start) / period))
-        try:
-            status, _, body = await connection.request("GET", f"/hls/{event}/live.m3u8", media_cookie)
-            counts["requests"] += 1
-            if status != 200:
-                counts["errors"] += 1
-                continue
-            newest, uri, speaking = read_playlist(body.decode())
-            records.append((number, time.time(), newest, speaking))
-            if uri is not None:
-                status, _, _ = await connection.request("GET", f"/hls/{event}/{uri}", media_cookie)
-                counts["requests"] += 1
-                counts["errors"] += status != 200
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            counts["requests"] += 1
-            counts["errors"] += 1
-            connection.close()
-    connection.close()
+        text = await reload(connection, number, folder + "live.m3u8", cookie, records, counts)
+        uri = read_playlist(text)[1] if text is not None else None
+        if uri is not None:
+            await fetch(connection, folder + uri, cookie, counts)
 
 
 async def run(plan: dict) -> dict:

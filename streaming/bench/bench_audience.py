@@ -4,10 +4,13 @@ plain static files as the peer. `manage.py bench_audience` runs it.
 
 For each setup: a show is made in the servers' database (streaming/bench/audience_show.py), the
 servers start on loopback, a producer's console goes live with a presenter on air (a mixer really
-writes HLS), and for `--seconds`: one wrk process per kind of request the page makes
-(streaming/bench/audience_load.py) and a few hundred probe viewers that read their playlists
-(streaming/bench/audience_probe.py). Halfway the producer takes the other presenter; the time from
-the take until each probe's reloaded playlist carries it is the stage change. Media passes: the
+writes low-latency HLS), and for `--seconds`: one wrk process per kind of request the page makes
+(streaming/bench/audience_load.py: low-latency players' blocking reloads and parts, a share of
+whole-segment players, and the page's other requests) and a few hundred probe viewers, in the
+same shares, that read their playlists (streaming/bench/audience_probe.py). Halfway the producer
+takes the other presenter; the time from the take until each probe's reloaded playlist carries
+it is the stage change, held against a segment duration plus one playlist reload (a part for a
+low-latency player, a segment for a plain one), both from the settings. Media passes: the
 probes get theirs as the page does (POST /hls/<event>/pass/ with their join session); wrk's
 viewers carry one minted by the function the server signs with (streaming.core.media_pass) with
 the servers' secret, since wrk cannot take a cookie from an answer, and renew with the ticket
@@ -39,8 +42,8 @@ from websockets.exceptions import WebSocketException
 
 from events import harness
 from streaming.bench import audience_load, audience_peer, nginx_server
-from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, segment_seconds
-from streaming.bench.audience_probe import read_playlist
+from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, part_seconds, segment_seconds, split, whose
+from streaming.bench.audience_probe import newest_part, read_playlist
 from streaming.bench.bench_bridge import Console
 from streaming.bench.bench_uplink import cpu_seconds
 from streaming.core import media_pass
@@ -62,11 +65,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connections", type=int, default=2500, help="At most this many connections per kind.")
     parser.add_argument("--peer-seconds", type=float, default=20.0, help="Seconds of the protected/plain CPU peer.")
     parser.add_argument("--web-processes", type=int, default=2, help="daphne processes behind nginx.")
+    parser.add_argument(
+        "--plain-share", type=float, default=audience_load.PLAIN_SHARE,
+        help="Share of viewers whose player plays whole segments (the rest play low latency, as the page's hls.js).",
+    )
     parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
 
 
 def run_with(options: dict, write: Callable[[str], object]) -> dict:
     """Measure both setups; print a report (and, with --json, one JSON object last)."""
+    if not 0 <= options["plain_share"] <= 1:
+        raise CommandError(f"--plain-share must be from 0 to 1, not {options['plain_share']}")
     embedded, scaled = options["viewers"]
     if scaled and not (settings.REDIS_URL and "postgres" in harness.database_url()):
         raise RuntimeError("the nginx setup is scaled out: run with DATABASE_URL (PostgreSQL) and REDIS_URL set")
@@ -194,7 +203,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         return Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
 
     console = reconnect()
-    newest_file = workdir / "newest.txt"
+    newest_files = {"segment": workdir / "newest.txt", "part": workdir / "newest_part.txt"}
     stop = threading.Event()
     started = ExitStack()  # what a failure part-way must not leave running
     try:
@@ -203,18 +212,23 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         console.command("take")
         show = show | prepare_questions(console, front, show)
         harness.wait_for(lambda: newest(live_dir)[0] >= READY_SEGMENTS - 1, 60, "the show's first segments")
-        follower = threading.Thread(target=follow_newest, args=(live_dir, newest_file, stop), daemon=True)
+        follower = threading.Thread(target=follow_newest, args=(live_dir, newest_files, stop), daemon=True)
         follower.start()
         seconds = options["seconds"]
         probing = min(options["probes"], len(viewers) - 1)
-        probes = started.enter_context(audience_load.ended(start_probes(show, front, seconds, probing, workdir)))
+        ll_probes, plain_probes = split(list(range(probing)), options["plain_share"])
+        probes = started.enter_context(
+            audience_load.ended(start_probes(show, front, seconds, ll_probes, plain_probes, workdir))
+        )
         # The probes are N's first viewers: they load the media themselves, wrk does the rest.
+        ll, plain = split(viewers[probing:], options["plain_share"])
         loads = [
             audience_load.start(
-                kind, viewers[probing:] if kind.name in MEDIA_KINDS else viewers, show, front, seconds, workdir,
-                options["connections"], newest_file, seed,
+                kind, whose(kind, ll, plain) if kind.name in MEDIA_KINDS else viewers, show, front, seconds,
+                workdir, options["connections"], newest_files, seed,
             )
             for seed, kind in enumerate(KINDS, start=1)
+            if kind.name not in MEDIA_KINDS or whose(kind, ll, plain)
         ]
         for load in loads:
             started.enter_context(audience_load.ended(load.process))
@@ -224,27 +238,39 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         kinds = {load.kind.name: audience_load.finish(load, workdir, seconds + 60) for load in loads}
         web_cpu = (sum(cpu_seconds(pid) for pid in web) - web_before) / (time.monotonic() - web_started)
         probed = finish_probes(probes, workdir, seconds + 60)
-        peer = audience_peer.compare(nginx, viewers, show, live_dir, newest_file, workdir, options) if nginx else None
+        peer = None
+        if nginx:
+            peer = audience_peer.compare(nginx, (ll, plain), show, live_dir, newest_files, workdir, options)
         with suppress(CommandError, WebSocketException, TimeoutError, OSError):
             console.command("end_show")  # stopping the servers ends the mixer all the same
     finally:
         started.close()
         stop.set()
         console.close()
-    change = stage_change(probed["records"], probing, taken, published, bob["name"], not went_through)
-    change["failed"] = failures if went_through else [*failures, "the take never went through"]
+    change = {
+        player: stage_change(
+            [record for record in probed["records"] if record[0] in numbers], len(numbers), taken, published,
+            bob["name"], not went_through,
+        ) | {"aim_s": aim_seconds(player)}
+        for player, numbers in (("ll", set(ll_probes)), ("plain", set(plain_probes)))
+        if numbers
+    }
+    every = stage_change(probed["records"], probing, taken, published, bob["name"], not went_through)
+    change["every"] = every | {"failed": failures if went_through else [*failures, "the take never went through"]}
     figures = {
         "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
         "requests_per_s": round(sum(k["per_s"] for k in kinds.values()) + probed["requests"] / probed["seconds"], 1),
         "p99_ms": {name: None if k["p99_ms"] is None else round(k["p99_ms"], 1) for name, k in kinds.items()},
-        "stage_change_s": change["every_s"],
+        "stage_change_s": every["every_s"],
     }
-    # What reached Django: everything on the embedded server; behind nginx all but the media files.
+    # What reached daphne: everything on the embedded server; behind nginx all but the media (its cache
+    # collapses the blocking reloads to a few a part, left out).
     django = sum(k["requests"] for name, k in kinds.items() if nginx is None or name not in MEDIA_KINDS)
     if nginx is None:
         django += probed["requests"]
     details = {
         "kinds": kinds, "probes": probed | {"records": None}, "change": change, "peer": peer,
+        "players": {"ll": len(ll) + len(ll_probes), "plain": len(plain) + len(plain_probes)},
         "web": {"processes": len(web), "cores_busy": round(web_cpu, 2),
                 "cpu_ms_per_request": round(1000 * web_cpu * seconds / django, 2) if django else None},
     }
@@ -306,25 +332,43 @@ def newest(live_dir: Path) -> tuple[int, str | None]:
     return sequence, uri
 
 
-def follow_newest(live_dir: Path, newest_file: Path, stop: threading.Event) -> None:
-    """Keep the newest segment's name in `newest_file` for wrk's segment requests."""
+def follow_newest(live_dir: Path, newest_files: dict[str, Path], stop: threading.Event) -> None:
+    """Keep the newest segment's and part's names in `newest_files` for wrk's segment and part
+    requests (wrk reads them once a second)."""
     while not stop.is_set():
-        _, uri = newest(live_dir)
-        if uri is not None:
-            partial = newest_file.with_suffix(".part")
-            partial.write_text(uri + "\n")
-            partial.replace(newest_file)
+        try:
+            text = (live_dir / "live.m3u8").read_text()
+        except FileNotFoundError:
+            text = ""
+        for name, uri in (("segment", read_playlist(text)[1]), ("part", newest_part(text))):
+            if uri is not None:
+                partial = newest_files[name].with_suffix(".tmp")
+                partial.write_text(uri + "\n")
+                partial.replace(newest_files[name])
         stop.wait(0.2)
 
 
-def start_probes(show: dict, front: str, seconds: float, count: int, workdir: Path) -> subprocess.Popen:
+def aim_seconds(player: str) -> float:
+    """The stage change's aim for a player: a segment duration plus one playlist reload, which is
+    a part for a low-latency player (its blocking reload is answered with each part) and a
+    segment for a plain one."""
+    return segment_seconds() + (part_seconds() if player == "ll" else segment_seconds())
+
+
+def start_probes(show: dict, front: str, seconds: float, ll: list[int], plain: list[int], workdir: Path):
+    """The probe viewers (the show's first viewers, numbered from 0): `ll` play low latency,
+    `plain` whole segments."""
+    players = {number: True for number in ll} | {number: False for number in plain}
     plan = {
         "port": int(front.rsplit(":", 1)[1]),
         "event": show["event"],
         "csrf": audience_load.CSRF_TOKEN,
         "segment_s": segment_seconds(),
+        "part_s": part_seconds(),
         "seconds": seconds,
-        "sessions": [viewer["session"] for viewer in show["viewers"][:count]],
+        "sessions": [
+            {"key": show["viewers"][number]["session"], "ll": players[number]} for number in sorted(players)
+        ],
     }
     (workdir / "probes.json").write_text(json.dumps(plan))
     with open(workdir / "probes.out", "wb") as output, open(workdir / "probes.err", "wb") as errors:
@@ -335,14 +379,12 @@ def start_probes(show: dict, front: str, seconds: float, count: int, workdir: Pa
 
 
 def finish_probes(process: subprocess.Popen, workdir: Path, timeout: float) -> dict:
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        harness.stop_group(process)
-        raise RuntimeError("the probe viewers did not end in time") from None
+    """The probes' figures, with the CPU their process used as a share of a core."""
+    cpu = audience_load.reap(process, timeout, "the probe viewers")
     if process.returncode != 0:
         raise RuntimeError(f"the probe viewers failed:\n{(workdir / 'probes.err').read_text()[-3000:]}")
-    return json.loads((workdir / "probes.out").read_text())
+    probed = json.loads((workdir / "probes.out").read_text())
+    return probed | {"generator_cpu": cpu / probed["seconds"]}
 
 
 def stage_change(records: list, probes: int, taken: float, published: int, name: str, failed: bool = False) -> dict:
@@ -368,16 +410,21 @@ def stage_change(records: list, probes: int, taken: float, published: int, name:
 
 
 def report(results: dict, details: dict, options: dict, write: Callable[[str], object]) -> None:
+    segment, part = results["segment_s"], round(part_seconds(), 4)
     write(
-        f"bench_audience: viewers as the webcast page (playlist + newest segment every {results['segment_s']} s, "
-        f"presence, status, pass renewals, Q&A list, questions, upvotes, poll answers); wrk a kind, "
-        f"{options['probes']} probe viewers; "
-        f"{options['seconds']:.0f} s a setup"
+        f"bench_audience: viewers as the webcast page (low-latency players: a blocking reload and a part every "
+        f"{part} s; {100 * options['plain_share']:.0f} % whole-segment players: playlist + newest segment every "
+        f"{segment} s; presence, status, pass renewals, Q&A list, questions, upvotes, poll answers); wrk a kind, "
+        f"{options['probes']} probe viewers; {options['seconds']:.0f} s a setup"
     )
     for count, figures in results["viewers"].items():
         detail = details[count]
         setup = "embedded server alone" if detail["setup"] == "embedded" else "nginx in front of the scaled-out setup"
-        write(f"  N={count} ({setup}): {figures['requests_per_s']} req/s served, errors {figures['errors']}")
+        players = detail["players"]
+        write(
+            f"  N={count} ({setup}; {players['ll']} low-latency, {players['plain']} whole-segment players): "
+            f"{figures['requests_per_s']} req/s served, errors {figures['errors']}"
+        )
         for name, kind in detail["kinds"].items():
             write(
                 f"    {name:<9} {kind['per_s']:8.1f}/s of {kind['target_per_s']:8.1f}/s target"
@@ -387,12 +434,23 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
                 f"  [{kind['connections']} conns, wrk {100 * kind['generator_cpu']:.1f} % of a core]"
             )
         probes, change = detail["probes"], detail["change"]
+        every = change["every"]
         write(
-            f"    probes    {probes['requests']} requests, errors {probes['errors']}; stage change ({change['by']}): "
-            f"every probe {change['every_s']} s (aim {2 * results['segment_s']:.2f}), p50 {change['p50_s']} s, "
-            f"missed {change['missed']}/{change['probes']}"
-            + (f"; the producer's console: {'; '.join(change['failed'])}" if change["failed"] else "")
+            f"    probes    {probes['requests']} requests, errors {probes['errors']} "
+            f"[{100 * probes['generator_cpu']:.1f} % of a core]; stage change ({every['by']}): "
+            f"every probe {every['every_s']} s, p50 {every['p50_s']} s, missed {every['missed']}/{every['probes']}"
+            + (f"; the producer's console: {'; '.join(every['failed'])}" if every["failed"] else "")
         )
+        players = (("ll", "low-latency", f"a part {part}"), ("plain", "whole-segment", f"a segment {segment}"))
+        for player, label, reload in players:
+            if player in change:
+                one = change[player]
+                met = one["every_s"] is not None and one["every_s"] <= one["aim_s"]
+                write(
+                    f"      {label} probes: every one {one['every_s']} s, p50 {one['p50_s']} s, missed "
+                    f"{one['missed']}/{one['probes']} (aim: a segment {segment} s + a reload, {reload} s = "
+                    f"{one['aim_s']:.2f} s: {'met' if met else 'NOT met'})"
+                )
         web_figures = detail["web"]
         write(
             f"    daphne ({web_figures['processes']} process(es)): {web_figures['cores_busy']} cores busy, "
@@ -401,10 +459,12 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
         if detail["peer"]:
             peer = detail["peer"]
             write(
-                f"    nginx CPU per media request: protected {peer['cpu_us_per_request'].get('protected')} µs, "
-                f"plain static {peer['cpu_us_per_request'].get('plain')} µs, ratio {peer['ratio']} "
-                f"({peer['requests']['protected']}/{peer['requests']['plain']} requests)"
+                f"    nginx CPU per media file request (parts, playlists, segments): protected "
+                f"{peer['cpu_us_per_request'].get('protected')} µs, "
+                f"plain static {peer['cpu_us_per_request'].get('plain')} µs, "
+                f"ratio {peer['ratio']} ({peer['requests']['protected']}/{peer['requests']['plain']} requests)"
             )
+    write(f"  load average: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     if options["json"]:
         write(json.dumps(results))
 

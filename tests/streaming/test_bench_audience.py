@@ -1,18 +1,29 @@
 """`manage.py bench_audience` end to end with a handful of viewers for a few seconds: its output's
 shape, that refused requests are counted as errors, and that it leaves nothing behind. A smoke
-test, not a measurement: no figure is compared with an aim."""
+test, not a measurement: no figure is compared with an aim. Then, unit by unit, the viewers'
+low-latency pattern: the reload hls.js sends after an answer, wrk's blocking reloads following the
+hints against a stand-in server, and the shares, rates and aims read from the settings."""
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
+from pathlib import Path
 
 import pytest
+from django.core.management.base import CommandError
 
 from events.models import Event
-from streaming.bench import audience_load, bench_audience
-from streaming.bench.audience_load import Kind
+from streaming.bench import audience_load, audience_probe, bench_audience
+from streaming.bench.audience_load import Kind, Viewer
+from streaming.core.playlist import PlaylistWriter
 from tests.conftest import scaled_out
+from tests.streaming.test_core_playlist_parts import PART, publish, publish_parts
 
 HAS_NGINX_AND_WRK = bool(shutil.which("nginx", path="/usr/sbin:/usr/bin")) and os.path.exists(audience_load.WRK)
 
@@ -42,18 +53,21 @@ def nginx_binary() -> bytes:
 @pytest.mark.skipif(not scaled_out(), reason="the nginx setup runs scaled out (PostgreSQL and Redis)")
 @pytest.mark.skipif(not HAS_NGINX_AND_WRK, reason="needs Debian's nginx and wrk (.ci/services installs them)")
 @pytest.mark.django_db(transaction=True)
-def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeypatch):
+def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeypatch, settings):
     monkeypatch.setattr(bench_audience, "KINDS", (*audience_load.KINDS, REFUSED))
     parser = argparse.ArgumentParser()
     bench_audience.add_arguments(parser)
-    arguments = ["--viewers", "6", "9", "--seconds", "6", "--probes", "3", "--peer-seconds", "2", "--json"]
+    arguments = [
+        "--viewers", "6", "9", "--seconds", "6", "--probes", "3", "--peer-seconds", "2", "--plain-share", "0.34",
+        "--json",
+    ]
     lines = []
     returned = bench_audience.run_with(vars(parser.parse_args(arguments)), lines.append)
 
     result = json.loads(lines[-1])
     assert set(result) == {"viewers", "protected_cpu_ratio", "segment_s"}
     assert set(result["viewers"]) == {"6", "9"}
-    assert result["segment_s"] == round(94 * 1024 / 48000, 4)
+    assert result["segment_s"] == round(settings.HLS_SEGMENT_FRAMES * 1024 / 48000, 4)
     # Two seconds of a few viewers may cost nginx less than a clock tick: then there is no ratio.
     assert result["protected_cpu_ratio"] is None or result["protected_cpu_ratio"] > 0
     kinds = {kind.name for kind in audience_load.KINDS} | {"refused"}
@@ -69,6 +83,14 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
         assert refused["error_kinds"] == {"status": refused["requests"]}
         counted = sum(kind["errors"] for kind in details["kinds"].values()) + details["probes"]["errors"]
         assert figures["errors"] == counted >= refused["errors"]
+        # The low-latency players reloaded blocking and fetched parts; a third of the probes and
+        # of the rest, rounded, play whole segments.
+        assert details["kinds"]["reload"]["requests"] > 0 and details["kinds"]["part"]["requests"] > 0
+        assert details["players"] == {"ll": 2 + int(count) - 3 - round(0.34 * (int(count) - 3)),
+                                      "plain": 1 + round(0.34 * (int(count) - 3))}
+        assert set(details["change"]) == {"ll", "plain", "every"}
+        aims = {player: details["change"][player]["aim_s"] for player in ("ll", "plain")}
+        assert aims == {"ll": bench_audience.aim_seconds("ll"), "plain": bench_audience.aim_seconds("plain")}
     assert any(line.lstrip().startswith("refused") for line in lines[:-1])  # the report names the kind
     assert not Event.objects.filter(slug__startswith="bench-audience-").exists()
     assert not wrk_and_nginx_processes()  # every process it started has ended
@@ -87,3 +109,198 @@ def test_a_stage_change_reaches_a_probe_with_its_first_reload_that_carries_it():
     assert (change["by"], change["every_s"], change["missed"]) == ("stage card", 3.0, 0)
     # A take the server failed to apply reaches nobody.
     assert bench_audience.stage_change(cards, 2, taken, 8, "Bob Bench", failed=True)["missed"] == 2
+
+
+def test_a_bad_plain_share_is_refused_before_anything_starts():
+    parser = argparse.ArgumentParser()
+    bench_audience.add_arguments(parser)
+    options = vars(parser.parse_args(["--viewers", "5", "0", "--plain-share", "1.5"]))
+    before = set(Path(tempfile.gettempdir()).glob("bench_audience-*"))
+    with pytest.raises(CommandError, match="--plain-share must be from 0 to 1"):
+        bench_audience.run_with(options, print)
+    assert set(Path(tempfile.gettempdir()).glob("bench_audience-*")) == before  # not even a folder
+    with pytest.raises(ValueError, match="plain share"):
+        audience_load.split([1, 2], -0.1)
+
+
+@pytest.fixture
+def low_latency(tmp_path):
+    """A low-latency playlist from our writer: segments 0 to 2 whole, parts 0 and 1 of segment 3."""
+    writer = PlaylistWriter(tmp_path, part_target=PART, window=6)
+    writer.begin_run()
+    publish(writer, range(3))
+    publish_parts(writer, 3, range(2))
+    return writer
+
+
+def test_a_low_latency_probe_reloads_for_the_hinted_part_and_fetches_the_newest(low_latency):
+    text = low_latency.render_live()
+    assert audience_probe.next_reload(text) == "?_HLS_msn=3&_HLS_part=2"
+    assert audience_probe.newest_part(text) == "part_000003_1.ts"
+    # The segment's last part is listed with the segment: the next reload asks for the next one's first.
+    publish_parts(low_latency, 3, range(2, 7))
+    low_latency.add_segment(b"3", 94 * 1024 / 48000, low_latency._last_end)
+    text = low_latency.render_live()
+    assert audience_probe.next_reload(text) == "?_HLS_msn=4&_HLS_part=0"
+    assert audience_probe.newest_part(text) == "part_000003_6.ts"
+    assert audience_probe.read_playlist(text)[:2] == (3, "segment_000003.ts")
+    # An ended playlist hints at nothing: a plain reload.
+    low_latency.end()
+    assert audience_probe.next_reload(low_latency.render_live()) == ""
+
+
+@pytest.mark.parametrize(("frames", "parts"), [(94, 7), (47, 3)])
+def test_rates_and_aims_follow_the_segment_settings(settings, frames, parts):
+    settings.HLS_SEGMENT_FRAMES, settings.HLS_PART_FRAMES = frames, 14
+    segment = frames * 1024 / 48000
+    assert audience_load.segment_seconds() == segment
+    assert audience_load.parts_per_segment() == parts
+    assert audience_load.part_seconds() == pytest.approx(segment / parts)
+    assert bench_audience.aim_seconds("ll") == pytest.approx(segment + segment / parts)
+    assert bench_audience.aim_seconds("plain") == pytest.approx(2 * segment)
+    reload = next(kind for kind in audience_load.KINDS if kind.name == "reload")
+    playlist = next(kind for kind in audience_load.KINDS if kind.name == "playlist")
+    assert reload.every() == pytest.approx(segment / parts) and playlist.every() == segment
+
+
+def test_viewers_split_into_low_latency_and_plain_players(settings):
+    viewers = list(range(20))
+    assert audience_load.split(viewers, 0.1) == (viewers[2:], viewers[:2])
+    assert audience_load.split(viewers, 0) == (viewers, [])
+    kinds = {kind.name: kind for kind in audience_load.KINDS}
+    ll, plain = audience_load.split(viewers, 0.1)
+    assert audience_load.whose(kinds["part"], ll, plain) == ll
+    assert audience_load.whose(kinds["segment"], ll, plain) == plain
+    assert audience_load.whose(kinds["presence"], ll, plain) == ll + plain
+    # Each blocking reload holds a connection; the paced kinds need no more than their rate.
+    assert audience_load.connection_count(kinds["reload"], 9000, 2500) == (9000, 4)
+    assert audience_load.connection_count(kinds["reload"], 8821, 2500) == (8820, 4)
+    assert audience_load.connection_count(kinds["reload"], 3, 2500) == (3, 1)
+    assert audience_load.connection_count(kinds["part"], 9000, 2500) == (2500, 1)
+    assert audience_load.connection_count(kinds["presence"], 9000, 2500) == (300, 1)
+    # Without parts there is no low latency: every player plays whole segments.
+    settings.HLS_PART_FRAMES = 0
+    assert audience_load.split(viewers, 0.1) == ([], viewers)
+
+
+class HintingPlaylists(BaseHTTPRequestHandler):
+    """A stand-in origin: every answer hints at the next part (part 0 to 6 of each segment); kept
+    for each connection (a thread of its own), the paths it asked for and the hints it was given."""
+
+    protocol_version = "HTTP/1.1"
+    connections: dict[int, list[tuple[str, tuple[int, int]]]] = {}
+    hinted = 0
+    lock = threading.Lock()
+
+    def do_GET(self):
+        with self.lock:
+            hint = (HintingPlaylists.hinted // 7, HintingPlaylists.hinted % 7)
+            HintingPlaylists.hinted += 1
+            self.connections.setdefault(threading.get_ident(), []).append((self.path, hint))
+        body = f'#EXTM3U\n#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_{hint[0]:06d}_{hint[1]}.ts"\n'.encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.skipif(not os.path.exists(audience_load.WRK), reason="needs Debian's wrk")
+@pytest.mark.parametrize(("per_thread", "connections"), [(2500, 3), (2, 2)])  # two threads: one viewer fewer
+def test_wrk_reloads_blocking_for_the_newest_part_it_was_hinted_at(tmp_path, monkeypatch, per_thread, connections):
+    monkeypatch.setattr(audience_load, "CONNECTIONS_PER_THREAD", per_thread)
+    monkeypatch.setattr(HintingPlaylists, "connections", {})
+    monkeypatch.setattr(HintingPlaylists, "hinted", 0)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HintingPlaylists)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        kind = next(kind for kind in audience_load.KINDS if kind.name == "reload")
+        viewers = [Viewer(number, "s", "p", "1~pass", "t") for number in range(3)]
+        show = {"event": 7}
+        load = audience_load.start(kind, viewers, show, f"http://127.0.0.1:{server.server_port}", 1, tmp_path,
+                                   2500, {}, 1)
+        with audience_load.ended(load.process):
+            result = audience_load.finish(load, tmp_path, 30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    expected, connections = connections, HintingPlaylists.connections
+    assert load.connections == load.viewers == len(connections) == expected
+    assert result["errors"] == 0 and HintingPlaylists.hinted >= 10
+    plain = "/hls/7/live.m3u8"
+    # Until wrk has had an answer, a reload is plain (the first viewers to arrive); a connection
+    # arriving later asks at once for the newest part hinted at, as a player does after its first.
+    assert any(exchanges[0][0] == plain for exchanges in connections.values())
+    for exchanges in connections.values():
+        # Each later reload asks for the newest part any answer hinted at: that of the
+        # connection's own last answer or a later one, and never an older one than before.
+        assert all(directive(path) >= hint for (_, hint), (path, _) in pairwise(exchanges))
+        asked = [directive(path) for path, _ in exchanges if path != plain]
+        assert asked == sorted(asked)
+    assert len({path for exchanges in connections.values() for path, _ in exchanges}) > 3
+
+
+def directive(path: str) -> tuple[int, int]:
+    query = path.removeprefix("/hls/7/live.m3u8?")
+    msn, part = (pair.split("=") for pair in query.split("&"))
+    assert (msn[0], part[0]) == ("_HLS_msn", "_HLS_part")
+    return int(msn[1]), int(part[1])
+
+
+class LowLatencyOrigin(BaseHTTPRequestHandler):
+    """A stand-in origin for a probe: a pass for the asking, and playlists each listing one more
+    part of segment 1 and hinting at the next; kept, per connection, the paths asked for."""
+
+    protocol_version = "HTTP/1.1"
+    asked: list[tuple[int, str]] = []
+    parts = 0
+
+    def do_POST(self):
+        self.send_response(204)
+        self.send_header("Set-Cookie", "hlspass=1~pass; Path=/hls/7/")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        self.asked.append((threading.get_ident(), self.path))
+        body = b"part"
+        if self.path.startswith("/hls/7/live.m3u8"):
+            LowLatencyOrigin.parts += 1
+            body = (
+                f'#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PART:DURATION=0.3,URI="part_000001_{self.parts}.ts"\n'
+                f'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_000001_{self.parts + 1}.ts"\n'
+            ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_low_latency_probe_reloads_for_each_hinted_part_and_fetches_parts_beside(monkeypatch):
+    monkeypatch.setattr(LowLatencyOrigin, "asked", [])
+    monkeypatch.setattr(LowLatencyOrigin, "parts", 0)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), LowLatencyOrigin)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    plan = {"port": server.server_port, "event": 7, "csrf": "b" * 32, "segment_s": 2.0, "part_s": 0.05,
+            "seconds": 1, "sessions": [{"key": "k", "ll": True}]}
+    try:
+        result = asyncio.run(audience_probe.run(plan))
+    finally:
+        server.shutdown()
+        server.server_close()
+    reloads = [(thread, path) for thread, path in LowLatencyOrigin.asked if "live.m3u8" in path]
+    fetched = [(thread, path) for thread, path in LowLatencyOrigin.asked if "part_" in path]
+    assert result["errors"] == 0 and len(result["records"]) == len(reloads) >= 5
+    # As hls.js: a plain first reload, then each for the part the last answer hinted at...
+    assert [path for _, path in reloads] == ["/hls/7/live.m3u8"] + [
+        f"/hls/7/live.m3u8?_HLS_msn=1&_HLS_part={part}" for part in range(2, len(reloads) + 1)
+    ]
+    # ... and the newest listed part on a connection of its own, none twice.
+    assert {thread for thread, _ in reloads}.isdisjoint(thread for thread, _ in fetched)
+    names = [path for _, path in fetched]
+    assert len(names) == len(set(names)) >= 1 and all(path.startswith("/hls/7/part_000001_") for path in names)
