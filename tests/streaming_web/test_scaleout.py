@@ -90,7 +90,7 @@ def test_nginx_gets_the_site_and_a_whole_configuration_readable_by_its_owner_onl
     assert site.stat().st_mode & 0o777 == main.stat().st_mode & 0o777 == 0o600
     text = site.read_text()
     assert "listen 127.0.0.1:8000;" in text and f"alias {tmp_path}/s/;" in text
-    assert "upstream webcast_sockets {\n    server 127.0.0.1:8101 max_fails=1 fail_timeout=2s;\n}" in text
+    assert "upstream webcast_sockets {\n    server 127.0.0.1:8101 max_fails=0;\n" in text
     assert "daemon off;" in main.read_text() and f"include {site};" in main.read_text()
 
 
