@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 
 from events.models import Event
 from streaming.bench import audience_load, bench_audience
@@ -53,7 +54,7 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
     result = json.loads(lines[-1])
     assert set(result) == {"viewers", "protected_cpu_ratio", "segment_s"}
     assert set(result["viewers"]) == {"6", "9"}
-    assert result["segment_s"] == round(94 * 1024 / 48000, 4)
+    assert result["segment_s"] == round(settings.HLS_SEGMENT_FRAMES * 1024 / 48000, 4)
     # Two seconds of a few viewers may cost nginx less than a clock tick: then there is no ratio.
     assert result["protected_cpu_ratio"] is None or result["protected_cpu_ratio"] > 0
     kinds = {kind.name for kind in audience_load.KINDS} | {"refused"}
