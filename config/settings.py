@@ -239,11 +239,14 @@ STAGE_VOTE_TALLY_SECONDS = env.float("STAGE_VOTE_TALLY_SECONDS", default=0.5)
 HLS_ROOT = Path(env("HLS_ROOT", default=str(VAR_DIR / "hls")))
 HLS_URL = "/hls/"
 HLS_BITRATE = env.int("HLS_BITRATE", default=128000)
-# AAC frames of 1024 samples per segment: 94 = 2.005 s at 48 kHz (target duration 2).
-HLS_SEGMENT_FRAMES = env.int("HLS_SEGMENT_FRAMES", default=94)
-# Low-latency HLS: parts of about this many AAC frames (14 = 0.299 s), adjusted to split a segment
-# evenly (streaming/core/encoder.py part_frames_for); 0 turns parts off (a plain live playlist).
-HLS_PART_FRAMES = env.int("HLS_PART_FRAMES", default=14)
+# AAC frames of 1024 samples per segment: 47 = 1.0027 s at 48 kHz (target duration 1). A player
+# without low-latency support starts three target durations behind the live edge (HOLD-BACK,
+# RFC 8216bis 4.4.3.8), so the segment length sets its latency: 3 s here, 6 s with 2 s segments.
+HLS_SEGMENT_FRAMES = env.int("HLS_SEGMENT_FRAMES", default=47)
+# Low-latency HLS: parts of about this many AAC frames (12 = 0.256 s: four to a segment), adjusted
+# to split a segment evenly (streaming/core/encoder.py part_frames_for); 0 turns parts off (a plain
+# live playlist).
+HLS_PART_FRAMES = env.int("HLS_PART_FRAMES", default=12)
 HLS_WINDOW = env.int("HLS_WINDOW", default=6)
 # The media pass (streaming/passes.py): a cookie that admits a viewer, producer or presenter to one
 # event's HLS files for this long, renewed by the page every third of it; so a revoked join link

@@ -5,8 +5,10 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 
 from events.harness import wait_for
+from streaming.core.playlist import target_duration_for
 from tests.audio import SAMPLE_RATE, decode, decode_segment, playlist_segments, playlist_tags, tones_present
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
 from tests.live import Browser, StageClient, join_link, newest_mail, running_server
@@ -94,9 +96,11 @@ def test_registration_console_and_mixer_make_an_audible_webcast(tmp_path):
             lambda: "#EXT-X-ENDLIST" in (text := (live_dir / "live.m3u8").read_text()) and text, 20, "ENDLIST"
         )
         # The playlist validates: a fixed target duration no segment exceeds, segments that exist.
-        assert playlist_tags(live, "EXT-X-TARGETDURATION") == ["2"]
+        # (The server runs with the settings' segment length, as this process reads them.)
+        target = target_duration_for(settings.HLS_SEGMENT_FRAMES * 1024 / SAMPLE_RATE)
+        assert playlist_tags(live, "EXT-X-TARGETDURATION") == [str(target)]
         durations = [float(d.rstrip(",")) for d in playlist_tags(live, "EXTINF")]
-        assert durations and all(round(d) <= 2 for d in durations)
+        assert durations and all(round(d) <= target for d in durations)
         # The live window slid: its media sequence is the first listed segment's number, every
         # segment of the show before it having left the window.
         window, show = parse(live), parse((live_dir / "vod.m3u8").read_text())

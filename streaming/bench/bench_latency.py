@@ -276,9 +276,9 @@ def measure(show: Show, env: dict[str, str], options: dict, workdir: Path) -> di
 
 def join_step(playlist: Path, viewers: int) -> float:
     """Seconds between one round of players joining and the next: a segment of ours and a share
-    of one, so that the rounds join on evenly spread phases of ours's segment clock (and, its
-    segments being half as long, of the peer's); where on that clock a player joins sets how far
-    behind the live edge hls.js starts it."""
+    of one, so that the rounds join on evenly spread phases of ours's segment clock (and of the
+    peer's, whose 1 s segments are about as long as ours by default); where on that clock a player
+    joins sets how far behind the live edge hls.js starts it."""
     segment = max(map(float, EXTINF.findall(playlist.read_text())))
     return segment * (1 + 1 / viewers)
 

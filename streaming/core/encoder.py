@@ -108,7 +108,7 @@ class AacSegmenter:
         self,
         sample_rate: int = SAMPLE_RATE,
         bitrate: int = 128000,
-        frames_per_segment: int = 94,
+        frames_per_segment: int = 47,
         channels: int = 2,
         frames_per_part: int | None = None,
     ) -> None:

@@ -61,7 +61,7 @@ class MixEngine:
         out_dir: Path,
         *,
         bitrate: int = 128000,
-        frames_per_segment: int = 94,
+        frames_per_segment: int = 47,
         frames_per_part: int | None = None,
         window: int = 6,
         may_publish: Callable[[], bool] = lambda: True,

@@ -21,6 +21,9 @@ from streaming.core.peers import PRESENTER_PEER, PeerAudio
 from tests.supervision.playlists import low_latency_problems
 
 SR = 48000
+# Segments of 94 AAC frames (2.005 s), not the default 47: the counts some tests check (segments,
+# parts, the window) are written for them.
+TWO_SECONDS = 94
 
 
 def sine(line_id: str, frequency: int) -> LineSpec:
@@ -85,7 +88,7 @@ def test_gain_switch_is_heard_in_the_hls_segments_where_it_happened(tmp_path):
     assert live.endswith("#EXT-X-ENDLIST\n")
     uris = playlist_uris(tmp_path / "vod.m3u8")
     program = decode_segments(tmp_path, uris)[0]
-    segment = 94 * 1024  # 2.005 s: whole segments, then the flushed rest
+    segment = engine.frames_per_segment * 1024  # whole segments, then the flushed rest
     assert len(uris) == -(-program.shape[0] // segment) and program.shape[0] >= (switched_by + 2.0) * SR
     # The switch came after 2.5 s and at least 2 s before the end.
     first, last = program[SR : SR + SR // 2], program[-SR : -SR // 2]
@@ -108,7 +111,7 @@ def test_gain_switch_is_heard_in_the_hls_segments_where_it_happened(tmp_path):
 
 def test_restarted_engine_continues_the_playlist_after_a_discontinuity(tmp_path):
     for _ in range(2):
-        engine = MixEngine(tmp_path, clock=FreeRunningClock(), window=3)
+        engine = MixEngine(tmp_path, clock=FreeRunningClock(), window=3, frames_per_segment=TWO_SECONDS)
         engine.set_lines([sine("a", 440)])
         engine.set_mix({"a": -6.0})
         stop = threading.Event()
@@ -125,7 +128,7 @@ def test_restarted_engine_continues_the_playlist_after_a_discontinuity(tmp_path)
 
 
 def test_rehearsal_goes_to_the_private_directory_only(tmp_path):
-    engine = MixEngine(tmp_path, clock=FreeRunningClock(), frames_per_part=14)
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), frames_per_segment=TWO_SECONDS, frames_per_part=14)
     engine.set_lines([sine("a", 440)])
     engine.set_mix({"a": 0.0}, public=False)
     _run_ticks(engine, threading.Event(), engine.clock, ticks=250)
@@ -137,7 +140,7 @@ def test_rehearsal_goes_to_the_private_directory_only(tmp_path):
 
 
 def test_low_latency_parts_are_published_as_encoded_and_play_as_their_segments(tmp_path):
-    engine = MixEngine(tmp_path, clock=FreeRunningClock(), frames_per_part=14)
+    engine = MixEngine(tmp_path, clock=FreeRunningClock(), frames_per_segment=TWO_SECONDS, frames_per_part=14)
     engine.set_lines([sine("a", 440)])
     engine.set_mix({"a": 0.0})
     _run_ticks(engine, threading.Event(), engine.clock, ticks=260)  # 5.2 s: two segments and a cut one
@@ -195,7 +198,13 @@ def _run_ticks_with(engine: MixEngine, ticks: int, actions: dict) -> None:
 
 def test_fallback_plays_alone_after_a_second_of_dead_air_until_a_line_carries_again(tmp_path):
     reports = []
-    engine = MixEngine(tmp_path, clock=FreeRunningClock(), on_report=reports.append, fallback=sine("fallback", 300))
+    engine = MixEngine(
+        tmp_path,
+        clock=FreeRunningClock(),
+        frames_per_segment=TWO_SECONDS,  # six of them: the live playlist still holds the first
+        on_report=reports.append,
+        fallback=sine("fallback", 300),
+    )
     engine.set_lines([LineSpec("a", "http://127.0.0.1:9/refused")])
     engine.set_mix({"a": 0.0})
     # At tick 150 the line is fixed: a new source for the same line id.

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import URLResolver, get_resolver
 
+from streaming.core.delivery import HOLD_TARGET_DURATIONS
+from streaming.core.playlist import target_duration_for
 from streaming.management.commands.nginx_config import TEMPLATE
 from streaming.nginx import PLACEHOLDER, BadValue, Site, render
 
@@ -79,7 +81,9 @@ def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path
     assert f"alias {tmp_path}/$hls_event/$hls_name;" in text
     assert f'secure_link_md5 "$secure_link_expires/hls/$hls_event/ {settings.HLS_PASS_SECRET}";' in text
     # Blocking reloads wait at most three target durations at the origin: nginx's lock outlasts that.
-    assert "proxy_cache_lock_timeout 8s;" in text
+    origin_hold = HOLD_TARGET_DURATIONS * target_duration_for(settings.HLS_SEGMENT_FRAMES * 1024 / 48000)
+    lock = re.search(r"proxy_cache_lock_timeout (\d+)s;", text)
+    assert lock and origin_hold < int(lock[1]) <= origin_hold + 5
     assert PLACEHOLDER.search(text) is None
 
 

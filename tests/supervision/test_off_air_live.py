@@ -2,11 +2,13 @@
 webcast, a real mixer makes it, a real monitor reads it over HTTP with a media pass. Muting the
 line on air is dead air on the console until it is unmuted; a frozen mixer stalls the stream until
 its replacement's segments flow (a cut); a killed monitor is itself an alarm until the next one
-reads the stream; the end of the show clears everything and the history keeps it all."""
+reads the stream; the end of the show clears everything and the history keeps it all. Scaled out,
+the same monitor as a task of a Celery worker on the monitor queue hears dead air and its end."""
 
 import os
 import signal
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import redis
@@ -16,6 +18,7 @@ from events.harness import free_port, wait_for
 from stage import store
 from stage.models import StageLogEntry
 from streaming.models import OffAirAlarm, OffAirLease, OffAirReading
+from tests.conftest import scaled_out
 from tests.factories import PASSWORD, make_producer
 from tests.live import Browser, StageClient
 from tests.supervision.conftest import supervisor_env
@@ -37,10 +40,8 @@ MONITOR_ENV = {
 
 @contextmanager
 def watched_server(hls_root, mode: str):
-    """daphne serving the webcast (and, embedded, running the mixers and monitors); scaled out,
-    Celery workers for the mixer and the monitor, one for the watchdog, and beat. (This test runs
-    the embedded runner only: the Celery one costs four more processes' start-up, about a minute
-    here; the Celery task's part is tested in-process, tests/streaming_web/test_off_air.py.)"""
+    """daphne serving the webcast (and, embedded, running the mixers and monitors); with "celery",
+    Celery workers for the mixer and the monitor, one for the watchdog, and beat."""
     port = free_port()
     # Plain HTTP on loopback: cookies without Secure, so the test's browser sends them back.
     env = (
@@ -140,3 +141,39 @@ def watch(show: Show, console: StageClient, hls_root) -> None:
     show.end()
     stopped = f"off-air monitor of event {show.event.pk} generation 2 stopped: ended"
     wait_for(lambda: stopped in (hls_root / "server.log").read_text(), 20, "the monitor to see the end")
+
+
+def worker_queues(pid: int) -> str:
+    """The -Q argument of the Celery worker whose pool process `pid` is."""
+    parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+    arguments = Path(f"/proc/{parent}/cmdline").read_bytes().decode().split("\0")
+    return arguments[arguments.index("-Q") + 1]
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(not scaled_out(), reason="Celery needs Redis: the embedded pass has no Celery runner")
+def test_under_celery_a_monitor_worker_hears_dead_air_until_the_line_is_unmuted(hls_root):
+    """The Celery runner's monitor: beat's watchdog queues it on the monitor queue when the show goes
+    live; a worker consuming that queue (and no other) runs it; it reads the stream over HTTP, and
+    its dead-air alarm reaches the stage and leaves it. The embedded test above covers the rest."""
+    show = Show(hls_root)
+    show.event.presenters.update(line_source=GATED_TONE)
+    with watched_server(hls_root, "celery"):
+        show.on_air()
+        monitor = monitor_pid(show, 1)
+        assert worker_queues(monitor) == "monitor-test"
+        wait_for(lambda: OffAirReading.objects.filter(event=show.event).exists(), 20, "the monitor's first reading")
+
+        show.command("set_mute", line=show.line, muted=True)
+        wait_for(lambda: "dead_air" in alarms(show), 15, "dead air on the stage")
+        show.command("set_mute", line=show.line, muted=False)
+        wait_for(lambda: "dead_air" not in alarms(show), 15, "dead air cleared")
+        show.end()
+
+    # Kept in the history, raised by the monitor itself (as the stage's log says) and cleared.
+    dead_air = OffAirAlarm.objects.filter(event=show.event, alarm="dead_air")
+    assert dead_air.exists() and not dead_air.filter(cleared_at=None).exists()
+    raised = StageLogEntry.objects.filter(
+        event=show.event, command__type="set_off_air_alarm", command__alarm="dead_air", command__active=True
+    )
+    assert raised.exists() and set(raised.values_list("role", flat=True)) == {"monitor"}

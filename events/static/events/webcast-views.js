@@ -189,3 +189,32 @@ export function latencyText(nowMs, playingMs) {
   if (seconds < 59.95) return `${seconds.toFixed(1)} s behind live`;
   return `${Math.round(seconds / 60)} min behind live`;
 }
+
+/** The live player's settings for hls.js. Low-latency HLS: parts and blocking playlist reload,
+ * playing PART-HOLD-BACK (three parts) behind the newest part; a player a little behind (after a
+ * stall) catches up by playing up to 5 % faster, which the ear does not notice in speech. */
+export const HLS_SETTINGS = {
+  lowLatencyMode: true,
+  maxLiveSyncPlaybackRate: 1.05,
+  // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
+  // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
+  enableWorker: false,
+  // The stage tags are read from the playlist's details; as text-track cues hls.js would add a
+  // <track src="data:,WEBVTT">, which media-src refuses.
+  enableDateRangeMetadataCues: false,
+  enableID3MetadataCues: false,
+};
+
+/** A player further behind the live edge than this many target durations (a start-up that stalled
+ * on a loaded machine, a tab that was throttled) jumps back to its target at the next playlist
+ * reload: playing faster only catches up within a target duration of the target. It is above
+ * what hls.js ever aims for (three target durations for a player without low-latency mode, one
+ * more after stalls). hls.js refuses liveMaxLatencyDurationCount in its options unless they also
+ * set liveSyncDurationCount, which would replace PART-HOLD-BACK as the target, so the page sets it
+ * on the player's config after creating it (`withCatchUp`); hls.js reads it from there. */
+export const CATCH_UP_TARGET_DURATIONS = 5;
+
+export function withCatchUp(hls) {
+  hls.config.liveMaxLatencyDurationCount = CATCH_UP_TARGET_DURATIONS;
+  return hls;
+}

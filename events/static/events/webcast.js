@@ -9,6 +9,7 @@ import {
   clockText,
   collectStageRanges,
   countdownText,
+  HLS_SETTINGS,
   latencyText,
   namesText,
   parseChapters,
@@ -16,6 +17,7 @@ import {
   retryDelay,
   viewFor,
   VIEWS,
+  withCatchUp,
 } from "./webcast-views.js";
 import { createSlides } from "./webcast-slides.js";
 import { keepMediaPass } from "./media-pass.js";
@@ -143,20 +145,7 @@ function load(url, kind) {
     render();
     return;
   }
-  hls = new Hls({
-    // Low-latency HLS: parts and blocking playlist reload, playing PART-HOLD-BACK (three parts)
-    // behind the newest part; a player that fell further behind (after a stall) catches up by
-    // playing up to 5 % faster, which the ear does not notice in speech.
-    lowLatencyMode: true,
-    maxLiveSyncPlaybackRate: 1.05,
-    // No Web Worker: hls.js would start it from a blob: URL, which the Content-Security-Policy
-    // refuses (worker-src 'self'); demuxing one audio stream is light work for this thread.
-    enableWorker: false,
-    // The stage tags are read from the playlist's details; as text-track cues hls.js would add a
-    // <track src="data:,WEBVTT">, which media-src refuses.
-    enableDateRangeMetadataCues: false,
-    enableID3MetadataCues: false,
-  });
+  hls = withCatchUp(new Hls(HLS_SETTINGS));
   const mine = hls;
   const tags = (_event, data) => {
     ranges = collectStageRanges(ranges, data.details.dateRanges);
