@@ -212,6 +212,7 @@ def run_figures(ours: dict, floor: dict, cpu: float, others: str | None) -> dict
         "listener": {"ours": ours["listener"], "direct": floor["listener"]},
         "wire": ours["wire"],
         "peers_heard": ours.get("peers_heard"),
+        "mixer_jitter_buffer_of_a": ours["mixer_a"],
         "cpu": round(cpu, 4),
     }
 
@@ -265,6 +266,13 @@ class Console:
                 raise CommandError(f"{type_} refused: {reply['error']['message']}")
             self.version = reply["version"]
         raise CommandError(f"{type_} stayed stale")
+
+    def line_meter(self, line_id: str) -> dict:
+        """The newest meter of a line, from the mixer's reports (the link's figures and gaps)."""
+        while True:
+            message = self._next()
+            if message["type"] == "meters" and line_id in message.get("lines", {}):
+                return message["lines"][line_id]
 
     def close(self) -> None:
         self.socket.close()
@@ -323,11 +331,14 @@ def measure_ours(
         try:
             delays_found = onsets_between(pages[0], "input", pages[1], "remote", seconds)
             busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
-            sent = wire.report(udp_ports(pid), since) if wire is not None else None
+            peer_ports = udp_ports(peers.process.pid) if peers is not None else set()
+            sent = wire.report(udp_ports(pid), since, peer_ports) if wire is not None else None
         finally:
             if wire is not None:
                 wire.stop()
         buffered = pages[1].evaluate(JITTER_BUFFER, False)
+        meter = console.line_meter(presenters[0].line_id)
+        speaker = {"buffer_ms": meter.get("link", {}).get("buffer_ms"), "gaps": meter.get("gaps")}
         heard = peers.finish() if peers is not None else None
         console.command("end_show")
     finally:
@@ -338,7 +349,8 @@ def measure_ours(
             context.close()
         # A show left live would get a mixer from every later server's watchdog (and its CPU).
         event.delete()
-    return summary(delays_found, buffered) | {"wire": sent, "peers_heard": heard}, max(0.0, busy - idle) / count
+    figures = summary(delays_found, buffered) | {"wire": sent, "peers_heard": heard, "mixer_a": speaker}
+    return figures, max(0.0, busy - idle) / count
 
 
 class PeerProcess:
@@ -423,15 +435,18 @@ def report_run(count: str, run: dict, write: Callable[[str], object]) -> None:
         f"arrival jitter {ours.get('jitter_ms')}) | direct {direct.get('held_ms')} ms (target "
         f"{direct.get('target_ms')}, arrival jitter {direct.get('jitter_ms')})"
     )
+    held = run["mixer_jitter_buffer_of_a"]
+    write(f"      the mixer's jitter buffer for A's voice: {held['buffer_ms']} ms at the end, {held['gaps']} gaps")
     wire = run["wire"]
     if wire is None:
         write("      on the wire: not measured (a raw socket needs CAP_NET_RAW)")
     else:
-        returns, uplinks = wire["returns"], wire["uplinks"]
+        returns, uplinks, peers = wire["returns"], wire["uplinks"], wire["peer_uplinks"]
         write(
             f"      on the wire, how late packets left (p50/p95/max ms): the mixer's returns "
-            f"{returns['p50_ms']}/{returns['p95_ms']}/{returns['max_ms']} | uplinks to it "
+            f"{returns['p50_ms']}/{returns['p95_ms']}/{returns['max_ms']} | the browsers' uplinks to it "
             f"{uplinks['p50_ms']}/{uplinks['p95_ms']}/{uplinks['max_ms']}"
+            + (f" | the peers' {peers['p50_ms']}/{peers['p95_ms']}/{peers['max_ms']}" if peers["packets"] else "")
         )
     if run["peers_heard"] is not None:
         write(f"      return packets each aiortc peer received: {run['peers_heard']}")

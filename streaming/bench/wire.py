@@ -71,17 +71,18 @@ class WireWatch:
                 flow, rtp_time = parsed
                 self.packets[flow].append((stamp, rtp_time))
 
-    def report(self, mixer_ports: set[int], since: float) -> dict:
+    def report(self, mixer_ports: set[int], since: float, peer_ports: set[int] = frozenset()) -> dict:
         """p50/p95/max (ms) of how late the packets left, over the return streams (the mixer's
-        sending ports) and the uplink streams (to them), from `since` (time.time()) on."""
-        returns, uplinks = [], []
+        sending ports) and the uplink streams to them, the browsers' apart from those sent from
+        `peer_ports`, from `since` (time.time()) on."""
+        returns, uplinks, peer_uplinks = [], [], []
         for (source, destination, _ssrc), packets in list(self.packets.items()):
             lateness = _lateness([packet for packet in packets if packet[0] >= since])
             if source in mixer_ports:
                 returns.extend(lateness)
             elif destination in mixer_ports:
-                uplinks.extend(lateness)
-        return {"returns": _spread(returns), "uplinks": _spread(uplinks)}
+                (peer_uplinks if source in peer_ports else uplinks).extend(lateness)
+        return {"returns": _spread(returns), "uplinks": _spread(uplinks), "peer_uplinks": _spread(peer_uplinks)}
 
 
 def _stamp(ancillary) -> float | None:
