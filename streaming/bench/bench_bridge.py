@@ -16,13 +16,17 @@ import argparse
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -34,6 +38,7 @@ from events import harness
 from events.models import Event, Presenter
 from streaming.bench.bench_uplink import cpu_seconds, write_clicks
 from streaming.bench.signals import write_wav
+from streaming.bench.wire import WireWatch, udp_ports
 
 PROBE = (Path(__file__).parent / "probe.js").read_text()
 SAMPLE_RATE = 48000
@@ -49,6 +54,8 @@ WARM_UP_SECONDS = 3.0
 IDLE_SECONDS = 6.0
 # Every packet stays on 127.0.0.1: the mixer offers and tries loopback candidates only.
 LOOPBACK_RTC = {"RTC_ICE_SERVERS": "[]", "RTC_HOST_ADDRESSES": "127.0.0.1", "RTC_CANDIDATE_NETWORKS": "127.0.0.0/8"}
+# Who the presenters other than A and B are (`--others`).
+PEERS, BROWSERS = "peers", "browsers"
 # A click heard more than this long after A's is not that click's (the next comes a second later).
 MAX_DELAY_MS = 900.0
 
@@ -74,7 +81,11 @@ JITTER_BUFFER = """async (direct) => {
   const connection = direct ? window.__direct : window.__probe.connections.at(-1);
   for (const entry of (await connection.getStats()).values()) {
     if (entry.type === "inbound-rtp" && entry.kind === "audio" && entry.jitterBufferEmittedCount) {
-      return 1000 * entry.jitterBufferDelay / entry.jitterBufferEmittedCount;
+      return {
+        held_ms: 1000 * entry.jitterBufferDelay / entry.jitterBufferEmittedCount,
+        target_ms: 1000 * entry.jitterBufferTargetDelay / entry.jitterBufferEmittedCount,
+        jitter_ms: 1000 * entry.jitter,
+      };
     }
   }
   return null;
@@ -121,18 +132,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--presenters", type=int, nargs="+", default=[2, 8])
     parser.add_argument("--seconds", type=float, default=15.0, help="Measured seconds per run.")
     parser.add_argument("--chromium", default=harness.CHROMIUM, help="The Chromium to run (Debian's by default).")
+    parser.add_argument(
+        "--others",
+        nargs="+",
+        choices=(PEERS, BROWSERS),
+        default=[PEERS, BROWSERS],
+        help="Who the presenters other than A and B are: aiortc peers in a process of their own (the "
+        "first given is the headline figure), and/or more green rooms in B's browser.",
+    )
     parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
 
 
-def summary(values: list[float], jitter_buffer_ms: float | None) -> dict:
-    buffered = round(jitter_buffer_ms, 1) if jitter_buffer_ms is not None else None
+def summary(values: list[float], listener: dict | None) -> dict:
+    """The delays' p50/p95, and the listener's receive figures (its getStats: what its jitter
+    buffer held and aimed at, and the interarrival jitter it measured)."""
+    listener = {key: round(value, 1) for key, value in (listener or {}).items()}
     if not values:
-        return {"p50_ms": None, "p95_ms": None, "clicks": 0, "jitter_buffer_ms": buffered}
+        return {"p50_ms": None, "p95_ms": None, "clicks": 0, "listener": listener}
     return {
         "p50_ms": round(harness.percentile(values, 0.5), 1),
         "p95_ms": round(harness.percentile(values, 0.95), 1),
         "clicks": len(values),
-        "jitter_buffer_ms": buffered,
+        "listener": listener,
     }
 
 
@@ -158,22 +179,42 @@ def run_with(options: dict, write: Callable[[str], object]) -> dict:
             harness.chromiums(microphones, executable=options["chromium"]) as (speaking, listening),
         ):
             for count in options["presenters"]:
-                floor = measure_direct(server, speaking, listening, options["seconds"])
-                ours, cpu = measure_ours(server, session, speaking, listening, count, options["seconds"])
-                cpu_shares.append(cpu)
-                results["presenters"][str(count)] = {
-                    "ours_p50_ms": ours["p50_ms"],
-                    "ours_p95_ms": ours["p95_ms"],
-                    "direct_p50_ms": floor["p50_ms"],
-                    "direct_p95_ms": floor["p95_ms"],
-                    "clicks": {"ours": ours["clicks"], "direct": floor["clicks"]},
-                    "jitter_buffer_ms": {"ours": ours["jitter_buffer_ms"], "direct": floor["jitter_buffer_ms"]},
-                }
+                # Two presenters are A and B alone: one setup. The first setup asked for is the
+                # count's headline figures; any other goes beside them, under its own name.
+                setups = options["others"] if count > 2 else options["others"][:1]
+                figures: dict = {}
+                for others in setups:
+                    floor = measure_direct(server, speaking, listening, options["seconds"])
+                    ours, cpu = measure_ours(server, session, speaking, listening, count, options["seconds"], others)
+                    run = run_figures(ours, floor, cpu, others if count > 2 else None)
+                    if not figures:
+                        figures = run
+                        cpu_shares.append(cpu)
+                    else:
+                        figures[f"with_{others}"] = run
+                results["presenters"][str(count)] = figures
     finally:
         producer.delete()
     results["cpu_per_presenter"] = round(max(cpu_shares), 4) if cpu_shares else None
     report(results, options["json"], write)
     return results
+
+
+def run_figures(ours: dict, floor: dict, cpu: float, others: str | None) -> dict:
+    return {
+        "ours_p50_ms": ours["p50_ms"],
+        "ours_p95_ms": ours["p95_ms"],
+        "direct_p50_ms": floor["p50_ms"],
+        "direct_p95_ms": floor["p95_ms"],
+        "others": others,
+        "clicks": {"ours": ours["clicks"], "direct": floor["clicks"]},
+        "jitter_buffer_ms": {"ours": ours["listener"].get("held_ms"), "direct": floor["listener"].get("held_ms")},
+        "listener": {"ours": ours["listener"], "direct": floor["listener"]},
+        "wire": ours["wire"],
+        "peers_heard": ours.get("peers_heard"),
+        "mixer_jitter_buffer_of_a": ours["mixer_a"],
+        "cpu": round(cpu, 4),
+    }
 
 
 FILES = ("clicks.wav", "silence.wav")
@@ -226,6 +267,13 @@ class Console:
             self.version = reply["version"]
         raise CommandError(f"{type_} stayed stale")
 
+    def line_meter(self, line_id: str) -> dict:
+        """The newest meter of a line, from the mixer's reports (the link's figures and gaps)."""
+        while True:
+            message = self._next()
+            if message["type"] == "meters" and line_id in message.get("lines", {}):
+                return message["lines"][line_id]
+
     def close(self) -> None:
         self.socket.close()
 
@@ -249,37 +297,98 @@ def green_room(context, server: harness.Server, presenter: Presenter):
     return page
 
 
-def measure_ours(server, session, speaking, listening, count: int, seconds: float) -> tuple[dict, float]:
-    """A and count - 1 others in their green rooms, connected to the mixer by WebRTC; A on air.
-    Returns B's delays and the mixer's CPU per connected presenter (a share of one core)."""
+def measure_ours(
+    server, session, speaking, listening, count: int, seconds: float, others: str = PEERS
+) -> tuple[dict, float]:
+    """A and B in their green rooms (Chromium), the count - 2 others as `others` (aiortc peers in
+    a process of their own, or more green rooms in B's browser), all connected to the mixer by
+    WebRTC; A on air. Returns B's delays and the mixer's CPU per connected presenter (a share of
+    one core)."""
     slug = f"bench-bridge-{uuid.uuid4().hex[:8]}"
     event = Event.objects.create(slug=slug, title="bench", starts_at=timezone.now())
     presenters = [Presenter.objects.create(event=event, name=f"Bench {i}", position=i) for i in range(count)]
     console = Console(server, event, session)
     contexts = [speaking.new_context(), listening.new_context()]
+    peers = None
     try:
         console.command("go_live")
         pid = harness.wait_for(lambda: mixer_pid(event), 30, "the event's mixer")
         idle = cpu_share(pid, IDLE_SECONDS)
         for context in contexts:
             context.add_init_script(PROBE)
+        in_browsers = presenters[:2] if others == PEERS else presenters
         pages = [green_room(contexts[0], server, presenters[0])]
-        pages += [green_room(contexts[1], server, presenter) for presenter in presenters[1:]]
+        pages += [green_room(contexts[1], server, presenter) for presenter in in_browsers[1:]]
+        if others == PEERS and count > 2:
+            peers = PeerProcess(server, event, presenters[2:])
         for page in pages:
             page.wait_for_selector("#link-path[data-path=webrtc][data-rtc=connected]", timeout=60_000)
+        if peers is not None:
+            peers.wait_connected()
         console.command("set_on_air", line=presenters[0].line_id, on_air=True)
         before, started = cpu_seconds(pid), time.monotonic()
-        delays_found = onsets_between(pages[0], "input", pages[1], "remote", seconds)
-        busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
+        wire, since = WireWatch.start(), time.time()
+        try:
+            delays_found = onsets_between(pages[0], "input", pages[1], "remote", seconds)
+            busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
+            peer_ports = udp_ports(peers.process.pid) if peers is not None else set()
+            sent = wire.report(udp_ports(pid), since, peer_ports) if wire is not None else None
+        finally:
+            if wire is not None:
+                wire.stop()
         buffered = pages[1].evaluate(JITTER_BUFFER, False)
+        meter = console.line_meter(presenters[0].line_id)
+        speaker = {"buffer_ms": meter.get("link", {}).get("buffer_ms"), "gaps": meter.get("gaps")}
+        heard = peers.finish() if peers is not None else None
         console.command("end_show")
     finally:
+        if peers is not None:
+            peers.stop()
         console.close()
         for context in contexts:
             context.close()
         # A show left live would get a mixer from every later server's watchdog (and its CPU).
         event.delete()
-    return summary(delays_found, buffered), max(0.0, busy - idle) / count
+    figures = summary(delays_found, buffered) | {"wire": sent, "peers_heard": heard, "mixer_a": speaker}
+    return figures, max(0.0, busy - idle) / count
+
+
+class PeerProcess:
+    """The presenters other than A and B as aiortc peers (streaming/bench/bridge_peers.py)."""
+
+    def __init__(self, server: harness.Server, event: Event, presenters: list[Presenter]) -> None:
+        command = [sys.executable, "-m", "streaming.bench.bridge_peers", server.url, str(event.pk)]
+        command += [f"{presenter.pk}:{presenter.line_id}:{presenter.access_key}" for presenter in presenters]
+        self.process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line.strip())
+
+    def wait_connected(self) -> None:
+        def connected() -> bool:
+            if self.process.poll() is not None:
+                raise CommandError(f"the peers' process ended ({self.process.returncode}) before they connected")
+            return any(line.startswith("connected") for line in self.lines)
+
+        harness.wait_for(connected, 90, "the other presenters' calls")
+
+    def finish(self) -> list[int]:
+        """How many return packets each peer received (its standard input closed: it hangs up)."""
+        self.process.stdin.close()
+        self.process.wait(30)
+        self._reader.join(5)
+        return json.loads(self.lines[-1])["returns_received"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
 
 
 def cpu_share(pid: int, seconds: float) -> float:
@@ -295,16 +404,49 @@ def report(results: dict, as_json: bool, write: Callable[[str], object]) -> None
         "ours = through the mixer (WebRTC both ways, B's mix-minus return), direct = browser to browser"
     )
     for count, figures in results["presenters"].items():
-        ours95, direct95 = figures["ours_p95_ms"], figures["direct_p95_ms"]
-        above = round(ours95 - direct95, 1) if ours95 is not None and direct95 is not None else None
-        write(
-            f"  {count:>2} presenters: ours p50 {figures['ours_p50_ms']} ms p95 {ours95} ms | direct p50 "
-            f"{figures['direct_p50_ms']} ms p95 {direct95} ms | ours above direct at p95: {above} ms"
-            f"   [{figures['clicks']['ours']}/{figures['clicks']['direct']} clicks]"
-        )
-        buffers = figures["jitter_buffer_ms"]
-        write(f"               B's jitter buffer held: ours {buffers['ours']} ms | direct {buffers['direct']} ms")
+        runs = [(figures, "")] + [(value, key) for key, value in figures.items() if key.startswith("with_")]
+        for run, _ in runs:
+            report_run(count, run, write)
     if results["cpu_per_presenter"] is not None:
         write(f"  mixer CPU per connected presenter: {100 * results['cpu_per_presenter']:.2f} % of one core")
     if as_json:
         write(json.dumps(results))
+
+
+SETUPS = {
+    None: "",
+    PEERS: ", the others aiortc peers",
+    BROWSERS: ", all in Chromium (7 green rooms in B's browser)",
+}
+
+
+def report_run(count: str, run: dict, write: Callable[[str], object]) -> None:
+    ours95, direct95 = run["ours_p95_ms"], run["direct_p95_ms"]
+    above = round(ours95 - direct95, 1) if ours95 is not None and direct95 is not None else None
+    write(f"  {count:>2} presenters{SETUPS[run['others']]}:")
+    write(
+        f"      ours p50 {run['ours_p50_ms']} ms p95 {ours95} ms | direct p50 {run['direct_p50_ms']} ms "
+        f"p95 {direct95} ms | ours above direct at p95: {above} ms   [{run['clicks']['ours']}/"
+        f"{run['clicks']['direct']} clicks]   mixer CPU {100 * run['cpu']:.2f} % a presenter"
+    )
+    ours, direct = run["listener"]["ours"], run["listener"]["direct"]
+    write(
+        f"      B's jitter buffer held: ours {ours.get('held_ms')} ms (target {ours.get('target_ms')}, "
+        f"arrival jitter {ours.get('jitter_ms')}) | direct {direct.get('held_ms')} ms (target "
+        f"{direct.get('target_ms')}, arrival jitter {direct.get('jitter_ms')})"
+    )
+    held = run["mixer_jitter_buffer_of_a"]
+    write(f"      the mixer's jitter buffer for A's voice: {held['buffer_ms']} ms at the end, {held['gaps']} gaps")
+    wire = run["wire"]
+    if wire is None:
+        write("      on the wire: not measured (a raw socket needs CAP_NET_RAW)")
+    else:
+        returns, uplinks, peers = wire["returns"], wire["uplinks"], wire["peer_uplinks"]
+        write(
+            f"      on the wire, how late packets left (p50/p95/max ms): the mixer's returns "
+            f"{returns['p50_ms']}/{returns['p95_ms']}/{returns['max_ms']} | the browsers' uplinks to it "
+            f"{uplinks['p50_ms']}/{uplinks['p95_ms']}/{uplinks['max_ms']}"
+            + (f" | the peers' {peers['p50_ms']}/{peers['p95_ms']}/{peers['max_ms']}" if peers["packets"] else "")
+        )
+    if run["peers_heard"] is not None:
+        write(f"      return packets each aiortc peer received: {run['peers_heard']}")

@@ -44,7 +44,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.utils import uint16_add
 
 from . import FRAME_SAMPLES, SAMPLE_RATE
-from .peers import PeerAudio
+from .peers import PRESENTER_PEER, PeerAudio
 from .realtime import raise_priority
 
 log = logging.getLogger(__name__)
@@ -255,23 +255,33 @@ def from_s16(interleaved: np.ndarray) -> np.ndarray:
 # What the returns are encoded as: Opus in its restricted low-delay mode (CELT only, 2.5 ms of
 # look-ahead instead of 6.5), at a bitrate and complexity that carry voices for less CPU than
 # aiortc's own encoder (96 kb/s, complexity 10): the mixer encodes one return per peer per tick.
+# A presenter's return is mono, as an IFB is (a voice in the ear, not the program's image): half
+# the encoder's work of a stereo one, and the SDP still says two channels (every Opus decoder
+# plays a mono packet on both). A producer's monitor stays stereo: it is for judging the program.
 RETURN_OPUS = {"application": "lowdelay", "compression_level": "5"}
-RETURN_BITRATE = 64000
+RETURN_BITRATE = {"mono": 48000, "stereo": 64000}
 
 
 class ReturnEncoder:
-    """One peer's return frames as Opus packets, their pts the mix's own sample count."""
+    """One peer's return frames as Opus packets (`layout` "mono" or "stereo"), their pts the mix's
+    own sample count."""
 
-    def __init__(self) -> None:
+    def __init__(self, layout: str = "stereo") -> None:
+        if layout not in RETURN_BITRATE:
+            raise ValueError(f"a return is mono or stereo, not {layout!r}")
+        self.mono = layout == "mono"
         self.codec = av.CodecContext.create("libopus", "w")
-        self.codec.bit_rate = RETURN_BITRATE
+        self.codec.bit_rate = RETURN_BITRATE[layout]
         self.codec.format = "s16"
-        self.codec.layout = "stereo"
+        self.codec.layout = layout
         self.codec.sample_rate = SAMPLE_RATE
         self.codec.time_base = TIME_BASE
         self.codec.options = RETURN_OPUS
 
     def encode(self, frame: np.ndarray, pts: int) -> list[av.Packet]:
+        """`frame` is the engine's (2, n) float frame."""
+        if self.mono:
+            frame = (frame[0] + frame[1])[np.newaxis] * np.float32(0.5)
         packets = self.codec.encode(to_audio_frame(frame, pts))
         for packet in packets:
             # The encoder's pts run its look-ahead behind; the stream's clock is the mix's.
@@ -312,10 +322,10 @@ class ReturnTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, outbox: Outbox) -> None:
+    def __init__(self, outbox: Outbox, layout: str = "stereo") -> None:
         super().__init__()
         self.outbox = outbox
-        self.encoder = ReturnEncoder()
+        self.encoder = ReturnEncoder(layout)
         self.queue: asyncio.Queue[av.Packet] = asyncio.Queue()
         self.samples = 0  # the mix's time, counted on the mix thread
         self.dropped = 0
@@ -344,9 +354,11 @@ class ReturnTrack(MediaStreamTrack):
 
 
 def to_audio_frame(frame: np.ndarray, pts: int) -> av.AudioFrame:
-    """A (2, n) float frame as interleaved s16 stereo, its pts counting samples at 48 kHz."""
+    """A (2, n) float frame as interleaved s16 stereo (a (1, n) one as mono), its pts counting
+    samples at 48 kHz."""
     interleaved = (np.clip(frame.T, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
-    audio = av.AudioFrame.from_ndarray(interleaved, format="s16", layout="stereo")
+    layout = "mono" if frame.shape[0] == 1 else "stereo"
+    audio = av.AudioFrame.from_ndarray(interleaved, format="s16", layout=layout)
     audio.sample_rate = SAMPLE_RATE
     audio.pts = pts
     audio.time_base = TIME_BASE
@@ -495,7 +507,7 @@ class RtcBridge:
             peer.listener = None
             await self._close(previous)
         pc = RTCPeerConnection(self.config.rtc_configuration())
-        track = ReturnTrack(self.outbox)
+        track = ReturnTrack(self.outbox, "mono" if kind == PRESENTER_PEER else "stereo")
         connection = _Connection(pc, peer, track)
         self._connections[peer_id] = connection
 

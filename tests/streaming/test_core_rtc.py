@@ -311,6 +311,34 @@ def test_returns_are_opus_packets_that_decode_to_what_the_mix_sent():
     assert tone_level(steady, 880) < 0.005
 
 
+def test_a_presenters_mono_return_decodes_to_both_channels_of_what_the_mix_sent():
+    """A presenter's return is mono (half the encoder's work): the browser's stereo decoder plays
+    the mix's two channels, averaged, on both ears."""
+    encoder = ReturnEncoder("mono")
+    t = np.arange(50 * FRAME_SAMPLES) / SAMPLE_RATE
+    left, right = 0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)
+    mix = np.stack([left, right]).astype(np.float32)
+    packets = [
+        packet
+        for tick in range(50)
+        for packet in encoder.encode(mix[:, tick * FRAME_SAMPLES : (tick + 1) * FRAME_SAMPLES], tick * FRAME_SAMPLES)
+    ]
+    decoder = av.CodecContext.create("libopus", "r")
+    decoder.format, decoder.layout, decoder.sample_rate = "s16", "stereo", SAMPLE_RATE  # as aiortc's and a browser's
+    inbound = InboundAudio()
+    heard = np.concatenate(
+        [samples for packet in packets for frame in decoder.decode(packet) for samples in inbound.frames(frame)], axis=1
+    )
+    for channel in heard[:, 10 * FRAME_SAMPLES :]:
+        assert tone_level(channel, 440) == pytest.approx(0.15, abs=0.02)
+        assert tone_level(channel, 660) == pytest.approx(0.10, abs=0.02)
+
+
+def test_a_return_is_mono_or_stereo():
+    with pytest.raises(ValueError, match="mono or stereo"):
+        ReturnEncoder("5.1")
+
+
 def test_the_loop_is_deaf_to_datagrams_from_outside_its_networks():
     """Decided by the source address alone: no packet is sent anywhere."""
     networks = [ipaddress.ip_network("127.0.0.0/8")]
