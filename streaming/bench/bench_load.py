@@ -292,10 +292,12 @@ class Drill:
             self.go_live(platform, show)
         stop_following = threading.Event()
         stack.callback(stop_following.set)
-        newest_file = workdir / "newest.txt"
+        # Its viewers play whole segments (the kinds below): the newest part's name is kept too, as
+        # bench_audience's follower does, though no viewer of this drill asks for parts.
+        newest_files = {"segment": workdir / "newest.txt", "part": workdir / "newest_part.txt"}
         live_dir = self.hls_root / str(show["event"])
-        threading.Thread(target=follow_newest, args=(live_dir, newest_file, stop_following), daemon=True).start()
-        harness.wait_for(newest_file.exists, 10, "the newest segment's name")
+        threading.Thread(target=follow_newest, args=(live_dir, newest_files, stop_following), daemon=True).start()
+        harness.wait_for(newest_files["segment"].exists, 30, "the newest segment's name")
 
         seconds = options["seconds"]
         cpu_count = os.cpu_count() or 1
@@ -319,7 +321,7 @@ class Drill:
                 audience_load.ended(self.spawn("streaming.bench.load_registrants", "registrants"))
             )
             generators["load_registrants"] = registrants.pid
-        loads = self.start_viewers(show, platform, newest_file, seconds) if options["viewers"] else []
+        loads = self.start_viewers(show, platform, newest_files, seconds) if options["viewers"] else []
         for load in loads:
             stack.enter_context(audience_load.ended(load.process))
             generators[f"wrk {load.kind.name}"] = load.process.pid
@@ -360,13 +362,13 @@ class Drill:
             raise RuntimeError(f"the {name} generator failed:\n{(self.workdir / f'{name}.err').read_text()[-3000:]}")
         return json.loads((self.workdir / f"{name}.out").read_text())
 
-    def start_viewers(self, show: dict, platform: Platform, newest_file: Path, seconds: float) -> list:
+    def start_viewers(self, show: dict, platform: Platform, newest_files: dict[str, Path], seconds: float) -> list:
         folder = f"{settings.HLS_URL}{show['event']}/"
         minted = media_pass.issue(folder, time.time(), PASS_SECONDS, self.secret)
         viewers = [Viewer(n, v["session"], v["presence"], minted, v["ticket"]) for n, v in enumerate(show["viewers"])]
         kinds = [kind for kind in KINDS if kind.name in VIEWER_KINDS]
         return [
-            audience_load.start(kind, viewers, show, platform.url, seconds, self.workdir, 2500, newest_file, seed)
+            audience_load.start(kind, viewers, show, platform.url, seconds, self.workdir, 2500, newest_files, seed)
             for seed, kind in enumerate(kinds, start=1)
         ]
 
