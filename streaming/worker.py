@@ -21,7 +21,7 @@ from streaming.core.encoder import part_frames_for
 from streaming.core.engine import MixEngine
 from streaming.core.lines import LineSpec
 from streaming.core.playlist import OPEN_STATE_FILE, STATE_FILE, PlaylistWriter
-from streaming.core.realtime import realtime_process
+from streaming.core.realtime import realtime
 from streaming.follower import StageFollower
 from streaming.holder import LeaseHolder
 from streaming.host import hls_dir, owner_name
@@ -154,9 +154,12 @@ def mix_show(holder: LeaseHolder, report: Callable[[dict], None], uplink_stream:
         # The first tick must know the stage: a rehearsal's first moments never reach the public playlist.
         while not first_state.wait(0.1) and not stop.is_set():
             pass
-        # The mix loop keeps time for every return, and every thread of the process shares its GIL
-        # (streaming/core/realtime.py): all of them real-time while the show runs.
-        with realtime_process(settings.MIXER_REALTIME_PRIORITY):
+        # The mix loop (and the readers and publisher it starts) keeps time for every return. Only
+        # these threads: every thread of the process real-time was tried, and its busy threads
+        # (line readers, the publisher) then took the CPU from everything beside the mixer, nice
+        # or not (real-time ignores nice): the browsers and daphne of the tests, daphne itself
+        # where the mixer is its child; bench_bridge could not show it was better.
+        with realtime(settings.MIXER_REALTIME_PRIORITY):
             engine.run(stop)
     finally:
         stop.set()

@@ -8,12 +8,6 @@ real-time policy for this reason, and so do we: round-robin at a modest priority
 thread only. Its work per tick is bounded (a few milliseconds), and the kernel's real-time
 throttling keeps a share of every second for everything else. Where the process may not ask
 for it (no CAP_SYS_NICE, no RLIMIT_RTPRIO), nothing changes and the caller is told so.
-
-The mixer asks it for every thread of its process (`realtime_process`), not just the two: all
-its Python threads share one GIL, and a thread of ordinary priority that the kernel preempts while
-it holds the GIL (a line reader, the stage follower) keeps both real-time threads waiting until
-it runs again, which on a busy machine is tens of milliseconds (measured with bench_bridge: the
-mix thread's tick started up to 190 ms late with eight presenters, its own work taking 5 ms).
 """
 
 from __future__ import annotations
@@ -21,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import threading
 from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
@@ -39,36 +32,10 @@ def raise_priority(priority: int) -> bool:
     return True
 
 
-def lower_priority(thread_id: int = 0) -> None:
-    """Back to the ordinary scheduler for a thread (0: the calling one)."""
+def lower_priority() -> None:
+    """Back to the ordinary scheduler for the calling thread."""
     if hasattr(os, "sched_setscheduler"):
-        os.sched_setscheduler(thread_id, os.SCHED_OTHER, os.sched_param(0))
-
-
-def _thread_ids() -> list[int]:
-    """The kernel's ids of this process's threads (Linux: /proc/self/task)."""
-    try:
-        return [int(name) for name in os.listdir("/proc/self/task")]
-    except OSError:
-        return [threading.get_native_id()]
-
-
-@contextlib.contextmanager
-def realtime_process(priority: int) -> Iterator[bool]:
-    """Every thread of the process real-time while inside (threads started meanwhile inherit it
-    from the thread that starts them), then every thread ordinary again: whether it was granted."""
-    granted = raise_priority(priority)
-    if granted:
-        for thread_id in _thread_ids():
-            with contextlib.suppress(OSError):  # a thread that ended since the listing
-                os.sched_setscheduler(thread_id, os.SCHED_RR, os.sched_param(priority))
-    try:
-        yield granted
-    finally:
-        if granted:
-            for thread_id in _thread_ids():
-                with contextlib.suppress(OSError):
-                    lower_priority(thread_id)
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
 @contextlib.contextmanager
