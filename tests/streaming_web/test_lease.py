@@ -30,7 +30,9 @@ def test_each_claim_is_the_next_generation_and_only_the_newest_may_publish(setti
     event = make_event("leased")
     assert lease.claim(event.pk, owner="queued") == 1
     assert lease.claim(event.pk, owner="queued") is None  # held: a second launcher starts nothing
-    MixerLease.objects.filter(event=event).update(expires_at=timezone.now())  # generation 1 never started
+    # Generation 1 never started; its lease lapsed a second ago (on SQLite the database's clock
+    # counts whole milliseconds: a lease ending "now" is not over within the same millisecond).
+    MixerLease.objects.filter(event=event).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert lease.claim(event.pk, owner="queued") == 2  # the watchdog's: generation 1 is fenced off
     assert lease.start(event.pk, 1, "host:1") is False
     assert worker.run_mixer(event.pk, 1, lambda report: None) == "superseded"  # a late duplicate delivery
