@@ -119,12 +119,7 @@ async def probe(number: int, session: dict, plan: dict, records: list, counts: d
     deadline = time.monotonic() + plan["seconds"]
     media_cookie = None
     while media_cookie is None:  # as the page, which asks again a second later (media-pass.js)
-        try:
-            status, headers, _ = await connection.request("POST", f"/hls/{event}/pass/", asking)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            status = 0
-            connection.close()
-        counts["requests"] += 1
+        status, headers, _ = await counted(connection, "POST", f"/hls/{event}/pass/", asking, counts)
         if status == 204:
             media_cookie = {"Cookie": headers["set-cookie"].split(";")[0]}
         else:
@@ -139,14 +134,19 @@ async def probe(number: int, session: dict, plan: dict, records: list, counts: d
     connection.close()
 
 
+async def counted(connection: Connection, method: str, path: str, headers: dict, counts: dict):
+    """One request, counted; a connection that failed is closed and answers status 0."""
+    counts["requests"] += 1
+    try:
+        return await connection.request(method, path, headers)
+    except (OSError, asyncio.IncompleteReadError, ValueError):
+        connection.close()
+        return 0, {}, b""
+
+
 async def reload(connection: Connection, number: int, path: str, cookie: dict, records: list, counts: dict):
     """One playlist request; its text (noted in `records`), or None for a refusal or a failure."""
-    try:
-        status, _, body = await connection.request("GET", path, cookie)
-    except (OSError, asyncio.IncompleteReadError, ValueError):
-        status = 0
-        connection.close()
-    counts["requests"] += 1
+    status, _, body = await counted(connection, "GET", path, cookie, counts)
     if status != 200:
         counts["errors"] += 1
         return None
@@ -157,12 +157,7 @@ async def reload(connection: Connection, number: int, path: str, cookie: dict, r
 
 
 async def fetch(connection: Connection, path: str, cookie: dict, counts: dict) -> None:
-    try:
-        status, _, _ = await connection.request("GET", path, cookie)
-    except (OSError, asyncio.IncompleteReadError, ValueError):
-        status = 0
-        connection.close()
-    counts["requests"] += 1
+    status, _, _ = await counted(connection, "GET", path, cookie, counts)
     counts["errors"] += status != 200
 
 

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
@@ -183,6 +184,18 @@ def test_viewers_split_into_low_latency_and_plain_players(settings):
     assert audience_load.split(viewers, 0.1) == ([], viewers)
 
 
+@contextmanager
+def stand_in(handler: type[BaseHTTPRequestHandler]):
+    """A stand-in origin on loopback, a thread per connection; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 class HintingPlaylists(BaseHTTPRequestHandler):
     """A stand-in origin: every answer hints at the next part (part 0 to 6 of each segment); kept
     for each connection (a thread of its own), the paths it asked for and the hints it was given."""
@@ -213,19 +226,12 @@ def test_wrk_reloads_blocking_for_the_newest_part_it_was_hinted_at(tmp_path, mon
     monkeypatch.setattr(audience_load, "CONNECTIONS_PER_THREAD", per_thread)
     monkeypatch.setattr(HintingPlaylists, "connections", {})
     monkeypatch.setattr(HintingPlaylists, "hinted", 0)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), HintingPlaylists)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with stand_in(HintingPlaylists) as port:
         kind = next(kind for kind in audience_load.KINDS if kind.name == "reload")
         viewers = [Viewer(number, "s", "p", "1~pass", "t") for number in range(3)]
-        show = {"event": 7}
-        load = audience_load.start(kind, viewers, show, f"http://127.0.0.1:{server.server_port}", 1, tmp_path,
-                                   2500, {}, 1)
+        load = audience_load.start(kind, viewers, {"event": 7}, f"http://127.0.0.1:{port}", 1, tmp_path, 2500, {}, 1)
         with audience_load.ended(load.process):
             result = audience_load.finish(load, tmp_path, 30)
-    finally:
-        server.shutdown()
-        server.server_close()
     expected, connections = connections, HintingPlaylists.connections
     assert load.connections == load.viewers == len(connections) == expected
     assert result["errors"] == 0 and HintingPlaylists.hinted >= 10
@@ -284,15 +290,10 @@ class LowLatencyOrigin(BaseHTTPRequestHandler):
 def test_a_low_latency_probe_reloads_for_each_hinted_part_and_fetches_parts_beside(monkeypatch):
     monkeypatch.setattr(LowLatencyOrigin, "asked", [])
     monkeypatch.setattr(LowLatencyOrigin, "parts", 0)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), LowLatencyOrigin)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    plan = {"port": server.server_port, "event": 7, "csrf": "b" * 32, "segment_s": 2.0, "part_s": 0.05,
-            "seconds": 1, "sessions": [{"key": "k", "ll": True}]}
-    try:
+    with stand_in(LowLatencyOrigin) as port:
+        plan = {"port": port, "event": 7, "csrf": "b" * 32, "segment_s": 2.0, "part_s": 0.05,
+                "seconds": 1, "sessions": [{"key": "k", "ll": True}]}
         result = asyncio.run(audience_probe.run(plan))
-    finally:
-        server.shutdown()
-        server.server_close()
     reloads = [(thread, path) for thread, path in LowLatencyOrigin.asked if "live.m3u8" in path]
     fetched = [(thread, path) for thread, path in LowLatencyOrigin.asked if "part_" in path]
     assert result["errors"] == 0 and len(result["records"]) == len(reloads) >= 5
