@@ -76,7 +76,9 @@ DESCRIBE = """async (offer) => {
 }"""
 ACCEPT = """async (answer) => { await window.__direct.setRemoteDescription({type: "answer", sdp: answer}); }"""
 # The listener's jitter buffer on the connection that brought the clicks: the mean delay it held
-# each sample for (ms), from its getStats.
+# each sample for (ms), from its getStats; and the packets it lost and the stretches of audio it
+# concealed (what it played in place of audio that did not come in time), and the audio it cut
+# to catch up (time-compression when its buffer held more than its target).
 JITTER_BUFFER = """async (direct) => {
   const connection = direct ? window.__direct : window.__probe.connections.at(-1);
   for (const entry of (await connection.getStats()).values()) {
@@ -85,6 +87,9 @@ JITTER_BUFFER = """async (direct) => {
         held_ms: 1000 * entry.jitterBufferDelay / entry.jitterBufferEmittedCount,
         target_ms: 1000 * entry.jitterBufferTargetDelay / entry.jitterBufferEmittedCount,
         jitter_ms: 1000 * entry.jitter,
+        lost: entry.packetsLost,
+        concealments: entry.concealmentEvents,
+        accelerated_ms: entry.removedSamplesForAcceleration / 48,  // Opus plays at 48 kHz
       };
     }
   }
@@ -451,6 +456,11 @@ def report_run(count: str, run: dict, write: Callable[[str], object]) -> None:
         f"      B's jitter buffer held: ours {ours.get('held_ms')} ms (target {ours.get('target_ms')}, "
         f"arrival jitter {ours.get('jitter_ms')}) | direct {direct.get('held_ms')} ms (target "
         f"{direct.get('target_ms')}, arrival jitter {direct.get('jitter_ms')})"
+    )
+    write(
+        f"      B's receiver: packets lost ours {ours.get('lost')}, direct {direct.get('lost')}; audio "
+        f"concealed ours {ours.get('concealments')} times, direct {direct.get('concealments')}; cut to "
+        f"catch up ours {ours.get('accelerated_ms')} ms, direct {direct.get('accelerated_ms')} ms"
     )
     missed = run["missed_peaks"]
     write(
