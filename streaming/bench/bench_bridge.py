@@ -76,7 +76,9 @@ DESCRIBE = """async (offer) => {
 }"""
 ACCEPT = """async (answer) => { await window.__direct.setRemoteDescription({type: "answer", sdp: answer}); }"""
 # The listener's jitter buffer on the connection that brought the clicks: the mean delay it held
-# each sample for (ms), from its getStats.
+# each sample for (ms), from its getStats; and the packets it lost and the stretches of audio it
+# concealed (what it played in place of audio that did not come in time), and the audio it cut
+# to catch up (time-compression when its buffer held more than its target).
 JITTER_BUFFER = """async (direct) => {
   const connection = direct ? window.__direct : window.__probe.connections.at(-1);
   for (const entry of (await connection.getStats()).values()) {
@@ -85,6 +87,9 @@ JITTER_BUFFER = """async (direct) => {
         held_ms: 1000 * entry.jitterBufferDelay / entry.jitterBufferEmittedCount,
         target_ms: 1000 * entry.jitterBufferTargetDelay / entry.jitterBufferEmittedCount,
         jitter_ms: 1000 * entry.jitter,
+        lost: entry.packetsLost,
+        concealments: entry.concealmentEvents,
+        accelerated_ms: entry.removedSamplesForAcceleration / 48,  // Opus plays at 48 kHz
       };
     }
   }
@@ -106,25 +111,40 @@ def delays(spoken: list[float], heard: list[float]) -> list[float]:
     return found
 
 
-def direct_call(speaker_page, listener_page, seconds: float) -> list[float]:
+def direct_call(speaker_page, listener_page, seconds: float) -> tuple[list[float], dict, list[float]]:
     """Mouth-to-ear delays of a direct browser-to-browser call (no server): the floor."""
     offer = speaker_page.evaluate(DESCRIBE, None)
     answer = listener_page.evaluate(DESCRIBE, offer)
     speaker_page.evaluate(ACCEPT, answer)
-    found = onsets_between(speaker_page, "input", listener_page, "remote", seconds)
-    return found, listener_page.evaluate(JITTER_BUFFER, True)
+    found, missed = onsets_between(speaker_page, "input", listener_page, "remote", seconds)
+    return found, listener_page.evaluate(JITTER_BUFFER, True), missed
 
 
-def onsets_between(speaker_page, spoken: str, listener_page, heard: str, seconds: float) -> list[float]:
+def onsets_between(
+    speaker_page, spoken: str, listener_page, heard: str, seconds: float
+) -> tuple[list[float], list[float]]:
     """Watch the speaker's `spoken` stream and the listener's `heard` stream for `seconds` after a
     warm-up; the delays of the clicks found in both."""
     harness.wait_for(lambda: speaker_page.evaluate(f"window.__probe.watchOnsets({spoken!r})"), 20, "A's microphone")
     harness.wait_for(lambda: listener_page.evaluate(f"window.__probe.watchOnsets({heard!r})"), 20, "B's return")
     time.sleep(WARM_UP_SECONDS + seconds)
-    start = (time.time() - seconds) * 1000
-    said = [at for at in speaker_page.evaluate(f"window.__probe.onsets[{spoken!r}]") if at >= start]
+    end = time.time() * 1000
+    said = [at for at in speaker_page.evaluate(f"window.__probe.onsets[{spoken!r}]") if at >= end - seconds * 1000]
+    # A click said just before the end is heard up to MAX_DELAY_MS later: wait for it too.
+    time.sleep(MAX_DELAY_MS / 1000)
     got = listener_page.evaluate(f"window.__probe.onsets[{heard!r}]")
-    return delays(said, got)
+    peaks = listener_page.evaluate(f"window.__probe.peaks[{heard!r}]")
+    return delays(said, got), missed_peaks(said, got, peaks)
+
+
+def missed_peaks(said: list[float], got: list[float], peaks: list[list[float]]) -> list[float]:
+    """For each click said but not paired, the loudest sample the listener heard in the
+    MAX_DELAY_MS after it: at the detector's threshold (0.2) or above, the click came and the
+    detector passed it over (the quiet before it too short); far below, it never came as a click."""
+    missed = [at for at in said if not any(0 <= time - at <= MAX_DELAY_MS for time in got)]
+    return [
+        round(max((peak for start, peak in peaks if 0 <= start - at <= MAX_DELAY_MS), default=0.0), 3) for at in missed
+    ]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -143,17 +163,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
 
 
-def summary(values: list[float], listener: dict | None) -> dict:
-    """The delays' p50/p95, and the listener's receive figures (its getStats: what its jitter
-    buffer held and aimed at, and the interarrival jitter it measured)."""
+def summary(values: list[float], listener: dict | None, missed: list[float]) -> dict:
+    """The delays' p50/p95, the clicks not paired (the peak heard after each), and the listener's
+    receive figures (its getStats: what its jitter buffer held and aimed at, and the
+    interarrival jitter it measured)."""
     listener = {key: round(value, 1) for key, value in (listener or {}).items()}
+    found = {"clicks": len(values), "missed_peaks": missed, "listener": listener}
     if not values:
-        return {"p50_ms": None, "p95_ms": None, "clicks": 0, "listener": listener}
+        return {"p50_ms": None, "p95_ms": None, **found}
     return {
         "p50_ms": round(harness.percentile(values, 0.5), 1),
         "p95_ms": round(harness.percentile(values, 0.95), 1),
-        "clicks": len(values),
-        "listener": listener,
+        **found,
     }
 
 
@@ -208,6 +229,7 @@ def run_figures(ours: dict, floor: dict, cpu: float, others: str | None) -> dict
         "direct_p95_ms": floor["p95_ms"],
         "others": others,
         "clicks": {"ours": ours["clicks"], "direct": floor["clicks"]},
+        "missed_peaks": {"ours": ours["missed_peaks"], "direct": floor["missed_peaks"]},
         "jitter_buffer_ms": {"ours": ours["listener"].get("held_ms"), "direct": floor["listener"].get("held_ms")},
         "listener": {"ours": ours["listener"], "direct": floor["listener"]},
         "wire": ours["wire"],
@@ -278,14 +300,14 @@ class Console:
         self.socket.close()
 
 
-def mixer_pid(event: Event) -> int | None:
-    """The embedded mixer child of the event (`manage.py mixer <event> …`), found in /proc."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                command = (entry / "cmdline").read_bytes().split(b"\0")
-                if b"mixer" in command and str(event.pk).encode() in command:
-                    return int(entry.name)
+def mixer_pid(server: harness.Server, event: Event) -> int | None:
+    """The event's embedded mixer (`manage.py mixer <event> …`), a child in the server's process
+    group: other sessions on the machine run mixers of their own for events of the same number."""
+    for pid in harness.group_members(server.process.pid):
+        with contextlib.suppress(OSError):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if command[2:4] == [b"mixer", str(event.pk).encode()]:
+                return pid
     return None
 
 
@@ -312,7 +334,7 @@ def measure_ours(
     peers = None
     try:
         console.command("go_live")
-        pid = harness.wait_for(lambda: mixer_pid(event), 30, "the event's mixer")
+        pid = harness.wait_for(lambda: mixer_pid(server, event), 30, "the event's mixer")
         idle = cpu_share(pid, IDLE_SECONDS)
         for context in contexts:
             context.add_init_script(PROBE)
@@ -329,7 +351,7 @@ def measure_ours(
         before, started = cpu_seconds(pid), time.monotonic()
         wire, since = WireWatch.start(), time.time()
         try:
-            delays_found = onsets_between(pages[0], "input", pages[1], "remote", seconds)
+            delays_found, missed = onsets_between(pages[0], "input", pages[1], "remote", seconds)
             busy = (cpu_seconds(pid) - before) / (time.monotonic() - started)
             peer_ports = udp_ports(peers.process.pid) if peers is not None else set()
             sent = wire.report(udp_ports(pid), since, peer_ports) if wire is not None else None
@@ -349,7 +371,7 @@ def measure_ours(
             context.close()
         # A show left live would get a mixer from every later server's watchdog (and its CPU).
         event.delete()
-    figures = summary(delays_found, buffered) | {"wire": sent, "peers_heard": heard, "mixer_a": speaker}
+    figures = summary(delays_found, buffered, missed) | {"wire": sent, "peers_heard": heard, "mixer_a": speaker}
     return figures, max(0.0, busy - idle) / count
 
 
@@ -435,8 +457,21 @@ def report_run(count: str, run: dict, write: Callable[[str], object]) -> None:
         f"arrival jitter {ours.get('jitter_ms')}) | direct {direct.get('held_ms')} ms (target "
         f"{direct.get('target_ms')}, arrival jitter {direct.get('jitter_ms')})"
     )
+    write(
+        f"      B's receiver: packets lost ours {ours.get('lost')}, direct {direct.get('lost')}; audio "
+        f"concealed ours {ours.get('concealments')} times, direct {direct.get('concealments')}; cut to "
+        f"catch up ours {ours.get('accelerated_ms')} ms, direct {direct.get('accelerated_ms')} ms"
+    )
+    missed = run["missed_peaks"]
+    write(
+        f"      clicks not paired, the peak B heard in the {MAX_DELAY_MS:.0f} ms after each (the detector's "
+        f"threshold 0.2): ours {missed['ours']} | direct {missed['direct']}"
+    )
     held = run["mixer_jitter_buffer_of_a"]
-    write(f"      the mixer's jitter buffer for A's voice: {held['buffer_ms']} ms at the end, {held['gaps']} gaps")
+    write(
+        f"      the mixer's jitter buffer for A's voice: held {held['buffer_ms']} ms past on time (its last "
+        f"second's mean), {held['gaps']} gaps"
+    )
     wire = run["wire"]
     if wire is None:
         write("      on the wire: not measured (a raw socket needs CAP_NET_RAW)")

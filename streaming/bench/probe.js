@@ -84,13 +84,15 @@
       .join("\r\n");
 
   // Wall-clock times (ms since the epoch) at which a stream's level rises through `threshold`
-  // after at least `quietMs` below it: the onsets of clicks.
+  // after at least `quietMs` below it: the onsets of clicks. Beside them, each block's start and
+  // peak (`probe.peaks`), to tell a click that never came from one the detector passed over.
   probe.watchOnsets = (which, threshold = 0.2, quietMs = 150) => {
     const stream = streamOf(which);
     if (!stream) return false;
     const ctx = context();
     const processor = ctx.createScriptProcessor(256, 1, 1);
     const onsets = [];
+    const peaks = [];
     let quietSince = -Infinity;
     let below = true;
     processor.onaudioprocess = (event) => {
@@ -99,8 +101,10 @@
       // The buffer's first sample, on the wall clock: this block's context time mapped through
       // the newest (context time, performance time) pair.
       const blockStart = performance.timeOrigin + stamp.performanceTime + (event.playbackTime - stamp.contextTime) * 1000;
+      let peak = 0;
       for (let i = 0; i < samples.length; i += 1) {
         const time = blockStart + (i / ctx.sampleRate) * 1000;
+        peak = Math.max(peak, Math.abs(samples[i]));
         if (Math.abs(samples[i]) >= threshold) {
           if (below && time - quietSince >= quietMs) onsets.push(time);
           below = false;
@@ -109,10 +113,12 @@
           below = true;
         }
       }
+      peaks.push([blockStart, peak]);
     };
     source(stream).connect(processor);
     processor.connect(ctx.destination); // a script processor runs only while connected
     (probe.onsets ||= {})[which] = onsets;
+    (probe.peaks ||= {})[which] = peaks;
     return true;
   };
 })();

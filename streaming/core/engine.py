@@ -425,10 +425,10 @@ class MixEngine:
 def _link(peer: PeerAudio) -> dict:
     """How a presenter's line reaches the mixer: their WebRTC peer while it delivers audio, else
     the WebSocket uplink; with the peer connection's figures (None until the adapter has them)
-    and the cushion the peer's jitter buffer holds."""
+    and how long the peer's jitter buffer held its frames past their on-time arrival."""
     stats = peer.stats
     figures = {name: _number(stats.get(name)) for name in ("rtt_ms", "jitter_ms", "loss_pct")}
-    buffer_ms = float(peer.inbound.cushion * TICK_SECONDS * 1000)
+    buffer_ms = round(peer.inbound.held * 1000, 1)
     return {"path": "webrtc" if peer.inbound.active() else "websocket", **figures, "buffer_ms": buffer_ms}
 
 

@@ -10,6 +10,7 @@ tick. Pure: threads and arrays, no Django, no network.
 from __future__ import annotations
 
 import collections
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +18,11 @@ from collections.abc import Callable
 import numpy as np
 
 from . import TICK_SECONDS
+from .jitter import ArrivalJitter
 from .lines import SILENCE_THRESHOLD, SILENT_AFTER_SAMPLES
 
+# A conversation cannot wait longer for a late voice: lateness beyond this is a gap, not a delay.
+LONGEST_WAIT_SECONDS = 0.08
 PRESENTER_PEER = "presenter"
 PRODUCER_PEER = "producer"
 # What a producer's monitor carries (`PeerAudio.monitor`): the program at bridge latency, the
@@ -28,39 +32,51 @@ LINE_MONITOR_PREFIX = "line:"
 
 
 class FrameQueue:
-    """A small adaptive jitter buffer of (channels, samples) float32 frames: pushed by one thread,
-    popped by the mix loop. It plays once `cushion` frames wait, and drops the oldest frame beyond
-    `capacity`, so a peer whose clock runs fast cannot build up delay.
+    """A peer's jitter buffer: (channels, samples) float32 frames of one tick, pushed by the WebRTC
+    loop as they arrive (with their media time, from the RTP timestamp), popped by the mix loop
+    once a tick. A frame waits as long as the line's measured arrival jitter asks
+    (streaming/core/jitter.py), and no longer:
 
-    The cushion is as small as the arrivals allow: it starts at `prefill` (one frame: on a quiet
-    network a frame waits less than a tick), grows by a frame at each underrun (the arrivals
-    jittered by more than it covered), up to `most`, and shrinks by one again after `relax_every`
-    pops without an underrun, never below `prefill`.
+    - it plays (and after an underrun plays again) once the oldest frame has waited, past the
+      moment it would have come were it as punctual as the most punctual of the last two seconds,
+      as long as the late ones among them came late (their 95th percentile; at most `longest`),
+      or once it is full: on calm arrivals the next tick plays it, and one frame waits at most;
+    - every `trim_every` pops, when each frame played in that while waited a tick or more beyond
+      that lateness, the surplus goes, oldest first, counted in `trimmed`: a burst, an underrun's
+      restart, or jitter that has calmed down leaves no standing delay;
+    - beyond `capacity` frames the oldest goes, counted in `dropped`: a peer whose clock runs
+      fast cannot build up delay.
 
-    A burst fills it up, and as frames then come as fast as they go, it would stay full: every
-    frame of the line late by the whole buffer. So it watches the fewest frames that waited over
-    each `trim_every` pops, and when even that is above the cushion, the cushion was never needed:
-    it drops the surplus (oldest first), a click's worth of audio for a lasting cut in delay."""
+    A frame pushed without a media time counts as on time (its arrival is its media time); one
+    stream is timed or not, never both."""
 
     def __init__(
-        self, *, prefill: int = 1, most: int = 4, capacity: int = 8, trim_every: int = 50, relax_every: int = 500
+        self,
+        *,
+        capacity: int = 6,
+        trim_every: int = 25,
+        longest: float = LONGEST_WAIT_SECONDS,
+        jitter: ArrivalJitter | None = None,
     ) -> None:
-        self.prefill = prefill
-        self.most = max(most, prefill)
-        self.cushion = prefill
+        if capacity < 2 or trim_every < 1 or longest < 0:
+            raise ValueError(
+                f"a jitter buffer needs room for two frames, a trim window, a wait: {capacity}, {trim_every}, {longest}"
+            )
+        self.jitter = jitter or ArrivalJitter()
         self.trim_every = trim_every
-        self.relax_every = relax_every
-        self._fewest = capacity
-        self._pops = 0
-        self._calm_pops = 0  # pops since the last underrun
-        self.trimmed = 0
-        self._frames: collections.deque[np.ndarray] = collections.deque(maxlen=capacity)
+        self.longest = longest
+        self._frames: collections.deque[tuple[np.ndarray, float]] = collections.deque(maxlen=capacity)
         self._lock = threading.Lock()
         self._playing = False
+        self._pops = 0
+        self._waits = 0.0  # the frames played this window: their waits past on time, summed
+        self._least_wait = math.inf  # and the shortest of them
+        self.held = 0.0  # the last window's mean wait past on time (seconds): what the buffer adds
         self.last_push = 0.0  # time.monotonic() of the newest frame, 0 before the first
         self.pushed = 0
         self.underruns = 0
         self.dropped = 0
+        self.trimmed = 0
         self.quiet_samples = 0  # since the last frame above the silence threshold
 
     @property
@@ -68,49 +84,65 @@ class FrameQueue:
         """Whether what arrives has been silence for longer than a line may be (as LineReader)."""
         return self.quiet_samples > SILENT_AFTER_SAMPLES
 
-    def push(self, frame: np.ndarray) -> None:
+    def __len__(self) -> int:
+        """The frames waiting."""
+        return len(self._frames)
+
+    def push(self, frame: np.ndarray, media_time: float | None = None, now: float | None = None) -> None:
+        """Take a frame arriving at `now` (time.monotonic()), of `media_time` seconds on the
+        sender's clock (None: on time)."""
+        now = time.monotonic() if now is None else now
         quiet = float(np.abs(frame).max()) <= SILENCE_THRESHOLD
         with self._lock:
             self.quiet_samples = self.quiet_samples + frame.shape[1] if quiet else 0
             if len(self._frames) == self._frames.maxlen:
                 self.dropped += 1
-            self._frames.append(frame)
+            media_time = now if media_time is None else media_time
+            self.jitter.arrived(now, media_time)
+            self._frames.append((frame, media_time))
             self.pushed += 1
-            self.last_push = time.monotonic()
+            self.last_push = now
 
-    def pop(self) -> np.ndarray | None:
-        """The next frame, or None while prefilling or on underrun (the caller plays silence)."""
+    def pop(self, now: float | None = None) -> np.ndarray | None:
+        """The next frame, or None while it must wait or on underrun (the caller plays silence)."""
+        now = time.monotonic() if now is None else now
         with self._lock:
+            if not self._frames:
+                if self._playing:  # a gap: count it, and wait for the late frame's lateness
+                    self._playing = False
+                    self.underruns += 1
+                return None
             if not self._playing:
-                if len(self._frames) < self.cushion:
+                # Full, it plays whatever the lateness: waiting longer would only drop frames.
+                if self._waited(now) < self.target() and len(self._frames) < self._frames.maxlen:
                     return None
                 self._playing = True
-            if self._frames:
-                self._watch_depth()
-                return self._frames.popleft()
-            # Empty: count the gap, widen the cushion and build it up before playing on.
-            self._playing = False
-            self.underruns += 1
-            self.cushion = min(self.most, self.cushion + 1)
-            self._calm_pops = 0
-            return None
+            self._watch_wait(now)
+            return self._frames.popleft()[0]
 
-    def _watch_depth(self) -> None:
-        """Count this pop; relax a cushion long unused; at the end of a window, trim a standing
-        surplus (the caller holds the lock)."""
-        self._calm_pops += 1
-        if self._calm_pops >= self.relax_every and self.cushion > self.prefill:
-            self.cushion -= 1
-            self._calm_pops = 0
-        self._fewest = min(self._fewest, len(self._frames))
+    def target(self) -> float:
+        """How long past on time a frame waits: the measured lateness, at most `longest`."""
+        return min(self.jitter.lateness(), self.longest)
+
+    def _waited(self, now: float) -> float:
+        """How long the oldest frame has waited past its on-time arrival (the caller holds the lock)."""
+        return now - self.jitter.on_time(self._frames[0][1])
+
+    def _watch_wait(self, now: float) -> None:
+        """Count the wait of the frame about to play; at the end of a window, trim what every frame
+        of it waited beyond the lateness, in whole frames, keeping the one to play."""
+        waited = self._waited(now)
+        self._waits += waited
+        self._least_wait = min(self._least_wait, waited)
         self._pops += 1
         if self._pops < self.trim_every:
             return
-        surplus = self._fewest - self.cushion
+        self.held = self._waits / self._pops
+        surplus = min(int((self._least_wait - self.target()) // TICK_SECONDS), len(self._frames) - 1)
         for _ in range(max(0, surplus)):
             self._frames.popleft()
             self.trimmed += 1
-        self._pops, self._fewest = 0, self._frames.maxlen
+        self._pops, self._waits, self._least_wait = 0, 0.0, math.inf
 
     def active(self, within: float = 25 * TICK_SECONDS) -> bool:
         """Whether frames arrived lately (half a second by default): the peer is speaking to us."""

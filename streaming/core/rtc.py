@@ -43,7 +43,8 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError
 from aiortc.utils import uint16_add
 
-from . import FRAME_SAMPLES, SAMPLE_RATE
+from . import FRAME_SAMPLES, SAMPLE_RATE, TICK_SECONDS
+from .jitter import RtpTimeline
 from .peers import PRESENTER_PEER, PeerAudio
 from .realtime import raise_priority
 
@@ -424,6 +425,7 @@ class InlineDecoding:
         self.decoder.layout = "stereo"
         self.decoder.sample_rate = SAMPLE_RATE
         self.inbound = InboundAudio()
+        self.timeline = RtpTimeline(SAMPLE_RATE)  # Opus's RTP clock is 48 kHz whatever it carries
         self._stopped: queue.SimpleQueue[None] = queue.SimpleQueue()
 
     def put(self, task: tuple | None) -> None:
@@ -431,14 +433,17 @@ class InlineDecoding:
             self._stopped.put(None)
             return
         _, encoded = task
+        # The packet's media time, from which the jitter buffer measures how late it came.
+        media_time = self.timeline.seconds(encoded.timestamp)
         try:
             frames = self.decoder.decode(av.Packet(encoded.data))
         except av.FFmpegError as error:  # one bad packet; the next decodes (the decoder keeps its state)
             log.warning("peer %s: a packet did not decode: %s", self.peer.peer_id, error)
             return
-        for frame in frames:
-            for samples in self.inbound.frames(frame):
-                self.peer.inbound.push(samples)
+        # A packet of other than one tick is cut into ticks, each a tick after the one before.
+        pieces = [samples for frame in frames for samples in self.inbound.frames(frame)]
+        for index, samples in enumerate(pieces):
+            self.peer.inbound.push(samples, media_time + index * TICK_SECONDS)
 
     def get(self) -> None:
         """The idle decoder thread's wait."""
