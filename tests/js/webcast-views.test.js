@@ -16,6 +16,7 @@ import {
   namesText,
   parseChapters,
   parseSlide,
+  playedOut,
   pollDelay,
   replayPosition,
   retryDelay,
@@ -95,6 +96,15 @@ test("the view follows the status, and the stream's own card while the live stre
   assert.equal(viewFor({ status: "ended" }, { ...playing, paused: true }), "ended");
   assert.equal(viewFor({ status: "live", hold: false }, { ...playing, card: stageCard(tag("Ada")), paused: true }),
     "live");
+});
+
+test("a closed live stream is played out once the playhead is within a second of its end", () => {
+  assert.equal(playedOut(true, 41.2, 42.0), true);
+  assert.equal(playedOut(true, 41.0, 42.0), true);
+  assert.equal(playedOut(true, 40.9, 42.0), false); // a stall with audio still to come: keep listening
+  assert.equal(playedOut(false, 42.0, 42.0), false); // the list is not closed: the show goes on
+  assert.equal(playedOut(true, 42.0, undefined), false); // no end known
+  assert.equal(playedOut(true, NaN, 42.0), false);
 });
 
 test("the countdown counts days, hours, minutes and seconds, then says it is about to start", () => {

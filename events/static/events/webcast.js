@@ -13,6 +13,7 @@ import {
   latencyText,
   namesText,
   parseChapters,
+  playedOut,
   pollDelay,
   retryDelay,
   viewFor,
@@ -30,6 +31,8 @@ const LABELS = { upcoming: "Upcoming", live: "Live now", hold: "Live now", ended
 let status = { status: root.dataset.view, hold: false, starts_at: root.dataset.startsAt };
 let source = null; // "live" or "replay": what the player was given
 let finished = false; // the live stream played to its end (EXT-X-ENDLIST)
+let closed = false; // the live playlist carried EXT-X-ENDLIST: the show is over, the ear may lag
+let edge = NaN; // where the closed live stream ends, in seconds on the media clock
 let hls = null;
 let attempt = 0; // failed loads in a row, for the back-off
 let retryTimer = null;
@@ -132,6 +135,7 @@ function load(url, kind) {
   hls = null;
   source = kind;
   finished = false;
+  closed = false;
   ranges = new Map();
   card = null;
   // Chrome answers "maybe" to canPlayType for HLS, so hls.js comes first when it can run.
@@ -152,6 +156,12 @@ function load(url, kind) {
     if (kind === "replay") {
       slides.replayLoaded(data.details);
       slides.renderTimeline([...ranges.values()]);
+    }
+    if (kind === "live" && !data.details.live && !closed) {
+      // The show is over: ask now whether the replay is ready, so it is there when the ear gets to the end.
+      closed = true;
+      edge = data.details.edge;
+      poll();
     }
     updateCard();
   };
@@ -257,11 +267,14 @@ audio.addEventListener("timeupdate", () => {
   if (source === "replay") markChapter();
   updateCard();
 });
-audio.addEventListener("ended", () => {
-  if (source !== "live") return;
+function finish() {
+  if (source !== "live" || finished) return;
   finished = true; // the live stream's ENDLIST: the thank-you, then the replay
   poll();
-});
+}
+audio.addEventListener("ended", finish);
+// A player waiting at the very end of a closed stream has heard it all, "ended" or not.
+audio.addEventListener("waiting", () => { if (playedOut(closed, audio.currentTime, edge)) finish(); });
 $("play").addEventListener("click", play);
 audio.addEventListener("playing", () => { $("play").hidden = true; }); // also when the native controls started it
 
