@@ -3,7 +3,8 @@
 // cacheable) is polled every few seconds; the viewer's own (mine.json) at start, after each of
 // their actions and, while one of their questions may still change, every little while.
 import {
-  askingId, mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
+  askingId, mineUnsettled, mineWithPublicStatus, nextDelay, pollView, questionBody, questionProblem, questionRows,
+  refusalText, statusText,
 } from "./audience-views.js";
 
 const AUDIENCE_MS = 5000;
@@ -242,6 +243,7 @@ if (urls.canAsk !== "true") {
 }
 follow(async () => {
   audience = await getJson(urls.audienceUrl);
+  mine = mineWithPublicStatus(mine, audience);
   render();
 }, AUDIENCE_MS);
 if (urls.canAsk === "true") {
