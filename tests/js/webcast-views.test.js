@@ -24,6 +24,7 @@ import {
   slideTimeline,
   stageCard,
   viewFor,
+  waitDelay,
 } from "../../events/static/events/webcast-views.js";
 
 const T0 = Date.parse("2026-12-07T10:00:00.000Z");
@@ -165,6 +166,10 @@ test("polls slow down while the stream carries the stage, quicken near the start
 
 test("a failed stream is retried with a back-off that stops growing at 15 s", () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 10].map(retryDelay), [1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+});
+
+test("a live playlist not written yet is asked for again at most 4 s later", () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 10].map(waitDelay), [1000, 2000, 4000, 4000, 4000, 4000]);
 });
 
 const FILES = "0123456789abcdef";

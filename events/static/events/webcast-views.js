@@ -190,6 +190,12 @@ export function retryDelay(attempt) {
   return Math.min(15000, 1000 * 2 ** Math.max(0, attempt));
 }
 
+/** Back-off for a live playlist not written yet (the show went live and its mixer is starting):
+ * 1, 2, then 4 s at most, so a viewer who came early hears the opening words, not a late retry's. */
+export function waitDelay(attempt) {
+  return Math.min(4000, retryDelay(attempt));
+}
+
 /** How far behind live the listener is, quietly: the wall clock less the program date-time being
  * heard (the mixer stamps each segment with the wall-clock time its first sample was mixed), as
  * "2.1 s behind live", or "" when unknown or not believable (this device's clock is off by more

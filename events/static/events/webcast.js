@@ -18,6 +18,7 @@ import {
   retryDelay,
   viewFor,
   VIEWS,
+  waitDelay,
   withCatchUp,
 } from "./webcast-views.js";
 import { createSlides } from "./webcast-slides.js";
@@ -178,14 +179,13 @@ function load(url, kind) {
       hls.recoverMediaError();
       return;
     }
-    const delay = retryDelay(attempt++);
     if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR || data.details === Hls.ErrorDetails.MANIFEST_PARSING_ERROR) {
       // The first segment may not be written yet, and hls.js never retries a missing manifest.
       note("Waiting for the stream…");
-      retryTimer = setTimeout(() => { if (mine === hls) load(url, kind); }, delay);
+      retryTimer = setTimeout(() => { if (mine === hls) load(url, kind); }, waitDelay(attempt++));
     } else {
       note("Reconnecting…");
-      retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, delay);
+      retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, retryDelay(attempt++));
     }
   });
   pass.ready.then((granted) => {
