@@ -213,7 +213,8 @@ $("poll-form").addEventListener("submit", async (event) => {
 
 async function refreshMine() {
   try {
-    mine = await getJson(urls.mineUrl);
+    // Its answer may be older than the shared list's newest: a question let through there stays so.
+    mine = mineWithPublicStatus(await getJson(urls.mineUrl), audience);
     render();
   } catch {
     // Kept as it was; the next action or refresh tries again.
