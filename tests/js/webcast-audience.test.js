@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import test from "node:test";
 
 import {
-  askingId, mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
+  askingId, mineUnsettled, mineWithPublicStatus, nextDelay, pollView, questionBody, questionProblem, questionRows,
+  refusalText, statusText,
 } from "../../events/static/events/audience-views.js";
 
 const LIMITS = { text: 500, name: 80 };
@@ -71,6 +72,31 @@ test("the viewer's list is refreshed only while a question may still change", ()
   assert.equal(mineUnsettled({ questions: [{ status: "answered" }, { status: "pending" }] }), true);
   assert.equal(statusText("pending"), "waiting for the moderators");
   assert.equal(statusText("dismissed"), "not selected");
+});
+
+test("the viewer's pending question shows let through as soon as the shared list has it", () => {
+  const mine = {
+    questions: [
+      { id: "q1", text: "Why?", status: "pending", votes: 0 },
+      { id: "q2", text: "When?", status: "pending", votes: 0 },
+      { id: "q3", text: "How?", status: "answered", votes: 2 },
+    ],
+    upvoted: ["q9"],
+    answers: { p1: 2 },
+  };
+  const audience = { questions: [{ id: "q1", text: "Why?", status: "on_screen", votes: 1, name: "" },
+    { id: "q3", text: "How?", status: "on_screen", votes: 2, name: "" }] };
+  assert.deepEqual(mineWithPublicStatus(mine, audience), {
+    questions: [
+      { id: "q1", text: "Why?", status: "on_screen", votes: 0 }, // let through: the shared list says so
+      { id: "q2", text: "When?", status: "pending", votes: 0 }, // not in the shared list: still waiting
+      { id: "q3", text: "How?", status: "answered", votes: 2 }, // the shared list is older: kept as it is
+    ],
+    upvoted: ["q9"],
+    answers: { p1: 2 },
+  });
+  assert.deepEqual(mineWithPublicStatus(mine, null), mine);
+  assert.deepEqual(mineWithPublicStatus({ questions: [], upvoted: [], answers: {} }, audience).questions, []);
 });
 
 test("refusals are told in the server's words, and failing polls back off up to eight times", () => {

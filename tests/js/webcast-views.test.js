@@ -16,6 +16,7 @@ import {
   namesText,
   parseChapters,
   parseSlide,
+  playedOut,
   pollDelay,
   replayPosition,
   retryDelay,
@@ -23,6 +24,7 @@ import {
   slideTimeline,
   stageCard,
   viewFor,
+  waitDelay,
 } from "../../events/static/events/webcast-views.js";
 
 const T0 = Date.parse("2026-12-07T10:00:00.000Z");
@@ -97,6 +99,15 @@ test("the view follows the status, and the stream's own card while the live stre
     "live");
 });
 
+test("a closed live stream is played out once the playhead is within a second of its end", () => {
+  assert.equal(playedOut(true, 41.2, 42.0), true);
+  assert.equal(playedOut(true, 41.0, 42.0), true);
+  assert.equal(playedOut(true, 40.9, 42.0), false); // a stall with audio still to come: keep listening
+  assert.equal(playedOut(false, 42.0, 42.0), false); // the list is not closed: the show goes on
+  assert.equal(playedOut(true, 42.0, undefined), false); // no end known
+  assert.equal(playedOut(true, NaN, 42.0), false);
+});
+
 test("the countdown counts days, hours, minutes and seconds, then says it is about to start", () => {
   assert.equal(countdownText(T0, T0 - (2 * 86400 + 3 * 3600 + 4 * 60) * 1000), "Starts in 2 days 3 h 4 min");
   assert.equal(countdownText(T0, T0 - 86400 * 1000), "Starts in 1 day 0 h 0 min");
@@ -155,6 +166,10 @@ test("polls slow down while the stream carries the stage, quicken near the start
 
 test("a failed stream is retried with a back-off that stops growing at 15 s", () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 10].map(retryDelay), [1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+});
+
+test("a live playlist not written yet is asked for again at most 4 s later", () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 10].map(waitDelay), [1000, 2000, 4000, 4000, 4000, 4000]);
 });
 
 const FILES = "0123456789abcdef";

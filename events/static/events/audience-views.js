@@ -21,6 +21,18 @@ export function mineUnsettled(mine) {
   return (mine?.questions || []).some((question) => UNSETTLED.has(question.status));
 }
 
+// The viewer's own list with what the shared one already shows: a question of theirs still
+// pending there but let through here (approved, on screen or answered) takes its public status,
+// so the viewer sees it at the shared list's next refresh, not at their own list's slower one.
+// Only pending ones: the shared list may be a few seconds older than their own.
+export function mineWithPublicStatus(mine, audience) {
+  const shown = new Map((audience?.questions || []).map((question) => [question.id, question.status]));
+  const questions = (mine?.questions || []).map((question) => (
+    question.status === "pending" && shown.has(question.id) ? { ...question, status: shown.get(question.id) } : question
+  ));
+  return { ...mine, questions };
+}
+
 // Why a question cannot be sent as typed, or null. The server checks the same (and says so).
 export function questionProblem(text, name, limits) {
   const trimmed = text.trim();

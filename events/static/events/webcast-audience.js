@@ -3,7 +3,8 @@
 // cacheable) is polled every few seconds; the viewer's own (mine.json) at start, after each of
 // their actions and, while one of their questions may still change, every little while.
 import {
-  askingId, mineUnsettled, nextDelay, pollView, questionBody, questionProblem, questionRows, refusalText, statusText,
+  askingId, mineUnsettled, mineWithPublicStatus, nextDelay, pollView, questionBody, questionProblem, questionRows,
+  refusalText, statusText,
 } from "./audience-views.js";
 
 const AUDIENCE_MS = 5000;
@@ -212,7 +213,8 @@ $("poll-form").addEventListener("submit", async (event) => {
 
 async function refreshMine() {
   try {
-    mine = await getJson(urls.mineUrl);
+    // Its answer may be older than the shared list's newest: a question let through there stays so.
+    mine = mineWithPublicStatus(await getJson(urls.mineUrl), audience);
     render();
   } catch {
     // Kept as it was; the next action or refresh tries again.
@@ -242,6 +244,7 @@ if (urls.canAsk !== "true") {
 }
 follow(async () => {
   audience = await getJson(urls.audienceUrl);
+  mine = mineWithPublicStatus(mine, audience);
   render();
 }, AUDIENCE_MS);
 if (urls.canAsk === "true") {

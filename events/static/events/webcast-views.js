@@ -165,6 +165,17 @@ export function parseChapters(document) {
   return list.filter((c) => Number.isFinite(c?.start) && Number.isFinite(c?.end) && typeof c?.title === "string");
 }
 
+/** Seconds short of the stream's end at which a player that stalls has played all there is: the
+ * last frames of a closed live stream may never be decoded into an "ended" event (a player that
+ * fell behind on a busy device waits at a gap hls.js does not jump once the list is closed). */
+export const END_SLACK_S = 1;
+
+/** Whether a closed live stream (EXT-X-ENDLIST seen) has been played out: the playhead `position`
+ * within END_SLACK_S of the stream's end `edge` (seconds on the media clock). */
+export function playedOut(closed, position, edge) {
+  return Boolean(closed) && Number.isFinite(position) && Number.isFinite(edge) && position >= edge - END_SLACK_S;
+}
+
 /** Milliseconds until the next status poll, or null to stop. While live the stream carries the
  * stage, so the poll only has to notice the end; near the start it quickens so nobody waits. */
 export function pollDelay(view, startsAt, now) {
@@ -177,6 +188,12 @@ export function pollDelay(view, startsAt, now) {
 /** Back-off for reloading a stream that failed: 1, 2, 4, 8, then 15 s at most. */
 export function retryDelay(attempt) {
   return Math.min(15000, 1000 * 2 ** Math.max(0, attempt));
+}
+
+/** Back-off for a live playlist not written yet (the show went live and its mixer is starting):
+ * 1, 2, then 4 s at most, so a viewer who came early hears the opening words, not a late retry's. */
+export function waitDelay(attempt) {
+  return Math.min(4000, retryDelay(attempt));
 }
 
 /** How far behind live the listener is, quietly: the wall clock less the program date-time being

@@ -13,10 +13,12 @@ import {
   latencyText,
   namesText,
   parseChapters,
+  playedOut,
   pollDelay,
   retryDelay,
   viewFor,
   VIEWS,
+  waitDelay,
   withCatchUp,
 } from "./webcast-views.js";
 import { createSlides } from "./webcast-slides.js";
@@ -30,6 +32,8 @@ const LABELS = { upcoming: "Upcoming", live: "Live now", hold: "Live now", ended
 let status = { status: root.dataset.view, hold: false, starts_at: root.dataset.startsAt };
 let source = null; // "live" or "replay": what the player was given
 let finished = false; // the live stream played to its end (EXT-X-ENDLIST)
+let closed = false; // the live playlist carried EXT-X-ENDLIST: the show is over, the ear may lag
+let edge = NaN; // where the closed live stream ends, in seconds on the media clock
 let hls = null;
 let attempt = 0; // failed loads in a row, for the back-off
 let retryTimer = null;
@@ -132,6 +136,7 @@ function load(url, kind) {
   hls = null;
   source = kind;
   finished = false;
+  closed = false;
   ranges = new Map();
   card = null;
   // Chrome answers "maybe" to canPlayType for HLS, so hls.js comes first when it can run.
@@ -153,6 +158,12 @@ function load(url, kind) {
       slides.replayLoaded(data.details);
       slides.renderTimeline([...ranges.values()]);
     }
+    if (kind === "live" && !data.details.live && !closed) {
+      // The show is over: ask now whether the replay is ready, so it is there when the ear gets to the end.
+      closed = true;
+      edge = data.details.edge;
+      poll();
+    }
     updateCard();
   };
   hls.on(Hls.Events.LEVEL_LOADED, tags);
@@ -168,14 +179,13 @@ function load(url, kind) {
       hls.recoverMediaError();
       return;
     }
-    const delay = retryDelay(attempt++);
     if (data.details === Hls.ErrorDetails.MANIFEST_LOAD_ERROR || data.details === Hls.ErrorDetails.MANIFEST_PARSING_ERROR) {
       // The first segment may not be written yet, and hls.js never retries a missing manifest.
       note("Waiting for the stream…");
-      retryTimer = setTimeout(() => { if (mine === hls) load(url, kind); }, delay);
+      retryTimer = setTimeout(() => { if (mine === hls) load(url, kind); }, waitDelay(attempt++));
     } else {
       note("Reconnecting…");
-      retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, delay);
+      retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, retryDelay(attempt++));
     }
   });
   pass.ready.then((granted) => {
@@ -257,11 +267,14 @@ audio.addEventListener("timeupdate", () => {
   if (source === "replay") markChapter();
   updateCard();
 });
-audio.addEventListener("ended", () => {
-  if (source !== "live") return;
+function finish() {
+  if (source !== "live" || finished) return;
   finished = true; // the live stream's ENDLIST: the thank-you, then the replay
   poll();
-});
+}
+audio.addEventListener("ended", finish);
+// A player waiting at the very end of a closed stream has heard it all, "ended" or not.
+audio.addEventListener("waiting", () => { if (playedOut(closed, audio.currentTime, edge)) finish(); });
 $("play").addEventListener("click", play);
 audio.addEventListener("playing", () => { $("play").hidden = true; }); // also when the native controls started it
 
