@@ -162,6 +162,9 @@ test("polls slow down while the stream carries the stage, quicken near the start
   assert.equal(pollDelay("upcoming", T0, T0 - 60000), 2000);
   assert.equal(pollDelay("ended", T0, T0), 3000);
   assert.equal(pollDelay("replay", T0, T0), null);
+  // A replay whose chapters or download are still being written is asked about again.
+  assert.equal(pollDelay("replay", T0, T0, true), 5000);
+  assert.equal(pollDelay("live", T0, T0, true), 15000);
 });
 
 test("a failed stream is retried with a back-off that stops growing at 15 s", () => {

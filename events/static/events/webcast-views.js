@@ -176,10 +176,16 @@ export function playedOut(closed, position, edge) {
   return Boolean(closed) && Number.isFinite(position) && Number.isFinite(edge) && position >= edge - END_SLACK_S;
 }
 
+/** How long a replay page keeps asking for the extras (chapters, download) the mixer writes after
+ * it closed the replay's playlist: a long show's download takes a while to remux, and a show whose
+ * extras failed must not be asked about forever. */
+export const REPLAY_EXTRAS_MS = 600000;
+
 /** Milliseconds until the next status poll, or null to stop. While live the stream carries the
- * stage, so the poll only has to notice the end; near the start it quickens so nobody waits. */
-export function pollDelay(view, startsAt, now) {
-  if (view === "replay") return null;
+ * stage, so the poll only has to notice the end; near the start it quickens so nobody waits. In
+ * the replay it stops, unless the replay's extras are still due (`extrasDue`). */
+export function pollDelay(view, startsAt, now, extrasDue = false) {
+  if (view === "replay") return extrasDue ? 5000 : null;
   if (view === "live" || view === "hold") return 15000;
   if (view === "ended") return 3000;
   return startsAt - now < 120000 ? 2000 : 10000;

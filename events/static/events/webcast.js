@@ -15,6 +15,7 @@ import {
   parseChapters,
   playedOut,
   pollDelay,
+  REPLAY_EXTRAS_MS,
   retryDelay,
   viewFor,
   VIEWS,
@@ -41,6 +42,8 @@ let ranges = new Map(); // the stream's stage tags seen so far, by ID
 let card = null;
 let shown = ""; // what the stage card last rendered, so screen readers hear only changes
 let chapters = [];
+let chaptersUrl = null; // the chapters loaded, once the status named them
+let replaySince = 0; // when the player was given the replay
 let pollTimer = null;
 const slides = createSlides({ base: root.dataset.slidesUrl, audio });
 
@@ -242,12 +245,26 @@ function act() {
   const view = currentView();
   if (view === "replay" && source !== "replay" && status.replay) {
     load(status.replay, "replay");
-    if (status.chapters) loadChapters(status.chapters);
-    const download = $("download");
-    download.hidden = !status.download;
-    if (status.download) download.href = status.download;
+    replaySince = Date.now();
   }
+  if (source === "replay") showExtras();
   render();
+}
+
+// The replay plays as soon as its playlist is closed; its chapters and download come a little
+// later (the mixer writes them next), each shown when the status first names it.
+function showExtras() {
+  if (status.chapters && chaptersUrl !== status.chapters) {
+    chaptersUrl = status.chapters;
+    loadChapters(chaptersUrl);
+  }
+  const download = $("download");
+  download.hidden = !status.download;
+  if (status.download) download.href = status.download;
+}
+
+function extrasDue() {
+  return source === "replay" && !(status.chapters && status.download) && Date.now() - replaySince < REPLAY_EXTRAS_MS;
 }
 
 async function poll() {
@@ -259,7 +276,7 @@ async function poll() {
     // A failed poll is retried on the next one; the player keeps playing meanwhile.
   }
   act();
-  const delay = pollDelay(currentView(), Date.parse(status.starts_at), Date.now());
+  const delay = pollDelay(currentView(), Date.parse(status.starts_at), Date.now(), extrasDue());
   if (delay !== null) pollTimer = setTimeout(poll, delay);
 }
 
