@@ -118,6 +118,11 @@ else:
         # needs a connection tries again at once.
         "reconnect_timeout": 2.0,
     }
+    # A statement run this many times on a connection is prepared there (Django turns preparing off;
+    # psycopg's default). Django's cursors bind on the client and are never prepared; the
+    # one-statement registration binds on the server (events/registration_insert.py). Connections
+    # are the process's own pool's, never a transaction-mode pooler's, which would lose them.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads a web process runs sync views on (config/django_http.py), each with its database
 # connection while it serves a request: no more than DATABASE_POOL_MAX scaled out.

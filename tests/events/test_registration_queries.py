@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from events.models import OutboxMail, Registration
-from tests.events.helpers import make_event
+from tests.events.helpers import make_event, new_registrations
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_modes]
 
@@ -33,6 +33,21 @@ def test_a_registration_is_one_statement_on_postgresql_and_one_short_transaction
     registration = Registration.objects.get(event=event, email="ada@example.com")
     assert list(OutboxMail.objects.filter(registration=registration).values_list("kind", flat=True)) == ["confirmed"]
 
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one statement is PostgreSQL's")
+def test_the_one_statement_is_prepared_on_a_connection_that_ran_it_five_times():
+    event = make_event()
+    new_registrations(event, 4)  # one connection: no request ends in between to give it back
+    assert _prepared_registrations() == 0
+    new_registrations(event, 2, start=4)
+    assert _prepared_registrations() == 1
+    assert event.registrations.count() == OutboxMail.objects.filter(registration__event=event).count() == 6
+
+
+def _prepared_registrations() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'WITH registration AS%%'")
+        return cursor.fetchone()[0]
 
 
 # Claim the due mail (its due time moved on, so no other relay takes it), then send it and mark it sent.
