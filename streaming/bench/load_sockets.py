@@ -55,6 +55,7 @@ class Socket:
         self.producer = client.get("producer", False)
         self.connection = None
         self.version: int | None = None
+        self.awaiting_snapshot = False
         self.synced = asyncio.Event()
         self.lost = asyncio.Event()
         self.answers: dict[str, asyncio.Future] = {}
@@ -64,6 +65,7 @@ class Socket:
         kind = message.get("type")
         if kind == "snapshot":
             self.version = message["state"]["version"]
+            self.awaiting_snapshot = False
             self.synced.set()
         elif kind == "delta" and self.version is not None:
             if message["base"] == self.version:
@@ -71,7 +73,11 @@ class Socket:
                 self.run.delivered(message["version"], arrived)
             elif message["version"] > self.version:
                 self.run.gaps += 1
-                self.connection.send_text(json.dumps({"type": "snapshot"}))
+                # As the page (socket.js, requestSnapshot): one request until the snapshot comes. One
+                # per delta after a gap flooded the socket's allowance, and the server closed it.
+                if not self.awaiting_snapshot:
+                    self.awaiting_snapshot = True
+                    self.connection.send_text(json.dumps({"type": "snapshot"}))
         elif kind in ("ack", "refused"):
             answer = self.answers.pop(message.get("client_id"), None)
             if answer is not None and not answer.done():
@@ -82,6 +88,7 @@ class Socket:
         self.synced.clear()
         self.lost.clear()
         self.version = None
+        self.awaiting_snapshot = False
         began = time.monotonic()
         self.connection = await open_client(self.run.base, self.path, self.headers, self.on_text)
         self.connection.connection_lost = self._lost(self.connection.connection_lost)
