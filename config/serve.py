@@ -8,7 +8,8 @@ Three differences from plain `daphne`:
   the rate limiter); without it --proxy-headers is refused, because daphne would then take that
   header from anyone who can reach it;
 - like runserver, it refuses to start while a system check reports an error (PLAIN_HTTP on a
-  public host, say).
+  public host, say);
+- autobahn's per-connection debug text is not made unless written (config/autobahn_logs.py).
 """
 
 import os
@@ -20,6 +21,7 @@ from daphne.server import Server
 from django.conf import settings
 from django.core import checks
 
+from config.autobahn_logs import defer_debug_formatting
 from events.access import redact_keys
 
 PROXY_HEADERS = "--proxy-headers"
@@ -51,6 +53,7 @@ class Command(CommandLineInterface):
                      "instead, and let only the proxy reach this server.")
         if settings.BEHIND_PROXY and PROXY_HEADERS not in args:
             args.insert(0, PROXY_HEADERS)
+        defer_debug_formatting()
         super().run(args)
 
     def load_asgi_app(self, asgi_app_path: str):

@@ -27,6 +27,7 @@ from stage.contract.fields import is_clean_text
 from stage.contract.signals import is_session, is_signal, monitor_choice, validate_signal
 from stage.direct import prepared_writer
 from stage.projections import CONSOLE, console_view, conversation, greenroom_view
+from stage.shared_reads import SharedReads
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ STAGE_UNAVAILABLE = {
 # A client asks for a snapshot when it sees a gap; more often than this, the requests are
 # answered together by one snapshot when the second is up.
 SNAPSHOT_INTERVAL_SECONDS = 1.0
+# The sockets of an event asking at once (a dead server's, reconnecting here) share reads; the
+# state and audit they get are shared too, and only read.
+_snapshots = SharedReads(lambda event_id: database_sync_to_async(store.snapshot_with_audit)(event_id))
 
 
 class StageSocketConsumer(AdmittedSocket):
@@ -177,7 +181,7 @@ class StageSocketConsumer(AdmittedSocket):
         self.synced = False
         self.last_snapshot = time.monotonic()
         try:
-            state, audit = await database_sync_to_async(store.snapshot_with_audit)(self.event_id)
+            state, audit = await _snapshots.get(self.event_id)
         except DatabaseError:
             log.warning("stage %s: no snapshot for %s, the database is down; closed", self.event_id, self.actor)
             with contextlib.suppress(Exception):  # what it undoes may need the database too

@@ -34,6 +34,7 @@ from stage.consumers import StageSocketConsumer
 from stage.contract.commands import PRESENTER, SYSTEM, presenter_actor
 from stage.groups import presenter_group
 from stage.projections import GREENROOM
+from stage.shared_reads import SharedReads
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,23 @@ DROP_RETRY_FIRST_SECONDS = 0.5
 DROP_RETRY_LONGEST_SECONDS = 5.0
 
 
-@database_sync_to_async
-def admitted_presenter(event_id: int, presenter_pk: int, key: str) -> str | None:
+def _roster(event_id: int) -> dict[int, tuple[str, str]]:
+    """The event's presenters as the links name them: id → (access key, stage id)."""
+    presenters = Presenter.objects.filter(event_id=event_id).only("pk", "access_key")
+    return {presenter.pk: (presenter.access_key, presenter.line_id) for presenter in presenters}
+
+
+# The green rooms of an event opening at once (a dead server's, reconnecting here) share one read
+# of its roster, begun after each asked: a link revoked before it asked is never admitted.
+_rosters = SharedReads(lambda event_id: database_sync_to_async(_roster)(event_id))
+
+
+async def admitted_presenter(event_id: int, presenter_pk: int, key: str) -> str | None:
     """The stage id of the presenter this link belongs to, or None for a wrong or revoked link."""
-    presenter = Presenter.objects.filter(pk=presenter_pk, event_id=event_id).first()
-    if presenter is None or not access_key_matches(presenter.access_key, key):
+    found = (await _rosters.get(event_id)).get(presenter_pk)
+    if found is None or not access_key_matches(found[0], key):
         return None
-    return presenter.line_id
+    return found[1]
 
 
 REVOKED = Refusal("revoked", "This link was revoked.")

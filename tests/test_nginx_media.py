@@ -53,13 +53,14 @@ def nginx_conf(folder: Path, site_conf: Path) -> str:
 
 
 @contextmanager
-def running_nginx(folder: Path, upstream: str):
-    """nginx on a free loopback port, configured by `manage.py nginx_config` to proxy to `upstream`; its port."""
+def running_nginx(folder: Path, upstream: str, socket_upstreams: tuple[str, ...] = ()):
+    """nginx on a free loopback port, configured by `manage.py nginx_config` to proxy to `upstream`
+    (and the daphnes' paths to `socket_upstreams`, if any); its port."""
     folder.mkdir()
     port = free_port()
     site_conf = folder / "webcast.conf"
     call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf),
-                 cache_dir=str(folder / "cache"))
+                 cache_dir=str(folder / "cache"), socket_upstream=list(socket_upstreams) or None)
     assert site_conf.stat().st_mode & 0o777 == 0o600
     (folder / "nginx.conf").write_text(nginx_conf(folder, site_conf))
     process = subprocess.Popen(
@@ -300,3 +301,20 @@ def test_nginx_sends_a_blocking_reload_to_the_origin_once_for_everyone_waiting_f
     # A reload refused at the origin (too far ahead, malformed) is refused through nginx too.
     for refused in ("_HLS_msn=9", "_HLS_msn=", "_HLS_part=1", "x=1&_HLS_msn=two"):
         assert answer(ask(port, f"/hls/7/live.m3u8?{refused}", cookie))[0] == 400, refused
+
+
+def test_a_renewal_no_daphne_answers_is_answered_by_the_page_servers(tmp_path, hls_root, live_server, event, producer):
+    """One daphne dead (refuses), the other starved (takes the connection, never answers): the
+    renewal, which changes nothing, goes on to the page servers' Django, within nginx's 2 s for a
+    daphne."""
+    dead = f"127.0.0.1:{free_port()}"
+    with socket.socket() as starved:
+        starved.bind(("127.0.0.1", 0))
+        starved.listen(16)  # the kernel completes the handshakes; nobody reads
+        daphnes = (dead, f"127.0.0.1:{starved.getsockname()[1]}")
+        with running_nginx(tmp_path / "nginx", live_server.url.removeprefix("http://"), daphnes) as port:
+            began = time.monotonic()
+            value = pass_through_nginx(port, producer, event.pk)
+            took = time.monotonic() - began
+    assert passes.admits(value, event.pk)
+    assert 2 <= took < 9

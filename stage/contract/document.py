@@ -27,6 +27,7 @@ from stage.contract.limits import (
     WARN_SECONDS,
 )
 from stage.contract.messages import MESSAGES
+from stage.contract.reconnect import FIRST_SECONDS, MOST_SECONDS
 from stage.contract.signals import MAX_SDP_LENGTH, MAX_SESSION_LENGTH, MONITOR_CHOICES, SIGNALS
 from stage.sources.checks import FORMATS, MAX_SOURCE_LENGTH
 
@@ -62,6 +63,8 @@ def contract_document() -> dict:
             "option": MAX_OPTION_LENGTH,
         },
         "clock": {"warn_seconds": WARN_SECONDS, "warn_fraction": WARN_FRACTION},
+        # A stage socket's wait before connecting again (stage/contract/reconnect.py).
+        "reconnect": {"first_ms": round(FIRST_SECONDS * 1000), "most_ms": round(MOST_SECONDS * 1000)},
         # Each audience's messages and who makes them (the server, or the mixer's reports).
         "messages": {
             audience: {kind: spec.origin for kind, spec in specs.items()} for audience, specs in MESSAGES.items()

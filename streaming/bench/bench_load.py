@@ -57,6 +57,7 @@ from streaming.bench.bench_audience import follow_newest, newest
 from streaming.bench.process_cpu import Sampler
 from streaming.core import media_pass
 from streaming.scaleout.plan import NGINX
+from streaming.scaleout.running import RunningPlatform
 
 PRODUCER_SHARE = 20
 ROSTER = 100
@@ -122,49 +123,23 @@ def run_with(options: dict, write: Callable[[str], object]) -> dict:
     return result
 
 
-class Platform:
+class Platform(RunningPlatform):
     """`manage.py scaleout` on the database and Redis this process uses, its output in `log`."""
 
     def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self.port = harness.free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "scaleout.log"
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "scaleout", "--port", str(self.port), "--backend-port", "0"],
-                cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
+        super().__init__(workdir / "scaleout.log", env)
 
     def wait_ready(self) -> None:
-        def ready() -> bool:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"scaleout exited:\n{self.text()[-3000:]}")
-            return bool(re.search(r"scaleout +\| ready: ", self.text()))
-
-        harness.wait_for(ready, 180, "the platform to answer through nginx", every=0.2)
+        super().wait_ready(180)
         # "ready" is a page through nginx; the daphnes may still be starting on a busy machine.
         daphnes = [name for name in self.pids() if name.startswith("sockets-")]
         harness.wait_for(lambda: all(answers(self.socket_port(name)) for name in daphnes), 120, "the daphnes")
 
-    def pids(self) -> dict[str, int]:
-        """The newest pid of every supervised process (a restarted one has a new one)."""
-        return {name: int(pid) for name, pid in re.findall(r"scaleout +\| started (\S+) \(pid (\d+)\)", self.text())}
-
     def socket_port(self, name: str) -> int:
-        """The port daphne `name` (sockets-N) listens on, from the nginx site scaleout wrote."""
+        """The port daphne `name` (sockets-N) listens on, from its command line."""
         pid = self.pids()[name]
         command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         return int(command[command.index(b"-p") + 1])
-
-    def stop(self) -> None:
-        leftover = self.pids()
-        harness.stop_group(self.process, timeout=90)  # the supervisor stops its processes, last started first
-        for pid in leftover.values():  # only if it could not
-            with suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
 
 
 def established(port: int) -> int:
@@ -465,8 +440,11 @@ def summarise(result: dict) -> dict:
     never_back = {drop["socket"] for drop in own if drop["back"] is None}
     others = [drop for drop in drops if not the_killed(drop["dropped"])]
     # A command whose socket closed under it was never acknowledged (the producer sends it
-    # again); the killed daphne's own, unless it happened at another time.
-    cut_off = [c for c in sockets["unanswered"] if c["why"] == "socket closed" and the_killed(c["sent"])]
+    # again); the killed daphne's own when the socket closed with the kill (as its drops are told
+    # by when they dropped: a command sent just before the kill is cut off by it too), an error
+    # when it closed at another time.
+    cut_off = [c for c in sockets["unanswered"]
+               if c["why"] == "socket closed" and the_killed(c.get("closed", c["sent"]))]
     errors = {
         "socket connects": len(sockets["failed_connects"]),
         "socket drops": len(others),

@@ -2,8 +2,9 @@
 
 Opens every socket of the plan (a JSON file) through nginx and keeps it as a page does: it follows
 the stage (snapshot, then deltas; a gap asks for a snapshot), and when its connection drops it
-connects again with the page's back-off (operator/static/operator/socket.js: 0.25 s doubling to
-2 s) until a snapshot comes. The producers' consoles among them change the show every
+connects again with the page's back-off (operator/static/operator/socket.js, by the rule of
+stage/contract/reconnect.py: a random wait up to a bound doubling from 0.5 s to 8 s, the first
+before the first attempt) until a snapshot comes. The producers' consoles among them change the show every
 `command_every` seconds (preview a presenter, take), each command named by a client id; a
 `stale_version` refusal (another producer was first) is sent again at the version it names, and
 a take whose preview another producer's take emptied meanwhile is a race lost, not an error.
@@ -13,7 +14,7 @@ Prints one JSON object at the end: every drop and reconnection with its time on 
 the time of the kill), the commands acknowledged as applied (by client id, for the audit log), the refused
 and the unanswered, and latencies: socket connect (to the snapshot), command (send to ack), fan-out
 (send to each socket's delta). Imports nothing of Django; the socket is stage/bench/load.py's
-minimal RFC 6455 client.
+minimal RFC 6455 client, and the back-off the contract's (pure, no Django either).
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ import contextlib
 import itertools
 import json
 import os
+import random
 import sys
 import time
 
 from stage.bench.load import CLOSE, client_frame, open_client
+from stage.contract.reconnect import reconnect_delay
 
 # Sockets opened at once at the start: people arrive over minutes, not all in one second (a
 # storm of a thousand upgrades times out daphne's handshakes on a busy machine; the storm after
 # the kill is the drill's, and half as big).
 CONNECT_BATCH = 10
-FIRST_RETRY, MOST_RETRY = 0.25, 2.0  # socket.js's back-off
 ANSWER_SECONDS = 10.0
 # The first connections of a thousand sockets queue behind each other on a busy machine.
 FIRST_SNAPSHOT_SECONDS = 60.0
@@ -53,6 +55,7 @@ class Socket:
         self.producer = client.get("producer", False)
         self.connection = None
         self.version: int | None = None
+        self.awaiting_snapshot = False
         self.synced = asyncio.Event()
         self.lost = asyncio.Event()
         self.answers: dict[str, asyncio.Future] = {}
@@ -62,6 +65,7 @@ class Socket:
         kind = message.get("type")
         if kind == "snapshot":
             self.version = message["state"]["version"]
+            self.awaiting_snapshot = False
             self.synced.set()
         elif kind == "delta" and self.version is not None:
             if message["base"] == self.version:
@@ -69,7 +73,11 @@ class Socket:
                 self.run.delivered(message["version"], arrived)
             elif message["version"] > self.version:
                 self.run.gaps += 1
-                self.connection.send_text(json.dumps({"type": "snapshot"}))
+                # As the page (socket.js, requestSnapshot): one request until the snapshot comes. One
+                # per delta after a gap flooded the socket's allowance, and the server closed it.
+                if not self.awaiting_snapshot:
+                    self.awaiting_snapshot = True
+                    self.connection.send_text(json.dumps({"type": "snapshot"}))
         elif kind in ("ack", "refused"):
             answer = self.answers.pop(message.get("client_id"), None)
             if answer is not None and not answer.done():
@@ -80,6 +88,7 @@ class Socket:
         self.synced.clear()
         self.lost.clear()
         self.version = None
+        self.awaiting_snapshot = False
         began = time.monotonic()
         self.connection = await open_client(self.run.base, self.path, self.headers, self.on_text)
         self.connection.connection_lost = self._lost(self.connection.connection_lost)
@@ -106,15 +115,13 @@ class Socket:
             dropped = time.monotonic()
             record = {"socket": self.number, "dropped": dropped, "back": None, "attempts": 0}
             self.run.drops.append(record)
-            delay = FIRST_RETRY
             while not self.run.ending:
+                await asyncio.sleep(reconnect_delay(record["attempts"], random.random))  # the page's back-off
                 record["attempts"] += 1
                 with contextlib.suppress(OSError, ConnectionError, TimeoutError, asyncio.TimeoutError):
                     await self.connect()
                     record["back"] = time.monotonic()
                     break
-                await asyncio.sleep(delay)  # the page's back-off between attempts
-                delay = min(delay * 2, MOST_RETRY)
 
     async def command(self, fields: dict) -> None:
         """Send a command at this socket's version until it is answered other than stale."""
@@ -142,7 +149,8 @@ class Socket:
                 self.version = max(self.version, message["version"])
                 return
             if message["type"] == "closed":
-                self.run.unanswered.append({"client_id": client_id, "sent": sent, "why": "socket closed"})
+                self.run.unanswered.append({"client_id": client_id, "sent": sent, "closed": arrived,
+                                            "why": "socket closed"})
                 return
             code = message["error"]["code"]
             if code in RACES:
@@ -188,7 +196,7 @@ class Run:
 
     async def open_first(self, socket: Socket) -> None:
         deadline = time.monotonic() + FIRST_SNAPSHOT_SECONDS
-        delay = FIRST_RETRY
+        failed = 0
         while True:
             try:
                 self.connect_ms.append(1000 * await socket.connect(FIRST_SNAPSHOT_SECONDS))
@@ -198,8 +206,8 @@ class Run:
             if time.monotonic() > deadline:
                 socket.lost.set()  # its keeper goes on trying; out of sync at the end if it never came
                 return
-            await asyncio.sleep(delay)  # the page's back-off between attempts
-            delay = min(delay * 2, MOST_RETRY)
+            await asyncio.sleep(reconnect_delay(failed, random.random))  # the page's back-off
+            failed += 1
 
     async def produce(self, producer: Socket, offset: float, until: float) -> None:
         """Preview a presenter, take; the next presenter; every `command_every` seconds."""

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 
 import CONTRACT from "../../operator/static/operator/contract.js";
-import { SILENT_PERIODS, StageSocket, linkSilent } from "../../operator/static/operator/socket.js";
+import { SILENT_PERIODS, StageSocket, linkSilent, reconnectDelayMs } from "../../operator/static/operator/socket.js";
 
 class FakeSocket {
   static OPEN = 1;
@@ -42,7 +42,7 @@ function snapshot(version, heartbeat = 1) {
 function setUp() {
   FakeSocket.made = [];
   mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 1_000_000 });
-  mock.method(Math, "random", () => 0.5); // the back-off without its jitter
+  mock.method(Math, "random", () => 0.5); // the back-off at half its bound
   const seen = [];
   const stage = new StageSocket("/ws/events/1/console/", { onConnection: (state) => seen.push(state) });
   return { stage, seen, last: () => FakeSocket.made.at(-1) };
@@ -74,7 +74,9 @@ test("a socket that hears nothing is replaced, reconnects after the back-off and
     mock.timers.tick(1000); // 3 s: taken for dead, dropped without waiting for a close
     assert.equal(seen.at(-1), "disconnected");
     assert.equal(FakeSocket.made[0].readyState, 2);
-    mock.timers.tick(500); // the first back-off
+    mock.timers.tick(249); // the first back-off: half of 500 ms
+    assert.equal(FakeSocket.made.length, 1);
+    mock.timers.tick(1);
     assert.equal(FakeSocket.made.length, 2);
     last().opens();
     last().hears(snapshot(5));
@@ -100,7 +102,7 @@ test("a heartbeat ahead of the state asks for a snapshot; one at the state or wi
   }
 });
 
-test("the back-off doubles while a server accepts and closes, and starts again after a snapshot", () => {
+test("the back-off's bound doubles while a server accepts and closes, and starts again after a snapshot", () => {
   const { last } = setUp();
   try {
     const waits = [];
@@ -110,18 +112,54 @@ test("the back-off doubles while a server accepts and closes, and starts again a
       last().closedByServer(CONTRACT.close_codes.unavailable);
       let waited = 0;
       while (FakeSocket.made.length === made) {
-        mock.timers.tick(100);
-        waited += 100;
+        mock.timers.tick(50);
+        waited += 50;
       }
       waits.push(waited);
     }
-    assert.deepEqual(waits, [500, 1000, 2000, 4000, 8000, 8000]);
+    assert.deepEqual(waits, [250, 500, 1000, 2000, 4000, 4000]);
     last().opens();
     last().hears(snapshot(1));
     last().closedByServer(1006);
-    mock.timers.tick(500);
+    mock.timers.tick(250);
     assert.equal(FakeSocket.made.length, 8);
   } finally {
+    tearDown();
+  }
+});
+
+test("the wait before reconnecting is a random share of the whole bound, from nothing to all of it (full jitter)", () => {
+  assert.deepEqual(CONTRACT.reconnect, { first_ms: 500, most_ms: 8000 });
+  assert.equal(reconnectDelayMs(0, () => 0), 0);
+  assert.equal(reconnectDelayMs(0, () => 0.999), 499.5);
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 60].map((attempt) => reconnectDelayMs(attempt, () => 0.5)),
+    [250, 500, 1000, 2000, 4000, 4000, 4000]);
+});
+
+test("a dead server's sockets reconnect spread over the bound, not together", () => {
+  FakeSocket.made = [];
+  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 1_000_000 });
+  let seed = 7; // a fixed sequence of uniform draws (a linear congruential generator): the same every run
+  mock.method(Math, "random", () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const stages = [];
+  try {
+    for (let n = 0; n < 200; n += 1) {
+      stages.push(new StageSocket("/ws/events/1/greenroom/1/key/", {}));
+      FakeSocket.made.at(-1).opens();
+      FakeSocket.made.at(-1).hears(snapshot(1));
+    }
+    for (const socket of [...FakeSocket.made]) socket.closedByServer(1006); // the server died
+    const arrivals = [];
+    for (let at = 0; at < 500; at += 100) {
+      const before = FakeSocket.made.length;
+      mock.timers.tick(100);
+      arrivals.push(FakeSocket.made.length - before);
+    }
+    // Every one back within the first bound, about a fifth in each tenth of a second.
+    assert.equal(arrivals.reduce((sum, count) => sum + count, 0), 200);
+    for (const count of arrivals) assert.ok(count >= 20 && count <= 60, `arrivals per 100 ms: ${arrivals}`);
+  } finally {
+    for (const stage of stages) clearInterval(stage.watch);
     tearDown();
   }
 });

@@ -68,16 +68,19 @@ def drill(drops: list[dict], unanswered: list[dict], killed_at: float | None = 1
 
 def test_only_the_killed_daphnes_sockets_may_drop_and_they_must_come_back():
     own = [{"socket": 1, "dropped": 100.2, "back": 100.9}, {"socket": 2, "dropped": 100.3, "back": 101.0}]
-    figures = bench_load.summarise(drill(own, [{"client_id": "a", "sent": 100.1, "why": "socket closed"}]))
+    # Cut off by the kill: sent before it or after, its socket closed with the kill.
+    cut_by_the_kill = [{"client_id": "a", "sent": 100.1, "closed": 100.2, "why": "socket closed"},
+                       {"client_id": "c", "sent": 99.8, "closed": 100.3, "why": "socket closed"}]
+    figures = bench_load.summarise(drill(own, cut_by_the_kill))
     assert figures["errors"] == 0
     assert (figures["killed"]["sockets_dropped"], figures["killed"]["reconnected"]) == (2, 2)
-    assert figures["killed"]["commands_cut_off"] == 1
+    assert figures["killed"]["commands_cut_off"] == 2
 
     # A drop long after the kill is an error; so is a killed socket that never came back, and a
     # command cut off by a socket closing when nothing was killed.
     later = {"socket": 3, "dropped": 150.0, "back": 150.5}
     stuck = {"socket": 4, "dropped": 100.4, "back": None}
-    cut = [{"client_id": "b", "sent": 150.0, "why": "socket closed"}]
+    cut = [{"client_id": "b", "sent": 150.0, "closed": 150.0, "why": "socket closed"}]
     figures = bench_load.summarise(drill([*own, later, stuck], cut))
     assert figures["error_counts"]["socket drops"] == 1
     assert figures["error_counts"]["not reconnected"] == 1

@@ -17,8 +17,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -27,12 +25,12 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from events.harness import free_port, stop_group, wait_for
+from events.harness import wait_for
 from stage.delta import apply_delta
 from stage.projections import CONSOLE
+from streaming.scaleout.running import RunningPlatform
 from tests.audio import decode, tones_present
 from tests.live import Browser
 from tests.messages import audience_of, received
@@ -69,17 +67,14 @@ DRILL_ENV = {
 }
 
 
-class Platform:
+class Platform(RunningPlatform):
     """`manage.py scaleout --demo` on the drill's own PostgreSQL and Redis, its output in `log`."""
 
     def __init__(self, folder: Path, postgres: throwaway.Postgres, redis: throwaway.Redis) -> None:
         self.folder = folder
         self.postgres = postgres
         self.redis = redis
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.hls_root = folder / "hls"
-        self.log = folder / "scaleout.log"
         env = os.environ | DRILL_ENV | {
             "DATABASE_URL": postgres.url, "REDIS_URL": redis.url, "CELERY_BROKER_URL": redis.url,
             "VAR_DIR": str(folder / "var"), "HLS_ROOT": str(self.hls_root), "SLIDES_ROOT": str(folder / "slides"),
@@ -87,38 +82,15 @@ class Platform:
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         env.pop("MIXER_QUEUE", None)
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "scaleout", "--port", str(self.port), "--backend-port", "0", "--demo"],
-                cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace")
+        super().__init__(folder / "scaleout.log", env, ("--demo",))
 
     def wait_ready(self) -> None:
-        def ready() -> bool:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"scaleout exited:\n{self.text()[-3000:]}")
-            return re.search(r"scaleout +\| ready: ", self.text())
-
-        wait_for(ready, 120, "the platform to answer through nginx", every=0.2)
+        super().wait_ready(120)
         demo = self.text()
         self.password = re.search(r"user: producer, password: (\S+)\)", demo).group(1)
         self.event_id = int(re.search(r"/console/(\d+)/", demo).group(1))
         presenter, key = re.search(r"/greenroom/(\d+)/([^/\s]+)/ +\(Alice Example\)", demo).groups()
         self.greenroom_path = f"/ws/events/{self.event_id}/greenroom/{presenter}/{key}/"
-
-    def pids(self) -> dict[str, int]:
-        """The newest pid of every supervised process (a restarted one has a new one)."""
-        return {name: int(pid) for name, pid in re.findall(r"scaleout +\| started (\S+) \(pid (\d+)\)", self.text())}
-
-    def stop(self) -> None:
-        leftover = self.pids()
-        stop_group(self.process, timeout=90)  # the supervisor stops its processes, last started first
-        for pid in leftover.values():  # only if it could not
-            with suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
 
     def published(self) -> int:
         """Segments the mixer has published so far."""

@@ -33,6 +33,7 @@ export default freeze({
   "source_formats": ["aac", "flv", "matroska", "mov", "mp3", "mpegts", "ogg", "sdp", "wav"],
   "limits": {"id": 32, "title": 200, "text": 500, "name": 80, "source": 500, "segment_seconds": 86400, "lines_on_air": 4, "talkback_presenters": 32, "gain_db": {"min": -60.0, "max": 12.0}, "rtc_session": 64, "sdp": 12000, "poll_options": {"min": 2, "max": 8}, "option": 100},
   "clock": {"warn_seconds": 60, "warn_fraction": 0.2},
+  "reconnect": {"first_ms": 500, "most_ms": 8000},
   "messages": {
     "console": {"snapshot": "server", "delta": "server", "ack": "server", "refused": "server", "error": "server", "heartbeat": "server", "rtc_answer": "mixer", "rtc_refused": "server", "meters": "mixer", "line_health": "mixer", "alarm": "mixer", "fallback": "mixer", "off_air": "monitor", "output": "mixer"},
     "greenroom": {"snapshot": "server", "delta": "server", "ack": "server", "refused": "server", "error": "server", "heartbeat": "server", "rtc_answer": "mixer", "rtc_refused": "server", "message": "server"},

@@ -3,6 +3,7 @@
 // own that must start with a fresh WebM header, so a reconnect starts a new recorder and the old
 // recorder's later slices are never sent on the new socket.
 import CONTRACT from "./contract.js";
+import { reconnectDelayMs } from "./socket.js";
 
 const CLOSE_CODES = CONTRACT.close_codes;
 const MIME_TYPE = "audio/webm;codecs=opus";
@@ -28,7 +29,7 @@ export class Uplink {
     this.bytes = 0;
     this.received = { bytes: 0, chunks: 0, at: 0 };
     this.error = "";
-    this.retryMs = 500;
+    this.attempts = 0; // failed connections since audio last flowed
     this.badMedia = 0;
     this.wanted = false;
     addEventListener("online", () => {
@@ -57,7 +58,7 @@ export class Uplink {
     this.error = "";
     this.bytes = 0;
     this.badMedia = 0;
-    this.retryMs = 500;
+    this.attempts = 0;
     this.open("connecting");
   }
 
@@ -122,7 +123,7 @@ export class Uplink {
     };
     recorder.onerror = () => this.restart();
     recorder.start(SLICE_MS);
-    this.retryMs = 500;
+    this.attempts = 0;
     this.set("sending");
   }
 
@@ -167,8 +168,8 @@ export class Uplink {
       return;
     }
     this.set("reconnecting");
-    const delay = this.retryMs * (0.75 + Math.random() / 2);
-    this.retryMs = Math.min(this.retryMs * 2, 8000);
+    const delay = reconnectDelayMs(this.attempts); // the stage socket's back-off, full jitter
+    this.attempts += 1;
     this.timer = setTimeout(() => { if (this.wanted) this.open("reconnecting"); }, delay);
   }
 

@@ -37,6 +37,15 @@ export function applyDelta(state, delta) {
 }
 
 export const SILENT_PERIODS = 2.5;
+
+// The wait before connecting again after `attempt` failed attempts (0: just dropped), in ms: a
+// random share of a bound that doubles from the contract's first to its most (full jitter, as
+// stage/contract/reconnect.py). A dead server's sockets all drop at once; spread over the whole
+// bound they reach the next server as a stream, not as one storm that starves it.
+export function reconnectDelayMs(attempt, random = Math.random) {
+  const { first_ms: first, most_ms: most } = CONTRACT.reconnect;
+  return random() * Math.min(first * 2 ** Math.min(attempt, 32), most);
+}
 const WATCH_MS = 1000;
 
 // Whether a socket that last heard from its server at `heardAt` (ms) is taken for dead at `now`.
@@ -59,7 +68,7 @@ export class StageSocket {
     this.state = null;
     this.pending = new Map();
     this.offsets = [];
-    this.retryMs = 500;
+    this.attempts = 0; // failed attempts since the last snapshot
     this.awaitingSnapshot = false;
     this.stopped = false;
     this.heardAt = 0;
@@ -94,12 +103,12 @@ export class StageSocket {
     };
   }
 
-  // Connect again after the back-off, which doubles up to 8 s until a snapshot arrives (a server
-  // that accepts and then closes, as one whose channel layer is down does, keeps it growing).
+  // Connect again after the back-off, whose bound doubles until a snapshot arrives (a server that
+  // accepts and then closes, as one whose channel layer is down does, keeps it growing).
   lost() {
     this.handlers.onConnection("disconnected");
-    const delay = this.retryMs * (0.75 + Math.random() / 2);
-    this.retryMs = Math.min(this.retryMs * 2, 8000);
+    const delay = reconnectDelayMs(this.attempts);
+    this.attempts += 1;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.connect(), delay);
   }
@@ -129,7 +138,7 @@ export class StageSocket {
     switch (message.type) {
       case "snapshot":
         this.awaitingSnapshot = false;
-        this.retryMs = 500;
+        this.attempts = 0; // failed attempts since the last snapshot
         this.heartbeatSeconds = message.heartbeat || 0;
         this.setState(message.state, message);
         if (message.audit) this.handlers.onAudit(message.audit, true);
