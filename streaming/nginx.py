@@ -68,8 +68,8 @@ def render(template: str, site: Site) -> str:
         "SLIDES_UPLOAD_BYTES": str(int(site.slides_upload_bytes)),
         "CACHE_DIR": cache_dir,
         "HLS_HOLD_SECONDS": str(int(site.hls_hold_seconds)),
-        "UPSTREAM": _servers(site.upstreams, "max_fails=1 fail_timeout=2s"),
-        "SOCKET_UPSTREAM": _servers(sockets, "max_fails=0"),
+        "UPSTREAM": _servers(site.upstreams),
+        "SOCKET_UPSTREAM": _servers(sockets),
     }
     unknown = set(PLACEHOLDER.findall(template)) - values.keys()
     if unknown:
@@ -77,13 +77,14 @@ def render(template: str, site: Site) -> str:
     return PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
 
 
-def _servers(upstreams: tuple[str, ...], failures: str) -> str:
-    """Page servers: one that failed is tried again after 2 s, not nginx's 10 (one restarted is
-    back at once). Daphnes are never set aside (max_fails=0): a starved daphne resets a slow
-    WebSocket handshake, which nginx counts as a failure, and with the other daphne dead (the
-    drill's reconnection storm) both were set aside and every socket and renewal answered 502
-    "no live upstreams"; a dead one refuses at once and the next is tried anyway."""
-    return "\n    ".join(f"server {upstream} {failures};" for upstream in upstreams)
+def _servers(upstreams: tuple[str, ...]) -> str:
+    """No web process is ever set aside (max_fails=0): a dead one refuses at once and the next is
+    tried anyway, while one set aside for a failure stays aside in each nginx worker on its own.
+    A starved daphne resets a slow WebSocket handshake, which nginx counts as a failure: with the
+    other daphne dead (the drill's reconnection storm) both were set aside and every socket and
+    renewal answered 502 "no live upstreams"; the page servers, refused at once by the readiness
+    probe while they started, answered the load drill's first presence beats so, 20 s later."""
+    return "\n    ".join(f"server {upstream} max_fails=0;" for upstream in upstreams)
 
 
 def standalone(folder: str, site_conf: str, *, workers: int = 1, as_root: bool = False) -> str:

@@ -23,8 +23,8 @@ GOOD = Site(
 def test_every_placeholder_is_filled():
     text = render("cache @CACHE_DIR@; root @HLS_ROOT@; key @HLS_PASS_SECRET@; listen @LISTEN@;\n    @UPSTREAM@\n", GOOD)
     assert text == (f"cache /var/cache/nginx/webcast; root /srv/hls; key {'s' * 40}; listen 443 ssl;\n"
-                    "    server 127.0.0.1:8000 max_fails=1 fail_timeout=2s;\n"
-                    "    server unix:/run/w.sock max_fails=1 fail_timeout=2s;\n")
+                    "    server 127.0.0.1:8000 max_fails=0;\n"
+                    "    server unix:/run/w.sock max_fails=0;\n")
 
 
 def test_sockets_go_to_their_own_servers_or_else_to_the_page_servers():
@@ -75,7 +75,7 @@ def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path
         "nginx_config", listen="127.0.0.1:8080", upstream=["127.0.0.1:8001"], socket_upstream=["127.0.0.1:8002"]
     )
     text = capsys.readouterr().out
-    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001 max_fails=1 fail_timeout=2s;" in text
+    assert "listen 127.0.0.1:8080;" in text and "server 127.0.0.1:8001 max_fails=0;" in text
     assert "server 127.0.0.1:8002 max_fails=0;" in text
     assert f"alias {settings.STATIC_ROOT.resolve()}/;" in text
     assert f"alias {tmp_path}/$hls_event/$hls_name;" in text
