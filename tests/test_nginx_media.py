@@ -318,3 +318,20 @@ def test_a_renewal_no_daphne_answers_is_answered_by_the_page_servers(tmp_path, h
             took = time.monotonic() - began
     assert passes.admits(value, event.pk)
     assert 2 <= took < 9
+
+
+def test_keyed_paths_stay_out_of_nginx_logs_even_when_their_upstream_fails(tmp_path):
+    """Every web process dead: nginx answers 502 and logs the failure, but a keyed path's failure
+    leaves its key out of both logs (its request line is what nginx's error log prints)."""
+    dead = f"127.0.0.1:{free_port()}"
+    key = "K3y-" + "x" * 39
+    keyed = (f"/join/{key}/", f"/greenroom/7/{key}/", f"/ws/events/7/greenroom/7/{key}/",
+             f"/hls/7/private/{key}/live.m3u8")
+    folder = tmp_path / "nginx"
+    with running_nginx(folder, dead, (dead,)) as port:
+        for path in (*keyed, "/e/open-day/"):
+            assert request(port, "GET", path)[0] == 502, path
+    error_log = (folder / "error.log").read_text()
+    assert '"GET /e/open-day/ HTTP/1.1"' in error_log  # the log works: an unkeyed failure is in it
+    assert key not in error_log
+    assert key not in (folder / "access.log").read_text()
