@@ -67,6 +67,8 @@ LINE_METER = {
             "loss_pct": Field(float, nullable=True, minimum=0, maximum=100),
             # What the mixer's jitter buffer holds of this voice now: the cushion it has grown to.
             "buffer_ms": Field(float, minimum=0),
+            # This connection's 20 ms frames never mixed: too late, or too many at once.
+            "cut_frames": Field(int, required=False, minimum=0),
         },
     ),
 }

@@ -425,11 +425,13 @@ class MixEngine:
 def _link(peer: PeerAudio) -> dict:
     """How a presenter's line reaches the mixer: their WebRTC peer while it delivers audio, else
     the WebSocket uplink; with the peer connection's figures (None until the adapter has them)
-    and how long the peer's jitter buffer held its frames past their on-time arrival."""
+    how long the peer's jitter buffer held its frames past their on-time arrival, and the frames
+    of this connection's voice that came too late or too many to be mixed."""
     stats = peer.stats
     figures = {name: _number(stats.get(name)) for name in ("rtt_ms", "jitter_ms", "loss_pct")}
     buffer_ms = round(peer.inbound.held * 1000, 1)
-    return {"path": "webrtc" if peer.inbound.active() else "websocket", **figures, "buffer_ms": buffer_ms}
+    path = "webrtc" if peer.inbound.active() else "websocket"
+    return {"path": path, **figures, "buffer_ms": buffer_ms, "cut_frames": peer.inbound.cut}
 
 
 def _number(value) -> float | None:

@@ -45,7 +45,11 @@ class FrameQueue:
       that lateness, the surplus goes, oldest first, counted in `trimmed`: a burst, an underrun's
       restart, or jitter that has calmed down leaves no standing delay;
     - beyond `capacity` frames the oldest goes, counted in `dropped`: a peer whose clock runs
-      fast cannot build up delay.
+      fast cannot build up delay;
+    - a frame that came after a later one (its packet overtaken on the way) never reaches it:
+      the receiver counts it here, in `overtaken`.
+
+    `cut` sums the three: audio of this voice that was never mixed, shown on the line's card.
 
     A frame pushed without a media time counts as on time (its arrival is its media time); one
     stream is timed or not, never both."""
@@ -77,12 +81,18 @@ class FrameQueue:
         self.underruns = 0
         self.dropped = 0
         self.trimmed = 0
+        self.overtaken = 0
         self.quiet_samples = 0  # since the last frame above the silence threshold
 
     @property
     def silent(self) -> bool:
         """Whether what arrives has been silence for longer than a line may be (as LineReader)."""
         return self.quiet_samples > SILENT_AFTER_SAMPLES
+
+    @property
+    def cut(self) -> int:
+        """The frames of this voice never mixed: dropped for room, trimmed, or overtaken."""
+        return self.dropped + self.trimmed + self.overtaken
 
     def __len__(self) -> int:
         """The frames waiting."""
@@ -102,6 +112,11 @@ class FrameQueue:
             self._frames.append((frame, media_time))
             self.pushed += 1
             self.last_push = now
+
+    def count_overtaken(self) -> None:
+        """A frame whose packet came after a later one's: never pushed, counted in `cut`."""
+        with self._lock:
+            self.overtaken += 1
 
     def pop(self, now: float | None = None) -> np.ndarray | None:
         """The next frame, or None while it must wait or on underrun (the caller plays silence)."""

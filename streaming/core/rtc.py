@@ -397,14 +397,16 @@ class InOrderAudio(JitterBuffer):
     until the next one is in (a video frame is complete only when a packet of the next begins):
     20 ms on every line, at least. An Opus packet is a whole frame, so this one hands each packet
     on as it arrives, in order; one older than the newest handed on (late, or a duplicate) is
-    dropped. The engine's FrameQueue is the bridge's jitter buffer."""
+    dropped, and counted by `on_overtaken`. The engine's FrameQueue is the bridge's jitter buffer."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_overtaken: Callable[[], None]) -> None:
         super().__init__(capacity=16)
         self._next: int | None = None
+        self.on_overtaken = on_overtaken
 
     def add(self, packet) -> tuple[bool, JitterFrame | None]:
         if self._next is not None and uint16_add(packet.sequence_number, -self._next) >= 0x8000:
+            self.on_overtaken()
             return False, None
         self._next = uint16_add(packet.sequence_number, 1)
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
@@ -454,7 +456,7 @@ def receive_audio_for(receiver, peer: PeerAudio) -> None:
     """Make an audio receiver hand each packet on as it comes (InOrderAudio) and decode it on the
     loop into `peer` (InlineDecoding), before any packet came. aiortc has no option for either:
     its receiver keeps both in private attributes."""
-    receiver._RTCRtpReceiver__jitter_buffer = InOrderAudio()
+    receiver._RTCRtpReceiver__jitter_buffer = InOrderAudio(peer.inbound.count_overtaken)
     receiver._RTCRtpReceiver__decoder_queue = InlineDecoding(peer)
 
 

@@ -157,6 +157,12 @@ test("a line's link figures, as far as the mixer measured them", () => {
     "WebRTC · 23 ms · jitter 5 ms · loss 0.3 % · buffer 40 ms",
   );
   assert.equal(linkText({ path: "websocket", rtt_ms: null, jitter_ms: null, loss_pct: null, buffer_ms: 20 }), "WebSocket");
+  // Frames of the voice never mixed, shown only when there were some.
+  assert.equal(
+    linkText({ path: "webrtc", rtt_ms: 23.4, jitter_ms: 4.6, loss_pct: 0.25, buffer_ms: 40, cut_frames: 3 }),
+    "WebRTC · 23 ms · jitter 5 ms · loss 0.3 % · buffer 40 ms · cut 60 ms",
+  );
+  assert.equal(linkText({ path: "webrtc", rtt_ms: null, jitter_ms: null, loss_pct: null, cut_frames: 0 }), "WebRTC");
 });
 
 test("another tab's connection ends this link for good, whichever of its sessions it names", () => {

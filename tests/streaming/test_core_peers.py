@@ -88,6 +88,8 @@ def test_a_burst_beyond_capacity_is_counted_then_trimmed_back():
     pops = play(queue, lateness)
     assert queue.dropped == 5  # the five oldest of the burst found no room
     assert len(played(pops)) + queue.trimmed + queue.dropped == 400
+    queue.count_overtaken()  # and a packet the receiver found overtaken
+    assert queue.cut == queue.dropped + queue.trimmed + 1 == 400 + 1 - len(played(pops))
     assert played(pops) == sorted(played(pops))
     # The stall leaves the window two seconds on; within a trim window more, one frame waits.
     assert max(wait for now, number, wait in pops if number is not None and now > 4.2) < TICK

@@ -142,7 +142,8 @@ def test_frames_both_ways():
 
 def test_audio_packets_are_handed_on_as_they_arrive_in_order():
     """aiortc's own buffer would hold each packet until the next came (20 ms on every line)."""
-    buffer = InOrderAudio()
+    overtaken = []
+    buffer = InOrderAudio(lambda: overtaken.append(1))
 
     def arrive(sequence: int) -> bytes | None:
         packet = RtpPacket(sequence_number=sequence, timestamp=sequence * FRAME_SAMPLES)
@@ -156,6 +157,7 @@ def test_audio_packets_are_handed_on_as_they_arrive_in_order():
     assert arrive(0) is None  # late: the frame after it is already played
     assert arrive(1) is None  # a duplicate
     assert arrive(2) == b"\x02"
+    assert len(overtaken) == 2  # the late one and the duplicate, each counted where it was cut
 
 
 def test_a_decoded_opus_packet_becomes_the_engines_frame_as_the_resampler_would_make_it():

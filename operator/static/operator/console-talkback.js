@@ -106,6 +106,8 @@ export function linkText(link) {
   if (typeof link.jitter_ms === "number") parts.push(`jitter ${Math.round(link.jitter_ms)} ms`);
   if (typeof link.loss_pct === "number") parts.push(`loss ${link.loss_pct.toFixed(1)} %`);
   if (link.path === "webrtc" && typeof link.buffer_ms === "number") parts.push(`buffer ${Math.round(link.buffer_ms)} ms`);
+  // Audio of this voice the mixer never mixed (late, or a burst too big): 20 ms frames.
+  if (link.cut_frames > 0) parts.push(`cut ${link.cut_frames * 20} ms`);
   return parts.join(" · ");
 }
 
