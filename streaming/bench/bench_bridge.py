@@ -368,7 +368,8 @@ def measure_ours(
                 wire.stop()
         buffered = pages[1].evaluate(JITTER_BUFFER, False)
         meter = console.line_meter(presenters[0].line_id)
-        speaker = {"buffer_ms": meter.get("link", {}).get("buffer_ms"), "gaps": meter.get("gaps")}
+        link = meter.get("link", {})
+        speaker = {"buffer_ms": link.get("buffer_ms"), "gaps": meter.get("gaps"), "cut_frames": link.get("cut_frames")}
         heard = peers.finish() if peers is not None else None
         console.command("end_show")
     finally:
@@ -478,7 +479,7 @@ def report_run(count: str, run: dict, write: Callable[[str], object]) -> None:
     held = run["mixer_jitter_buffer_of_a"]
     write(
         f"      the mixer's jitter buffer for A's voice: held {held['buffer_ms']} ms past on time (its last "
-        f"second's mean), {held['gaps']} gaps"
+        f"second's mean), {held['gaps']} gaps, {held['cut_frames']} frames cut (too late, overtaken, too many)"
     )
     wire = run["wire"]
     if wire is None:
