@@ -224,15 +224,18 @@ export function createTalkback(page, { actor, configuration }) {
   });
 
   // Hold to talk (pointer, or Space held on the focused button); latch with the latch box, a
-  // modified click, or Enter. Releasing anywhere, leaving the button or the window stops a hold.
+  // modified click, or Enter. Releasing anywhere or leaving the window stops a hold. A pressed
+  // button keeps the pointer (pointer capture): a card that moves under a held press (a line
+  // above it growing) neither drops the talk nor hands the press to what slid under the pointer.
   function holdToTalk(button, key, spec) {
     const latching = (event) => latchBox.checked || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey;
     button.addEventListener("pointerdown", (event) => {
       if (event.button !== 0 || latching(event)) return;
+      button.setPointerCapture(event.pointerId);
       connect();
       talk.press(key, spec());
     });
-    for (const type of ["pointerup", "pointerleave", "pointercancel", "blur"]) {
+    for (const type of ["pointerup", "lostpointercapture", "pointercancel", "blur"]) {
       button.addEventListener(type, () => talk.release(key));
     }
     button.addEventListener("click", (event) => {
@@ -269,8 +272,12 @@ export function createTalkback(page, { actor, configuration }) {
     // The mixer puts this producer's voice on the backstage bus only while told so.
     page.signal({ type: "talk_backstage", on: held });
   }
-  backstageButton.addEventListener("pointerdown", (event) => event.button === 0 && holdBackstage(true));
-  for (const type of ["pointerup", "pointerleave", "pointercancel", "blur"]) {
+  backstageButton.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    backstageButton.setPointerCapture(event.pointerId); // as a talk button: the press stays its own
+    holdBackstage(true);
+  });
+  for (const type of ["pointerup", "lostpointercapture", "pointercancel", "blur"]) {
     backstageButton.addEventListener(type, () => backstageTalk && holdBackstage(false));
   }
   backstageButton.addEventListener("keydown", (event) => {
