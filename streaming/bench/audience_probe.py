@@ -21,6 +21,7 @@ import random
 import re
 import sys
 import time
+from datetime import datetime
 
 CARD_CLASS = 'CLASS="net.webcast.stage"'
 SPEAKING = re.compile(r'X-SPEAKING="([^"]*)"')
@@ -40,6 +41,21 @@ def read_playlist(text: str) -> tuple[int, str | None, str | None]:
     if cards and (found := SPEAKING.search(cards[-1])):
         speaking = found.group(1)
     return newest, (uris[-1] if uris else None), speaking
+
+
+START_DATE = re.compile(r'START-DATE="([^"]+)"')
+
+
+def card_starts(text: str) -> list[tuple[float, list[str]]]:
+    """Each stage card's START-DATE (epoch seconds: the program date-time of the first sample
+    mixed with it) and who it names as speaking."""
+    starts = []
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-DATERANGE:") and CARD_CLASS in line:
+            start, speaking = START_DATE.search(line), SPEAKING.search(line)
+            if start and speaking:
+                starts.append((datetime.fromisoformat(start.group(1)).timestamp(), speaking.group(1).split("%0A")))
+    return starts
 
 
 def next_reload(text: str) -> str:

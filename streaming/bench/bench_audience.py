@@ -43,10 +43,11 @@ from websockets.exceptions import WebSocketException
 from events import harness
 from streaming.bench import audience_load, audience_peer, nginx_server
 from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, part_seconds, segment_seconds, split, whose
-from streaming.bench.audience_probe import newest_part, read_playlist
+from streaming.bench.audience_probe import card_starts, newest_part, read_playlist
 from streaming.bench.bench_bridge import Console
 from streaming.bench.bench_uplink import cpu_seconds
 from streaming.core import media_pass
+from streaming.core.playlist import VOD_NAME
 
 # The servers' passes outlive any run (see the module's docstring).
 PASS_SECONDS = 3600
@@ -256,6 +257,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         if numbers
     }
     every = stage_change(probed["records"], probing, taken, published, bob["name"], not went_through)
+    every["mixed_s"] = mixed_after(live_dir, bob["name"], taken) if went_through else None
     change["every"] = every | {"failed": failures if went_through else [*failures, "the take never went through"]}
     figures = {
         "errors": sum(k["errors"] for k in kinds.values()) + probed["errors"],
@@ -409,6 +411,19 @@ def stage_change(records: list, probes: int, taken: float, published: int, name:
     }
 
 
+def mixed_after(live_dir: Path, name: str, taken: float) -> float | None:
+    """How long after the take its card starts (its START-DATE, the program date-time of the first
+    sample mixed with it): the stage and the mixer's part of the stage change, the rest being the
+    part's publishing and the viewers' reloads. None when no card names `name` after the take."""
+    try:
+        text = (live_dir / VOD_NAME).read_text()
+    except FileNotFoundError:
+        return None
+    # A card up to a second before the take: the mixer's clock and this one may differ that much.
+    starts = [start for start, speaking in card_starts(text) if name in speaking and start >= taken - 1]
+    return round(min(starts) - taken, 2) if starts else None
+
+
 def report(results: dict, details: dict, options: dict, write: Callable[[str], object]) -> None:
     segment, part = results["segment_s"], round(part_seconds(), 4)
     write(
@@ -439,6 +454,8 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
             f"    probes    {probes['requests']} requests, errors {probes['errors']} "
             f"[{100 * probes['generator_cpu']:.1f} % of a core]; stage change ({every['by']}): "
             f"every probe {every['every_s']} s, p50 {every['p50_s']} s, missed {every['missed']}/{every['probes']}"
+            + (f"; mixed {every['mixed_s']} s after the take (its card's START-DATE)"
+               if every.get("mixed_s") is not None else "")
             + (f"; the producer's console: {'; '.join(every['failed'])}" if every["failed"] else "")
         )
         players = (("ll", "low-latency", f"a part {part}"), ("plain", "whole-segment", f"a segment {segment}"))

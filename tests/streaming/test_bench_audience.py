@@ -24,6 +24,8 @@ from streaming.bench import audience_load, audience_probe, bench_audience
 from streaming.bench.audience_load import Kind, Viewer
 from streaming.core.playlist import PlaylistWriter
 from tests.conftest import scaled_out
+from tests.streaming.test_core_playlist import add
+from tests.streaming.test_core_playlist_cards import at, card
 from tests.streaming.test_core_playlist_parts import PART, publish, publish_parts
 
 HAS_NGINX_AND_WRK = bool(shutil.which("nginx", path="/usr/sbin:/usr/bin")) and os.path.exists(audience_load.WRK)
@@ -90,6 +92,10 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
         assert details["players"] == {"ll": 2 + int(count) - 3 - round(0.34 * (int(count) - 3)),
                                       "plain": 1 + round(0.34 * (int(count) - 3))}
         assert set(details["change"]) == {"ll", "plain", "every"}
+        # Where probes saw the change, the mixer's card for it started after the take, before they saw it.
+        every = details["change"]["every"]
+        if every["every_s"] is not None:
+            assert every["mixed_s"] is not None and -1 <= every["mixed_s"] <= every["every_s"]
         aims = {player: details["change"][player]["aim_s"] for player in ("ll", "plain")}
         assert aims == {"ll": bench_audience.aim_seconds("ll"), "plain": bench_audience.aim_seconds("plain")}
     assert any(line.lstrip().startswith("refused") for line in lines[:-1])  # the report names the kind
@@ -110,6 +116,18 @@ def test_a_stage_change_reaches_a_probe_with_its_first_reload_that_carries_it():
     assert (change["by"], change["every_s"], change["missed"]) == ("stage card", 3.0, 0)
     # A take the server failed to apply reaches nobody.
     assert bench_audience.stage_change(cards, 2, taken, 8, "Bob Bench", failed=True)["missed"] == 2
+
+
+def test_the_mixers_part_of_a_stage_change_is_its_cards_start_after_the_take(tmp_path):
+    writer = PlaylistWriter(tmp_path, window=6)
+    writer.begin_run()
+    writer.add_card(card("Alice Bench"), at(0.020))
+    writer.add_card(card("Ada", "Bob Bench"), at(3.0))  # named with another, as the playlist encodes it
+    add(writer, 3)
+    taken = at(2.6).timestamp()
+    assert bench_audience.mixed_after(tmp_path, "Bob Bench", taken) == 0.4
+    assert bench_audience.mixed_after(tmp_path, "Alice Bench", taken) is None  # only a card before the take
+    assert bench_audience.mixed_after(tmp_path / "nothing", "Bob Bench", taken) is None
 
 
 def test_a_bad_plain_share_is_refused_before_anything_starts():
