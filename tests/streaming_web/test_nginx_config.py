@@ -84,6 +84,11 @@ def test_the_command_renders_the_repositorys_template(capsys, settings, tmp_path
     origin_hold = HOLD_TARGET_DURATIONS * target_duration_for(settings.HLS_SEGMENT_FRAMES * 1024 / 48000)
     lock = re.search(r"proxy_cache_lock_timeout (\d+)s;", text)
     assert lock and origin_hold < int(lock[1]) <= origin_hold + 5
+    # A reload waiting behind another's looks for the answer each time the lock's age runs out:
+    # well within a part, so a viewer behind the first is not a part late (the default is 5 s).
+    age = re.search(r"proxy_cache_lock_age (\d+)ms;", text)
+    part_seconds = settings.HLS_PART_FRAMES * 1024 / 48000
+    assert age and int(age[1]) / 1000 <= part_seconds / 2
     assert PLACEHOLDER.search(text) is None
 
 
