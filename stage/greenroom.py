@@ -17,6 +17,7 @@ import logging
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
 
 from events.access import access_key_matches
@@ -127,6 +128,8 @@ class GreenRoomConsumer(StageSocketConsumer):
         while not _open_sockets.get(key):
             try:
                 await self._report_presence(False)
+                return
+            except ObjectDoesNotExist:  # the event was deleted meanwhile: nobody left to tell
                 return
             except (OperationalError, InterfaceError) as error:  # the database is down: not lost, later
                 log.warning("stage %s: the drop of %s is not written yet (%s); again in %.1f s",

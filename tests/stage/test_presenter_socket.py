@@ -13,6 +13,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import OperationalError
 
 from events.invitations import reissue_link
+from events.models import Event
 from stage import greenroom, store
 from stage.broadcast import apply_and_broadcast
 from stage.contract.commands import MIXER
@@ -193,6 +194,15 @@ async def test_a_presenter_who_comes_back_within_the_grace_keeps_their_place_on_
     await ada.disconnect()  # gone for good: once the grace is over, off air
     await producer.until_state(lambda s: not s["presenters"][me]["connected"] and not s["lines"][me]["on_air"])
     await producer.close()
+
+
+async def test_a_drop_after_the_event_was_deleted_is_nobodys_business(show, settings):
+    settings.STAGE_PRESENCE_GRACE_SECONDS = 0.1
+    ada, _ = await green_room(show["event"], show["ada"])
+    await ada.disconnect()
+    await database_sync_to_async(lambda: Event.objects.filter(pk=show["event"]).delete())()
+    # The drop, due once the grace runs out, finds no event: it ends quietly, not with an error.
+    assert await asyncio.gather(*greenroom._pending_drops) == [None]
 
 
 async def test_revoking_a_link_closes_the_sockets_it_opened(show):
