@@ -30,11 +30,13 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _page(request, event, RegistrationForm(event, questions=questions))
 
-    # The attempt is counted first; the form is validated while Redis counts it, and its verdict
-    # read after (a round trip no longer waited out before the form's work).
+    # The attempt is counted first; while Redis counts it, the form is validated and the
+    # thank-you page's address worked out, and the verdict is read after (the round trip is no
+    # longer waited out before that work).
     verdict_of = ratelimit.hit_soon(ratelimit.REGISTRATION, ratelimit.client_address(request))
     form = RegistrationForm(event, request.POST, questions=questions)
     valid = form.is_valid()
+    thank_you = reverse("events:registered", args=[event.slug])
     verdict = verdict_of()
     if not verdict.allowed:
         response = render(request, "events/rate_limited.html", {"event": event, "retry_after": verdict.retry_after},
@@ -57,7 +59,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except RegistrationClosed:  # closed while the form was being filled in
         return _page(request, event, form, status=403)
     # Post/redirect/get: reloading the thank-you page must not register (and email) again.
-    return HttpResponseRedirect(reverse("events:registered", args=[event.slug]), status=303)
+    return HttpResponseRedirect(thank_you, status=303)
 
 
 @require_GET
