@@ -16,7 +16,9 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # Each server process's Prometheus figures, for METRICS_TOKEN or staff (config/metrics.py).
     path("metrics", metrics, name="metrics"),
+    # The event pages first: a registration is the busiest page request, and each pattern tried
+    # before the one that matches costs (no pattern of one app matches another's paths).
+    path("", include("events.urls")),
     path("", include("streaming.urls")),
     path("", include("stage.urls")),
-    path("", include("events.urls")),
 ]

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -34,6 +35,10 @@ class Store(Protocol):
     def attempt(self, key: str, now: float, window: float, keep: int) -> Window:
         """Log an attempt at `now` and return the attempts within the `window` seconds up to it
         (at most `keep` newest are kept: more cannot change a verdict)."""
+
+    def attempt_soon(self, key: str, now: float, window: float, keep: int) -> Callable[[], Window]:
+        """`attempt`, its answer read later: the attempt is logged now and the returned function
+        answers the window (the caller works meanwhile instead of waiting on a round trip)."""
 
     def attempts(self, key: str, now: float, window: float) -> Window:
         """The attempts within the `window` seconds up to `now`, without logging one."""
@@ -102,9 +107,51 @@ class RedisStore:
         return own
 
     def attempt(self, key: str, now: float, window: float, keep: int) -> Window:
-        member = f"{now}:{_attempt_ids.next()}"
-        count, oldest = self._attempt(keys=[key], args=[now, window, keep, member], client=self._connection())
-        return Window(int(count), float(oldest) if oldest is not None else None)
+        return self.attempt_soon(key, now, window, keep)()
+
+    def attempt_soon(self, key: str, now: float, window: float, keep: int) -> Callable[[], Window]:
+        """The script's command is written to the socket now and its reply read when the caller
+        asks: Redis runs the script while the caller works (a registration validates its form),
+        instead of the caller waiting the round trip out first. The reply is read before this
+        thread's connection sends anything else, so a caller that never asks cannot hand its
+        reply to the next one."""
+        client = self._connection()
+        self._read_unanswered(client)
+        args = (key, now, window, keep, f"{now}:{_attempt_ids.next()}")
+        sent = _SentAttempt(self, client, args)
+        try:
+            client.connection.send_command("EVALSHA", self._attempt.sha, 1, *args)
+        except (redis.ConnectionError, redis.TimeoutError):  # the script's own call reconnects, retries
+            client.connection.disconnect()
+            sent.window = self._run_attempt(client, args)
+            return sent
+        self._own.unanswered = sent
+        return sent
+
+    def _read_unanswered(self, client: redis.Redis) -> None:
+        sent, self._own.unanswered = getattr(self._own, "unanswered", None), None
+        if sent is not None and sent.client is client:  # (a forked child has a client of its own)
+            sent()
+
+    def _answer(self, sent: "_SentAttempt") -> Window:
+        """Read the reply of an attempt sent on this thread's connection."""
+        if getattr(self._own, "unanswered", None) is sent:
+            self._own.unanswered = None
+        try:
+            reply = sent.client.parse_response(sent.client.connection, "EVALSHA")
+        except redis.exceptions.NoScriptError:  # a restarted or flushed Redis: not run; load it and run
+            return self._run_attempt(sent.client, sent.args)
+        except (redis.ConnectionError, redis.TimeoutError):
+            # As redis-py's own retry does: a new connection and the command again (if the lost
+            # one had counted the attempt, this address has one more in its window for a minute).
+            sent.client.connection.disconnect()
+            return self._run_attempt(sent.client, sent.args)
+        return _window_of(reply)
+
+    def _run_attempt(self, client: redis.Redis, args: tuple) -> Window:
+        """The script through redis-py's call: loaded if Redis lacks it, retried on a broken connection."""
+        key, *rest = args
+        return _window_of(self._attempt(keys=[key], args=rest, client=client))
 
     def attempts(self, key: str, now: float, window: float) -> Window:
         with self.client.pipeline(transaction=False) as pipe:
@@ -128,6 +175,24 @@ class RedisStore:
     def delete(self, *keys: str) -> None:
         if keys:
             self.client.delete(*keys)
+
+
+class _SentAttempt:
+    """An attempt on its way to Redis; calling it reads (once) and answers its window."""
+
+    def __init__(self, store: RedisStore, client: redis.Redis, args: tuple) -> None:
+        self.store, self.client, self.args = store, client, args
+        self.window: Window | None = None
+
+    def __call__(self) -> Window:
+        if self.window is None:
+            self.window = self.store._answer(self)
+        return self.window
+
+
+def _window_of(reply) -> Window:
+    count, oldest = reply
+    return Window(int(count), float(oldest) if oldest is not None else None)
 
 
 class LocalStore:
@@ -162,6 +227,10 @@ class LocalStore:
             log.append(now)
             self._values[key] = (clock + window + 1, log)
             return _window(log, now, window)
+
+    def attempt_soon(self, key: str, now: float, window: float, keep: int) -> Callable[[], Window]:
+        answer = self.attempt(key, now, window, keep)  # no round trip to overlap
+        return lambda: answer
 
     def attempts(self, key: str, now: float, window: float) -> Window:
         with self._lock:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, Min, Q, Value
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -40,8 +40,10 @@ def add(registration: Registration, kind: str) -> OutboxMail:
 
 
 def claim_due(limit: int) -> list[int]:
-    """Take up to `limit` due mails for handing to the workers; each comes due again after
-    OUTBOX_CLAIM_SECONDS unless it was sent, so a mail whose task was lost is handed out again."""
+    """Take up to `limit` due mails for handing to the workers, oldest first; each comes due again
+    after OUTBOX_CLAIM_SECONDS unless it was sent, so a mail whose task was lost is handed out again."""
+    if connection.vendor == "postgresql":
+        return _claim_in_one_statement(limit)
     with transaction.atomic():
         ids = list(
             OutboxMail.objects.filter(PENDING, due_at__lte=Now())
@@ -52,6 +54,22 @@ def claim_due(limit: int) -> list[int]:
         if ids:
             OutboxMail.objects.filter(pk__in=ids).update(due_at=_from_now(settings.OUTBOX_CLAIM_SECONDS))
     return ids
+
+
+def _claim_in_one_statement(limit: int) -> list[int]:
+    """The claim as one UPDATE of the rows its subquery locks, skipping rows another relay holds:
+    one round trip instead of a transaction's four, and no ORM query compiled (the relay runs
+    beside the requests, in their process)."""
+    table = connection.ops.quote_name(OutboxMail._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET due_at = STATEMENT_TIMESTAMP() + make_interval(secs => %s)"
+            f" WHERE id IN (SELECT id FROM {table}"
+            f" WHERE sent_at IS NULL AND failed_at IS NULL AND due_at <= STATEMENT_TIMESTAMP()"
+            f" ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING id",
+            [float(settings.OUTBOX_CLAIM_SECONDS), limit],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def unclaim(ids: list[int]) -> None:

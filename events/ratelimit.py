@@ -7,6 +7,7 @@ this one costs one Redis round trip a hit (events.caches) and can guard any entr
 import ipaddress
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import HttpRequest
@@ -72,9 +73,21 @@ def _key(limit: Limit, who: str) -> str:
 def hit(limit: Limit, who: str, now: float | None = None) -> Verdict:
     """Count one attempt by `who`; allowed while the last `limit.seconds` hold at most
     `limit.count` of them (a sliding window: no burst straddling two windows gets twice)."""
+    return hit_soon(limit, who, now)()
+
+
+def hit_soon(limit: Limit, who: str, now: float | None = None) -> Callable[[], Verdict]:
+    """`hit`, its verdict read later: the attempt is counted now, and the returned function gives
+    the verdict. Scaled out, the caller works while Redis counts (a registration validates its
+    form) instead of waiting the round trip first."""
     now = time.time() if now is None else now
-    window = store().attempt(_key(limit, who), now, limit.seconds, keep=limit.count + 1)
-    return _verdict(limit, window, now, allowed=window.count <= limit.count)
+    answer = store().attempt_soon(_key(limit, who), now, limit.seconds, keep=limit.count + 1)
+
+    def verdict() -> Verdict:
+        window = answer()
+        return _verdict(limit, window, now, allowed=window.count <= limit.count)
+
+    return verdict
 
 
 def blocked(limit: Limit, who: str, now: float | None = None) -> Verdict:

@@ -16,9 +16,11 @@ one binds them on the server.
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import connection
 
-from events.models import OutboxMail, Registration
+from events.models import Event, OutboxMail, Registration
 
 
 def applies() -> bool:
@@ -30,21 +32,8 @@ def insert_with_mail(registration: Registration, requires_approval: bool) -> Reg
     """INSERT `registration` (unsaved) and its email (of its status) if the event still takes
     registrations without a seat limit and with `requires_approval` as given; returns it saved,
     or None when the event's rules changed. A duplicate email raises IntegrityError."""
-    quote = connection.ops.quote_name
-    fields = [f for f in Registration._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(quote(f.column) for f in fields)
+    fields, sql = _statement()
     values = [f.get_db_prep_save(f.pre_save(registration, add=True), connection) for f in fields]
-    placeholders = ", ".join(["%s"] * len(values))
-    event_table, mail_table = quote(registration.event._meta.db_table), quote(OutboxMail._meta.db_table)
-    sql = (
-        f"WITH registration AS ("
-        f" INSERT INTO {quote(Registration._meta.db_table)} ({columns}) SELECT {placeholders} FROM {event_table}"
-        f" WHERE id = %s AND registration_open AND capacity IS NULL AND requires_approval = %s RETURNING id"
-        f"), mail AS ("
-        f" INSERT INTO {mail_table} (registration_id, kind, attempts, last_error)"
-        f" SELECT id, %s, 0, '' FROM registration"
-        f") SELECT id FROM registration"
-    )
     with _server_binding_cursor() as cursor:
         cursor.execute(sql, [*values, registration.event_id, requires_approval, str(registration.status)])
         row = cursor.fetchone()
@@ -54,6 +43,26 @@ def insert_with_mail(registration: Registration, requires_approval: bool) -> Reg
     registration._state.adding = False
     registration._state.db = connection.alias
     return registration
+
+
+@cache
+def _statement() -> tuple[list, str]:
+    """The registration's fields and the statement's text (the same for every registration)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in Registration._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    event_table, mail_table = quote(Event._meta.db_table), quote(OutboxMail._meta.db_table)
+    sql = (
+        f"WITH registration AS ("
+        f" INSERT INTO {quote(Registration._meta.db_table)} ({columns}) SELECT {placeholders} FROM {event_table}"
+        f" WHERE id = %s AND registration_open AND capacity IS NULL AND requires_approval = %s RETURNING id"
+        f"), mail AS ("
+        f" INSERT INTO {mail_table} (registration_id, kind, attempts, last_error)"
+        f" SELECT id, %s, 0, '' FROM registration"
+        f") SELECT id FROM registration"
+    )
+    return fields, sql
 
 
 def _server_binding_cursor():

@@ -30,7 +30,14 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _page(request, event, RegistrationForm(event, questions=questions))
 
-    verdict = ratelimit.hit(ratelimit.REGISTRATION, ratelimit.client_address(request))
+    # The attempt is counted first; while Redis counts it, the form is validated and the
+    # thank-you page's address worked out, and the verdict is read after (the round trip is no
+    # longer waited out before that work).
+    verdict_of = ratelimit.hit_soon(ratelimit.REGISTRATION, ratelimit.client_address(request))
+    form = RegistrationForm(event, request.POST, questions=questions)
+    valid = form.is_valid()
+    thank_you = reverse("events:registered", args=[event.slug])
+    verdict = verdict_of()
     if not verdict.allowed:
         response = render(request, "events/rate_limited.html", {"event": event, "retry_after": verdict.retry_after},
                           status=429)
@@ -38,8 +45,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     if not event.registration_open:
         return _page(request, event, RegistrationForm(event, questions=questions), status=403)
-    form = RegistrationForm(event, request.POST, questions=questions)
-    if not form.is_valid():
+    if not valid:
         return _page(request, event, form, status=400)
     try:
         register(
@@ -53,7 +59,7 @@ def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     except RegistrationClosed:  # closed while the form was being filled in
         return _page(request, event, form, status=403)
     # Post/redirect/get: reloading the thank-you page must not register (and email) again.
-    return HttpResponseRedirect(reverse("events:registered", args=[event.slug]), status=303)
+    return HttpResponseRedirect(thank_you, status=303)
 
 
 @require_GET

@@ -5,8 +5,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from events import ratelimit
+from events import caches, ratelimit
 from events.models import FieldMode, Question, Registration
+from tests.conftest import scaled_out
 from tests.events.helpers import make_event, question
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_modes]
@@ -139,6 +140,39 @@ def test_a_flood_from_one_address_is_refused_with_a_clear_message(client):
     other = client.post(event.get_absolute_url(), {"name": "Other", "email": "other@example.com"},
                         REMOTE_ADDR="192.0.2.7")
     assert other.status_code == 303
+
+
+def test_a_flood_is_refused_before_its_form_is_judged(client):
+    """The form is validated while the limiter counts (events/views/public.py); the verdict still
+    comes first, so a flood learns nothing about its forms."""
+    event = make_event()
+    for i in range(ratelimit.REGISTRATION.count):
+        client.post(event.get_absolute_url(), {"name": f"P{i}", "email": f"p{i}@example.com"})
+    response = client.post(event.get_absolute_url(), {"name": "", "email": "not an address"})
+    assert response.status_code == 429
+    assert Registration.objects.count() == ratelimit.REGISTRATION.count
+
+
+def test_a_verdict_never_read_does_not_answer_the_next_attempt():
+    """An attempt's reply is read later (hit_soon); one its caller never read is read before the
+    connection serves anyone else, so it can neither answer nor block another address."""
+    limit = ratelimit.Limit("t", 2, 60)
+    for at in (100.0, 100.1):
+        ratelimit.hit(limit, "198.51.100.3", now=at)
+    ratelimit.hit_soon(limit, "198.51.100.3", now=100.2)  # its third: refused, but nobody reads it
+    assert ratelimit.hit(limit, "198.51.100.4", now=100.3) == ratelimit.Verdict(allowed=True, retry_after=60)
+    assert ratelimit.hit_soon(limit, "198.51.100.3", now=100.4)() == ratelimit.Verdict(allowed=False, retry_after=60)
+
+
+@pytest.mark.skipif(not scaled_out(), reason="Redis's script cache")
+def test_an_attempt_on_a_redis_without_the_script_loads_it_and_counts_once():
+    store = caches.store()
+    known = store._attempt.sha
+    store._attempt.sha = "0" * 40  # as after Redis restarted: NOSCRIPT
+    limit = ratelimit.Limit("t", 1, 60)
+    assert ratelimit.hit_soon(limit, "198.51.100.5", now=200.0)().allowed
+    assert store._attempt.sha == known
+    assert not ratelimit.hit(limit, "198.51.100.5", now=200.5).allowed
 
 
 def test_the_rate_limit_window_slides():
