@@ -292,8 +292,10 @@ class ReturnEncoder:
 
 class Outbox:
     """Return packets on their way from the mix thread to the loop: however many peers there are,
-    the loop is woken once a tick to take them all (a wake-up per peer would cost each a thread
-    switch every 20 ms)."""
+    the loop is woken once a tick to take them all (`flush`, after the tick's last return). A
+    wake-up per packet cost each peer a thread switch every 20 ms, and more: the loop took each
+    packet while the mix thread encoded the next, so the two handed the GIL back and forth
+    through the whole tick."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
@@ -301,11 +303,15 @@ class Outbox:
         self._lock = threading.Lock()
 
     def post(self, track: ReturnTrack, packet: av.Packet) -> None:
-        """From the mix thread; never blocks."""
+        """From the mix thread; never blocks. Sent at the next `flush`."""
         with self._lock:
             self._waiting.append((track, packet))
-            if len(self._waiting) > 1:
-                return  # the loop is already called for
+
+    def flush(self) -> None:
+        """From the mix thread, once its tick's returns are all posted: wake the loop to send them."""
+        with self._lock:
+            if not self._waiting:
+                return
         with contextlib.suppress(RuntimeError):  # the loop closed: the bridge is going down
             self.loop.call_soon_threadsafe(self._deliver)
 
@@ -537,6 +543,7 @@ class RtcBridge:
             log.warning("offer of %s refused: %r", peer_id, error)
             raise ValueError(f"The offer could not be answered: {error}") from None
         peer.listener = track.offer
+        peer.after_returns = self.outbox.flush
         peer.stats = {"state": pc.connectionState, "rtt_ms": None, "jitter_ms": None, "loss_pct": None}
         connection.tasks.append(asyncio.ensure_future(self._watch(peer_id, connection)))
         self.on_peer(peer_id, peer)

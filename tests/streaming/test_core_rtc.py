@@ -199,8 +199,11 @@ class Mix(threading.Thread):
         while not self.stop.is_set():
             t = (ticks * FRAME_SAMPLES + np.arange(FRAME_SAMPLES)) / SAMPLE_RATE
             frame = np.tile(0.3 * np.sin(2 * np.pi * self.frequency * t), (2, 1)).astype(np.float32)
-            for peer in list(self.peers.current.values()):
+            peers = list(self.peers.current.values())
+            for peer in peers:
                 peer.send_return(frame)
+            for flush in {peer.after_returns for peer in peers if peer.after_returns is not None}:
+                flush()  # as the engine does once a tick: the returns leave together
             ticks += 1
             self.stop.wait(max(0.0, start + ticks * FRAME_SAMPLES / SAMPLE_RATE - time.monotonic()))
 
@@ -280,9 +283,11 @@ def test_returns_the_loop_could_not_send_in_time_leave_a_gap_in_the_timestamps()
     the stream's timestamps back (the browser would take it for network delay and buffer more)."""
 
     async def run() -> list[av.Packet]:
-        track = ReturnTrack(Outbox(asyncio.get_running_loop()))
+        outbox = Outbox(asyncio.get_running_loop())
+        track = ReturnTrack(outbox)
         for number in range(5):  # the loop was busy for five ticks: two wait, three were skipped
             track.offer(np.full((2, 960), number / 10, dtype=np.float32))
+            outbox.flush()
         await asyncio.sleep(0)  # the loop catches up
         return [await track.recv() for _ in range(2)], track.dropped
 
