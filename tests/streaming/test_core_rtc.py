@@ -11,6 +11,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
 
 from events.harness import wait_for
@@ -18,6 +19,7 @@ from streaming.core import FRAME_SAMPLES, SAMPLE_RATE
 from streaming.core.peers import PRESENTER_PEER, PeerAudio
 from streaming.core.rtc import (
     InboundAudio,
+    InlineDecoding,
     InOrderAudio,
     Outbox,
     ReturnEncoder,
@@ -373,3 +375,28 @@ def test_the_loop_is_deaf_to_datagrams_from_outside_its_networks():
         assert loop.run_until_complete(run()) == ["127.0.0.1"]
     finally:
         loop.close()
+
+
+def test_the_bridge_decodes_a_browsers_opus_straight_into_the_engines_frames():
+    """FFmpeg's Opus decoder (not libopus's s16) gives planar float stereo: the engine's frame as
+    it is, a mono voice on both channels at the level it was spoken."""
+    encoder = av.CodecContext.create("libopus", "w")  # a browser's microphone: mono Opus
+    encoder.bit_rate, encoder.format, encoder.layout, encoder.sample_rate = 32000, "s16", "mono", SAMPLE_RATE
+    t = np.arange(50 * FRAME_SAMPLES) / SAMPLE_RATE
+    voice = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    packets = []
+    for start in range(0, len(voice), FRAME_SAMPLES):
+        frame = av.AudioFrame.from_ndarray(voice[None, start : start + FRAME_SAMPLES], format="s16", layout="mono")
+        frame.sample_rate, frame.pts = SAMPLE_RATE, start
+        packets += encoder.encode(frame)
+    peer = PeerAudio("p1", PRESENTER_PEER)
+    decoding = InlineDecoding(peer)
+    for number, packet in enumerate(packets):
+        decoding.put((None, JitterFrame(data=bytes(packet), timestamp=number * FRAME_SAMPLES)))
+    assert peer.inbound.pushed == len(packets)
+    frames = [peer.inbound._frames[index][0] for index in range(len(peer.inbound))]  # the newest it holds
+    assert len(frames) >= 5
+    assert all(frame.shape == (2, FRAME_SAMPLES) and frame.dtype == np.float32 for frame in frames)
+    heard = np.concatenate(frames, axis=1)
+    for channel in heard:
+        assert tone_level(channel, 440) == pytest.approx(0.3, abs=0.03)
