@@ -164,7 +164,7 @@ class Peer:
         self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         pc.addTrack(VoiceTrack(self.packets))
         receiver = pc.getTransceivers()[0].receiver
-        receiver._RTCRtpReceiver__jitter_buffer = InOrderAudio()
+        receiver._RTCRtpReceiver__jitter_buffer = InOrderAudio(on_overtaken=lambda: None)
         receiver._RTCRtpReceiver__decoder_queue = self.heard
         await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers before it returns
         session = uuid.uuid4().hex

@@ -275,6 +275,12 @@ class MixEngine:
                 peers[peer_id].send_return(frame)
             except Exception:  # one broken connection must not stop the program or the others
                 log.exception("return to peer %s failed", peer_id)
+        # The returns leave together: one wake-up of the adapter's loop a tick, not one a peer.
+        for flush in {peer.after_returns for peer in peers.values() if peer.after_returns is not None}:
+            try:
+                flush()
+            except Exception:
+                log.exception("returns could not be sent")
 
     def _watch(self, readers: dict[str, LineReader], speaking: dict[str, PeerAudio]) -> None:
         """Report health changes and alarms; put the fallback on or off air. A line whose

@@ -178,6 +178,9 @@ class PeerAudio:
         self.backstage_talk = False
         # Set by the WebRTC adapter: takes each return frame, from the mix thread; must not block.
         self.listener: Callable[[np.ndarray], None] | None = None
+        # Set by the adapter too: called once a tick after every peer's return was given (the
+        # same callable for peers that share a way out, which is then called once).
+        self.after_returns: Callable[[], None] | None = None
         # Link figures the adapter reads from the connection's statistics (rtt_ms, jitter_ms,
         # loss_pct, state); the engine reports them with the line's meters.
         self.stats: dict = {}

@@ -316,3 +316,27 @@ def test_a_lines_gaps_never_shrink_when_its_connection_is_replaced_or_lost(tmp_p
         assert counted[0] >= 5 and counted == sorted(counted)
     finally:
         engine.set_lines([])
+
+
+def test_the_returns_of_a_tick_leave_together_after_the_last_is_given(tmp_path):
+    """Peers that share a way out (the adapter's one loop) have it called once a tick, after every
+    return of that tick: one wake-up of the loop, not one a peer."""
+    engine = MixEngine(tmp_path, clock=FreeRunningClock())
+    engine.set_lines([LineSpec("p1", f"anullsrc=r={SR}:cl=stereo", format="lavfi")])
+    engine.set_mix({"p1": 0.0})
+    events: list[str] = []
+
+    def shared_way_out() -> None:
+        events.append("flush")
+
+    for peer_id in ("p1", "p2", "user:ann"):
+        peer = PeerAudio(peer_id, PRODUCER_PEER if peer_id.startswith("user:") else PRESENTER_PEER)
+        peer.listener = lambda frame, peer_id=peer_id: events.append(peer_id)
+        peer.after_returns = shared_way_out
+        engine.set_peer(peer_id, peer)
+    _run_ticks_with(engine, 5, {})
+    engine.end_show()
+
+    ticks = [events[at : at + 4] for at in range(0, len(events), 4)]
+    assert len(ticks) >= 5
+    assert all(sorted(tick[:3]) == ["p1", "p2", "user:ann"] and tick[3] == "flush" for tick in ticks)

@@ -11,6 +11,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RtpPacket
 
 from events.harness import wait_for
@@ -18,6 +19,7 @@ from streaming.core import FRAME_SAMPLES, SAMPLE_RATE
 from streaming.core.peers import PRESENTER_PEER, PeerAudio
 from streaming.core.rtc import (
     InboundAudio,
+    InlineDecoding,
     InOrderAudio,
     Outbox,
     ReturnEncoder,
@@ -199,8 +201,11 @@ class Mix(threading.Thread):
         while not self.stop.is_set():
             t = (ticks * FRAME_SAMPLES + np.arange(FRAME_SAMPLES)) / SAMPLE_RATE
             frame = np.tile(0.3 * np.sin(2 * np.pi * self.frequency * t), (2, 1)).astype(np.float32)
-            for peer in list(self.peers.current.values()):
+            peers = list(self.peers.current.values())
+            for peer in peers:
                 peer.send_return(frame)
+            for flush in {peer.after_returns for peer in peers if peer.after_returns is not None}:
+                flush()  # as the engine does once a tick: the returns leave together
             ticks += 1
             self.stop.wait(max(0.0, start + ticks * FRAME_SAMPLES / SAMPLE_RATE - time.monotonic()))
 
@@ -280,9 +285,11 @@ def test_returns_the_loop_could_not_send_in_time_leave_a_gap_in_the_timestamps()
     the stream's timestamps back (the browser would take it for network delay and buffer more)."""
 
     async def run() -> list[av.Packet]:
-        track = ReturnTrack(Outbox(asyncio.get_running_loop()))
+        outbox = Outbox(asyncio.get_running_loop())
+        track = ReturnTrack(outbox)
         for number in range(5):  # the loop was busy for five ticks: two wait, three were skipped
             track.offer(np.full((2, 960), number / 10, dtype=np.float32))
+            outbox.flush()
         await asyncio.sleep(0)  # the loop catches up
         return [await track.recv() for _ in range(2)], track.dropped
 
@@ -368,3 +375,28 @@ def test_the_loop_is_deaf_to_datagrams_from_outside_its_networks():
         assert loop.run_until_complete(run()) == ["127.0.0.1"]
     finally:
         loop.close()
+
+
+def test_the_bridge_decodes_a_browsers_opus_straight_into_the_engines_frames():
+    """FFmpeg's Opus decoder (not libopus's s16) gives planar float stereo: the engine's frame as
+    it is, a mono voice on both channels at the level it was spoken."""
+    encoder = av.CodecContext.create("libopus", "w")  # a browser's microphone: mono Opus
+    encoder.bit_rate, encoder.format, encoder.layout, encoder.sample_rate = 32000, "s16", "mono", SAMPLE_RATE
+    t = np.arange(50 * FRAME_SAMPLES) / SAMPLE_RATE
+    voice = (0.3 * 32767 * np.sin(2 * np.pi * 440 * t)).astype(np.int16)
+    packets = []
+    for start in range(0, len(voice), FRAME_SAMPLES):
+        frame = av.AudioFrame.from_ndarray(voice[None, start : start + FRAME_SAMPLES], format="s16", layout="mono")
+        frame.sample_rate, frame.pts = SAMPLE_RATE, start
+        packets += encoder.encode(frame)
+    peer = PeerAudio("p1", PRESENTER_PEER)
+    decoding = InlineDecoding(peer)
+    for number, packet in enumerate(packets):
+        decoding.put((None, JitterFrame(data=bytes(packet), timestamp=number * FRAME_SAMPLES)))
+    assert peer.inbound.pushed == len(packets)
+    frames = [peer.inbound._frames[index][0] for index in range(len(peer.inbound))]  # the newest it holds
+    assert len(frames) >= 5
+    assert all(frame.shape == (2, FRAME_SAMPLES) and frame.dtype == np.float32 for frame in frames)
+    heard = np.concatenate(frames, axis=1)
+    for channel in heard:
+        assert tone_level(channel, 440) == pytest.approx(0.3, abs=0.03)
