@@ -230,6 +230,9 @@ STAGE_CUE_ACK_SECONDS = env.float("STAGE_CUE_ACK_SECONDS", default=10.0)
 # A presenter whose last green-room socket closed counts as gone (off air) only after this long:
 # a reload or a network blip reconnects within it and keeps their place.
 STAGE_PRESENCE_GRACE_SECONDS = env.float("STAGE_PRESENCE_GRACE_SECONDS", default=5.0)
+# Then, scaled out, the presenter's sockets in the other server processes have this long to say
+# they are there (a reload that landed on another process keeps them on air).
+STAGE_PRESENCE_PROBE_SECONDS = env.float("STAGE_PRESENCE_PROBE_SECONDS", default=1.0)
 # Every stage socket hears a heartbeat this often while the server's way to it works (through the
 # channel layer); a page that hears nothing for 2.5 of them reconnects (Redis restarting, a dead
 # server process, a cut connection) and resyncs.

@@ -5,7 +5,10 @@ registrants' join links). Presence follows the presenter's sockets in this proce
 to open reports them connected; when the last one closes and none opens again within
 STAGE_PRESENCE_GRACE_SECONDS, the drop is reported (which the machine turns into "off air, back
 to the green room"). A second tab, a reload or a reconnect after a network blip therefore never
-flickers the console nor costs a presenter their place on air. A drop that cannot be written
+flickers the console nor costs a presenter their place on air. Behind a proxy the new socket may
+open on another server process: before reporting a drop, this process asks the presenter's group
+(every process's sockets of theirs are in it) whether any socket is still there, and a socket that
+answers within STAGE_PRESENCE_PROBE_SECONDS keeps them connected. A drop that cannot be written
 (PostgreSQL is down) is tried again, with growing pauses, until it is written or the presenter
 is back; only the end of this process loses it.
 """
@@ -16,6 +19,7 @@ import contextlib
 import logging
 
 from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import InterfaceError, OperationalError
@@ -124,6 +128,9 @@ class GreenRoomConsumer(StageSocketConsumer):
 
     async def _drop_unless_back(self, key: tuple[int, str]) -> None:
         await asyncio.sleep(settings.STAGE_PRESENCE_GRACE_SECONDS)
+        if not _open_sockets.get(key) and await self._held_elsewhere():
+            log.info("stage %s: %s is back on another server process; no drop", self.event_id, self.presenter)
+            return
         pause = DROP_RETRY_FIRST_SECONDS
         while not _open_sockets.get(key):
             try:
@@ -136,6 +143,31 @@ class GreenRoomConsumer(StageSocketConsumer):
                             self.event_id, self.presenter, error, pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, DROP_RETRY_LONGEST_SECONDS)
+
+    async def _held_elsewhere(self) -> bool:
+        """Whether a socket of this presenter's is open in another server process: their group is
+        asked, and any of its sockets answers on a channel of this process. An in-memory layer is
+        this process's alone (its sockets are counted already); a layer that fails cannot tell, and
+        the drop goes ahead as it would have."""
+        layer = self.channel_layer
+        if isinstance(layer, InMemoryChannelLayer):
+            return False
+        try:
+            reply_to = await layer.new_channel()
+            probe = {"type": "presence.probe", "reply_to": reply_to}
+            await layer.group_send(presenter_group(self.event_id, self.presenter), probe)
+            await asyncio.wait_for(layer.receive(reply_to), settings.STAGE_PRESENCE_PROBE_SECONDS)
+        except TimeoutError:
+            return False
+        except Exception as error:  # Redis down: nobody can answer
+            log.warning("stage %s: could not ask for %s's other sockets (%s)", self.event_id, self.presenter, error)
+            return False
+        return True
+
+    async def presence_probe(self, message: dict) -> None:
+        """Another server process asks whether this presenter still has a socket: this one is."""
+        if getattr(self, "counted", False):
+            await self.channel_layer.send(message["reply_to"], {"type": "presence.here"})
 
     async def presenter_revoked(self, message: dict) -> None:
         """Their link was revoked: this socket goes now, not at its next reconnect."""
