@@ -6,6 +6,7 @@ running is tests/supervision/test_drills.py."""
 import io
 import sys
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,9 @@ from django.db import InterfaceError, OperationalError
 from django.test import RequestFactory
 
 from config.pages import from_proxy
-from events.harness import wait_for
+from events.harness import free_port, wait_for
 from events.views.errors import server_error
-from streaming.management.commands.scaleout import check_services, write_nginx
+from streaming.management.commands.scaleout import announce, check_services, write_nginx
 from streaming.scaleout.plan import Service, Shape, environment, services
 from streaming.scaleout.supervisor import Backoff, Supervisor
 
@@ -126,3 +127,57 @@ def test_any_other_failure_is_still_a_server_error(db):
     except ValueError:
         response = server_error(RequestFactory().get("/"))
     assert response.status_code == 500
+
+
+class Refusing(BaseHTTPRequestHandler):
+    """A web process asked by its own address: it refuses the host, but it answers."""
+
+    def do_GET(self):
+        self.send_error(400)
+
+    def log_message(self, *args):
+        pass
+
+
+class Serving(Refusing):
+    """nginx serving a page; counts the times it was asked."""
+
+    asked = 0
+
+    def do_GET(self):
+        type(self).asked += 1
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def serving(handler, port: int = 0) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_ready_only_once_nginx_serves_a_page_and_every_web_process_answers(tmp_path):
+    front, page = serving(Serving), serving(Refusing)
+    daphne_port = free_port()
+    shape = Shape(port=front.server_address[1], pages_ports=(page.server_address[1],), socket_ports=(daphne_port,),
+                  mixers=1, nginx_dir=tmp_path, beat_schedule=tmp_path / "beat")
+    said = io.StringIO()
+    supervisor = Supervisor([], {}, str(tmp_path), said)
+    stop = threading.Event()
+    announcing = threading.Thread(target=announce, args=(supervisor, shape, stop), daemon=True)
+    announcing.start()
+    try:
+        # A page through nginx and the page server answer; the daphne does not listen yet. Asked
+        # twice, nginx has seen one whole look at the web processes go by without a "ready".
+        asked = Serving.asked
+        wait_for(lambda: Serving.asked >= asked + 2, 10, "two looks at the platform", every=0.05)
+        assert "ready" not in said.getvalue()
+        daphne = serving(Refusing, daphne_port)
+        announcing.join(10)
+        assert not announcing.is_alive() and f"ready: {shape.url}/" in said.getvalue()
+        daphne.shutdown()
+    finally:
+        stop.set()
+        for server in (front, page):
+            server.shutdown()

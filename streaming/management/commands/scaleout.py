@@ -68,6 +68,18 @@ class Command(BaseCommand):
             supervisor.say("scaleout", "stopped")
 
 
+def answering(url: str) -> bool:
+    """Whether an HTTP server answers at `url`, whatever its status (a web process asked by its
+    own address may refuse the host: it is there all the same)."""
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+    return True
+
+
 def check_services() -> None:
     """PostgreSQL and Redis must answer before anything starts (they are the shared state), and
     nginx must be installed."""
@@ -136,7 +148,10 @@ def write_nginx(shape: Shape) -> None:
 
 
 def announce(supervisor: Supervisor, shape: Shape, stop: threading.Event) -> None:
-    """Say where the platform answers once a page has come back through nginx."""
+    """Say where the platform answers once a page has come back through nginx and every web
+    process answers on its own port: pages come from the page servers, so a page alone said
+    nothing of the daphnes, and a console opened at "ready" could meet nginx's 502."""
+    web = [f"http://127.0.0.1:{port}/" for port in (*shape.pages_ports, *shape.socket_ports)]
 
     def answers() -> bool:
         if stop.is_set():
@@ -145,7 +160,7 @@ def announce(supervisor: Supervisor, shape: Shape, stop: threading.Event) -> Non
             urllib.request.urlopen(shape.url + "/", timeout=2).close()
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
-        return True
+        return all(answering(url) for url in web)
 
     try:
         wait_for(answers, 120, "the platform to answer through nginx", every=0.5)
