@@ -51,6 +51,18 @@ class WaitTimeout(AssertionError):
     """A condition did not come true in time (an AssertionError: a test that waited fails)."""
 
 
+def http_answers(url: str) -> bool:
+    """Whether an HTTP server answers at `url`, whatever its status (an error page is an answer:
+    the server is there)."""
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+    return True
+
+
 def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
     """Call `predicate` until it returns something truthy and return that; after `timeout`
     seconds raise WaitTimeout naming `what`."""
@@ -182,13 +194,7 @@ def running_server(
         def answered() -> bool:
             if server.poll() is not None:
                 raise RuntimeError(f"daphne exited:\n{log_path.read_text(errors='replace')}")
-            try:
-                urllib.request.urlopen(url + ready_path, timeout=2).close()
-            except urllib.error.HTTPError:
-                return True  # an answer all the same
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                return False
-            return True
+            return http_answers(url + ready_path)
 
         try:
             wait_for(answered, timeout, f"daphne on port {port}", every=0.2)

@@ -19,8 +19,6 @@ import secrets
 import statistics
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -139,13 +137,7 @@ def report(result: dict, options: dict, write: Callable[[str], object]) -> None:
 
 
 def _answers(port: int) -> bool:
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-    return True
+    return harness.http_answers(f"http://127.0.0.1:{port}/")
 
 
 def _wrk(port: int, path: str, seconds: float, connections: int) -> dict:

@@ -30,13 +30,18 @@ PRELOAD_HINT = re.compile(r'^#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part_(\d+)_(\d+)
 PART_URI = re.compile(r'^#EXT-X-PART:.*URI="([^"]+)"', re.MULTILINE)
 
 
+def stage_cards(lines: list[str]) -> list[str]:
+    """The playlist's stage cards (its EXT-X-DATERANGE tags of the stage's class), in order."""
+    return [line for line in lines if line.startswith("#EXT-X-DATERANGE:") and CARD_CLASS in line]
+
+
 def read_playlist(text: str) -> tuple[int, str | None, str | None]:
     """The newest segment's sequence number and URI, and who the last stage card names (None without cards)."""
     sequence = MEDIA_SEQUENCE.search(text)
     lines = text.splitlines()
     uris = [line for line in lines if line and not line.startswith("#")]
     newest = int(sequence.group(1)) + len(uris) - 1 if sequence else -1
-    cards = [line for line in lines if line.startswith("#EXT-X-DATERANGE:") and CARD_CLASS in line]
+    cards = stage_cards(lines)
     speaking = None
     if cards and (found := SPEAKING.search(cards[-1])):
         speaking = found.group(1)
@@ -50,11 +55,10 @@ def card_starts(text: str) -> list[tuple[float, list[str]]]:
     """Each stage card's START-DATE (epoch seconds: the program date-time of the first sample
     mixed with it) and who it names as speaking."""
     starts = []
-    for line in text.splitlines():
-        if line.startswith("#EXT-X-DATERANGE:") and CARD_CLASS in line:
-            start, speaking = START_DATE.search(line), SPEAKING.search(line)
-            if start and speaking:
-                starts.append((datetime.fromisoformat(start.group(1)).timestamp(), speaking.group(1).split("%0A")))
+    for line in stage_cards(text.splitlines()):
+        start, speaking = START_DATE.search(line), SPEAKING.search(line)
+        if start and speaking:
+            starts.append((datetime.fromisoformat(start.group(1)).timestamp(), speaking.group(1).split("%0A")))
     return starts
 
 

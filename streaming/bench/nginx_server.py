@@ -11,8 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,13 +104,7 @@ def running(folder: Path, site: Path, port: int, workers: int = 1) -> Iterator[N
         def answers() -> bool:
             if process.poll() is not None:
                 raise RuntimeError(f"nginx exited:\n{(folder / 'nginx.out').read_text(errors='replace')}")
-            try:
-                urllib.request.urlopen(url + "/hls/0/none.ts", timeout=2).close()
-            except urllib.error.HTTPError:
-                return True
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                return False
-            return True
+            return harness.http_answers(url + "/hls/0/none.ts")
 
         harness.wait_for(answers, 15, f"nginx on port {port}")
         yield Nginx(url, process)

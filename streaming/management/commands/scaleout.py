@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from events.harness import WaitTimeout, free_port, wait_for
+from events.harness import WaitTimeout, free_port, http_answers, wait_for
 from stage.deck_views import ENVELOPE_BYTES
 from streaming.nginx import BadValue, Site, render, standalone
 from streaming.scaleout.plan import NGINX, Shape, environment, services
@@ -66,18 +66,6 @@ class Command(BaseCommand):
         finally:
             supervisor.stop()
             supervisor.say("scaleout", "stopped")
-
-
-def answering(url: str) -> bool:
-    """Whether an HTTP server answers at `url`, whatever its status (a web process asked by its
-    own address may refuse the host: it is there all the same)."""
-    try:
-        urllib.request.urlopen(url, timeout=2).close()
-    except urllib.error.HTTPError:
-        return True
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
-    return True
 
 
 def check_services() -> None:
@@ -160,7 +148,8 @@ def announce(supervisor: Supervisor, shape: Shape, stop: threading.Event) -> Non
             urllib.request.urlopen(shape.url + "/", timeout=2).close()
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
-        return all(answering(url) for url in web)
+        # Any status will do: a web process asked by its own address may refuse the host.
+        return all(http_answers(url) for url in web)
 
     try:
         wait_for(answers, 120, "the platform to answer through nginx", every=0.5)
