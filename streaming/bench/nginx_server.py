@@ -30,6 +30,12 @@ OPEN_FILES = 19000
 # So: accept every waiting connection at once (multi_accept), and a deeper queue (Linux caps it at
 # somaxconn).
 BACKLOG = 4096
+# One worker a core, as `worker_processes auto` gives a deployment. With one worker, 10,000 viewers'
+# connections and the proxied ones behind them came within a sixteenth of its worker_connections,
+# where nginx starts closing idle keep-alive connections to make room ("worker_connections are not
+# enough, reusing connections"): a client whose next request crossed that close got no answer (wrk
+# `read` errors). Each worker has connections of its own.
+WORKERS = os.cpu_count() or 1
 
 
 def listen(port: int) -> str:
@@ -93,7 +99,7 @@ def main_config(folder: Path, site: Path, workers: int) -> str:
 
 
 @contextmanager
-def running(folder: Path, site: Path, port: int, workers: int = 1) -> Iterator[Nginx]:
+def running(folder: Path, site: Path, port: int, workers: int = WORKERS) -> Iterator[Nginx]:
     """nginx serving `site` (which listens on 127.0.0.1:`port`) until the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "nginx.conf").write_text(main_config(folder, site, workers))
