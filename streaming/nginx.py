@@ -87,19 +87,30 @@ def _servers(upstreams: tuple[str, ...]) -> str:
     return "\n    ".join(f"server {upstream} max_fails=0;" for upstream in upstreams)
 
 
-def standalone(folder: str, site_conf: str, *, workers: int = 1, as_root: bool = False) -> str:
+def standalone(
+    folder: str, site_conf: str, *, workers: int = 1, as_root: bool = False, connections: int = 4096,
+    open_files: int | None = None, access_log: bool = True,
+) -> str:
     """A whole nginx.conf around the rendered site, for an nginx of its own (`nginx -p folder -c
     …`): in the foreground, its pid, logs and temporary files in `folder`, the site included.
-    `as_root`: its workers run as root too, to read folders only root may (tests, loopback)."""
+    `as_root`: its workers run as root too, to read folders only root may (tests, loopback).
+    `connections` is each worker's worker_connections; `open_files` raises its limit of open files
+    (a proxied request holds two). Every waiting connection is accepted at once (multi_accept): a
+    benchmark's thousands of viewers connect together, and one accepted a turn of the loop left the
+    last of them in the accept queue. The error log is at warn, where nginx says it ran out of
+    connections."""
     _check(ROOT, folder, "nginx folder", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     _check(ROOT, site_conf, "site configuration", "an absolute path of letters, digits, '/', '.', '-' and '_'")
     kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in kinds)
     return (
         ("user root;\n" if as_root else "")
-        + f"daemon off;\nworker_processes {int(workers)};\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
-        + "events { worker_connections 4096; }\n"
-        + f"http {{\n    access_log {folder}/access.log;\n{temp}\n    include {site_conf};\n}}\n"
+        + f"daemon off;\nworker_processes {int(workers)};\n"
+        + (f"worker_rlimit_nofile {int(open_files)};\n" if open_files else "")
+        + f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
+        + f"events {{ worker_connections {int(connections)}; multi_accept on; }}\n"
+        + f"http {{\n    access_log {f'{folder}/access.log' if access_log else 'off'};\n{temp}\n"
+        + f"    include {site_conf};\n}}\n"
     )
 
 

@@ -23,6 +23,7 @@ from streaming import passes
 from streaming.core import media_pass
 from streaming.core.envelopes import ENVELOPE_FILE
 from streaming.core.playlist import PlaylistWriter
+from streaming.nginx import standalone
 from streaming.off_air_viewer import StreamViewer, ViewerError
 from tests.factories import make_event, make_producer
 from tests.media import PASS_COOKIE, get_pass
@@ -46,18 +47,6 @@ LOCK_AGE_S = int(re.search(r"proxy_cache_lock_age (\d+)ms;", TEMPLATE.read_text(
 VIEWERS_WAITING = 24
 
 
-def nginx_conf(folder: Path, site_conf: Path) -> str:
-    # Root starts nginx's workers as "nobody", who could not read pytest's private folders.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    temp = "\n".join(f"    {kind}_temp_path {folder}/{kind};" for kind in kinds)
-    return (
-        f"{user}daemon off;\nworker_processes 1;\npid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
-        f"events {{ worker_connections 64; }}\n"
-        f"http {{\n    access_log {folder}/access.log;\n{temp}\n    include {site_conf};\n}}\n"
-    )
-
-
 @contextmanager
 def running_nginx(folder: Path, upstream: str, socket_upstreams: tuple[str, ...] = ()):
     """nginx on a free loopback port, configured by `manage.py nginx_config` to proxy to `upstream`
@@ -68,7 +57,9 @@ def running_nginx(folder: Path, upstream: str, socket_upstreams: tuple[str, ...]
     call_command("nginx_config", listen=f"127.0.0.1:{port}", upstream=[upstream], output=str(site_conf),
                  cache_dir=str(folder / "cache"), socket_upstream=list(socket_upstreams) or None)
     assert site_conf.stat().st_mode & 0o777 == 0o600
-    (folder / "nginx.conf").write_text(nginx_conf(folder, site_conf))
+    # Root starts nginx's workers as "nobody", who could not read pytest's private folders.
+    config = standalone(str(folder), str(site_conf), as_root=os.geteuid() == 0, connections=64)
+    (folder / "nginx.conf").write_text(config)
     process = subprocess.Popen(
         [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

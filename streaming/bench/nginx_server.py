@@ -19,6 +19,7 @@ from pathlib import Path
 from django.conf import settings
 
 from events import harness
+from streaming.nginx import standalone
 
 NGINX = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/nginx"
 # Within the hard limit of open files this machine gives a process; a proxied request holds two.
@@ -85,24 +86,14 @@ def plain_site(hls_root: Path, listen: str, output: Path) -> None:
     output.write_text(PLAIN_SITE.format(listen=listen, root=hls_root))
 
 
-def main_config(folder: Path, site: Path, workers: int) -> str:
-    # Root would start the workers as "nobody", who cannot read the benchmark's private folders.
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    temp = "".join(f"    {kind}_temp_path {folder}/{kind};\n" for kind in kinds)
-    return (
-        f"{user}daemon off;\nworker_processes {workers};\nworker_rlimit_nofile {OPEN_FILES};\n"
-        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log warn;\n"
-        f"events {{ worker_connections {OPEN_FILES}; multi_accept on; }}\n"
-        f"http {{\n    access_log off;\n{temp}    include {site};\n}}\n"
-    )
-
-
 @contextmanager
 def running(folder: Path, site: Path, port: int, workers: int = WORKERS) -> Iterator[Nginx]:
     """nginx serving `site` (which listens on 127.0.0.1:`port`) until the block ends."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "nginx.conf").write_text(main_config(folder, site, workers))
+    # Root would start the workers as "nobody", who cannot read the benchmark's private folders.
+    config = standalone(str(folder), str(site), workers=workers, as_root=os.geteuid() == 0,
+                        connections=OPEN_FILES, open_files=OPEN_FILES, access_log=False)
+    (folder / "nginx.conf").write_text(config)
     command = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(folder / "error.log")]
     url = f"http://127.0.0.1:{port}"
     with harness.running([command], os.environ.copy(), folder / "nginx.out") as (process,):
