@@ -102,7 +102,7 @@ class FrameQueue:
         """Take a frame arriving at `now` (time.monotonic()), of `media_time` seconds on the
         sender's clock (None: on time)."""
         now = time.monotonic() if now is None else now
-        quiet = max(float(frame.max()), -float(frame.min())) <= SILENCE_THRESHOLD  # no |frame| array
+        quiet = float(np.abs(frame).max()) <= SILENCE_THRESHOLD
         with self._lock:
             self.quiet_samples = self.quiet_samples + frame.shape[1] if quiet else 0
             if len(self._frames) == self._frames.maxlen:
