@@ -1,7 +1,9 @@
 """Keeps a running engine in step with the stage: polls the state version and renews the lease.
 
 The stage is persisted before it is broadcast, so the database is the one source both modes
-share; a primary-key lookup every 50 ms costs a fraction of a millisecond.
+share. The version is looked up every 50 ms by one plain statement, written once: through the ORM
+the same lookup cost the mixer a quarter of a millisecond of CPU each time (the queryset built
+and compiled again), 20 times a second; the statement alone, about a sixth of that.
 """
 
 import logging
@@ -34,6 +36,7 @@ class StageFollower(threading.Thread):
         self.version = -1
         self.ended = False
         self.lost_lease = False
+        self._version_statement = version_statement()
 
     def run(self) -> None:
         try:
@@ -67,7 +70,7 @@ class StageFollower(threading.Thread):
             self.stop.wait(POLL_SECONDS)
 
     def _poll(self) -> None:
-        version = StageState.objects.filter(event_id=self.event_id).values_list("version", flat=True).first()
+        version = self._version()
         if version is not None and version != self.version:
             state = StageState.objects.get(event_id=self.event_id).document
             self.version = state["version"]
@@ -75,3 +78,18 @@ class StageFollower(threading.Thread):
             if not needs_mixer(state):
                 self.ended = state["phase"] == ENDED
                 self.stop.set()
+
+    def _version(self) -> int | None:
+        """The stage's version, None before the event has a stage."""
+        with connection.cursor() as cursor:
+            cursor.execute(self._version_statement, [self.event_id])
+            row = cursor.fetchone()
+        return None if row is None else row[0]
+
+
+def version_statement() -> str:
+    """SELECT version of one event's StageState, quoted for the connection's database."""
+    quote = connection.ops.quote_name
+    table, version = StageState._meta.db_table, StageState._meta.get_field("version").column
+    event = StageState._meta.get_field("event").column
+    return f"SELECT {quote(version)} FROM {quote(table)} WHERE {quote(event)} = %s"

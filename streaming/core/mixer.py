@@ -224,13 +224,9 @@ class Mixer:
         """Sums shaped like the last tick's (…, channels, frame_samples) taken to the program
         the way its sum was: the same program gain, the same limiter envelope, the same ceiling.
         A sum equal to the last one comes out equal to the program, sample for sample."""
-        out = sums
-        if self._last_program_gain is not None:
-            out = out * self._last_program_gain
+        out = sums.copy() if self._last_program_gain is None else sums * self._last_program_gain
         if self._last_envelope is not None:
-            out = out * self._last_envelope
-        if out is sums:
-            out = sums.copy()
+            out *= self._last_envelope  # `out` is ours by now: no second new array
         return np.clip(out, -self.ceiling, self.ceiling, out=out)
 
 

@@ -109,17 +109,21 @@ class Returns:
         minus = self.mixer.last_sum[np.newaxis] - self.mixer.contributions(presenters)
         out = self.mixer.like_program(minus)
         talked_to = {line for lines in plan.talkback.values() for line in lines}
-        duck = np.ones((count, 1, self.mixer.frame_samples), dtype=np.float32)
+        duck = None  # made only when someone is (or was until now) talked to: unity costs nothing
         target_gain = db_to_gain(plan.duck_db)
         for row, line in enumerate(presenters):
             target = target_gain if line in talked_to else 1.0
             current = self._duck.get(line, 1.0)
-            if current != target:
-                duck[row, 0] = np.linspace(current, target, self.mixer.frame_samples + 1, dtype=np.float32)[1:]
-            elif target != 1.0:
-                duck[row] = target
+            if current != target or target != 1.0:
+                if duck is None:
+                    duck = np.ones((count, 1, self.mixer.frame_samples), dtype=np.float32)
+                if current != target:
+                    duck[row, 0] = np.linspace(current, target, self.mixer.frame_samples + 1, dtype=np.float32)[1:]
+                else:
+                    duck[row] = target
             self._duck[line] = target
-        out *= duck
+        if duck is not None:
+            out *= duck
         for row, line in enumerate(presenters):
             if backstage is not None and (line not in plan.on_air or line in plan.backstage_open):
                 out[row] += backstage
