@@ -18,37 +18,40 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from events.models import Event, OutboxMail, Registration
 
 
 def applies() -> bool:
     """Only PostgreSQL takes an INSERT inside WITH; elsewhere the general path runs."""
-    return connection.vendor == "postgresql"
+    return connections[DEFAULT_DB_ALIAS].vendor == "postgresql"
 
 
 def insert_with_mail(registration: Registration, requires_approval: bool) -> Registration | None:
     """INSERT `registration` (unsaved) and its email (of its status) if the event still takes
     registrations without a seat limit and with `requires_approval` as given; returns it saved,
     or None when the event's rules changed. A duplicate email raises IntegrityError."""
+    # The wrapper itself, not django.db.connection: every attribute read through that proxy
+    # looks the wrapper up again in a context-local, about a hundred times a registration.
+    database = connections[DEFAULT_DB_ALIAS]
     fields, sql = _statement()
-    values = [f.get_db_prep_save(f.pre_save(registration, add=True), connection) for f in fields]
-    with _server_binding_cursor() as cursor:
+    values = [f.get_db_prep_save(f.pre_save(registration, add=True), database) for f in fields]
+    with _server_binding_cursor(database) as cursor:
         cursor.execute(sql, [*values, registration.event_id, requires_approval, str(registration.status)])
         row = cursor.fetchone()
     if row is None:
         return None
     registration.pk = row[0]
     registration._state.adding = False
-    registration._state.db = connection.alias
+    registration._state.db = database.alias
     return registration
 
 
 @cache
 def _statement() -> tuple[list, str]:
     """The registration's fields and the statement's text (the same for every registration)."""
-    quote = connection.ops.quote_name
+    quote = connections[DEFAULT_DB_ALIAS].ops.quote_name
     fields = [f for f in Registration._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(quote(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
@@ -65,12 +68,12 @@ def _statement() -> tuple[list, str]:
     return fields, sql
 
 
-def _server_binding_cursor():
+def _server_binding_cursor(database):
     """A cursor of Django's (its error translation, its query log) whose parameters are bound on
     the server, so psycopg prepares a statement that runs often."""
     from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg is only needed here
 
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = ServerBindingCursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    database.ensure_connection()
+    database.validate_thread_sharing()
+    raw = ServerBindingCursor(database.connection)
+    return database.make_debug_cursor(raw) if database.queries_logged else database.make_cursor(raw)
