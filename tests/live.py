@@ -36,13 +36,16 @@ def running_server(**env_extra: str):
     if settings.REDIS_URL:
         env["REDIS_URL"] = settings.REDIS_URL
     log_path = Path(env_extra.get("HLS_ROOT") or tempfile.mkdtemp(prefix="server-")) / "server.log"
-    # Scaled out, email and other short tasks go through the broker to a real worker.
-    workers = [harness.celery("worker", "--concurrency", "1", "--loglevel", "INFO")] if settings.REDIS_URL else []
+    # Scaled out, email and other short tasks go through the broker to a real worker. Alone on
+    # their queues, workers need not look for neighbours (mingle waits a second for them) nor
+    # gossip with them.
+    quiet = ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    workers = [harness.celery("worker", "--concurrency", "1", *quiet)] if settings.REDIS_URL else []
     if env.get("MIXER_RUNNER") == "celery":
         # Mixers on a worker of their own, on the queue the caller named (one per test: nothing
         # another test left queued reaches it).
         mixer = ["worker", "-Q", env["MIXER_QUEUE"], "--concurrency", "1", "--prefetch-multiplier", "1", "-O", "fair"]
-        workers.append(harness.celery(*mixer, "--loglevel", "INFO", "-n", f"mixer-{port}@%h"))
+        workers.append(harness.celery(*mixer, *quiet, "-n", f"mixer-{port}@%h"))
     # Stopping waits for the server's whole process group: mixer children let go of the database.
     with harness.running_server(env, log_path, port=port, also=workers) as server:
         yield server.url

@@ -10,10 +10,12 @@ import sys
 import pytest
 from django.conf import settings
 
+# The settings alone, without django.setup(): config/settings.py reads and checks every variable
+# (each ImproperlyConfigured below is raised there), and importing every app as well would take
+# most of each fresh interpreter's time.
 PROBE = """
-import json, django
+import json
 from django.conf import settings
-django.setup()
 db = settings.DATABASES["default"]
 print(json.dumps({
     "engine": db["ENGINE"], "options": db.get("OPTIONS", {}), "conn_max_age": db.get("CONN_MAX_AGE"),

@@ -1,4 +1,4 @@
-"""`manage.py bench_audience` end to end with a handful of viewers for a few seconds: its output's
+"""`manage.py bench_audience` end to end with a handful of viewers for four seconds: its output's
 shape, that refused requests are counted as errors, and that it leaves nothing behind. A smoke
 test, not a measurement: no figure is compared with an aim. Then, unit by unit, the viewers'
 low-latency pattern: the reload hls.js sends after an answer, wrk's blocking reloads following the
@@ -61,7 +61,7 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
     parser = argparse.ArgumentParser()
     bench_audience.add_arguments(parser)
     arguments = [
-        "--viewers", "6", "9", "--seconds", "6", "--probes", "3", "--peer-seconds", "2", "--plain-share", "0.34",
+        "--viewers", "6", "9", "--seconds", "4", "--probes", "3", "--peer-seconds", "1", "--plain-share", "0.34",
         "--json",
     ]
     lines = []
@@ -71,7 +71,7 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
     assert set(result) == {"viewers", "protected_cpu_ratio", "segment_s"}
     assert set(result["viewers"]) == {"6", "9"}
     assert result["segment_s"] == round(settings.HLS_SEGMENT_FRAMES * 1024 / 48000, 4)
-    # Two seconds of a few viewers may cost nginx less than a clock tick: then there is no ratio.
+    # A second of a few viewers may cost nginx less than a clock tick: then there is no ratio.
     assert result["protected_cpu_ratio"] is None or result["protected_cpu_ratio"] > 0
     kinds = {kind.name for kind in audience_load.KINDS} | {"refused"}
     for count, figures in result["viewers"].items():

@@ -33,7 +33,7 @@ def options(*arguments: str) -> dict:
 def test_bench_load_loses_nothing_and_its_killed_sockets_come_back():
     lines = []
     bench_load.run_with(
-        options("--seconds", "10", "--sockets", "20", "--viewers", "5", "--registrations", "60", "--json"),
+        options("--seconds", "7", "--sockets", "20", "--viewers", "5", "--registrations", "60", "--json"),
         lines.append,
     )
 
