@@ -406,18 +406,6 @@ class ReturnTrack(MediaStreamTrack):
         return await self.queue.get()
 
 
-def to_audio_frame(frame: np.ndarray, pts: int) -> av.AudioFrame:
-    """A (2, n) float frame as interleaved s16 stereo (a (1, n) one as mono), its pts counting
-    samples at 48 kHz."""
-    interleaved = (np.clip(frame.T, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
-    layout = "mono" if frame.shape[0] == 1 else "stereo"
-    audio = av.AudioFrame.from_ndarray(interleaved, format="s16", layout=layout)
-    audio.sample_rate = SAMPLE_RATE
-    audio.pts = pts
-    audio.time_base = TIME_BASE
-    return audio
-
-
 # --- The bridge ----------------------------------------------------------------------------------
 
 

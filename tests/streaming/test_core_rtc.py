@@ -18,6 +18,7 @@ from events.harness import wait_for
 from streaming.core import FRAME_SAMPLES, SAMPLE_RATE
 from streaming.core.peers import PRESENTER_PEER, PeerAudio
 from streaming.core.rtc import (
+    TIME_BASE,
     InboundAudio,
     InlineDecoding,
     InOrderAudio,
@@ -31,7 +32,6 @@ from streaming.core.rtc import (
     bind_in_range,
     candidate_allowed,
     filter_candidates,
-    to_audio_frame,
 )
 from tests.audio import tone_level
 from tests.rtc_client import RtcClient
@@ -127,6 +127,18 @@ def test_the_loop_maps_port_zero_to_the_range_and_names_its_host_addresses():
         loop.close()
     assert low <= port <= high
     assert addresses == ["127.0.0.1"]
+
+
+def to_audio_frame(frame: np.ndarray, pts: int) -> av.AudioFrame:
+    """A (2, n) float frame as interleaved s16 stereo (a (1, n) one as mono), its pts counting
+    samples at 48 kHz: what a decoder of packed s16 (aiortc's own Opus decoder) hands on."""
+    interleaved = (np.clip(frame.T, -1.0, 1.0) * 32767).astype(np.int16).reshape(1, -1)
+    layout = "mono" if frame.shape[0] == 1 else "stereo"
+    audio = av.AudioFrame.from_ndarray(interleaved, format="s16", layout=layout)
+    audio.sample_rate = SAMPLE_RATE
+    audio.pts = pts
+    audio.time_base = TIME_BASE
+    return audio
 
 
 def test_frames_both_ways():
