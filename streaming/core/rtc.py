@@ -45,6 +45,7 @@ from aiortc.utils import uint16_add
 
 from . import FRAME_SAMPLES, SAMPLE_RATE, TICK_SECONDS
 from .jitter import RtpTimeline
+from .opus import OpusEncoder
 from .peers import PRESENTER_PEER, PeerAudio
 from .realtime import raise_priority
 
@@ -281,59 +282,37 @@ def from_s16(interleaved: np.ndarray) -> np.ndarray:
 # A presenter's return is mono, as an IFB is (a voice in the ear, not the program's image): half
 # the encoder's work of a stereo one, and the SDP still says two channels (every Opus decoder
 # plays a mono packet on both). A producer's monitor stays stereo: it is for judging the program.
-RETURN_OPUS = {"application": "lowdelay", "compression_level": "5"}
+RETURN_COMPLEXITY = 5
 RETURN_BITRATE = {"mono": 48000, "stereo": 64000}
 
 
 class ReturnEncoder:
     """One peer's return frames as Opus packets (`layout` "mono" or "stereo"), their pts the mix's
-    own sample count. libopus takes float samples: the engine's frame goes into one reused frame
-    of the encoder's, mixed down (mono) or interleaved (stereo) in place, with no s16 conversion
-    and no new frame a tick (both cost more than a third of the encoder's own time here)."""
+    own sample count. The engine's frame goes into one reused interleaved buffer, mixed down
+    (mono) or interleaved (stereo) in place, and libopus encodes it from there (streaming/core/opus.py:
+    PyAV's encoder costs nearly twice as much a tick)."""
 
     def __init__(self, layout: str = "stereo") -> None:
         if layout not in RETURN_BITRATE:
             raise ValueError(f"a return is mono or stereo, not {layout!r}")
         self.mono = layout == "mono"
-        self.codec = av.CodecContext.create("libopus", "w")
-        self.codec.bit_rate = RETURN_BITRATE[layout]
-        self.codec.format = "flt"
-        self.codec.layout = layout
-        self.codec.sample_rate = SAMPLE_RATE
-        self.codec.time_base = TIME_BASE
-        self.codec.options = RETURN_OPUS
-        # libopus encodes a frame within `encode` and keeps none of it, so one frame serves every tick.
-        self._frame, self._interleaved = float_frame(FRAME_SAMPLES, layout)
+        channels = 1 if self.mono else 2
+        self.codec = OpusEncoder(channels, SAMPLE_RATE, RETURN_BITRATE[layout], RETURN_COMPLEXITY)
+        self._interleaved = np.empty((FRAME_SAMPLES, channels), dtype=np.float32)
 
     def encode(self, frame: np.ndarray, pts: int) -> list[av.Packet]:
-        """`frame` is the engine's (2, n) float frame (its samples within ±1: the returns are
-        clipped at the ceiling)."""
-        if frame.shape[1] == FRAME_SAMPLES:
-            audio, interleaved = self._frame, self._interleaved
-        else:
-            audio, interleaved = float_frame(frame.shape[1], self.codec.layout.name)
+        """`frame` is the engine's (2, FRAME_SAMPLES) float frame of a tick (its samples within ±1:
+        the returns are clipped at the ceiling)."""
+        interleaved = self._interleaved
         if self.mono:
             np.add(frame[0], frame[1], out=interleaved[:, 0])
             interleaved *= np.float32(0.5)
         else:
             interleaved[:] = frame.T
-        audio.pts = pts
-        packets = self.codec.encode(audio)
-        for packet in packets:
-            # The encoder's pts run its look-ahead behind; the stream's clock is the mix's.
-            packet.pts, packet.time_base = pts, TIME_BASE
-        return packets
-
-
-def float_frame(samples: int, layout: str) -> tuple[av.AudioFrame, np.ndarray]:
-    """An interleaved float frame of `samples` at 48 kHz, and its samples as a writable
-    (samples, channels) array."""
-    audio = av.AudioFrame(format="flt", layout=layout, samples=samples)
-    audio.sample_rate = SAMPLE_RATE
-    audio.time_base = TIME_BASE
-    channels = audio.layout.nb_channels
-    buffer = np.frombuffer(audio.planes[0], dtype=np.float32, count=samples * channels)
-    return audio, buffer.reshape(samples, channels)
+        packet = av.Packet(self.codec.encode(interleaved))
+        # The stream's clock is the mix's.
+        packet.pts, packet.time_base = pts, TIME_BASE
+        return [packet]
 
 
 class Outbox:
