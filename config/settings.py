@@ -42,6 +42,10 @@ DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Behind a proxy (nginx, scaled out): `python -m config.serve` passes daphne --proxy-headers, so
+# REMOTE_ADDR (what the rate limiter counts) is the client's, not the proxy's; the proxy serves the
+# HLS files (HLS_LOW_LATENCY_SEATS); and Django trusts its X-Forwarded-Proto (below).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -264,6 +268,15 @@ HLS_PASS_SECONDS = env.int("HLS_PASS_SECONDS", default=60)
 HLS_PASS_SECRET = env("HLS_PASS_SECRET", default="") or hmac.new(
     SECRET_KEY.encode(), b"streaming.media_pass", hashlib.sha256
 ).hexdigest()
+# Low-latency seats (streaming/core/seats.py): how many viewers one web process lets play
+# low-latency HLS at once (about 8 requests a second each to the process serving the files, where
+# whole segments take about 2.3); the rest play whole segments. Sized for the embedded default's one
+# daphne; 0 is unlimited, the default behind a proxy, whose nginx serves the files and caches the
+# blocking reloads. Producers and presenters always play low latency and take no seat.
+_seats = env("HLS_LOW_LATENCY_SEATS", default="0" if BEHIND_PROXY else "100")
+if not re.fullmatch(r"[0-9]{1,9}", _seats):
+    raise ImproperlyConfigured(f"HLS_LOW_LATENCY_SEATS must be a whole number of viewers (0: unlimited): {_seats!r}")
+HLS_LOW_LATENCY_SEATS = int(_seats)
 if not 0 <= HLS_PART_FRAMES <= HLS_SEGMENT_FRAMES:
     raise ImproperlyConfigured("HLS_PART_FRAMES must be 0 (no parts) to HLS_SEGMENT_FRAMES.")
 if HLS_PASS_SECONDS < 3:
@@ -375,9 +388,7 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS_ONLY and boo
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS_ONLY
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS_ONLY else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-# Behind a proxy: Django trusts its X-Forwarded-Proto, and `python -m config.serve` passes daphne
-# --proxy-headers, so REMOTE_ADDR (what the rate limiter counts) is the client's, not the proxy's.
-BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+# Behind a proxy (BEHIND_PROXY, above): Django trusts its X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 X_FRAME_OPTIONS = "DENY"
 

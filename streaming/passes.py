@@ -10,8 +10,14 @@ registration and the digest of the key their session was opened with, signed, fo
 front (streaming/front.py) renews a pass on the ticket alone when the registration may still watch
 with that key as of at most a few seconds ago (streaming/renewals.py), without the session, the
 middleware or a query per request; anything else comes here.
+
+Every grant to a viewer also says whether they play low latency (header Media-Low-Latency, 1 or 0):
+whether they hold one of this process's low-latency seats (streaming/core/seats.py), taken at a
+grant while one is free and kept by every later one. The page's player plays as its first grant
+says. Producers and presenters always play low latency and take no seat.
 """
 
+import functools
 import json
 import time
 
@@ -25,8 +31,11 @@ from events.access import key_digest
 from events.models import Event, Presenter, Registration
 from events.views.viewer import session_registration
 from streaming.core import media_pass
+from streaming.core.seats import Seats
 
 COOKIE = "hlspass"
+# 1: the player may play low-latency HLS; 0: whole segments (streaming/core/seats.py).
+LOW_LATENCY_HEADER = "Media-Low-Latency"
 RENEWAL_COOKIE = "hlsrenew"
 # How long a renewal ticket stands in for the join session: the session is checked again this often.
 RENEWAL_SECONDS = 3600
@@ -69,23 +78,39 @@ def issue_pass(request: HttpRequest, event_id: int) -> HttpResponse:
         refusal = _refusal(request, event)
         if refusal is not None:
             return refusal
-    return granted(event.pk, clock(), registration)
+    viewer = registration.pk if registration is not None else None
+    return granted(event.pk, clock(), viewer, registration)
 
 
-def granted(event_id: int, checked_at: float, registration: Registration | None = None) -> HttpResponse:
+def granted(
+    event_id: int, checked_at: float, viewer: int | None = None, ticket_for: Registration | None = None
+) -> HttpResponse:
     """The 204 that hands out a pass valid until HLS_PASS_SECONDS after `checked_at`, the moment the
     holder's right was last read (now, here; at most seconds ago in the front's renewals), so that
-    a pass never outlives a revoked right by more than its lifetime. With a registration, a fresh
-    renewal ticket too."""
+    a pass never outlives a revoked right by more than its lifetime. For a `viewer` (a registration
+    id), whether they hold a low-latency seat; with `ticket_for`, a fresh renewal ticket too."""
     response = HttpResponse(status=204)
+    seated = viewer is None or seating().take(viewer, clock())
+    response[LOW_LATENCY_HEADER] = "1" if seated else "0"
     value = media_pass.issue(folder(event_id), checked_at, settings.HLS_PASS_SECONDS, settings.HLS_PASS_SECRET)
     _set_cookie(response, COOKIE, value, settings.HLS_PASS_SECONDS, folder(event_id))
-    if registration is not None:
-        _set_cookie(response, RENEWAL_COOKIE, renewal_ticket(registration), RENEWAL_SECONDS, f"{folder(event_id)}pass/")
+    if ticket_for is not None:
+        _set_cookie(response, RENEWAL_COOKIE, renewal_ticket(ticket_for), RENEWAL_SECONDS, f"{folder(event_id)}pass/")
     response["Cache-Control"] = "no-store"
     # The page renews every third of this (events/static/events/media-pass.js).
     response["Media-Pass-Seconds"] = str(settings.HLS_PASS_SECONDS)
     return response
+
+
+def seating() -> Seats:
+    """This process's low-latency seats, as the settings say."""
+    return seats_for(settings.HLS_LOW_LATENCY_SEATS, settings.HLS_PASS_SECONDS)
+
+
+@functools.cache
+def seats_for(seats: int, lifetime: int) -> Seats:
+    """One set of seats a configuration (`seats_for.cache_clear()` frees every seat)."""
+    return Seats(seats, lifetime)
 
 
 def renewal_ticket(registration: Registration) -> str:

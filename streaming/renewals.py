@@ -56,7 +56,8 @@ async def renewal(ticket: str, event_id: int) -> HttpResponse | None:
     key = watching.keys.get(registration_id)
     if not key or not hmac.compare_digest(key_digest(key), digest):
         return None
-    return passes.granted(event_id, watching.read_at)
+    # The viewer's low-latency seat is kept (or not taken) as at any grant: one dict operation.
+    return passes.granted(event_id, watching.read_at, registration_id)
 
 
 def forget(event_id: int | None = None) -> None:

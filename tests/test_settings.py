@@ -33,13 +33,14 @@ print(json.dumps({
     "hsts": settings.SECURE_HSTS_SECONDS, "ssl_redirect": settings.SECURE_SSL_REDIRECT,
     "proxy_ssl_header": settings.SECURE_PROXY_SSL_HEADER,
     "hls_pass": [settings.HLS_PASS_SECONDS, settings.HLS_PASS_SECRET],
+    "low_latency_seats": settings.HLS_LOW_LATENCY_SEATS,
 }))
 """
 SERVICE_VARIABLES = (
     "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "HLS_ROOT", "EMAIL_URL",
     "DJANGO_ALLOW_ASYNC_UNSAFE", "LINE_SOURCE_SCHEMES", "LINE_SOURCE_NETWORKS", "LINE_SOURCE_MEDIA_ROOT",
     "PLAIN_HTTP", "BEHIND_PROXY", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "HLS_PASS_SECONDS", "HLS_PASS_SECRET",
-    "EMAIL_TIMEOUT", "LOG_FORMAT", "METRICS_TOKEN",
+    "EMAIL_TIMEOUT", "LOG_FORMAT", "METRICS_TOKEN", "HLS_LOW_LATENCY_SEATS",
 )
 
 
@@ -121,9 +122,21 @@ def test_the_media_pass_secret_is_derived_from_the_secret_key_unless_given(tmp_p
     ]
 
 
+def test_low_latency_seats_are_sized_for_one_daphne_and_unlimited_behind_a_proxy(tmp_path):
+    assert settings_with(tmp_path)["low_latency_seats"] == 100
+    assert settings_with(tmp_path, BEHIND_PROXY="true")["low_latency_seats"] == 0
+    assert settings_with(tmp_path, HLS_LOW_LATENCY_SEATS="250")["low_latency_seats"] == 250
+    assert settings_with(tmp_path, BEHIND_PROXY="true", HLS_LOW_LATENCY_SEATS="40")["low_latency_seats"] == 40
+    assert settings_with(tmp_path, HLS_LOW_LATENCY_SEATS="0")["low_latency_seats"] == 0
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
+        ("HLS_LOW_LATENCY_SEATS", "-1", "HLS_LOW_LATENCY_SEATS must be a whole number of viewers (0: unlimited)"),
+        ("HLS_LOW_LATENCY_SEATS", "many", "HLS_LOW_LATENCY_SEATS must be a whole number of viewers"),
+        ("HLS_LOW_LATENCY_SEATS", "1.5", "HLS_LOW_LATENCY_SEATS must be a whole number of viewers"),
+        ("HLS_LOW_LATENCY_SEATS", "", "HLS_LOW_LATENCY_SEATS must be a whole number of viewers"),
         ("HLS_PASS_SECRET", "too-short", "HLS_PASS_SECRET must be 32 or more letters"),
         ("HLS_PASS_SECRET", "x" * 40 + '";', "HLS_PASS_SECRET must be 32 or more letters"),
         ("HLS_PASS_SECONDS", "2", "HLS_PASS_SECONDS must be at least 3"),

@@ -2,10 +2,13 @@
 low-latency HLS (parts, blocking playlist reload through daphne's handler), without a stall."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
 from events.registration import register
+from streaming.bench.audience_load import parts_per_segment
 from tests.browser import chromium, wait_for_script
 from tests.factories import PASSWORD, make_event, make_producer, make_tone_presenter
 from tests.live import Browser, StageClient, running_server
@@ -13,53 +16,85 @@ from tests.live import Browser, StageClient, running_server
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.timeout(120)]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_viewer_hears_the_live_program_in_chromium(tmp_path, settings):
+@contextmanager
+def on_air(base: str, event, presenter) -> Iterator[Browser]:
+    """The show live with `presenter` on air, by the producer's console; yields the producer's client."""
+    producer = Browser(base)
+    producer.post_form("/accounts/login/", {"username": "producer", "password": PASSWORD})
+    with producer.websocket(f"/ws/events/{event.pk}/console/") as socket:
+        console = StageClient(socket)
+        assert console.command("go_live")["type"] == "ack"
+        assert console.command("set_on_air", line=presenter.line_id, on_air=True)["type"] == "ack"
+        yield producer
+
+
+@pytest.fixture
+def keynote(settings):
+    """An event with a presenter whose line is a tone, and a producer."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
     event = make_event("keynote", title="Keynote")
-    alice = make_tone_presenter(event, "Alice", 440)
     make_producer(event)
+    return event, make_tone_presenter(event, "Alice", 440)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_viewer_hears_the_live_program_in_chromium(keynote, hls_root):
+    event, alice = keynote
     registration = register(event, name="Vera Viewer", email="vera@example.com")
-    hls_root = tmp_path / "hls"
-    hls_root.mkdir()
 
-    with running_server(HLS_ROOT=str(hls_root)) as base:
-        producer = Browser(base)
-        producer.post_form("/accounts/login/", {"username": "producer", "password": PASSWORD})
-        with producer.websocket(f"/ws/events/{event.pk}/console/") as socket:
-            console = StageClient(socket)
-            assert console.command("go_live")["type"] == "ack"
-            assert console.command("set_on_air", line=alice.line_id, on_air=True)["type"] == "ack"
+    with running_server(HLS_ROOT=str(hls_root)) as base, on_air(base, event, alice), chromium() as browser:
+        page = browser.new_page()
+        outside, media = [], []
+        page.on(
+            "request",
+            lambda request: request.url.startswith((base, "blob:" + base)) or outside.append(request.url),
+        )
+        page.on("requestfinished", lambda request: "/hls/" in request.url and media.append(request.url))
+        page.goto(base + registration.get_join_url())
+        assert page.url.endswith("/e/keynote/watch/")
+        wait_for_script(page, "window.Hls && Hls.isSupported()", timeout=10_000)
+        # Playing means the media clock runs: hls.js fetched, demuxed and buffered the AAC.
+        wait_for_script(page, "document.getElementById('program').currentTime > 2", timeout=45_000)
+        # ...and keeps running without a stall: three more seconds of media play, the player
+        # never waiting for data meanwhile, and it is not paused.
+        played_at = page.evaluate(
+            "(() => { const audio = document.getElementById('program'); window.stalls = 0;"
+            " audio.addEventListener('waiting', () => { window.stalls += 1; }); return audio.currentTime; })()"
+        )
+        later = f"document.getElementById('program').currentTime > {played_at + 3}"
+        wait_for_script(page, later, timeout=30_000)
+        assert page.evaluate("window.stalls") == 0
+        assert page.evaluate("document.getElementById('program').paused") is False
+        # Low-latency HLS: hls.js asked for the playlist with delivery directives (answered
+        # when the part was there) and played parts, not only whole segments.
+        assert any(re.search(r"live\.m3u8\?_HLS_msn=\d+&_HLS_part=\d+$", url) for url in media)
+        assert any(re.search(r"/part_\d{6}_\d+\.ts$", url) for url in media)
+        # ...and the page says, quietly, how far behind live the listener is.
+        behind = page.text_content("#latency")
+        assert re.fullmatch(r"\d+\.\d s behind live", behind), behind
+        assert float(behind.split()[0]) < 4.5, behind  # whole segments alone: about 6 s
+        assert outside == []
 
-            with chromium() as browser:
-                page = browser.new_page()
-                outside, media = [], []
-                page.on(
-                    "request",
-                    lambda request: request.url.startswith((base, "blob:" + base)) or outside.append(request.url),
-                )
-                page.on("requestfinished", lambda request: "/hls/" in request.url and media.append(request.url))
-                page.goto(base + registration.get_join_url())
-                assert page.url.endswith("/e/keynote/watch/")
-                wait_for_script(page, "window.Hls && Hls.isSupported()", timeout=10_000)
-                # Playing means the media clock runs: hls.js fetched, demuxed and buffered the AAC.
-                wait_for_script(page, "document.getElementById('program').currentTime > 2", timeout=45_000)
-                # ...and keeps running without a stall: three more seconds of media play, the player
-                # never waiting for data meanwhile, and it is not paused.
-                played_at = page.evaluate(
-                    "(() => { const audio = document.getElementById('program'); window.stalls = 0;"
-                    " audio.addEventListener('waiting', () => { window.stalls += 1; }); return audio.currentTime; })()"
-                )
-                later = f"document.getElementById('program').currentTime > {played_at + 3}"
-                wait_for_script(page, later, timeout=30_000)
-                assert page.evaluate("window.stalls") == 0
-                assert page.evaluate("document.getElementById('program').paused") is False
-                # Low-latency HLS: hls.js asked for the playlist with delivery directives (answered
-                # when the part was there) and played parts, not only whole segments.
-                assert any(re.search(r"live\.m3u8\?_HLS_msn=\d+&_HLS_part=\d+$", url) for url in media)
-                assert any(re.search(r"/part_\d{6}_\d+\.ts$", url) for url in media)
-                # ...and the page says, quietly, how far behind live the listener is.
-                behind = page.text_content("#latency")
-                assert re.fullmatch(r"\d+\.\d s behind live", behind), behind
-                assert float(behind.split()[0]) < 4.5, behind  # whole segments alone: about 6 s
-                assert outside == []
+
+@pytest.mark.django_db(transaction=True)
+def test_a_viewer_the_server_gives_no_low_latency_seat_plays_whole_segments(keynote, hls_root):
+    event, alice = keynote
+    first, second = (register(event, name=name, email=f"{name}@example.com") for name in ("vera", "walt"))
+
+    with running_server(HLS_ROOT=str(hls_root), HLS_LOW_LATENCY_SEATS="1") as base:
+        # The one seat goes to the first viewer (their page's first pass).
+        seated = Browser(base)
+        seated.get(first.get_join_url())
+        assert seated.media_pass(event.pk) == 204
+        with on_air(base, event, alice), chromium() as browser:
+            page = browser.new_page()
+            media = []
+            page.on("requestfinished", lambda request: "/hls/" in request.url and media.append(request.url))
+            page.goto(base + second.get_join_url())
+            wait_for_script(page, "document.getElementById('program').currentTime > 3", timeout=45_000)
+            # hls.js out of low-latency mode: whole segments, no part. It still reloads the playlist
+            # blocking where the server can, but for a segment's last part: once a segment.
+            assert any(re.search(r"/segment_\d{6}\.ts$", url) for url in media)
+            assert not any("/part_" in url for url in media), media
+            reloads = [re.search(r"live\.m3u8\?_HLS_msn=\d+&_HLS_part=(\d+)$", url) for url in media]
+            assert {int(found[1]) for found in reloads if found} == {parts_per_segment() - 1}, media

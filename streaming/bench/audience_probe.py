@@ -2,14 +2,19 @@
 
 Run as `python -m streaming.bench.audience_probe PLAN.json` beside the wrk processes. Each probe
 gets its media pass as the page does (POST /hls/<event>/pass/ with its join session and the CSRF
-token), then plays as its player would: a low-latency probe as hls.js in lowLatencyMode (a blocking
-reload asking for the part the last answer hinted at, `?_HLS_msn=&_HLS_part=`, sent as soon as the
-last was answered, and the newest part once listed), a plain one as a player of whole segments
-(the playlist every segment duration and the newest segment). For every reload it notes when the
-answer arrived (wall clock), the newest segment's media sequence number and who the playlist's
-last stage card names as speaking (its EXT-X-DATERANGE of class net.webcast.stage; None while the
-playlists carry no cards), so the benchmark can tell when each probe first saw a stage change.
-Prints one JSON object.
+token), then plays as its player would: low latency where its player can (the plan's `ll`) and
+the pass's answer says so (Media-Low-Latency, as the page reads it: a low-latency seat), as hls.js
+in lowLatencyMode (a blocking reload asking for the part the last answer hinted at,
+`?_HLS_msn=&_HLS_part=`, sent as soon as the last was answered, and the newest part once listed);
+else as a player of whole segments (the playlist every segment duration and the newest segment).
+For every reload it notes when the answer arrived (wall clock), the newest segment's media
+sequence number and who the playlist's last stage card names as speaking (its EXT-X-DATERANGE of
+class net.webcast.stage; None while the playlists carry no cards), so the benchmark can tell when
+each probe first saw a stage change. Prints one JSON object, with the probes that played low
+latency.
+
+`seated` is how the benchmark asks the same for the viewers wrk plays (wrk cannot read an answer's
+header): a real POST of the pass endpoint for each, with its join session, as its page would.
 """
 
 from __future__ import annotations
@@ -131,23 +136,49 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def probe(number: int, session: dict, plan: dict, records: list, counts: dict) -> None:
+def asking(session: str, csrf: str) -> dict[str, str]:
+    """The headers of a page's POST to the pass endpoint: its join session and the CSRF token."""
+    return {"Cookie": f"sessionid={session}; csrftoken={csrf}", "X-CSRFToken": csrf, "Content-Type": "application/json"}
+
+
+def seated_by(headers: dict[str, str]) -> bool:
+    """Whether a pass's answer lets its player play low latency, as the page reads it
+    (media-pass.js lowLatencyOf: no header is yes)."""
+    return headers.get("media-low-latency") != "0"
+
+
+async def seated(port: int, event: int, csrf: str, sessions: list[str]) -> list[bool]:
+    """Each join session's pass asked for in turn, as its page would when opened: whether the
+    answer seats it. Any other answer than a pass is the setup failing."""
+    connection = Connection("127.0.0.1", port)
+    answers = []
+    for session in sessions:
+        status, headers, body = await connection.request("POST", f"/hls/{event}/pass/", asking(session, csrf))
+        if status != 204:
+            raise RuntimeError(f"the pass endpoint answered {status}: {body[:200]!r}")
+        answers.append(seated_by(headers))
+    connection.close()
+    return answers
+
+
+async def probe(number: int, session: dict, plan: dict, records: list, counts: dict, seats: set) -> None:
     connection = Connection("127.0.0.1", plan["port"])
     event = plan["event"]
-    cookie = f"sessionid={session['key']}; csrftoken={plan['csrf']}"
-    asking = {"Cookie": cookie, "X-CSRFToken": plan["csrf"], "Content-Type": "application/json"}
     deadline = time.monotonic() + plan["seconds"]
-    media_cookie = None
-    while media_cookie is None:  # as the page, which asks again a second later (media-pass.js)
-        status, headers, _ = await counted(connection, "POST", f"/hls/{event}/pass/", asking, counts)
+    answer = None
+    while answer is None:  # as the page, which asks again a second later (media-pass.js)
+        path = f"/hls/{event}/pass/"
+        status, headers, _ = await counted(connection, "POST", path, asking(session["key"], plan["csrf"]), counts)
         if status == 204:
-            media_cookie = {"Cookie": headers["set-cookie"].split(";")[0]}
+            answer = headers
         else:
             counts["errors"] += 1
             if time.monotonic() + 1 >= deadline:
                 return
             await asyncio.sleep(1)
-    if session["ll"]:
+    media_cookie = {"Cookie": answer["set-cookie"].split(";")[0]}
+    if session["ll"] and seated_by(answer):
+        seats.add(number)
         await play_low_latency(connection, number, plan, media_cookie, deadline, records, counts)
     else:
         await play_segments(connection, number, plan, media_cookie, deadline, records, counts)
@@ -247,9 +278,11 @@ async def play_segments(connection, number, plan, cookie, deadline, records, cou
 async def run(plan: dict) -> dict:
     records: list = []
     counts = {"requests": 0, "errors": 0}
+    seats: set[int] = set()
     started = time.monotonic()
-    await asyncio.gather(*(probe(i, session, plan, records, counts) for i, session in enumerate(plan["sessions"])))
-    return {"records": records, **counts, "seconds": time.monotonic() - started}
+    sessions = enumerate(plan["sessions"])
+    await asyncio.gather(*(probe(i, session, plan, records, counts, seats) for i, session in sessions))
+    return {"records": records, **counts, "seconds": time.monotonic() - started, "low_latency": sorted(seats)}
 
 
 def main(path: str) -> None:

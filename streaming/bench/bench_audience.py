@@ -10,19 +10,29 @@ whole-segment players, and the page's other requests) and a few hundred probe vi
 same shares, that read their playlists (streaming/bench/audience_probe.py). Halfway the producer
 takes the other presenter; the time from the take until each probe's reloaded playlist carries
 it is the stage change, held against a segment duration plus one playlist reload (a part for a
-low-latency player, a segment for a plain one), both from the settings. Media passes: the
-probes get theirs as the page does (POST /hls/<event>/pass/ with their join session); wrk's
-viewers carry one minted by the function the server signs with (streaming.core.media_pass) with
-the servers' secret, since wrk cannot take a cookie from an answer, and renew with the ticket
-their first pass would have come with (made with the show); the servers issue passes for an
-hour, so no fixed cookie expires mid-run, and the renewals still run at the page's cadence.
+low-latency player, a segment for a plain one), both from the settings.
+
+Who plays low latency is the server's to say, as for the page: a web process seats so many
+viewers (HLS_LOW_LATENCY_SEATS, streaming/core/seats.py) and answers each pass with whether its
+viewer holds a seat. Before the show the viewers arrive, in an order shuffled once (the same
+every run): each one's first pass is asked for as its page would (POST /hls/<event>/pass/ with its
+join session), and the answer splits them. A viewer whose player cannot play low latency (the
+`--plain-share`) plays whole segments whatever the answer, seat or not. The probes ask again
+themselves as the page does (the server keeps its answer) and play as it says; wrk's viewers
+carry a pass minted by the function the server signs with (streaming.core.media_pass) with the
+servers' secret, since wrk cannot take a cookie from an answer, and renew, through the front,
+with the ticket their first pass came with (made with the show), which keeps their seats; the
+servers issue passes for an hour, so no fixed cookie expires mid-run, and the renewals still run
+at the page's cadence.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import random
 import secrets
 import shutil
 import subprocess
@@ -41,7 +51,7 @@ from django.core.management.base import CommandError
 from websockets.exceptions import WebSocketException
 
 from events import harness
-from streaming.bench import audience_load, audience_peer, nginx_server
+from streaming.bench import audience_load, audience_peer, audience_probe, nginx_server
 from streaming.bench.audience_load import KINDS, MEDIA_KINDS, Viewer, part_seconds, segment_seconds, split, whose
 from streaming.bench.audience_probe import card_starts, newest_part, read_playlist
 from streaming.bench.bench_bridge import Console
@@ -68,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--web-processes", type=int, default=2, help="daphne processes behind nginx.")
     parser.add_argument(
         "--plain-share", type=float, default=audience_load.PLAIN_SHARE,
-        help="Share of viewers whose player plays whole segments (the rest play low latency, as the page's hls.js).",
+        help="Share of viewers whose player cannot play low latency (the rest play it where the server seats them, "
+        "as the page's hls.js).",
     )
     parser.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
 
@@ -203,6 +214,7 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
     def reconnect() -> Console:
         return Console(server, SimpleNamespace(pk=show["event"]), show["producer_session"])
 
+    seats = arrive(show, front)
     console = reconnect()
     newest_files = {"segment": workdir / "newest.txt", "part": workdir / "newest_part.txt"}
     stop = threading.Event()
@@ -217,12 +229,10 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         follower.start()
         seconds = options["seconds"]
         probing = min(options["probes"], len(viewers) - 1)
-        ll_probes, plain_probes = split(list(range(probing)), options["plain_share"])
-        probes = started.enter_context(
-            audience_load.ended(start_probes(show, front, seconds, ll_probes, plain_probes, workdir))
-        )
+        able, unable = split(list(range(probing)), options["plain_share"])
+        probes = started.enter_context(audience_load.ended(start_probes(show, front, seconds, able, unable, workdir)))
         # The probes are N's first viewers: they load the media themselves, wrk does the rest.
-        ll, plain = split(viewers[probing:], options["plain_share"])
+        ll, plain = seated_split(viewers[probing:], seats, options["plain_share"])
         loads = [
             audience_load.start(
                 kind, whose(kind, ll, plain) if kind.name in MEDIA_KINDS else viewers, show, front, seconds,
@@ -248,12 +258,15 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         started.close()
         stop.set()
         console.close()
+    # The probes played low latency where they could and their pass said so.
+    ll_probes = set(probed["low_latency"])
+    plain_probes = set(range(probing)) - ll_probes
     change = {
         player: stage_change(
             [record for record in probed["records"] if record[0] in numbers], len(numbers), taken, published,
             bob["name"], not went_through,
         ) | {"aim_s": aim_seconds(player)}
-        for player, numbers in (("ll", set(ll_probes)), ("plain", set(plain_probes)))
+        for player, numbers in (("ll", ll_probes), ("plain", plain_probes))
         if numbers
     }
     every = stage_change(probed["records"], probing, taken, published, bob["name"], not went_through)
@@ -272,11 +285,36 @@ def play(show, server, front, nginx, web, env, workdir, options, secret) -> tupl
         django += probed["requests"]
     details = {
         "kinds": kinds, "probes": probed | {"records": None}, "change": change, "peer": peer,
-        "players": {"ll": len(ll) + len(ll_probes), "plain": len(plain) + len(plain_probes)},
+        "players": {"ll": len(ll) + len(ll_probes), "plain": len(plain) + len(plain_probes), "seated": sum(seats)},
         "web": {"processes": len(web), "cores_busy": round(web_cpu, 2),
                 "cpu_ms_per_request": round(1000 * web_cpu * seconds / django, 2) if django else None},
     }
     return figures, details
+
+
+# The order the viewers arrive in is shuffled with this seed: the same seats every run.
+ARRIVAL_SEED = 14
+
+
+def arrive(show: dict, front: str) -> list[bool]:
+    """Each viewer's first pass, asked for in the order they arrive: whether it seated them (by
+    viewer number)."""
+    count = len(show["viewers"])
+    order = random.Random(ARRIVAL_SEED).sample(range(count), count)
+    sessions = [show["viewers"][number]["session"] for number in order]
+    port = int(front.rsplit(":", 1)[1])
+    answers = asyncio.run(audience_probe.seated(port, show["event"], audience_load.CSRF_TOKEN, sessions))
+    seats = [False] * count
+    for number, answer in zip(order, answers, strict=True):
+        seats[number] = answer
+    return seats
+
+
+def seated_split(viewers: list[Viewer], seats: list[bool], plain_share: float) -> tuple[list, list]:
+    """wrk's viewers that play low latency (their player can, and their pass seated them) and
+    those that play whole segments (the rest)."""
+    able, unable = split(viewers, plain_share)
+    return [v for v in able if seats[v.number]], unable + [v for v in able if not seats[v.number]]
 
 
 def prepare_questions(console: Console, front: str, show: dict) -> dict:
@@ -357,10 +395,10 @@ def aim_seconds(player: str) -> float:
     return segment_seconds() + (part_seconds() if player == "ll" else segment_seconds())
 
 
-def start_probes(show: dict, front: str, seconds: float, ll: list[int], plain: list[int], workdir: Path):
-    """The probe viewers (the show's first viewers, numbered from 0): `ll` play low latency,
-    `plain` whole segments."""
-    players = {number: True for number in ll} | {number: False for number in plain}
+def start_probes(show: dict, front: str, seconds: float, able: list[int], unable: list[int], workdir: Path):
+    """The probe viewers (the show's first viewers, numbered from 0): `able` play low latency if
+    their pass says so, `unable` whole segments."""
+    players = {number: True for number in able} | {number: False for number in unable}
     plan = {
         "port": int(front.rsplit(":", 1)[1]),
         "event": show["event"],
@@ -427,9 +465,10 @@ def mixed_after(live_dir: Path, name: str, taken: float) -> float | None:
 def report(results: dict, details: dict, options: dict, write: Callable[[str], object]) -> None:
     segment, part = results["segment_s"], round(part_seconds(), 4)
     write(
-        f"bench_audience: viewers as the webcast page (low-latency players: a blocking reload and a part every "
-        f"{part} s; {100 * options['plain_share']:.0f} % whole-segment players: playlist + newest segment every "
-        f"{segment} s; presence, status, pass renewals, Q&A list, questions, upvotes, poll answers); wrk a kind, "
+        f"bench_audience: viewers as the webcast page (low-latency players, as many as the server seats: a blocking "
+        f"reload and a part every {part} s; the others and {100 * options['plain_share']:.0f} % players without "
+        f"low latency play whole segments: playlist + newest segment every {segment} s; presence, status, "
+        f"pass renewals, Q&A list, questions, upvotes, poll answers); wrk a kind, "
         f"{options['probes']} probe viewers; {options['seconds']:.0f} s a setup"
     )
     for count, figures in results["viewers"].items():
@@ -437,7 +476,8 @@ def report(results: dict, details: dict, options: dict, write: Callable[[str], o
         setup = "embedded server alone" if detail["setup"] == "embedded" else "nginx in front of the scaled-out setup"
         players = detail["players"]
         write(
-            f"  N={count} ({setup}; {players['ll']} low-latency, {players['plain']} whole-segment players): "
+            f"  N={count} ({setup}; {players['seated']} seated: {players['ll']} low-latency, {players['plain']} "
+            f"whole-segment players): "
             f"{figures['requests_per_s']} req/s served, errors {figures['errors']}"
         )
         for name, kind in detail["kinds"].items():

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { DEFAULT_SECONDS, RETRY_MS, keepMediaPass, outcomeOf, renewalDelay } from "../../events/static/events/media-pass.js";
+import { DEFAULT_SECONDS, RETRY_MS, keepMediaPass, lowLatencyOf, outcomeOf, renewalDelay } from "../../events/static/events/media-pass.js";
 
 // A pass endpoint that answers from a list, and timers the test fires by hand.
 function fakes(answers) {
@@ -43,12 +43,44 @@ test("a renewal comes every third of the lifetime the server gives, sixty second
 
 test("answers: 204 granted, 429 and 5xx retried, anything else refused", () => {
   const none = new Headers();
-  assert.deepEqual(outcomeOf(204, new Headers({ "Media-Pass-Seconds": "30" })), { granted: true, delay: 10000 });
+  assert.deepEqual(outcomeOf(204, new Headers({ "Media-Pass-Seconds": "30" })),
+    { granted: true, delay: 10000, lowLatency: true });
   assert.deepEqual(outcomeOf(429, new Headers({ "Retry-After": "12" })), { granted: false, delay: 12000 });
   assert.deepEqual(outcomeOf(429, none), { granted: false, delay: RETRY_MS });
   assert.deepEqual(outcomeOf(502, none), { granted: false, delay: RETRY_MS });
   assert.deepEqual(outcomeOf(403, none), { granted: false, refused: 403 });
   assert.deepEqual(outcomeOf(400, none), { granted: false, refused: 400 });
+});
+
+test("a grant says whether to play low latency: 1 yes, 0 whole segments, no header yes (as before it was sent)", () => {
+  assert.equal(outcomeOf(204, new Headers({ "Media-Low-Latency": "0" })).lowLatency, false);
+  assert.equal(outcomeOf(204, new Headers({ "Media-Low-Latency": "1" })).lowLatency, true);
+  assert.equal(outcomeOf(204, new Headers()).lowLatency, true);
+  assert.equal(lowLatencyOf(null), true);
+  assert.equal(lowLatencyOf("0"), false);
+});
+
+test("the player's mode is the first grant's: later grants do not change it mid-play", async () => {
+  const seated = fakes([[204, { "Media-Low-Latency": "1" }], [204, { "Media-Low-Latency": "0" }]]);
+  const first = keepMediaPass("/p/", seated);
+  assert.equal(await first.ready, true);
+  assert.equal(first.lowLatency, true);
+  seated.fire();
+  await settle();
+  assert.equal(seated.requests.length, 2);
+  assert.equal(first.lowLatency, true);
+
+  const unseated = fakes(["offline", [204, { "Media-Low-Latency": "0" }], [204, { "Media-Low-Latency": "1" }]]);
+  const second = keepMediaPass("/p/", unseated);
+  await settle();
+  assert.equal(second.lowLatency, true); // nothing granted yet: the default
+  unseated.fire();
+  assert.equal(await second.ready, true);
+  assert.equal(second.lowLatency, false);
+  unseated.fire();
+  await settle();
+  assert.equal(unseated.requests.length, 3);
+  assert.equal(second.lowLatency, false);
 });
 
 test("the pass is asked for at once, with the CSRF token and the claim, and renewed on time", async () => {

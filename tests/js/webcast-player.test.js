@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import test from "node:test";
 
-import { CATCH_UP_TARGET_DURATIONS, HLS_SETTINGS, withCatchUp } from "../../events/static/events/webcast-views.js";
+import { CATCH_UP_TARGET_DURATIONS, HLS_SETTINGS, playerSettings, withCatchUp } from "../../events/static/events/webcast-views.js";
 
 const Hls = createRequire(import.meta.url)("../../events/static/events/vendor/hls.js-1.7.4/hls.light.min.js");
 
@@ -18,6 +18,18 @@ test("hls.js accepts the page's settings and aims for the playlist's PART-HOLD-B
   assert.equal(hls.config.liveMaxLatencyDurationCount, CATCH_UP_TARGET_DURATIONS);
   assert.equal(HLS_SETTINGS.liveMaxLatencyDurationCount, undefined); // the player's copy only
   hls.destroy();
+});
+
+test("a viewer the pass gave no low-latency seat plays whole segments, with the page's other settings", () => {
+  for (const lowLatency of [true, false]) {
+    const hls = withCatchUp(new Hls(playerSettings(lowLatency)));
+    assert.equal(hls.config.lowLatencyMode, lowLatency);
+    assert.equal(hls.config.enableWorker, false);
+    assert.equal(hls.config.maxLiveSyncPlaybackRate, HLS_SETTINGS.maxLiveSyncPlaybackRate);
+    assert.equal(hls.config.liveMaxLatencyDurationCount, CATCH_UP_TARGET_DURATIONS);
+    hls.destroy();
+  }
+  assert.equal(HLS_SETTINGS.lowLatencyMode, true); // the page's own settings are left as they were
 });
 
 test("the catch-up is beyond every target hls.js aims for, so a player on target never jumps", () => {

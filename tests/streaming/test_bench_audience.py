@@ -58,6 +58,12 @@ def nginx_binary() -> bytes:
 @pytest.mark.django_db(transaction=True)
 def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeypatch, settings):
     monkeypatch.setattr(bench_audience, "KINDS", (*audience_load.KINDS, REFUSED))
+    # Four low-latency seats in the embedded server; behind nginx, the default: no limit.
+    server_env = bench_audience.server_env
+    monkeypatch.setattr(
+        bench_audience, "server_env",
+        lambda setup, *args: server_env(setup, *args) | ({"HLS_LOW_LATENCY_SEATS": "4"} if setup == "embedded" else {}),
+    )
     parser = argparse.ArgumentParser()
     bench_audience.add_arguments(parser)
     arguments = [
@@ -86,11 +92,13 @@ def test_bench_audience_prints_its_figures_and_counts_refusals_as_errors(monkeyp
         assert refused["error_kinds"] == {"status": refused["requests"]}
         counted = sum(kind["errors"] for kind in details["kinds"].values()) + details["probes"]["errors"]
         assert figures["errors"] == counted >= refused["errors"]
-        # The low-latency players reloaded blocking and fetched parts; a third of the probes and
-        # of the rest, rounded, play whole segments.
+        # The low-latency players reloaded blocking and fetched parts. Embedded, four viewers were
+        # seated, the first four to arrive (bench_audience.ARRIVAL_SEED: 0, 4, 1, 3); behind nginx,
+        # all nine. Those seated whose player can (not the first third of the probes and of the
+        # rest, rounded: 0; 3 of six, 3 and 4 of nine) play low latency, everyone else whole segments.
         assert details["kinds"]["reload"]["requests"] > 0 and details["kinds"]["part"]["requests"] > 0
-        assert details["players"] == {"ll": 2 + int(count) - 3 - round(0.34 * (int(count) - 3)),
-                                      "plain": 1 + round(0.34 * (int(count) - 3))}
+        assert details["players"] == {"6": {"seated": 4, "ll": 2, "plain": 4},
+                                      "9": {"seated": 9, "ll": 6, "plain": 3}}[count]
         assert set(details["change"]) == {"ll", "plain", "every"}
         # Where probes saw the change, the mixer's card for it started after the take, before they saw it.
         every = details["change"]["every"]
@@ -303,6 +311,58 @@ class LowLatencyOrigin(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class SeatingOrigin(LowLatencyOrigin):
+    """A stand-in origin that seats the join sessions named "seated…" (Media-Low-Latency: 1), says
+    nothing to "silent…" ones (a server from before the header) and 0 to the rest; kept, the
+    session of each playlist request."""
+
+    reloads: list[tuple[str, str]] = []
+
+    def session(self) -> str:
+        return self.headers["Cookie"].split(";")[0].removeprefix("sessionid=")
+
+    def do_POST(self):
+        self.send_response(204)
+        if not self.session().startswith("silent"):
+            self.send_header("Media-Low-Latency", "1" if self.session().startswith("seated") else "0")
+        self.send_header("Set-Cookie", f"hlspass={self.session()}; Path=/hls/7/")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self):
+        if "live.m3u8" in self.path:
+            self.reloads.append((self.headers["Cookie"].removeprefix("hlspass="), self.path))
+        super().do_GET()
+
+
+def test_probes_play_low_latency_only_where_their_pass_seats_them_and_their_player_can(monkeypatch):
+    monkeypatch.setattr(SeatingOrigin, "asked", [])
+    monkeypatch.setattr(SeatingOrigin, "reloads", [])
+    with stand_in(SeatingOrigin) as port:
+        assert asyncio.run(audience_probe.seated(port, 7, "b" * 32, ["seated-a", "other", "silent"])) == [
+            True, False, True
+        ]
+        sessions = [{"key": "seated-a", "ll": True}, {"key": "other", "ll": True}, {"key": "seated-b", "ll": False},
+                    {"key": "silent", "ll": True}]
+        plan = {"port": port, "event": 7, "csrf": "b" * 32, "segment_s": 0.2, "part_s": 0.05, "seconds": 1,
+                "sessions": sessions}
+        result = asyncio.run(audience_probe.run(plan))
+    assert result["errors"] == 0 and result["low_latency"] == [0, 3]
+    blocking = {session for session, path in SeatingOrigin.reloads if "_HLS_msn" in path}
+    assert blocking == {"seated-a", "silent"}
+    # The others reload plainly, a segment apart.
+    assert {session for session, _ in SeatingOrigin.reloads} == {"seated-a", "other", "seated-b", "silent"}
+
+
+def test_wrks_viewers_play_low_latency_where_seated_and_able():
+    viewers = [Viewer(number, "s", "p", "m", "t") for number in range(3, 9)]
+    seats = [False, False, False, True, True, False, True, True, False]
+    ll, plain = bench_audience.seated_split(viewers, seats, 1 / 3)
+    # Viewers 3 and 4 cannot play low latency (the share, first); of 5 to 8, 6 and 7 hold seats.
+    assert [v.number for v in ll] == [6, 7]
+    assert sorted(v.number for v in plain) == [3, 4, 5, 8]
 
 
 def test_a_low_latency_probe_reloads_for_each_hinted_part_and_fetches_parts_beside(monkeypatch):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from streaming import renewals
+from streaming import passes, renewals
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +16,10 @@ def _no_list_of_viewers_from_another_test():
     """The front's lists of who may watch are per process, by event id, which a rolled-back test
     may hand to the next one's event."""
     renewals.forget()
+
+
+@pytest.fixture(autouse=True)
+def _no_seats_from_another_test():
+    """The low-latency seats are per process, by registration id, which a rolled-back test may hand
+    to the next one's viewer."""
+    passes.seats_for.cache_clear()

@@ -50,6 +50,7 @@ def test_a_producer_gets_a_pass_cookie_scoped_to_the_events_folder(producer_clie
     assert cookie["httponly"] is True and cookie["samesite"] == "Lax"
     assert bool(cookie["secure"]) == settings.SESSION_COOKIE_SECURE
     assert response["Media-Pass-Seconds"] == "60" and response["Cache-Control"] == "no-store"
+    assert response[passes.LOW_LATENCY_HEADER] == "1"
     expires, signature = cookie.value.split("~")
     assert int(expires) == pytest.approx(passes.clock() + 60, abs=2)
     assert signature == media_pass.signature(int(expires), f"/hls/{event.pk}/", settings.HLS_PASS_SECRET)
@@ -248,6 +249,64 @@ def test_a_ticket_that_does_not_hold_is_left_to_django(viewer, event, change):
     status = ask_pass(viewer, event.pk).status_code
     assert viewer.answered_by == "django"
     assert status == (204 if change in ("forge", "another event") else 403)  # there, the session still holds
+
+
+def watching(event, count: int) -> list[FrontClient]:
+    """`count` viewers' clients through the front, each with its join session opened."""
+    clients = []
+    for registration in new_registrations(event, count):
+        viewer = FrontClient(Client())
+        viewer.get(registration.get_join_url())
+        viewer.registration = registration
+        clients.append(viewer)
+    return clients
+
+
+def test_viewers_play_low_latency_while_seats_last_and_keep_their_mode_on_every_renewal(event, settings):
+    settings.HLS_LOW_LATENCY_SEATS = 2
+    viewers = watching(event, 3)
+    first = [ask_pass(viewer, event.pk) for viewer in viewers]
+    assert [viewer.answered_by for viewer in viewers] == ["django"] * 3  # no ticket yet: by the join session
+    assert [answer[passes.LOW_LATENCY_HEADER] for answer in first] == ["1", "1", "0"]
+    assert all(answer.status_code == 204 and PASS_COOKIE in answer.cookies for answer in first)
+    # Renewals on the ticket (the front) and by the session (Django) keep each viewer as they were.
+    for viewer in viewers:
+        assert ask_pass(viewer, event.pk)[passes.LOW_LATENCY_HEADER] == ("0" if viewer is viewers[2] else "1")
+        assert viewer.answered_by == "front"
+        del viewer.cookies[passes.RENEWAL_COOKIE]
+        assert ask_pass(viewer, event.pk)[passes.LOW_LATENCY_HEADER] == ("0" if viewer is viewers[2] else "1")
+        assert viewer.answered_by == "django"
+    assert passes.seating().seated(passes.clock()) == 2
+
+
+def test_a_seat_is_free_again_a_pass_lifetime_after_its_viewers_last_renewal(event, settings, monkeypatch):
+    settings.HLS_LOW_LATENCY_SEATS = 1
+    gone, waiting, newcomer = watching(event, 3)
+    now = passes.clock()
+    monkeypatch.setattr(passes, "clock", lambda: now)
+    assert ask_pass(gone, event.pk)[passes.LOW_LATENCY_HEADER] == "1"
+    assert ask_pass(waiting, event.pk)[passes.LOW_LATENCY_HEADER] == "0"
+    monkeypatch.setattr(passes, "clock", lambda: now + settings.HLS_PASS_SECONDS / 3)
+    assert ask_pass(waiting, event.pk)[passes.LOW_LATENCY_HEADER] == "0"  # renewing, still without
+    monkeypatch.setattr(passes, "clock", lambda: now + settings.HLS_PASS_SECONDS)
+    assert ask_pass(newcomer, event.pk)[passes.LOW_LATENCY_HEADER] == "1"  # `gone` never renewed
+    assert ask_pass(waiting, event.pk)[passes.LOW_LATENCY_HEADER] == "0"  # no upgrade mid-play
+
+
+def test_producers_and_presenters_play_low_latency_and_take_no_seat(event, settings, producer_client):
+    settings.HLS_LOW_LATENCY_SEATS = 1
+    presenter = Presenter.objects.create(event=event, name="Ada")
+    assert ask_pass(producer_client, event.pk)[passes.LOW_LATENCY_HEADER] == "1"
+    answer = ask_pass(Client(), event.pk, presenter=presenter.pk, key=presenter.access_key)
+    assert answer[passes.LOW_LATENCY_HEADER] == "1"
+    viewer = watching(event, 1)[0]
+    assert ask_pass(viewer, event.pk)[passes.LOW_LATENCY_HEADER] == "1"  # the one seat was still free
+    assert ask_pass(producer_client, event.pk)[passes.LOW_LATENCY_HEADER] == "1"
+
+
+def test_unlimited_seats_play_everyone_low_latency(event, settings):
+    settings.HLS_LOW_LATENCY_SEATS = 0
+    assert [ask_pass(viewer, event.pk)[passes.LOW_LATENCY_HEADER] for viewer in watching(event, 5)] == ["1"] * 5
 
 
 @pytest.mark.parametrize("status", Registration.Status.values)

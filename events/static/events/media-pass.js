@@ -4,7 +4,7 @@
 // tab whose timers the browser held back). A refusal (the link was revoked) stops the renewals.
 //
 //   const pass = keepMediaPass(config.media_pass, { csrfToken: config.csrf });
-//   if (await pass.ready) player.load(src);            // false: refused, say so instead
+//   if (await pass.ready) player.load(src, pass.lowLatency); // false: refused, say so instead
 //   on a 403 from a playlist or segment: pass.renewNow().then((ok) => ok && retry());
 
 export const DEFAULT_SECONDS = 60;
@@ -17,10 +17,22 @@ export function renewalDelay(secondsHeader) {
   return ((Number.isFinite(seconds) && seconds >= 3 ? seconds : DEFAULT_SECONDS) * 1000) / 3;
 }
 
-// What one answer of the pass endpoint means: granted (and when to renew), refused for good, or
-// worth another try (and when).
+// Whether a grant lets the player play low-latency HLS: the server seats so many viewers a process
+// (Media-Low-Latency: 1, or 0 for whole segments); without the header, as before it was sent, yes.
+export function lowLatencyOf(header) {
+  return header !== "0";
+}
+
+// What one answer of the pass endpoint means: granted (when to renew, and whether to play low
+// latency), refused for good, or worth another try (and when).
 export function outcomeOf(status, headers) {
-  if (status === 204) return { granted: true, delay: renewalDelay(headers.get("Media-Pass-Seconds")) };
+  if (status === 204) {
+    return {
+      granted: true,
+      delay: renewalDelay(headers.get("Media-Pass-Seconds")),
+      lowLatency: lowLatencyOf(headers.get("Media-Low-Latency")),
+    };
+  }
   if (status === 429) {
     const after = Number(headers.get("Retry-After"));
     return { granted: false, delay: Number.isFinite(after) && after > 0 ? after * 1000 : RETRY_MS };
@@ -31,9 +43,11 @@ export function outcomeOf(status, headers) {
 
 // Keep a pass for the event whose pass endpoint is `url`. `claim` is the presenter's
 // {presenter, key} (viewers and producers are known by their session). Returns
-// { ready, renewNow, stop }: `ready` settles with true at the first pass, false if refused
-// (retrying meanwhile through network failures); `renewNow()` asks again at once (one request at
-// a time) and resolves with whether a pass was granted; `onRefused(status)` is told of a refusal.
+// { ready, lowLatency, renewNow, stop }: `ready` settles with true at the first pass, false if
+// refused (retrying meanwhile through network failures); `lowLatency` is what the first pass said
+// (set before `ready` settles; later grants do not change it: a player keeps its mode while it
+// plays); `renewNow()` asks again at once (one request at a time) and resolves with whether a pass
+// was granted; `onRefused(status)` is told of a refusal.
 export function keepMediaPass(url, {
   csrfToken = "",
   claim = null,
@@ -46,6 +60,7 @@ export function keepMediaPass(url, {
   let stopped = false;
   let inFlight = null;
   let settleReady;
+  let first = true;
   const ready = new Promise((resolve) => { settleReady = resolve; });
 
   const ask = async () => {
@@ -78,20 +93,26 @@ export function keepMediaPass(url, {
         onRefused(outcome.refused);
         return false;
       }
-      if (outcome.granted) settleReady(true);
+      if (outcome.granted && first) {
+        first = false;
+        kept.lowLatency = outcome.lowLatency;
+        settleReady(true);
+      }
       timer = setTimer(renewNow, outcome.delay);
       return outcome.granted;
     });
     return inFlight;
   };
 
-  renewNow();
-  return {
+  const kept = {
     ready,
+    lowLatency: true,
     renewNow,
     stop() {
       stopped = true;
       clearTimer(timer);
     },
   };
+  renewNow();
+  return kept;
 }

@@ -228,6 +228,13 @@ export const HLS_SETTINGS = {
   enableID3MetadataCues: false,
 };
 
+/** The settings of a player that plays low-latency HLS or, where the media pass gave no
+ * low-latency seat (streaming/core/seats.py), whole segments: three target durations behind live
+ * instead of three parts, at a third of the requests. */
+export function playerSettings(lowLatency) {
+  return { ...HLS_SETTINGS, lowLatencyMode: lowLatency };
+}
+
 /** A player further behind the live edge than this many target durations (a start-up that stalled
  * on a loaded machine, a tab that was throttled) jumps back to its target at the next playlist
  * reload: playing faster only catches up within a target duration of the target. It is above

@@ -9,11 +9,11 @@ import {
   clockText,
   collectStageRanges,
   countdownText,
-  HLS_SETTINGS,
   latencyText,
   namesText,
   parseChapters,
   playedOut,
+  playerSettings,
   pollDelay,
   REPLAY_EXTRAS_MS,
   retryDelay,
@@ -36,6 +36,7 @@ let finished = false; // the live stream played to its end (EXT-X-ENDLIST)
 let closed = false; // the live playlist carried EXT-X-ENDLIST: the show is over, the ear may lag
 let edge = NaN; // where the closed live stream ends, in seconds on the media clock
 let hls = null;
+let loads = 0; // load() calls so far: a player waiting for the pass plays only if it is the latest
 let attempt = 0; // failed loads in a row, for the back-off
 let retryTimer = null;
 let ranges = new Map(); // the stream's stage tags seen so far, by ID
@@ -142,18 +143,23 @@ function load(url, kind) {
   closed = false;
   ranges = new Map();
   card = null;
+  const loading = ++loads;
+  // The player plays as the first media pass says (low latency or whole segments): it waits for it.
+  pass.ready.then((granted) => {
+    if (granted && loading === loads) start(url, kind);
+  });
+  render();
+}
+
+function start(url, kind) {
   // Chrome answers "maybe" to canPlayType for HLS, so hls.js comes first when it can run.
   if (!(window.Hls && Hls.isSupported())) {
     // Native HLS (Safari): the status poll's hold stands in for the stream's card.
-    pass.ready.then((granted) => {
-      if (!granted || source !== kind) return;
-      audio.src = url;
-      if (kind === "live") play();
-    });
-    render();
+    audio.src = url;
+    if (kind === "live") play();
     return;
   }
-  hls = withCatchUp(new Hls(HLS_SETTINGS));
+  hls = withCatchUp(new Hls(playerSettings(pass.lowLatency)));
   const mine = hls;
   const tags = (_event, data) => {
     ranges = collectStageRanges(ranges, data.details.dateRanges);
@@ -191,12 +197,8 @@ function load(url, kind) {
       retryTimer = setTimeout(() => { if (mine === hls) hls.startLoad(); }, retryDelay(attempt++));
     }
   });
-  pass.ready.then((granted) => {
-    if (!granted || mine !== hls) return;
-    hls.loadSource(url);
-    hls.attachMedia(audio);
-  });
-  render();
+  hls.loadSource(url);
+  hls.attachMedia(audio);
 }
 
 async function loadChapters(url) {
