@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _recount_at_once(settings):
-    """A recount after each vote: the test client's loop ends with its request (stage/tally.py)."""
+    """A recount after each vote, in its request, so a test reads the count at once (stage/tally.py)."""
     settings.STAGE_VOTE_TALLY_SECONDS = 0
 
 
