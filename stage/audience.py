@@ -9,7 +9,6 @@ cacheable `audience.json`; each viewer reads their own `mine.json`. Errors are J
 
 import json
 
-from channels.db import database_sync_to_async
 from django.db import IntegrityError
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -20,7 +19,7 @@ from events import ratelimit
 from events.models import Event, Registration
 from events.views.viewer import session_registration
 from stage import tally
-from stage.broadcast import apply_and_broadcast
+from stage.broadcast import submit_and_broadcast
 from stage.contract.commands import VIEWER, viewer_actor
 from stage.contract.fields import named
 from stage.models import PollVote, QuestionVote, StageLogEntry, StageState
@@ -110,18 +109,18 @@ def _asked_before(event_id: int, client_id: str, registration_pk: int) -> dict:
 
 
 @require_POST
-async def ask(request: HttpRequest, slug: str) -> JsonResponse:
+def ask(request: HttpRequest, slug: str) -> JsonResponse:
     """A viewer's question: 201 once it is in the stage's committed state."""
     try:
-        event_id, command, registration_pk = await database_sync_to_async(_ask)(request, slug)
+        event_id, command, registration_pk = _ask(request, slug)
     except Refused as refused:
         return refused.response()
-    outcome = await apply_and_broadcast(event_id, command, actor=viewer_actor(registration_pk), role=VIEWER)
+    outcome = submit_and_broadcast(event_id, command, actor=viewer_actor(registration_pk), role=VIEWER)
     if outcome.error is not None:
         status = 409 if outcome.error["code"] in _STATE_REFUSALS else 400
         return JsonResponse({"error": outcome.error}, status=status)
     if outcome.duplicate:
-        asked = await database_sync_to_async(_asked_before)(event_id, command["client_id"], registration_pk)
+        asked = _asked_before(event_id, command["client_id"], registration_pk)
         return JsonResponse(asked, status=201)
     question = next(h for h in outcome.happenings if h["type"] == "question")
     return JsonResponse({"id": question["question"], "status": question["status"]}, status=201)
@@ -139,14 +138,14 @@ def _upvote(request: HttpRequest, slug: str, question_id: str) -> int:
 
 
 @require_POST
-async def upvote(request: HttpRequest, slug: str, question_id: str) -> JsonResponse:
+def upvote(request: HttpRequest, slug: str, question_id: str) -> JsonResponse:
     """Upvote a question the audience sees, once per viewer: a second upvote answers the same."""
     try:
-        event_id = await database_sync_to_async(_upvote)(request, slug, question_id)
+        event_id = _upvote(request, slug, question_id)
     except Refused as refused:
         return refused.response()
     if event_id:
-        await tally.votes_changed(event_id)
+        tally.votes_changed(event_id)
     return JsonResponse({"question": question_id, "voted": True})
 
 
@@ -172,13 +171,13 @@ def _answer(request: HttpRequest, slug: str, poll_id: str) -> int:
 
 
 @require_POST
-async def answer(request: HttpRequest, slug: str, poll_id: str) -> JsonResponse:
+def answer(request: HttpRequest, slug: str, poll_id: str) -> JsonResponse:
     """A viewer's answer to the open poll: once; a second answer is refused (409)."""
     try:
-        event_id = await database_sync_to_async(_answer)(request, slug, poll_id)
+        event_id = _answer(request, slug, poll_id)
     except Refused as refused:
         return refused.response()
-    await tally.votes_changed(event_id)
+    tally.votes_changed(event_id)
     return JsonResponse({"poll": poll_id, "voted": True}, status=201)
 
 

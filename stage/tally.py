@@ -14,16 +14,18 @@ import asyncio
 import contextvars
 import hashlib
 import logging
+import os
+import threading
 from datetime import UTC, datetime
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 
 from events.caches import store
-from stage.broadcast import apply_and_broadcast
+from stage.broadcast import submit_and_broadcast
 from stage.contract.commands import SYSTEM
 from stage.models import PollVote, QuestionVote, StageState
 from stage.polls import CLOSED
@@ -71,21 +73,46 @@ def _before_closing(polls: dict) -> Q:
     return counted
 
 
-async def recount(event_id: int) -> None:
-    command = await database_sync_to_async(counts)(event_id)
-    outcome = await apply_and_broadcast(event_id, command, actor=ACTOR, role=SYSTEM)
+def recount(event_id: int) -> None:
+    outcome = submit_and_broadcast(event_id, counts(event_id), actor=ACTOR, role=SYSTEM)
     if outcome.error is not None:
         log.warning("stage %s: votes not recounted: %s", event_id, outcome.error)
 
 
-async def votes_changed(event_id: int) -> None:
-    """After a vote's row committed: recount now (period 0) or arm the event's next recount."""
+def votes_changed(event_id: int) -> None:
+    """After a vote's row committed (in the view's thread): recount now (period 0) or arm the
+    event's next recount.
+
+    The armed recount waits on the server's event loop when the view runs in a thread started from
+    it (daphne; Django's AsyncClient), as a task that outlives the request. Without a running loop
+    to hand it to (Django's test Client, a command), a task made in `async_to_sync`'s temporary
+    loop would be cancelled with that loop and the recount lost while its key holds off the next,
+    so a thread of its own waits instead: not a daemon, so the process ends only after it counted.
+    """
     period = settings.STAGE_VOTE_TALLY_SECONDS
     if period <= 0:
-        await recount(event_id)
+        recount(event_id)
         return
-    if not await sync_to_async(store().add)(_key(event_id), PENDING_TTL):
+    if not store().add(_key(event_id), PENDING_TTL):
         return  # armed already, here or in another process: that recount will see this vote
+    loop = _server_loop()
+    if loop is not None:
+        loop.call_soon_threadsafe(_arm, event_id, period)
+    else:
+        threading.Thread(target=_recount_later, args=(event_id, period), name=f"tally-{event_id}").start()
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The running loop this thread was started from by asgiref's `sync_to_async`, if any (a loop
+    recorded in a forked parent, or one that ended, would never run the recount)."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid() or not loop.is_running():
+        return None
+    return loop
+
+
+def _arm(event_id: int, period: float) -> None:
     # A context of its own: the request's (its thread-sensitive executor) ends with the response.
     task = asyncio.create_task(_recount_after(event_id, period), context=contextvars.Context())
     _armed.add(task)
@@ -94,9 +121,22 @@ async def votes_changed(event_id: int) -> None:
 
 async def _recount_after(event_id: int, period: float) -> None:
     await wait(period)
-    await sync_to_async(store().delete)(_key(event_id))
+    await database_sync_to_async(_settle)(event_id)
+
+
+def _recount_later(event_id: int, period: float) -> None:
+    asyncio.run(wait(period))
     try:
-        await recount(event_id)
+        _settle(event_id)
+    finally:
+        connection.close()  # this thread's own, which nothing else would close
+
+
+def _settle(event_id: int) -> None:
+    """Disarm, then count: a vote committed after the key is gone arms the next recount."""
+    store().delete(_key(event_id))
+    try:
+        recount(event_id)
     except Exception:
         log.exception("stage %s: recounting votes failed", event_id)
 

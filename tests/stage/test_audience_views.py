@@ -1,17 +1,21 @@
 """Viewers' Q&A and polls over HTTP: asking, their own list, the cacheable audience list, upvotes
 and poll answers; every bad request gets a clear JSON error and changes nothing."""
 
+import asyncio
 import json
+import threading
 
 import pytest
-from django.test import Client
+from channels.db import database_sync_to_async
+from django.test import AsyncClient, Client
 
+from config.django_http import OneHopHandler
 from events import ratelimit
 from events.registration import register
 from stage import store, tally
 from stage.broadcast import apply_and_broadcast
 from stage.contract.limits import MAX_NAME_LENGTH, MAX_TEXT_LENGTH
-from stage.models import PollVote, QuestionVote, StageState
+from stage.models import PollVote, QuestionVote, StageLogEntry, StageState
 from tests.factories import make_event
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
@@ -19,7 +23,7 @@ pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(autouse=True)
 def _recount_at_once(settings):
-    """A recount after each vote: the test client's loop ends with its request (stage/tally.py)."""
+    """A recount after each vote, in its request, so a test reads the count at once (stage/tally.py)."""
     settings.STAGE_VOTE_TALLY_SECONDS = 0
 
 
@@ -332,3 +336,59 @@ def test_an_answer_that_raced_the_close_of_its_poll_is_not_counted(event):
     assert tally.counts(event.pk)["polls"] == {}  # [1, 0] already: nothing changed
     producer(event, "set_poll_status", poll=poll_id, status="open")
     assert tally.counts(event.pk)["polls"] == {poll_id: [1, 1]}  # reopened: it counts
+
+
+def test_a_viewers_question_upvote_and_answer_are_sync_views_run_in_one_hop():
+    """config/django_http.py runs sync views whole in one pooled thread; async ones hop ~20 times."""
+    for path in ["/e/launch/questions/", "/e/launch/questions/q1/vote/", "/e/launch/polls/p1/vote/"]:
+        assert not OneHopHandler._async_view({"type": "http", "path": path, "root_path": ""}), path
+
+
+def recounts(event) -> int:
+    return StageLogEntry.objects.filter(event=event, command__type="set_votes").count()
+
+
+def test_a_delayed_recount_without_a_server_loop_waits_in_a_thread_and_counts_every_vote(event, settings, monkeypatch):
+    """The test client runs the views with no loop to outlive the request: the recount still comes."""
+    settings.STAGE_VOTE_TALLY_SECONDS = 0.1
+    votes_in = threading.Event()
+
+    async def held(period: float) -> None:
+        await asyncio.to_thread(votes_in.wait, 10)
+
+    monkeypatch.setattr(tally, "wait", held)
+    question_id = approved_question(event)
+    for name in ["Kim", "Lou"]:
+        assert post(viewer(event, name)[0], f"/e/launch/questions/{question_id}/vote/", {})[0] == 200
+    waiting = [thread for thread in threading.enumerate() if thread.name == f"tally-{event.pk}"]
+    assert len(waiting) == 1 and recounts(event) == 0  # armed once, held until both votes are in
+    votes_in.set()
+    waiting[0].join(10)
+    assert not waiting[0].is_alive()
+    assert (recounts(event), state_of(event)["questions"][question_id]["votes"]) == (1, 2)
+
+
+async def test_a_delayed_recount_under_a_server_loop_waits_on_that_loop(event, settings, monkeypatch):
+    """Views in a thread started from a running loop (daphne's; here the async client's) arm a task there."""
+    settings.STAGE_VOTE_TALLY_SECONDS = 0.1
+    loop, started, votes_in, ran_on = asyncio.get_running_loop(), asyncio.Event(), asyncio.Event(), []
+
+    async def held(period: float) -> None:
+        ran_on.append(asyncio.get_running_loop())
+        started.set()
+        await votes_in.wait()
+
+    monkeypatch.setattr(tally, "wait", held)
+    question_id = await database_sync_to_async(approved_question)(event)
+    for name in ["Kim", "Lou"]:
+        client = AsyncClient()
+        client.cookies = (await database_sync_to_async(viewer)(event, name))[0].cookies
+        path = f"/e/launch/questions/{question_id}/vote/"
+        assert (await client.post(path, "{}", content_type="application/json")).status_code == 200
+    await asyncio.wait_for(started.wait(), 10)
+    assert ran_on == [loop] and len(tally._armed) == 1
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("tally-")]
+    votes_in.set()
+    await asyncio.gather(*tally._armed)
+    assert await database_sync_to_async(recounts)(event) == 1
+    assert (await database_sync_to_async(state_of)(event))["questions"][question_id]["votes"] == 2
