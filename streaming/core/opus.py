@@ -3,10 +3,10 @@
 PyAV's encoder goes through more than libopus for each frame: an FFmpeg filter graph that it
 inserts in front of every codec with a fixed frame size (its resampler, even when nothing is to
 be converted), a new frame and packet, and a release of the GIL around the encoding, which hands
-the GIL to the WebRTC loop mid-tick and makes the mix thread wait to get it back. On this machine
-a mono return cost 420 µs of CPU a tick that way, at the mix's 20 ms cadence, and 230 µs here:
-libopus is called through ctypes on the library PyAV itself loads (its wheel carries it), with
-the GIL held for the call, about a tenth of a millisecond, so no thread switch comes between.
+the GIL to the WebRTC loop mid-tick and makes the mix thread wait to get it back. Here libopus
+is called through ctypes on the library PyAV itself loads (its wheel carries it), the GIL held
+for the call (a few tenths of a millisecond, so no thread switch comes between): a mono return
+costs three quarters of PyAV's CPU a tick at the mix's 20 ms cadence (`manage.py bench_returns`).
 """
 
 from __future__ import annotations
