@@ -29,7 +29,7 @@ class Site:
     upstreams: tuple[str, ...]  # the page servers
     slides_root: str = "/var/lib/webcast/slides"
     static_root: str = "/var/lib/webcast/static"
-    # daphne processes for the WebSockets and the asynchronous views; none: the page servers
+    # daphne processes for the WebSockets and the viewers' Q&A; none: the page servers
     # are daphnes and serve those too.
     socket_upstreams: tuple[str, ...] = ()
     # The largest deck upload nginx lets through to Django (SLIDES_MAX_UPLOAD_BYTES and its envelope).

@@ -1,7 +1,7 @@
 """Which processes make the scaled-out platform, and how each is started.
 
 nginx in front; page servers (WSGI, `config.pages`) for Django's pages, daphnes (`config.serve`)
-for the WebSockets and the asynchronous views; Celery workers for short tasks (mail, slides) and
+for the WebSockets and the viewers' Q&A; Celery workers for short tasks (mail, slides) and
 for mixers (one mixer a worker process, prefetch 1) and off-air monitors, and beat (the watchdogs, attendance,
 reminders). Every process gets the operator's environment as it is, plus what the shape implies:
 mixers on Celery, web processes behind a proxy, links pointing at nginx.

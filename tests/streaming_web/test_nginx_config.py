@@ -114,16 +114,22 @@ def every_route(patterns=None, prefix: str = ""):
             yield "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: samples[m.group(1) or "str"], route), entry.callback
 
 
-def test_every_asynchronous_view_is_routed_to_the_daphnes():
-    """A page server (WSGI) would run an async view on an event loop that ends with the request,
-    and a vote's armed recount with it: nginx must send them to daphne."""
+def test_every_asynchronous_view_and_the_viewers_votes_are_routed_to_the_daphnes():
+    """A page server (WSGI) would run an async view on an event loop that ends with the request:
+    nginx must send any to daphne. The viewers' questions, upvotes and poll answers are sync
+    views, but go to daphne too: a vote's delayed recount waits on daphne's running loop there
+    (stage/tally.py), where a page server would start a thread for it."""
     template = (Path(settings.BASE_DIR) / TEMPLATE).read_text()
     to_daphne = routed_to_daphne(template)
-    asynchronous = [path for path, view in every_route() if asyncio.iscoroutinefunction(view)]
-    assert asynchronous, "the project has asynchronous views (the viewers' questions and votes)"
-    for path in asynchronous:
-        assert any(expression.search(path) for expression in to_daphne), path
-    # And nothing synchronous goes there by accident: only the media pass, which daphne's front
-    # renews on a viewer's ticket before Django (streaming/front.py).
-    synchronous = {path for path, view in every_route() if not asyncio.iscoroutinefunction(view)}
-    assert {path for path in synchronous if any(e.search(path) for e in to_daphne)} == {"/hls/1/pass/"}
+    routes = list(every_route())
+    for path, view in routes:
+        if asyncio.iscoroutinefunction(view):
+            assert any(expression.search(path) for expression in to_daphne), path
+    # And nothing else goes there by accident: the media pass, which daphne's front renews on a
+    # viewer's ticket before Django (streaming/front.py), and the audience's Q&A.
+    assert {path for path, _ in routes if any(e.search(path) for e in to_daphne)} == {
+        "/hls/1/pass/",
+        "/e/demo/questions/",
+        "/e/demo/questions/q1/vote/",
+        "/e/demo/polls/q1/vote/",
+    }

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--socket-upstream", action="append",
-            help="a daphne for the WebSockets and the asynchronous views; repeat for several (default: the "
+            help="a daphne for the WebSockets and the viewers' Q&A; repeat for several (default: the "
             "--upstream ones, which are then daphnes)",
         )
         parser.add_argument(
