@@ -58,10 +58,15 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         assert response.status == 404
         assert page.locator("h1").inner_text() == "This link is not valid"
 
-        # The stage socket passes through the test, which can drop it.
+        # The stage socket passes through the test, which can drop it and hold the page's
+        # reconnections (open, unanswered) until the test has seen the page say it is offline.
         stage_sockets = []
+        reconnections = {"hold": False, "held": []}
 
         def pass_through(route):
+            if reconnections["hold"]:
+                reconnections["held"].append(route)
+                return
             route.connect_to_server()
             stage_sockets.append(route)
 
@@ -73,9 +78,13 @@ def test_a_presenter_checks_in_follows_cues_and_sees_the_tally(tmp_path):
         producer.until(lambda s: s["presenters"][me]["connected"], 10, "Ada connected")
 
         # The connection drops: "reconnecting" stands out until the page is back by itself.
+        reconnections["hold"] = True
         stage_sockets[-1].close(code=1011)
         page.wait_for_selector("#offline:not([hidden])")
         assert page.locator("#connection").inner_text() == "Reconnecting…"
+        reconnections["hold"] = False  # the next one passes; any that waited is dropped again
+        for route in reconnections["held"]:
+            route.close(code=1011)
         page.wait_for_selector("#connection[data-state=connected]")
         assert page.locator("#offline").is_hidden()
         assert len(stage_sockets) == 2
