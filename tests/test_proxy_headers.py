@@ -32,7 +32,7 @@ def get(base: str, path: str, *, source: str, forwarded_for: str) -> http.client
     return response
 
 
-def fresh_window(limit: ratelimit.Limit, needed: float = 15) -> None:
+def fresh_window(limit: ratelimit.Limit, needed: float = 8) -> None:
     """Wait for the limiter's next window if this one ends within `needed` seconds: attempts split
     over two fixed windows would not add up."""
     left = limit.seconds - time.time() % limit.seconds

@@ -95,8 +95,10 @@ def celery_supervisor(hls_root: Path):
         yield Supervisor("celery", log_path)
 
 
-# Celery needs Redis: the embedded pass runs the local runner only.
-MODES = ["local", "celery"] if scaled_out() else ["local"]
+# Each runner where it is deployed: Celery's workers in the scaled-out pass (they need Redis), the
+# embedded runner in the embedded pass, which runs these tests too. Both runners share the lease
+# on PostgreSQL's row locks, which tests/streaming_web/test_lease.py races under either.
+MODES = ["celery"] if scaled_out() else ["local"]
 
 
 @pytest.fixture(params=MODES)
