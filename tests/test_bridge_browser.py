@@ -10,6 +10,7 @@ none of it is in the HLS or program.m4a. A cut WebRTC connection comes back on t
 itself, and the console shows the gap; a reloaded green room keeps its place on air; a browser
 without WebRTC uses the WebSocket uplink."""
 
+import re
 import time
 import uuid
 from contextlib import ExitStack
@@ -140,6 +141,10 @@ def test_a_panel_talks_through_the_bridge_and_the_audience_hears_only_the_progra
         wait_for(hears(ada_page, (BOB,), (ADA, PRODUCER)), 30, "Ada hearing Bob, not herself")
         wait_for(hears(bob_page, (ADA,), (BOB, PRODUCER)), 30, "Bob hearing Ada, not himself")
         windows["panel"] = (time.time(), None)
+        # Her line's round trip on her card: Chromium's receiver reports answering the sender
+        # reports of her return (whose counters and timestamps the bridge keeps as it sends).
+        link = desk.locator(f".card[data-presenter='{ada.line_id}'] .link")
+        wait_for(lambda: re.match(r"WebRTC · \d+ ms · jitter", link.text_content() or ""), 15, "Ada's round trip")
 
         # Talkback to Ada: in her ear only, the program ducked under it; her green room says so.
         talk = desk.locator(f".card[data-presenter='{ada.line_id}'] .talk")

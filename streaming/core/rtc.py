@@ -48,6 +48,7 @@ from .jitter import RtpTimeline
 from .opus import OpusEncoder
 from .peers import PRESENTER_PEER, PeerAudio
 from .realtime import raise_priority
+from .rtc_send import DirectSend
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +56,9 @@ STATS_SECONDS = 1.0
 # A connection that has not connected by then is given up (its candidates may all have been
 # filtered away, and aioice waits for more until it is told there are none).
 CONNECT_TIMEOUT_SECONDS = 30.0
-# Return packets waiting to be sent. They come and go at the mix's pace, so a queue that a slow
-# moment of this loop filled would stay full, every packet late by all of it: beyond this the
-# oldest go (the browser's jitter buffer conceals the skip and absorbs the jitter).
+# Ticks of returns this loop may have fallen behind by and still send them all. Beyond this each
+# peer's oldest go (the browser's jitter buffer conceals the skip): sent together, stale, they
+# would reach the browser as a burst of late packets, and its buffer would grow to hold the next.
 MAX_QUEUED_RETURN_FRAMES = 2
 OFFER_TIMEOUT_SECONDS = 20.0
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
@@ -300,57 +301,85 @@ class ReturnEncoder:
         self.codec = OpusEncoder(channels, SAMPLE_RATE, RETURN_BITRATE[layout], RETURN_COMPLEXITY)
         self._interleaved = np.empty((FRAME_SAMPLES, channels), dtype=np.float32)
 
-    def encode(self, frame: np.ndarray, pts: int) -> list[av.Packet]:
+    def payload(self, frame: np.ndarray) -> bytes:
         """`frame` is the engine's (2, FRAME_SAMPLES) float frame of a tick (its samples within ±1:
-        the returns are clipped at the ceiling)."""
+        the returns are clipped at the ceiling); its Opus packet's bytes."""
         interleaved = self._interleaved
         if self.mono:
             np.add(frame[0], frame[1], out=interleaved[:, 0])
             interleaved *= np.float32(0.5)
         else:
             interleaved[:] = frame.T
-        packet = av.Packet(self.codec.encode(interleaved))
-        # The stream's clock is the mix's.
+        return self.codec.encode(interleaved)
+
+    def encode(self, frame: np.ndarray, pts: int) -> list[av.Packet]:
+        """`payload` as PyAV's packets, `pts` on the mix's clock (as a decoder takes them)."""
+        packet = av.Packet(self.payload(frame))
         packet.pts, packet.time_base = pts, TIME_BASE
         return [packet]
 
 
 class Outbox:
     """Return packets on their way from the mix thread to the loop: however many peers there are,
-    the loop is woken once a tick to take them all (`flush`, after the tick's last return). A
-    wake-up per packet cost each peer a thread switch every 20 ms, and more: the loop took each
-    packet while the mix thread encoded the next, so the two handed the GIL back and forth
-    through the whole tick."""
+    the loop is woken once a tick (`flush`, after the tick's last return) and sends them all
+    there and then (`ReturnTrack.send`). A wake-up per packet cost each peer a thread switch every
+    20 ms, and more: the loop took each packet while the mix thread encoded the next, so the two
+    handed the GIL back and forth through the whole tick. Should the loop fall behind by more
+    than `MAX_QUEUED_RETURN_FRAMES` ticks, only each peer's newest go out (`ReturnTrack.dropped`
+    counts the others): a burst of stale audio would only grow the browser's buffer."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self._waiting: list[tuple[ReturnTrack, av.Packet]] = []
+        self._waiting: list[tuple[ReturnTrack, bytes, int]] = []
+        self._flushes = 0  # ticks posted since the loop last took them
         self._lock = threading.Lock()
 
-    def post(self, track: ReturnTrack, packet: av.Packet) -> None:
+    def post(self, track: ReturnTrack, payload: bytes, samples: int) -> None:
         """From the mix thread; never blocks. Sent at the next `flush`."""
         with self._lock:
-            self._waiting.append((track, packet))
+            self._waiting.append((track, payload, samples))
 
     def flush(self) -> None:
         """From the mix thread, once its tick's returns are all posted: wake the loop to send them."""
         with self._lock:
             if not self._waiting:
                 return
+            self._flushes += 1
+            if self._flushes > 1:
+                return  # the loop has not taken the last tick's yet: it is woken already
         with contextlib.suppress(RuntimeError):  # the loop closed: the bridge is going down
             self.loop.call_soon_threadsafe(self._deliver)
 
     def _deliver(self) -> None:
         with self._lock:
             waiting, self._waiting = self._waiting, []
-        for track, packet in waiting:
-            track.put(packet)
+            behind, self._flushes = self._flushes > MAX_QUEUED_RETURN_FRAMES, 0
+        if behind:
+            waiting = newest(waiting, MAX_QUEUED_RETURN_FRAMES)
+        for track, payload, samples in waiting:
+            track.send(payload, samples)
+
+
+def newest(waiting: list[tuple[ReturnTrack, bytes, int]], keep: int) -> list[tuple[ReturnTrack, bytes, int]]:
+    """The last `keep` packets of each track, in order; each one left out is counted as dropped."""
+    kept: list[tuple[ReturnTrack, bytes, int]] = []
+    counts: dict[ReturnTrack, int] = {}
+    for item in reversed(waiting):
+        track = item[0]
+        counts[track] = counts.get(track, 0) + 1
+        if counts[track] <= keep:
+            kept.append(item)
+        else:
+            track.dropped += 1
+    kept.reverse()
+    return kept
 
 
 class ReturnTrack(MediaStreamTrack):
     """What the peer hears: the engine's return frames, encoded on the mix thread as the mix makes
-    them, so aiortc's sender only packs and sends (a decoded frame would cost it a hop through a
-    thread pool for the encoder, and a level computation, on every packet)."""
+    them, and sent from the Outbox's wake-up by `DirectSend` (streaming/core/rtc_send.py), once
+    the bridge has given it one (`sending`). aiortc's sender task, which would take each packet
+    through a queue and a step of the loop of its own, waits in `recv` until the call ends."""
 
     kind = "audio"
 
@@ -358,34 +387,53 @@ class ReturnTrack(MediaStreamTrack):
         super().__init__()
         self.outbox = outbox
         self.encoder = ReturnEncoder(layout)
-        self.queue: asyncio.Queue[av.Packet] = asyncio.Queue()
+        self.sending: DirectSend | None = None
         self.samples = 0  # the mix's time, counted on the mix thread
         self.dropped = 0
+        self._ended: asyncio.Future | None = None
 
     def offer(self, frame: np.ndarray) -> None:
         """From the mix thread, once a tick; never blocks."""
-        packets = self.encoder.encode(frame, self.samples)
+        payload = self.encoder.payload(frame)
         # Every frame counts, sent or skipped: a skipped one is a gap in the timestamps that the
         # browser conceals. Counted from the packets sent instead, every skip would look like
         # the network delaying the stream by 20 ms more, and the browser's buffer would grow.
+        self.outbox.post(self, payload, self.samples)
         self.samples += frame.shape[1]
-        for packet in packets:
-            self.outbox.post(self, packet)
 
-    def put(self, packet: av.Packet) -> None:
-        """On the loop."""
-        if self.queue.qsize() >= MAX_QUEUED_RETURN_FRAMES:
-            self.queue.get_nowait()
-            self.dropped += 1
-        self.queue.put_nowait(packet)
+    def send(self, payload: bytes, samples: int) -> None:
+        """On the loop: the packet out now, or nowhere (the call not connected yet, or over)."""
+        sending = self.sending
+        if sending is None or self.readyState != "live" or not sending.ready():
+            return
+        try:
+            sending.send(payload, samples)
+        except ConnectionError:
+            self.stop()  # as aiortc's sender ends its track when the transport cannot send
+        except Exception:
+            log.exception("a return could not be sent; the peer hears nothing more of this call")
+            self.stop()
 
     async def recv(self) -> av.Packet:
-        if self.readyState != "live":
-            raise MediaStreamError
-        return await self.queue.get()
+        if self.readyState == "live":
+            self._ended = asyncio.get_running_loop().create_future()
+            await self._ended
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        super().stop()
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
 
 
 # --- The bridge ----------------------------------------------------------------------------------
+
+
+def direct_send(pc: RTCPeerConnection, sender) -> DirectSend:
+    """The return's way out once the answer is made: the payload type is the first codec of the
+    sender's transceiver, what aiortc's peer connection gives its sender to send with."""
+    (transceiver,) = [transceiver for transceiver in pc.getTransceivers() if transceiver.sender is sender]
+    return DirectSend(sender, transceiver._codecs[0].payloadType)
 
 
 def link_stats(report: dict, state: str) -> dict:
@@ -550,8 +598,9 @@ class RtcBridge:
             for transceiver in pc.getTransceivers():
                 if transceiver.kind == "audio":
                     receive_audio_for(transceiver.receiver, peer)
-            pc.addTrack(track)
+            sender = pc.addTrack(track)
             await pc.setLocalDescription(await pc.createAnswer())
+            track.sending = direct_send(pc, sender)
         except Exception as error:
             await self._drop(peer_id, connection)
             log.warning("offer of %s refused: %r", peer_id, error)

@@ -12,6 +12,7 @@ import av
 import numpy as np
 import pytest
 from aiortc.jitterbuffer import JitterFrame
+from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import RtpPacket
 
 from events.harness import wait_for
@@ -255,6 +256,10 @@ def test_a_peer_talks_to_the_bridge_and_hears_its_return():
         wait_for(lambda: tone_level(client.heard(), 880.0) > 0.2, 15, "the return reaching the peer")
         stats = wait_for(lambda: peer.stats.get("jitter_ms") is not None and peer.stats, 10, "link statistics")
         assert stats["state"] == "connected" and stats["loss_pct"] is not None
+        # The round trip is the peer's receiver reports answering the return's sender reports:
+        # their counters and timestamps are kept by whatever sends the return.
+        stats = wait_for(lambda: peer.stats.get("rtt_ms") is not None and peer.stats, 10, "a round trip")
+        assert 0 <= stats["rtt_ms"] < 1000
 
         # A network change: a new offer for the same peer replaces the call and keeps its PeerAudio.
         client.accept(bridge.answer("p1", PRESENTER_PEER, client.make_offer(hang_up=False)))
@@ -292,23 +297,88 @@ def test_a_bad_offer_is_refused_and_the_bridge_closes_cleanly():
     assert peers.current == {}
 
 
+class Sent:
+    """Stands in for a connected call's `DirectSend`: what the loop sent, as (payload, samples)."""
+
+    def __init__(self, connected: bool = True, error: Exception | None = None):
+        self.connected, self.error, self.packets = connected, error, []
+
+    def ready(self) -> bool:
+        return self.connected
+
+    def send(self, payload: bytes, samples: int) -> None:
+        if self.error is not None:
+            raise self.error
+        self.packets.append((payload, samples))
+
+
+def test_each_return_leaves_from_the_loops_one_wake_up_a_tick():
+    """The Outbox's wake-up sends every peer's packet itself: no queue, no sender task's step."""
+
+    async def run() -> list[list[tuple[bytes, int]]]:
+        outbox = Outbox(asyncio.get_running_loop())
+        tracks = [ReturnTrack(outbox, "mono") for _ in range(3)]
+        for track in tracks:
+            track.sending = Sent()
+        for tick in range(2):
+            for track in tracks:
+                track.offer(np.full((2, 960), tick / 10, dtype=np.float32))
+            outbox.flush()
+            await asyncio.sleep(0)  # one turn of the loop: the tick's packets are out
+            assert [len(track.sending.packets) for track in tracks] == [tick + 1] * 3
+        return [track.sending.packets for track in tracks], [track.dropped for track in tracks]
+
+    sent, dropped = asyncio.run(run())
+    assert [[samples for _, samples in packets] for packets in sent] == [[0, 960]] * 3
+    assert all(payload for packets in sent for payload, _ in packets) and dropped == [0, 0, 0]
+
+
 def test_returns_the_loop_could_not_send_in_time_leave_a_gap_in_the_timestamps():
     """Frames come at the mix's pace; those skipped because the loop fell behind must not pull
     the stream's timestamps back (the browser would take it for network delay and buffer more)."""
 
-    async def run() -> list[av.Packet]:
+    async def run() -> tuple[list[int], list[int], list[int]]:
         outbox = Outbox(asyncio.get_running_loop())
-        track = ReturnTrack(outbox)
-        for number in range(5):  # the loop was busy for five ticks: two wait, three were skipped
+        track, other = ReturnTrack(outbox), ReturnTrack(outbox)
+        track.sending, other.sending = Sent(), Sent()
+        for number in range(5):  # the loop was busy for five ticks: two go, three were skipped
             track.offer(np.full((2, 960), number / 10, dtype=np.float32))
+            if number == 4:
+                other.offer(np.zeros((2, 960), dtype=np.float32))  # a peer that joined since
             outbox.flush()
         await asyncio.sleep(0)  # the loop catches up
-        return [await track.recv() for _ in range(2)], track.dropped
+        sent = [samples for _, samples in track.sending.packets]
+        return sent, [samples for _, samples in other.sending.packets], [track.dropped, other.dropped]
 
-    packets, dropped = asyncio.run(run())
-    assert [packet.pts for packet in packets] == [3 * 960, 4 * 960]
-    assert all(packet.time_base == Fraction(1, SAMPLE_RATE) for packet in packets)
-    assert dropped == 3
+    sent, other_sent, dropped = asyncio.run(run())
+    assert sent == [3 * 960, 4 * 960] and other_sent == [0]
+    assert dropped == [3, 0]
+
+
+def test_a_return_goes_nowhere_until_the_call_connects_and_ends_the_track_when_it_cannot_send():
+    async def run() -> tuple[list, str, bool]:
+        outbox = Outbox(asyncio.get_running_loop())
+        track = ReturnTrack(outbox)
+        track.offer(np.zeros((2, 960), dtype=np.float32))  # no call yet
+        outbox.flush()
+        await asyncio.sleep(0)
+        track.sending = Sent(connected=False)  # answered, not connected
+        track.offer(np.zeros((2, 960), dtype=np.float32))
+        outbox.flush()
+        await asyncio.sleep(0)
+        waiting = asyncio.ensure_future(track.recv())  # aiortc's sender task, idle all along
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        track.sending = Sent(error=ConnectionError("Cannot send encrypted RTP, not connected"))
+        track.offer(np.zeros((2, 960), dtype=np.float32))
+        outbox.flush()
+        await asyncio.sleep(0)
+        with pytest.raises(MediaStreamError):
+            await waiting  # the sender's task ends, as aiortc's own would on that error
+        return track.readyState, track.dropped, track.samples
+
+    state, dropped, samples = asyncio.run(run())
+    assert (state, dropped, samples) == ("ended", 0, 3 * 960)
 
 
 def test_returns_are_opus_packets_that_decode_to_what_the_mix_sent():
