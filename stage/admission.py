@@ -10,19 +10,23 @@ neither a database transaction nor a log line per dropped message.
 """
 
 import contextlib
+import functools
 import json
 import logging
 import time
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from events import logs, ratelimit
 from events.access import redact_keys
 from stage.contract.commands import NOBODY
 from stage.contract.enums import CLOSE_CODES
 from stage.metrics import SOCKETS
+from stage.prompt_dispatch import dispatch_each
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +92,30 @@ class AdmittedSocket(AsyncWebsocketConsumer):
         it (Redis restarting) or a handler raises; here it still lets go of what it held (its
         feed, a presenter's presence) and closes the socket, so the page reconnects."""
         try:
-            await super().__call__(scope, receive, send)
+            await self._consume(scope, receive, send)
         except Exception:
-            log.warning("socket %s ended by a failure; closed for the page to reconnect",
-                        redact_keys(scope.get("path", "")), exc_info=True)
+            log.warning(
+                "socket %s ended by a failure; closed for the page to reconnect",
+                redact_keys(scope.get("path", "")),
+                exc_info=True,
+            )
             with contextlib.suppress(Exception):
                 await self.disconnect(CLOSE_UNAVAILABLE)
             with contextlib.suppress(Exception):
                 await send({"type": "websocket.close", "code": CLOSE_UNAVAILABLE})
+
+    async def _consume(self, scope, receive, send) -> None:
+        """Channels' `AsyncConsumer.__call__`, its messages dispatched as they come (stage/prompt_dispatch.py)."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            await dispatch_each(sources, self.dispatch)
 
     async def websocket_connect(self, message: dict) -> None:
         event_id = self.scope.get("url_route", {}).get("kwargs", {}).get("event_id")
@@ -105,8 +125,9 @@ class AdmittedSocket(AsyncWebsocketConsumer):
             decision = await self.admit()
         except Exception:
             # Not a decision about this socket: the database or the cache did not answer.
-            log.warning("admission of %s failed; try again later", redact_keys(self.scope.get("path", "")),
-                        exc_info=True)
+            log.warning(
+                "admission of %s failed; try again later", redact_keys(self.scope.get("path", "")), exc_info=True
+            )
             decision = UNAVAILABLE
         if not isinstance(decision, Admission):
             await self.accept()

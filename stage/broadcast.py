@@ -3,11 +3,17 @@ broadcast. Consoles, green rooms, the mixer's reports and the system all come th
 
 Each push is serialised once, by the sender, for each audience; server processes forward the
 text as it is (stage/fanout.py).
+
+Under daphne the commands are applied on a thread of their own (`COMMANDS`), not on the one
+thread that asgiref gives every other thread-sensitive call of the process: there a producer's
+take waited behind whatever ran before it (with a saturated server, a vote recount holding that
+thread for most of a second while it waited for the event loop; bench_audience, README).
 """
 
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -24,6 +30,10 @@ from stage.store import Outcome
 
 log = logging.getLogger(__name__)
 
+# One thread: commands take the stage row's lock one at a time anyway (SQLite has one writer), and
+# one thread keeps them in the order they came. Nothing else runs on it.
+COMMANDS = ThreadPoolExecutor(1, thread_name_prefix="stage-commands")
+
 
 async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role: str) -> Outcome:
     """Validate `command` for `role`, apply it as `actor` and, when it changed the stage, push the
@@ -32,7 +42,8 @@ async def apply_and_broadcast(event_id: int, command: dict, *, actor: str, role:
     checked = _checked(event_id, command, actor=actor, role=role)
     if isinstance(checked, Outcome):
         return _timed(began, "invalid", checked)
-    outcome = await database_sync_to_async(store.submit)(event_id, checked, actor=actor, role=role)
+    submit = database_sync_to_async(store.submit, thread_sensitive=False, executor=COMMANDS)
+    outcome = await submit(event_id, checked, actor=actor, role=role)
     if outcome.applied:
         try:
             await get_channel_layer().group_send(stage_group(event_id), push_message(outcome))

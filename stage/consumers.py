@@ -43,6 +43,9 @@ SNAPSHOT_INTERVAL_SECONDS = 1.0
 # The sockets of an event asking at once (a dead server's, reconnecting here) share reads; the
 # state and audit they get are shared too, and only read.
 _snapshots = SharedReads(lambda event_id: database_sync_to_async(store.snapshot_with_audit)(event_id))
+# Messages whose handlers reach the database only through `database_sync_to_async`, which closes
+# the thread's old connections itself (see `StageSocketConsumer.dispatch`).
+NO_CLEAN_UP_HOP = frozenset({"websocket.receive", "stage.signal"})
 
 
 class StageSocketConsumer(AdmittedSocket):
@@ -91,6 +94,17 @@ class StageSocketConsumer(AdmittedSocket):
 
     async def left(self) -> None:
         """After the socket stopped following (the green room reports the drop here, as `system`)."""
+
+    async def dispatch(self, message: dict) -> None:
+        """A page's message (a producer's take) straight to its handler. Channels hops to a thread
+        and back before every handler, to close that thread's old database connections; on a busy
+        server each hop waits its turn in the event loop's queue three times (the thread's answer,
+        asyncio's shield, the task), which made most of a take's way to the mixer (bench_audience,
+        README). These handlers' database calls close them on their own threads."""
+        if message["type"] in NO_CLEAN_UP_HOP:
+            await getattr(self, message["type"].replace(".", "_"))(message)
+            return
+        await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:

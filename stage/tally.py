@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from events.caches import store
-from stage.broadcast import submit_and_broadcast
+from stage.broadcast import apply_and_broadcast, submit_and_broadcast
 from stage.contract.commands import SYSTEM
 from stage.models import PollVote, QuestionVote, StageState
 from stage.polls import CLOSED
@@ -74,7 +74,10 @@ def _before_closing(polls: dict) -> Q:
 
 
 def recount(event_id: int) -> None:
-    outcome = submit_and_broadcast(event_id, counts(event_id), actor=ACTOR, role=SYSTEM)
+    _applied(event_id, submit_and_broadcast(event_id, counts(event_id), actor=ACTOR, role=SYSTEM))
+
+
+def _applied(event_id: int, outcome) -> None:
     if outcome.error is not None:
         log.warning("stage %s: votes not recounted: %s", event_id, outcome.error)
 
@@ -120,8 +123,17 @@ def _arm(event_id: int, period: float) -> None:
 
 
 async def _recount_after(event_id: int, period: float) -> None:
+    """Count in a thread, then apply the count as the consoles' commands are applied. Counted and
+    broadcast in one thread (`_settle`), the recount held its thread until the broadcast had waited
+    its turns in this loop: on a saturated server most of a second, twice a second, and that thread
+    was asgiref's one for every thread-sensitive call of the process (a producer's take waited
+    behind it; bench_audience, README)."""
     await wait(period)
-    await database_sync_to_async(_settle)(event_id)
+    try:
+        command = await database_sync_to_async(_disarm_and_count, thread_sensitive=False)(event_id)
+        _applied(event_id, await apply_and_broadcast(event_id, command, actor=ACTOR, role=SYSTEM))
+    except Exception:
+        log.exception("stage %s: recounting votes failed", event_id)
 
 
 def _recount_later(event_id: int, period: float) -> None:
@@ -133,12 +145,17 @@ def _recount_later(event_id: int, period: float) -> None:
 
 
 def _settle(event_id: int) -> None:
-    """Disarm, then count: a vote committed after the key is gone arms the next recount."""
-    store().delete(_key(event_id))
+    """Disarm, count and apply the count, in this thread (one without a loop)."""
     try:
-        recount(event_id)
+        _applied(event_id, submit_and_broadcast(event_id, _disarm_and_count(event_id), actor=ACTOR, role=SYSTEM))
     except Exception:
         log.exception("stage %s: recounting votes failed", event_id)
+
+
+def _disarm_and_count(event_id: int) -> dict:
+    """Disarm, then count: a vote committed after the key is gone arms the next recount."""
+    store().delete(_key(event_id))
+    return counts(event_id)
 
 
 def _key(event_id: int) -> str:

@@ -283,6 +283,11 @@ class Console:
             while (reply := self._next()).get("client_id") != client_id:
                 pass
             if reply["type"] == "ack":
+                # As a producer sees their change before their next click: the ack can come before
+                # the change's own push (which goes round the feed), and a command sent before that
+                # push carries a version older than this one's, refused as stale.
+                while self.version < reply["version"]:
+                    self._next()
                 return
             if reply["error"]["code"] != "stale_version":
                 raise CommandError(f"{type_} refused: {reply['error']['message']}")

@@ -16,6 +16,7 @@ from stage.groups import meters_group, stage_group
 from stage.models import StageLogEntry
 from stage.sources.policy import SourcePolicy
 from tests.factories import make_event, make_producer, make_tone_presenter
+from tests.stage.busy import shared_thread_held
 from tests.stage.sockets import Console, refusal_of, session_cookie
 
 pytestmark = [pytest.mark.both_modes, pytest.mark.django_db(transaction=True)]
@@ -84,6 +85,18 @@ async def test_two_producers_stay_in_sync(show):
     await alice.close()
     await bob.close()
     assert sample("webcast_websocket_clients", role=PRODUCER) == sockets
+
+
+async def test_a_producers_commands_do_not_wait_for_the_shared_thread(show):
+    """No hop to asgiref's shared thread before the handler, and the command applied on a thread
+    of its own (stage/broadcast.py): a take is not held up by whatever else runs there."""
+    alice = await Console(show["event"], show["alice"]).open()
+    with shared_thread_held():
+        assert (await alice.command("go_live"))["type"] == "ack"
+        assert (await alice.command("next"))["type"] == "ack"
+        assert (await alice.command("take"))["type"] == "ack"
+    assert alice.state["lines"][show["ada"]]["on_air"] is True
+    await alice.close()
 
 
 async def test_a_stale_version_is_refused_with_the_snapshot_and_changes_nothing(show):

@@ -22,6 +22,7 @@ from django.core.management.base import CommandError
 from events.models import Event
 from streaming.bench import audience_load, audience_probe, bench_audience
 from streaming.bench.audience_load import Kind, Viewer
+from streaming.bench.bench_bridge import Console
 from streaming.core.playlist import PlaylistWriter
 from tests.conftest import scaled_out
 from tests.streaming.test_core_playlist import add
@@ -136,6 +137,35 @@ def test_the_mixers_part_of_a_stage_change_is_its_cards_start_after_the_take(tmp
     assert bench_audience.mixed_after(tmp_path, "Bob Bench", taken) == 0.4
     assert bench_audience.mixed_after(tmp_path, "Alice Bench", taken) is None  # only a card before the take
     assert bench_audience.mixed_after(tmp_path / "nothing", "Bob Bench", taken) is None
+
+
+class ServerSaying:
+    """A console socket whose server acks each command before the command's own delta."""
+
+    def __init__(self, version: int) -> None:
+        self.version, self.sent, self.queued = version, [], []
+
+    def send(self, text: str) -> None:
+        command = json.loads(text)
+        self.sent.append(command)
+        self.version += 1
+        self.queued += [
+            {"type": "ack", "client_id": command["client_id"], "version": self.version},
+            {"type": "delta", "version": self.version, "base": self.version - 1},
+        ]
+
+    def recv(self, timeout: float) -> str:
+        return json.dumps(self.queued.pop(0))
+
+
+def test_the_producers_console_takes_after_seeing_its_preview():
+    """As a producer sees their preview before they take: a take sent before the preview's own
+    delta would carry the version before it, and be refused as stale (the preview is news)."""
+    console = Console.__new__(Console)
+    console.socket, console.version = ServerSaying(4), 4
+    console.command("set_preview", presenters=["p2"])
+    console.command("take")
+    assert [(c["type"], c["version"]) for c in console.socket.sent] == [("set_preview", 4), ("take", 5)]
 
 
 def test_a_bad_plain_share_is_refused_before_anything_starts():

@@ -10,9 +10,9 @@ import time
 import pytest
 from django.conf import settings
 
-from streaming.core import media_pass
+from streaming.core import delivery, media_pass
 from streaming.core.playlist import PlaylistWriter
-from streaming.core.playlist_watch import watch
+from streaming.core.playlist_watch import PlaylistWatch, watch
 from streaming.live_playlist import LowLatencyHls
 from tests.streaming.test_core_playlist_parts import PART, publish, publish_parts
 
@@ -150,6 +150,24 @@ async def test_a_thousand_waiting_requests_hold_no_thread_and_the_watch_stops_wh
     assert {status for status, _, _ in answers} == {200}
     # No one waits any more: the watch stops looking at the file.
     deadline = time.monotonic() + 5
-    while not watch(path)._poller.done():
+    while watch(path).looking:
         assert time.monotonic() < deadline, "the watch goes on looking"
         await asyncio.sleep(0.001)
+
+
+async def test_a_waiter_has_the_playlist_on_the_loops_turn_after_the_look_that_saw_it(playlist):
+    """On a saturated server each turn of the loop serves hundreds of requests first: the look is
+    a timer's callback and hands the text straight to the waiter (no task sleeping between looks,
+    no `asyncio.wait_for` in between), so a stage change reaches a low-latency viewer a turn later."""
+    path = playlist.directory / "live.m3u8"
+    looking = PlaylistWatch(path, poll_seconds=3600)  # no look but the first, and those made here
+    waiter = asyncio.ensure_future(looking.wait(lambda at: delivery.holds(at, delivery.Directive(2, 1)), 10))
+    while not looking.looks:  # the first look, when the wait began: part 1 is not there yet
+        await asyncio.sleep(0)
+    publish_parts(playlist, 2, range(1, 2))
+    looking._look()
+    await asyncio.sleep(0)  # one turn
+    assert waiter.done() and waiter.result() == path.read_bytes()
+    assert not looking._waiters
+    looking._look()
+    assert not looking.looking  # nobody waits: no more looks
