@@ -9,7 +9,8 @@ producer's take waited half a second there before anything was done with it (ben
 README). Here each source has a task that awaits its next message and dispatches it itself, so a
 message is handled on the turn after it arrives. A lock keeps what Channels promises: one
 handler at a time, each source's messages in the order they came, nothing handled after a
-handler ended the consumer (StopConsumer) or failed.
+handler ended the consumer (StopConsumer) or failed, and a source's failure ends it only once the
+handler under way has finished.
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ async def dispatch_each(sources: list[Callable[[], Awaitable[dict]]], dispatch: 
     async def pump(source: Callable[[], Awaitable[dict]]) -> None:
         nonlocal ended
         while True:
-            message = await source()
+            try:
+                message = await source()
+            except Exception:
+                # A source failing (the channel layer's Redis down) ends the consumer, as with
+                # Channels, once the handler under way has finished: a socket's admission, say,
+                # which tells the page to come back later rather than leave it unanswered.
+                async with turn:
+                    ended = True
+                raise
             async with turn:
                 if ended:
                     return

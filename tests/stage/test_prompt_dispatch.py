@@ -115,3 +115,33 @@ async def test_a_failing_handler_ends_the_dispatch_with_its_error():
     page.give({"n": 7})
     with pytest.raises(ValueError, match="7"):
         await running
+
+
+async def test_a_failing_source_ends_the_dispatch_once_the_handler_under_way_has_finished():
+    """The page's connect is being admitted when the channel layer fails (Redis down): the
+    admission still answers the page (come back later) before the consumer ends."""
+    page, handled = Source(), []
+    admitting = asyncio.Event()
+
+    async def failing_layer() -> dict:
+        await page.ready()
+        page.give({"n": 1})
+        while handled != ["begin"]:
+            await asyncio.sleep(0)
+        raise ConnectionError("the layer's Redis is down")
+
+    async def dispatch(message: dict) -> None:
+        handled.append("begin")
+        await admitting.wait()
+        handled.append("end")
+
+    running = asyncio.ensure_future(dispatch_each([page, failing_layer], dispatch))
+    while handled != ["begin"]:
+        await asyncio.sleep(0)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not running.done()  # the failure waits for the handler
+    admitting.set()
+    with pytest.raises(ConnectionError):
+        await running
+    assert handled == ["begin", "end"]
